@@ -1,0 +1,101 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// hybrid-run: OpenTelemetry traces and native CPU profiles of any command, linked by the same ids.
+///
+/// Targets are cut where dependencies differ: thin executables, one library per concern or pipeline
+/// stage, and C shims that only hold what Swift cannot express (variadic `ptrace`, wait-status macros,
+/// code between `fork` and `exec`, libunwind's macro API).
+let package = Package(
+    name: "hybrid-run",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hybrid-run", targets: ["hybrid-run"]),
+        .executable(name: "generator-otel", targets: ["generator-otel"]),
+        .executable(name: "loader-otel", targets: ["loader-otel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // MARK: Executables (thin commands)
+        .executableTarget(
+            name: "hybrid-run",
+            dependencies: [
+                "HybridRun",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "generator-otel",
+            dependencies: [
+                "Records", "Telemetry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .executableTarget(
+            name: "loader-otel",
+            dependencies: [
+                "PostgresLoader", "Records", "Telemetry",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+
+        // MARK: Shared telemetry set-up
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // MARK: Workloads
+        .target(name: "Records"),
+        .target(
+            name: "PostgresLoader",
+            dependencies: [
+                "CLibPQ", "Records",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+
+        // MARK: hybrid-run: launch → sample → unwind → symbolize → aggregate → export
+        .target(
+            name: "HybridRun",
+            dependencies: [
+                "ProcessLaunch", "Telemetry",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .target(name: "ProcessLaunch", dependencies: ["_CProcessShims"]),
+        .target(name: "_CProcessShims"),
+
+        // MARK: Test support
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "TestSupport"]),
+        .testTarget(name: "RecordsTests", dependencies: ["Records", "TestSupport"]),
+        .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),
+        .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

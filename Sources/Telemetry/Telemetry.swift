@@ -1,0 +1,167 @@
+import Foundation
+import Instrumentation
+import Logging
+import OTel
+import ServiceLifecycle
+import Synchronization
+import Tracing
+
+/// Tracing and logging set-up shared by hybrid-run, generator-otel and loader-otel.
+///
+/// One call to ``start(programName:environment:configure:)`` at the top of `main`: it bootstraps
+/// swift-log (stderr, trace ids in metadata) and swift-otel (traces only, from the `OTEL_*` variables
+/// after ``OTelEnvironment/sanitize(_:)``), and reads the caller's context from `TRACEPARENT`. One call to
+/// ``shutdown()`` at the end flushes spans within ``TelemetryConfiguration/shutdownTimeout``.
+public final class Telemetry: Sendable {
+    public let logger: Logger
+    public let configuration: TelemetryConfiguration
+    /// The context to start a program's first span in: the caller's trace when `TRACEPARENT` is valid.
+    public let incomingContext: ServiceContext
+    /// The caller's `TRACEPARENT`, when it was present and valid.
+    public let incomingTraceParent: TraceParent?
+    /// Whether spans are exported at all (false with `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`).
+    public let isExporting: Bool
+    private let tracesEndpoint: String
+    private let recorder: DiagnosticRecorder
+    private let serviceGroup: ServiceGroup?
+    private let runTask: Task<Void, Never>?
+
+    private init(logger: Logger, configuration: TelemetryConfiguration, incomingContext: ServiceContext, incomingTraceParent: TraceParent?,
+                 isExporting: Bool, tracesEndpoint: String, recorder: DiagnosticRecorder, serviceGroup: ServiceGroup?, runTask: Task<Void, Never>?) {
+        self.logger = logger
+        self.configuration = configuration
+        self.incomingContext = incomingContext
+        self.incomingTraceParent = incomingTraceParent
+        self.isExporting = isExporting
+        self.tracesEndpoint = tracesEndpoint
+        self.recorder = recorder
+        self.serviceGroup = serviceGroup
+        self.runTask = runTask
+    }
+
+    /// Bootstraps logging and tracing for this process. Call once: swift-log and swift-otel are process-global.
+    /// - Parameter configure: applies command-line flags, which win over the environment.
+    public static func start(
+        programName: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        configure: (inout TelemetryConfiguration) -> Void = { _ in }
+    ) -> Telemetry {
+        var configuration = TelemetryConfiguration(defaultServiceName: programName)
+        var warnings = configuration.applyEnvironmentOverrides(environment)
+        configure(&configuration)
+
+        let level = configuration.logLevel
+        let format = configuration.logFormat
+        let metadataProvider = OTel.makeLoggingMetadataProvider()
+        LoggingSystem.bootstrap({ _, provider in
+            StderrLogHandler(programName: programName, level: level, format: format, metadataProvider: provider)
+        }, metadataProvider: metadataProvider)
+        let logger = Logger(label: programName)
+
+        let (otelEnvironment, environmentWarnings) = OTelEnvironment.sanitize(environment)
+        warnings += environmentWarnings
+
+        var incoming = environment
+        var incomingTraceParent: TraceParent?
+        if let value = environment["TRACEPARENT"] {
+            incomingTraceParent = TraceParent(value)
+            if incomingTraceParent == nil {
+                warnings.append("TRACEPARENT=\(value) is not a valid W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>); starting a new trace")
+                incoming["TRACEPARENT"] = nil
+                incoming["TRACESTATE"] = nil
+            }
+        }
+        for warning in warnings { logger.warning("\(warning)") }
+
+        let recorder = DiagnosticRecorder()
+        var otelConfiguration = OTel.Configuration.default
+        otelConfiguration.serviceName = configuration.defaultServiceName
+        otelConfiguration.logs.enabled = false
+        otelConfiguration.metrics.enabled = false
+        otelConfiguration.diagnosticLogger = .custom(recorder.makeLogger())
+
+        let disabled = otelEnvironment["OTEL_SDK_DISABLED"] == "true" || otelEnvironment["OTEL_TRACES_EXPORTER"] == "none"
+        var serviceGroup: ServiceGroup?
+        var runTask: Task<Void, Never>?
+        do {
+            let service = try OTel.bootstrap(configuration: otelConfiguration, environment: otelEnvironment)
+            let group = ServiceGroup(services: [service], logger: recorder.makeLogger())
+            serviceGroup = group
+            runTask = Task {
+                do { try await group.run() } catch { recorder.record(level: .error, message: "\(error)", metadata: nil) }
+            }
+        } catch {
+            logger.warning("tracing is off: \(Redaction.redactingCredentials(in: "\(error)"))")
+        }
+
+        var context = ServiceContext.topLevel
+        InstrumentationSystem.instrument.extract(incoming, into: &context, using: EnvironmentCarrier())
+
+        return Telemetry(
+            logger: logger, configuration: configuration, incomingContext: context, incomingTraceParent: incomingTraceParent,
+            isExporting: serviceGroup != nil && !disabled, tracesEndpoint: OTelEnvironment.tracesEndpoint(in: otelEnvironment),
+            recorder: recorder, serviceGroup: serviceGroup, runTask: runTask
+        )
+    }
+
+    /// The `traceparent` of the span active in `context`; `nil` when tracing is off and no span exists.
+    public func traceParent(of context: ServiceContext) -> TraceParent? {
+        var carrier: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &carrier, using: EnvironmentCarrier())
+        return carrier["TRACEPARENT"].flatMap(TraceParent.init)
+    }
+
+    /// The environment for a child process: `base` with `TRACEPARENT` (and `TRACESTATE`) of the span in `context`.
+    ///
+    /// With tracing off there is no span of ours, so the caller's own `TRACEPARENT` passes on unchanged:
+    /// propagation keeps working when export is disabled, as the spec asks.
+    public func childEnvironment(_ base: [String: String], context: ServiceContext) -> [String: String] {
+        var carrier: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &carrier, using: EnvironmentCarrier())
+        guard carrier["TRACEPARENT"] != nil else { return base }
+        var environment = base
+        environment["TRACESTATE"] = nil
+        environment.merge(carrier) { _, injected in injected }
+        return environment
+    }
+
+    /// Ends tracing: flushes pending spans, waiting at most ``TelemetryConfiguration/shutdownTimeout``.
+    ///
+    /// Never throws and never changes the caller's exit status. When spans could not be exported (collector
+    /// down, black-holed, refusing them) one warning line says so.
+    public func shutdown() async {
+        guard let serviceGroup, let runTask else { return }
+        await serviceGroup.triggerGracefulShutdown()
+        let finished = await Self.completes(runTask, within: configuration.shutdownTimeout)
+        guard isExporting else { return }
+        if !finished {
+            let reason = recorder.problem.map { " (\($0))" } ?? ""
+            logger.warning("spans not exported to \(Redaction.redactingCredentials(in: tracesEndpoint)) within \(DurationText.format(configuration.shutdownTimeout)); they were dropped\(reason)")
+        } else if let problem = recorder.problem {
+            logger.warning("spans not exported to \(Redaction.redactingCredentials(in: tracesEndpoint)); they were dropped (\(problem))")
+        }
+    }
+
+    /// Whether `task` ends within `timeout`. Returns at the first of the two without waiting for the other:
+    /// a structured task group would wait for the task it cannot cancel.
+    private static func completes(_ task: Task<Void, Never>, within timeout: Duration) async -> Bool {
+        let resumed = Mutex(false)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let resume: @Sendable (Bool) -> Void = { value in
+                let first = resumed.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: value) }
+            }
+            Task {
+                await task.value
+                resume(true)
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                resume(false)
+            }
+        }
+    }
+}
