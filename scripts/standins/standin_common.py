@@ -1,0 +1,121 @@
+"""Shared plumbing of the protocol stand-ins (run with the venv made by scripts/setup.sh).
+
+Start-up protocol: every stand-in binds its ports (0 = a free port chosen by the kernel), then prints exactly
+one line of JSON to stdout with the actual ports and URLs, flushes, and keeps running until SIGTERM/SIGINT
+(or, with --exit-on-stdin-eof, until its stdin is closed, so a test that dies cannot leak a receiver).
+Nothing else is ever written to stdout; diagnostics go to stderr only when something fails.
+"""
+
+import json
+import os
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOOPBACK = "127.0.0.1"
+
+
+def generated_dir():
+    """Folder holding profile_pb2.py (scripts/setup.sh generates it into <venv>/standins-gen)."""
+    return os.environ.get("HYBRID_STANDINS_GEN") or os.path.join(sys.prefix, "standins-gen")
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-request is normal in tests (timeouts, killed processes).
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """BaseHTTPRequestHandler with HTTP/1.1 keep-alive, no access log, and small reply helpers."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "hybrid-run-standin"
+    sys_version = ""
+
+    def log_message(self, format, *args):  # noqa: A002 - silence the per-request access log
+        pass
+
+    def read_body(self):
+        length = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().strip().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        return self.rfile.read(int(length)) if length else b""
+
+    def reply(self, status, body=b"", content_type="text/plain; charset=utf-8", headers=None):
+        if isinstance(body, str):
+            body = body.encode()
+        self.send_response(status)
+        if body or status not in (204, 304):
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def reply_json(self, status, value):
+        self.reply(status, json.dumps(value, separators=(",", ":")), "application/json")
+
+
+def serve_in_background(server):
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    return thread
+
+
+def announce(info):
+    """The one stdout line of the start-up protocol."""
+    sys.stdout.write(json.dumps(info, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+_stop = threading.Event()
+
+
+def install_stop_handlers(exit_on_stdin_eof=False):
+    """Call before binding/announcing, so a SIGTERM sent right after the announcement is never lost."""
+    def on_signal(signum, frame):
+        _stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if exit_on_stdin_eof:
+        def watch_stdin():
+            try:
+                while sys.stdin.buffer.read(4096):
+                    pass
+            except (OSError, ValueError):
+                pass
+            _stop.set()
+
+        threading.Thread(target=watch_stdin, daemon=True).start()
+
+
+def wait_for_stop():
+    """Blocks until SIGTERM/SIGINT (or stdin EOF when install_stop_handlers was asked to watch it)."""
+    while not _stop.wait(3600):
+        pass
+
+
+def add_common_arguments(parser):
+    parser.add_argument("--exit-on-stdin-eof", action="store_true",
+                        help="also stop when stdin is closed (the parent died or let go)")
