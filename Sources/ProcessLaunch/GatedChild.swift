@@ -20,11 +20,11 @@ public final class GatedChild: Sendable {
     }
 
     /// Forks the child. It waits at the gate until ``release()``.
-    /// - Parameter defaultSignals: signals the child resets to their default action before `exec`.
-    public static func spawn(arguments: [String], environment: [String: String], defaultSignals: [Int32] = SignalDispositions.atStartup.defaulted) throws(SpawnError) -> GatedChild {
+    /// - Parameter signals: the signal mask and default actions the child starts with.
+    public static func spawn(arguments: [String], environment: [String: String], signals: SignalDispositions = .atStartup) throws(SpawnError) -> GatedChild {
         precondition(!arguments.isEmpty, "a command line has at least the command")
-        var mask = sigset_t()
-        sigprocmask(SIG_SETMASK, nil, &mask)
+        var mask = signals.mask
+        let defaultSignals = signals.defaulted
         let argv = CStringArray(arguments)
         let envp = CStringArray(environment.map { "\($0.key)=\($0.value)" }.sorted())
         var pid: pid_t = 0

@@ -1,12 +1,15 @@
 import Glibc
 
-/// Which signals had their default action when this process started.
+/// The signal state this process started with, which the child must start with too.
 ///
-/// `exec` passes ignored signals on to the child. Libraries loaded into this process may ignore some
-/// (SIGPIPE is the usual one); the child must see the dispositions hybrid-run itself was given.
-public struct SignalDispositions: Sendable {
+/// `exec` passes the signal mask and ignored signals on to the child. Threads of the Swift runtime block
+/// signals, and libraries may ignore some (SIGPIPE is the usual one); the child must see what hybrid-run
+/// itself was given.
+public struct SignalDispositions: @unchecked Sendable {
     /// Standard signals (1–31) whose action was `SIG_DFL`, to be reset to it in the child.
     public let defaulted: [Int32]
+    /// The main thread's signal mask at start-up.
+    public let mask: sigset_t
 
     /// Read on first use: touch it first thing in `main`, before libraries set handlers.
     public static let atStartup = SignalDispositions()
@@ -20,5 +23,8 @@ public struct SignalDispositions: Sendable {
             }
         }
         self.defaulted = defaulted
+        var mask = sigset_t()
+        sigprocmask(SIG_SETMASK, nil, &mask)
+        self.mask = mask
     }
 }

@@ -1,0 +1,91 @@
+import Telemetry
+
+extension HybridRunConfiguration {
+    /// Applies the guide's variables. An invalid value is ignored with one warning naming the variable,
+    /// the value and what was assumed; nothing here is fatal, so a typo never stops the user's command.
+    public mutating func applyEnvironment(_ environment: [String: String]) -> [String] {
+        var warnings: [String] = []
+
+        func boolean(_ name: String, _ target: inout Bool) {
+            guard let text = environment[name] else { return }
+            if let value = BooleanText.parse(text) {
+                target = value
+            } else {
+                warnings.append("\(name)=\(text) is not a boolean (true/false, 1/0, yes/no); assuming \(target)")
+            }
+        }
+        boolean("PYROSCOPE_ENABLE", &pyroscopeEnabled)
+        boolean("PYROSCOPE_TRACE_CORRELATION", &traceCorrelation)
+
+        if let text = environment["PYROSCOPE_SERVER_ADDRESS"], !text.isEmpty {
+            if let problem = PyroscopeNames.problem(withServerAddress: text) {
+                warnings.append("PYROSCOPE_SERVER_ADDRESS=\(Redaction.redactingCredentials(in: text)) \(problem); assuming \(serverAddress)")
+            } else {
+                serverAddress = String(text.trimmingWhitespace())
+            }
+        }
+        if let text = environment["PYROSCOPE_APPLICATION_NAME"], !text.isEmpty {
+            if let problem = PyroscopeNames.problem(withApplicationName: text) {
+                warnings.append("PYROSCOPE_APPLICATION_NAME=\(text) \(problem); using the default name")
+            } else {
+                applicationName = text
+            }
+        }
+        if let text = environment["PYROSCOPE_TAGS"] {
+            let (pairs, malformed) = KeyValueList.parse(text)
+            for entry in malformed { warnings.append("PYROSCOPE_TAGS: \(entry) is not k=v; ignored") }
+            tags = KeyValueList.merge(tags, pairs)
+        }
+        if let text = environment["PYROSCOPE_TENANT_ID"], !text.isEmpty {
+            if let problem = PyroscopeNames.problem(withTenantID: text) {
+                warnings.append("PYROSCOPE_TENANT_ID=\(text) \(problem); sending no tenant")
+            } else {
+                tenantID = text
+            }
+        }
+        basicAuthUser = environment["PYROSCOPE_BASIC_AUTH_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? basicAuthUser
+        basicAuthPassword = environment["PYROSCOPE_BASIC_AUTH_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 } ?? basicAuthPassword
+        authToken = environment["PYROSCOPE_AUTH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? authToken
+        if let text = environment["PYROSCOPE_UPLOAD_INTERVAL"] {
+            if let interval = DurationText.parse(text, bareUnit: .seconds), interval >= .seconds(1) {
+                uploadInterval = interval
+            } else {
+                warnings.append("PYROSCOPE_UPLOAD_INTERVAL=\(text) is not a duration of at least 1s (e.g. 10, 10s); assuming \(DurationText.format(uploadInterval))")
+            }
+        }
+
+        if let text = environment["OTEL_EXPORTER_OTLP_ENDPOINT"], !text.trimmingWhitespace().isEmpty {
+            otlpEndpoint = text
+        }
+        if let text = environment["OTEL_RESOURCE_ATTRIBUTES"] {
+            let (pairs, malformed) = KeyValueList.parse(text)
+            for entry in malformed { warnings.append("OTEL_RESOURCE_ATTRIBUTES: \(entry) is not k=v; ignored") }
+            resourceAttributes = KeyValueList.merge(resourceAttributes, pairs)
+        }
+        return warnings
+    }
+
+    /// Drops tags Pyroscope would reject, so an upload is never refused for them.
+    /// - Returns: one warning per dropped tag.
+    public mutating func dropInvalidTags() -> [String] {
+        var warnings: [String] = []
+        tags = tags.filter { tag in
+            guard let problem = PyroscopeNames.problem(withLabel: tag) else { return true }
+            warnings.append("tag \(tag.key)=\(tag.value) dropped: \(problem)")
+            return false
+        }
+        return warnings
+    }
+
+    /// The environment hybrid-run's own telemetry is set up from: the process environment with the flags
+    /// that stand for OTel variables applied. The child still gets the environment it was given.
+    public func telemetryEnvironment(_ environment: [String: String], ci: CIContext?) -> [String: String] {
+        var result = environment
+        if let otlpEndpoint { result["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint }
+        let attributes = KeyValueList.merge(ci?.resourceAttributes ?? [], resourceAttributes)
+        if !attributes.isEmpty {
+            result["OTEL_RESOURCE_ATTRIBUTES"] = attributes.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        }
+        return result
+    }
+}

@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import HybridRun
+import ProcessLaunch
+import Telemetry
+
+@main
+struct HybridRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hybrid-run",
+        abstract: "Run a command inside an OpenTelemetry root span and profile its native stacks.",
+        discussion: """
+        The command gets the same stdin, stdout, stderr, working directory and environment, plus TRACEPARENT for the root span. hybrid-run exits with the command's status (128+N when signal N ended it), 127 when the command is not found, 126 when it cannot be run, and 125 for its own errors. Every setting can also come from the environment (PYROSCOPE_*, OTEL_*); a flag wins.
+
+        Examples:
+          hybrid-run -- make -j2
+          hybrid-run -o cpu.pb.gz -o cpu.folded -- ./job in.json
+          PYROSCOPE_ENABLE=true PYROSCOPE_TRACE_CORRELATION=true \\
+            hybrid-run -- generator-otel 5000 /tmp/out.json
+        """,
+        version: HybridRunVersion.current
+    )
+
+    @Flag(inversion: .prefixedNo, help: "Profile the command and ship profiles to Pyroscope (PYROSCOPE_ENABLE).")
+    var pyroscope: Bool?
+
+    @Flag(inversion: .prefixedNo, help: "Tag profiles with the root span's trace_id and root_span_id (PYROSCOPE_TRACE_CORRELATION).")
+    var traceCorrelation: Bool?
+
+    @Option(help: ArgumentHelp("Pyroscope server URL (PYROSCOPE_SERVER_ADDRESS).", valueName: "url"))
+    var serverAddress: String?
+
+    @Option(help: ArgumentHelp("Application name in Pyroscope (PYROSCOPE_APPLICATION_NAME).", valueName: "name"))
+    var applicationName: String?
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp("Static profile tag, repeatable (PYROSCOPE_TAGS).", valueName: "k=v"))
+    var tags: [KeyValue] = []
+
+    @Option(help: ArgumentHelp("Pyroscope tenant, sent as X-Scope-OrgID (PYROSCOPE_TENANT_ID).", valueName: "id"))
+    var tenantID: String?
+
+    @Option(help: ArgumentHelp("Seconds between profile uploads (PYROSCOPE_UPLOAD_INTERVAL).", valueName: "seconds"))
+    var uploadInterval: Double?
+
+    @Option(help: ArgumentHelp("OTLP endpoint for the root span, gRPC by default (OTEL_EXPORTER_OTLP_ENDPOINT).", valueName: "endpoint"))
+    var otlpEndpoint: String?
+
+    @Option(name: .customLong("resource-attribute"), help: ArgumentHelp("Resource attribute of hybrid-run's spans, repeatable (OTEL_RESOURCE_ATTRIBUTES).", valueName: "k=v"))
+    var resourceAttributes: [KeyValue] = []
+
+    @Option(help: ArgumentHelp("Root span name (default: the command's name).", valueName: "name"))
+    var spanName: String?
+
+    @Option(name: .customLong("attr"), help: ArgumentHelp("Extra root span attribute, repeatable.", valueName: "k=v"))
+    var spanAttributes: [KeyValue] = []
+
+    @Option(help: ArgumentHelp("Samples per second per thread.", valueName: "hz"))
+    var rate: Int?
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file, repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof.", valueName: "file"))
+    var outputs: [String] = []
+
+    @Option(help: ArgumentHelp("Format of every --output, instead of the extension: folded, speedscope, pprof.", valueName: "format"))
+    var format: String?
+
+    @Flag(name: .shortAndLong, help: "Print only warnings and errors.")
+    var quiet = false
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command to run and its arguments.", valueName: "command"))
+    var command: [String] = []
+
+    mutating func validate() throws {
+        if command.first == "--" { command.removeFirst() }
+        guard !command.isEmpty else { throw ValidationError("Missing COMMAND: hybrid-run [OPTIONS] [--] COMMAND [ARGS...]") }
+        if let rate, !HybridRunConfiguration.rateRange.contains(rate) {
+            throw ValidationError("--rate must be between \(HybridRunConfiguration.rateRange.lowerBound) and \(HybridRunConfiguration.rateRange.upperBound) Hz")
+        }
+        if let uploadInterval, !(uploadInterval >= 1) { throw ValidationError("--upload-interval must be at least 1 second") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = HybridRunConfiguration()
+        var warnings = configuration.applyEnvironment(environment)
+        if let pyroscope { configuration.pyroscopeEnabled = pyroscope }
+        if let traceCorrelation { configuration.traceCorrelation = traceCorrelation }
+        if let serverAddress { configuration.serverAddress = serverAddress }
+        if let applicationName { configuration.applicationName = applicationName }
+        configuration.tags = KeyValueList.merge(configuration.tags, tags)
+        if let tenantID { configuration.tenantID = tenantID }
+        if let uploadInterval { configuration.uploadInterval = .milliseconds(Int64(uploadInterval * 1000)) }
+        if let otlpEndpoint { configuration.otlpEndpoint = otlpEndpoint }
+        configuration.resourceAttributes = KeyValueList.merge(configuration.resourceAttributes, resourceAttributes)
+        configuration.spanName = spanName
+        configuration.spanAttributes = spanAttributes
+        if let rate { configuration.rate = rate }
+        configuration.outputs = outputs
+        configuration.outputFormat = format
+        configuration.quiet = quiet
+        warnings += configuration.dropInvalidTags()
+
+        let session = HybridRunSession(configuration: configuration, configurationWarnings: warnings, command: command, environment: environment)
+        throw ExitCode(await session.run())
+    }
+
+    /// Parses like `AsyncParsableCommand.main()`, but a usage error exits with 125, not 64: a wrapper's own
+    /// failure must never look like the command's (`env`, `nice` and `timeout` do the same).
+    static func main() async {
+        _ = SignalDispositions.atStartup
+        // The passthrough argument captures everything from the first word it sees, `--help` included,
+        // so the two built-in flags are looked for among hybrid-run's own leading options.
+        let leadingOptions = CommandLine.arguments.dropFirst().prefix { $0 != "--" && $0.hasPrefix("-") }
+        if leadingOptions.contains("--version") {
+            print(HybridRunVersion.current)
+            return
+        }
+        if leadingOptions.contains("--help") || leadingOptions.contains("-h") {
+            print(helpMessage())
+            return
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure || (code != .success && !(error is ExitCode)) {
+                let message = fullMessage(for: error)
+                FileHandle.standardError.write(Data("hybrid-run: \(message.split(separator: "\n").joined(separator: "\nhybrid-run: "))\n".utf8))
+                Foundation.exit(HybridRunSession.ownErrorStatus)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+extension KeyValue: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(argument)
+    }
+}
