@@ -1,0 +1,82 @@
+import ArgumentParser
+import Logging
+import Records
+import Telemetry
+import Tracing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct GeneratorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generator-otel",
+        abstract: "Writes synthetic order records as JSON, traced with OpenTelemetry.",
+        discussion: """
+            Records are orders with line items, timestamps, amounts and free text (Unicode, quotes, backslashes, \
+            newlines), each with a unique id. The same COUNT and --seed give byte-identical output. FILE appears \
+            only when complete. Spans continue the trace in TRACEPARENT; exporting follows the OTEL_* variables.
+            """
+    )
+
+    @Argument(help: "Number of records to write.")
+    var count: Int
+
+    @Argument(help: "Output file: *.json for a JSON array, *.jsonl or *.ndjson (or anything else) for JSON Lines, - for standard output.")
+    var file: String
+
+    @Option(help: "Seed of the record generator; the same seed gives the same bytes.")
+    var seed: UInt64 = OrderGenerator.defaultSeed
+
+    @Option(help: ArgumentHelp("Record encoder: bytes, or foundation (JSONEncoder, the benchmark's baseline).", visibility: .hidden))
+    var encoder: RecordFileGenerator.Encoder = .bytes
+
+    func validate() throws {
+        guard count >= 0 else { throw ValidationError("COUNT must be zero or more, not \(count).") }
+    }
+
+    func run() async throws {
+        let telemetry = Telemetry.start(programName: "generator-otel")
+        let succeeded = withSpan("generate", context: telemetry.incomingContext, ofKind: .internal) { span in
+            generate(span: span, logger: telemetry.logger)
+        }
+        await telemetry.shutdown()
+        if !succeeded { throw ExitCode.failure }
+    }
+
+    /// Runs the three phases, each in its own span; returns false after logging the one line that says why it failed.
+    private func generate(span: any Span, logger: Logger) -> Bool {
+        let format = RecordFileFormat(path: file)
+        span.attributes["generator.records.requested"] = count
+        span.attributes["generator.seed"] = String(seed)
+        span.attributes["generator.format"] = format.rawValue
+        span.attributes["file.path"] = file
+        let start = ContinuousClock.now
+        let progress = TerminalProgress(total: count)
+        do {
+            let output = try withSpan("open output") { _ in try RecordOutput(path: file) }
+            let bytes = try withSpan("write records") { phase in
+                let bytes = try RecordFileGenerator(generator: OrderGenerator(seed: seed), format: format, encoder: encoder)
+                    .write(count: count, to: output, progress: progress.update)
+                phase.attributes["generator.records.count"] = count
+                phase.attributes["generator.output.bytes"] = bytes
+                return bytes
+            }
+            try withSpan("commit output") { _ in try output.commit() }
+            progress.finish()
+            span.attributes["generator.records.count"] = count
+            span.attributes["generator.output.bytes"] = bytes
+            logger.info("\(Summary(records: count, bytes: bytes, elapsed: ContinuousClock.now - start, destination: file))")
+            return true
+        } catch {
+            progress.finish()
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+            logger.error("\(error)")
+            return false
+        }
+    }
+}
+
+extension RecordFileGenerator.Encoder: ExpressibleByArgument {}
