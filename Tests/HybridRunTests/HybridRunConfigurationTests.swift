@@ -1,0 +1,107 @@
+import Testing
+@testable import HybridRun
+
+@Suite struct HybridRunConfigurationTests {
+    @Test func defaultsFollowTheGuide() {
+        let configuration = HybridRunConfiguration()
+        #expect(!configuration.pyroscopeEnabled)
+        #expect(!configuration.traceCorrelation)
+        #expect(configuration.serverAddress == "http://localhost:4040")
+        #expect(configuration.rate == 100)
+        #expect(configuration.uploadInterval == .seconds(10))
+        #expect(!configuration.isProfiling)
+    }
+
+    @Test(arguments: ["true", "TRUE", "1", "yes", "Yes", "on"])
+    func acceptsTrueSpellings(_ text: String) {
+        var configuration = HybridRunConfiguration()
+        let warnings = configuration.applyEnvironment(["PYROSCOPE_ENABLE": text, "PYROSCOPE_TRACE_CORRELATION": text])
+        #expect(warnings.isEmpty)
+        #expect(configuration.pyroscopeEnabled && configuration.traceCorrelation)
+    }
+
+    @Test(arguments: ["false", "FALSE", "0", "no", "off"])
+    func acceptsFalseSpellings(_ text: String) {
+        var configuration = HybridRunConfiguration()
+        configuration.pyroscopeEnabled = true
+        let warnings = configuration.applyEnvironment(["PYROSCOPE_ENABLE": text])
+        #expect(warnings.isEmpty)
+        #expect(!configuration.pyroscopeEnabled)
+    }
+
+    @Test func warnsOnceForAnInvalidBooleanNamingVariableValueAndAssumption() throws {
+        var configuration = HybridRunConfiguration()
+        let warnings = configuration.applyEnvironment(["PYROSCOPE_ENABLE": "maybe"])
+        let warning = try #require(warnings.first)
+        #expect(warnings.count == 1)
+        #expect(warning == "PYROSCOPE_ENABLE=maybe is not a boolean (true/false, 1/0, yes/no); assuming false")
+        #expect(!configuration.pyroscopeEnabled)
+    }
+
+    @Test func readsEveryVariableOfTheGuide() {
+        var configuration = HybridRunConfiguration()
+        let warnings = configuration.applyEnvironment([
+            "PYROSCOPE_SERVER_ADDRESS": "https://pyro.example:4040",
+            "PYROSCOPE_APPLICATION_NAME": "team/generator-otel",
+            "PYROSCOPE_TAGS": "env=dev, region=eu",
+            "PYROSCOPE_TENANT_ID": "team-a",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:4317",
+            "OTEL_RESOURCE_ATTRIBUTES": "service.name=generator-otel,env=dev",
+        ])
+        #expect(warnings.isEmpty)
+        #expect(configuration.serverAddress == "https://pyro.example:4040")
+        #expect(configuration.applicationName == "team/generator-otel")
+        #expect(configuration.tags == [KeyValue(key: "env", value: "dev"), KeyValue(key: "region", value: "eu")])
+        #expect(configuration.tenantID == "team-a")
+        #expect(configuration.otlpEndpoint == "localhost:4317")
+        #expect(configuration.resourceAttributes.map(\.key) == ["service.name", "env"])
+    }
+
+    @Test func warnsAboutInvalidValuesAndKeepsDefaults() {
+        var configuration = HybridRunConfiguration()
+        let warnings = configuration.applyEnvironment([
+            "PYROSCOPE_SERVER_ADDRESS": "localhost:4040",
+            "PYROSCOPE_APPLICATION_NAME": "my app!",
+            "PYROSCOPE_TAGS": "env=dev,broken",
+            "PYROSCOPE_TENANT_ID": "team a",
+            "PYROSCOPE_UPLOAD_INTERVAL": "0",
+        ])
+        #expect(warnings.count == 5)
+        #expect(warnings.contains { $0.hasPrefix("PYROSCOPE_SERVER_ADDRESS=localhost:4040 is not an http:// or https:// URL") })
+        #expect(warnings.contains { $0.hasPrefix("PYROSCOPE_TAGS: broken is not k=v") })
+        #expect(configuration.serverAddress == "http://localhost:4040")
+        #expect(configuration.applicationName == nil)
+        #expect(configuration.tags == [KeyValue(key: "env", value: "dev")])
+        #expect(configuration.tenantID == nil)
+        #expect(configuration.uploadInterval == .seconds(10))
+    }
+
+    @Test func neverEchoesAPasswordFromTheServerAddress() {
+        var configuration = HybridRunConfiguration()
+        let warnings = configuration.applyEnvironment(["PYROSCOPE_SERVER_ADDRESS": "ftp://user:hunter2@host"])
+        #expect(warnings.count == 1)
+        #expect(!warnings[0].contains("hunter2"))
+    }
+
+    @Test func dropsTagsPyroscopeWouldReject() {
+        var configuration = HybridRunConfiguration()
+        configuration.tags = [
+            KeyValue(key: "env", value: "dev"), KeyValue(key: "bad-name", value: "x"),
+            KeyValue(key: "__reserved", value: "x"), KeyValue(key: "v", value: "a}b"), KeyValue(key: "trace_id", value: "x"),
+        ]
+        let warnings = configuration.dropInvalidTags()
+        #expect(configuration.tags == [KeyValue(key: "env", value: "dev")])
+        #expect(warnings.count == 4)
+        #expect(warnings.allSatisfy { $0.hasPrefix("tag ") && $0.contains("dropped") })
+    }
+
+    @Test func flagsForOTelVariablesReachTheTelemetryEnvironment() {
+        var configuration = HybridRunConfiguration()
+        configuration.otlpEndpoint = "collector:4317"
+        configuration.resourceAttributes = [KeyValue(key: "env", value: "ci")]
+        let ci = CIContext(system: "github_actions", pipelineName: "build", pipelineRunID: "7", taskName: "test", taskRunID: nil)
+        let environment = configuration.telemetryEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "other:4317"], ci: ci)
+        #expect(environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "collector:4317")
+        #expect(environment["OTEL_RESOURCE_ATTRIBUTES"] == "cicd.pipeline.name=build,cicd.pipeline.run.id=7,env=ci")
+    }
+}

@@ -1,0 +1,32 @@
+import Testing
+@testable import Telemetry
+
+@Suite struct TraceParentTests {
+    @Test func parsesAValidValue() throws {
+        let parent = try #require(TraceParent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
+        #expect(parent.traceID == "0af7651916cd43dd8448eb211c80319c")
+        #expect(parent.spanID == "b7ad6b7169203331")
+        #expect(parent.isSampled)
+        #expect(parent.description == "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+    }
+
+    @Test(arguments: [
+        "",
+        "garbage",
+        "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",
+        "00-00000000000000000000000000000000-b7ad6b7169203331-01",
+        "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01",
+        "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "00-0af7651916cd43dd8448eb211c80319-b7ad6b7169203331-01",
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra",
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333g-01",
+    ])
+    func rejectsMalformedValues(_ value: String) {
+        #expect(TraceParent(value) == nil)
+    }
+
+    @Test func unsampledFlagIsReported() throws {
+        let parent = try #require(TraceParent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"))
+        #expect(!parent.isSampled)
+    }
+}
