@@ -1,0 +1,95 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A TCP listener on 127.0.0.1 (a free port) that accepts connections and never reads or answers: a collector
+/// or Pyroscope server that is "up" but black-holed. Every connection stays open until `close()`.
+public final class BlackHoleListener: @unchecked Sendable {
+    public let port: Int
+    /// `http://127.0.0.1:PORT`.
+    public var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    /// `127.0.0.1:PORT`.
+    public var hostAndPort: String { "127.0.0.1:\(port)" }
+
+    private let listener: Int32
+    private let lock = NSLock()
+    private var accepted: [Int32] = []
+    private var closed = false
+    private var acceptedCount = 0
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init() throws {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 128) == 0 else {
+            let message = String(cString: strerror(errno))
+            _ = Glibc.close(fd)
+            throw Failure(description: "bind/listen: \(message)")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let thread = Thread { [self] in acceptLoop() }
+        thread.name = "BlackHoleListener:\(port)"
+        thread.start()
+    }
+
+    /// How many connections were accepted so far.
+    public var connectionCount: Int { lock.withLock { acceptedCount } }
+
+    private func acceptLoop() {
+        while true {
+            let connection = accept(listener, nil, nil)
+            if connection < 0 {
+                if errno == EINTR { continue }
+                return  // closed
+            }
+            let keep = lock.withLock { () -> Bool in
+                if closed { return false }
+                accepted.append(connection)
+                acceptedCount += 1
+                return true
+            }
+            if !keep {
+                _ = Glibc.close(connection)
+                return
+            }
+        }
+    }
+
+    /// Stops listening and closes every held connection (the clients see a reset/EOF).
+    public func close() {
+        let connections = lock.withLock { () -> [Int32]? in
+            if closed { return nil }
+            closed = true
+            defer { accepted.removeAll() }
+            return accepted
+        }
+        guard let connections else { return }
+        _ = shutdown(listener, Int32(SHUT_RDWR))  // wakes the blocked accept()
+        _ = Glibc.close(listener)
+        for connection in connections { _ = Glibc.close(connection) }
+    }
+
+    deinit { close() }
+}

@@ -1,0 +1,84 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// Small JSON-over-HTTP helper for the stand-ins' query APIs.
+///
+/// Its own client, with tracing disabled, so that the tests' queries never show up as spans.
+enum HTTPQuery {
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.tracing.tracer = nil
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func get<T: Decodable>(_ type: T.Type, _ url: URL, timeout: Duration = .seconds(30)) async throws -> T {
+        let data = try await send(url, body: nil, timeout: timeout)
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch {
+            throw Failure(description: "cannot decode \(T.self) from \(url): \(error)")
+        }
+    }
+
+    @discardableResult
+    static func post(_ url: URL, json: some Encodable, timeout: Duration = .seconds(30)) async throws -> Data {
+        try await send(url, body: try JSONEncoder().encode(json), timeout: timeout)
+    }
+
+    /// GET without a body, POST with one.
+    static func send(_ url: URL, body: Data?, timeout: Duration) async throws -> Data {
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = body == nil ? .GET : .POST
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.nanoseconds)))
+        let buffer = try await response.body.collect(upTo: 256 << 20)
+        let data = Data(buffer.readableBytesView)
+        guard response.status.code == 200 else {
+            throw Failure(description: "\(request.method) \(url) answered \(response.status.code): \(String(decoding: data, as: UTF8.self))")
+        }
+        return data
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
+    var timeInterval: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// A bounded wait for an observable condition: evaluates `probe` until it returns a value or `timeout` passes.
+///
+/// Use it to wait for something another process does (spans arriving, an upload, a row count); never as a
+/// fixed delay. On timeout it throws ``Poll/TimedOut`` with `describe`'s account of the last state seen.
+public enum Poll {
+    public struct TimedOut: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func until<T: Sendable>(
+        timeout: Duration,
+        interval: Duration = .milliseconds(50),
+        _ what: @autoclosure () -> String = "condition",
+        probe: () async throws -> T?
+    ) async throws -> T {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while true {
+            if let value = try await probe() { return value }
+            if clock.now >= deadline { throw TimedOut(description: "timed out after \(timeout) waiting for \(what())") }
+            try await Task.sleep(for: interval)
+        }
+    }
+}
