@@ -1,0 +1,23 @@
+import Records
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a load failed. Every case leaves the database as it was: the load's transaction is rolled back.
+public enum LoadError: Error, CustomStringConvertible {
+    case cannotOpen(path: String, errno: Int32)
+    case badRecord(path: String, RecordReadError)
+    case connection(ConnectionError)
+    /// `operation` is the span name of the statement, e.g. `COPY orders`.
+    case statement(operation: String, PostgresError)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let code): "cannot open \(path): \(String(cString: strerror(code)))"
+        case .badRecord(let path, let error): "\(path):\(error.line): \(error.reason); nothing was loaded"
+        case .connection(let error): "\(error)"
+        case .statement(let operation, let error): "\(operation) failed: \(error); nothing was loaded"
+        }
+    }
+}

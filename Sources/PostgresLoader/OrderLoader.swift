@@ -1,0 +1,199 @@
+import Foundation
+import Logging
+import Records
+import Tracing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Loads an order file into PostgreSQL atomically and idempotently.
+///
+/// Everything happens in one transaction, so a failure or `kill -9` at any moment leaves the table as it
+/// was. The fast path `COPY`s straight into the table inside a savepoint; when an id is already there
+/// (unique violation) the savepoint is rolled back and the file is read again into a temporary staging
+/// table, merged with `INSERT … ON CONFLICT (id) DO NOTHING`. Input that cannot be read twice (standard
+/// input, a pipe) takes the staging path directly. Each record is validated while it streams; the first
+/// bad one aborts the COPY and the transaction.
+public final class OrderLoader {
+    private let connection: PostgresConnection
+    private let table: OrderTable
+    private let logger: Logger
+    /// COPY data goes to the server in pieces of this size.
+    static let sendThreshold = 256 * 1024
+
+    /// Connects (with a short bounded retry) inside a CLIENT span named `connect`.
+    /// - Parameter url: a `postgres://` URL or libpq `key=value` string; never logged or put in a span.
+    public init(url: String, table: OrderTable, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) throws(LoadError) {
+        self.table = table
+        self.logger = logger
+        do {
+            connection = try withSpan("connect", ofKind: .client) { span in
+                span.attributes["db.system.name"] = "postgresql"
+                do {
+                    let connection = try PostgresConnection.connect(url: url, environment: environment, applicationName: "loader-otel")
+                    Self.describe(connection, on: span)
+                    return connection
+                } catch {
+                    span.attributes["error.type"] = "connection"
+                    span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.loadError(error, operation: "connect")
+        }
+    }
+
+    /// Loads the records of `path` (`-` for standard input) into the table, creating it when missing.
+    public func load(path: String) throws(LoadError) -> LoadSummary {
+        let descriptor = path == "-" ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .cannotOpen(path: path, errno: errno) }
+        defer { if descriptor != STDIN_FILENO { close(descriptor) } }
+        var status = stat()
+        let rereadable = fstat(descriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+
+        do {
+            try statement("BEGIN", operation: "BEGIN", collection: nil)
+            try statement(table.createStatement, operation: "CREATE TABLE", collection: table.name)
+            let summary: LoadSummary
+            if rereadable {
+                try statement("SAVEPOINT loader_otel_direct", operation: "SAVEPOINT", collection: nil)
+                if let copied = try copy(from: JSONRecordReader(descriptor: descriptor), path: path, into: table.quotedName, collection: table.name) {
+                    summary = LoadSummary(records: copied.records, inserted: copied.rows, merged: false)
+                } else {
+                    logger.debug("some ids are already in \(table.name): merging through a staging table")
+                    try statement("ROLLBACK TO SAVEPOINT loader_otel_direct", operation: "ROLLBACK", collection: nil)
+                    guard lseek(descriptor, 0, SEEK_SET) == 0 else { throw LoadError.cannotOpen(path: path, errno: errno) }
+                    summary = try merge(from: JSONRecordReader(descriptor: descriptor), path: path)
+                }
+            } else {
+                summary = try merge(from: JSONRecordReader(descriptor: descriptor), path: path)
+            }
+            try statement("COMMIT", operation: "COMMIT", collection: nil)
+            return summary
+        } catch {
+            // When the connection is gone there is nothing to undo: the server rolls back on its own.
+            _ = try? connection.execute("ROLLBACK")
+            throw Self.loadError(error, operation: "load")
+        }
+    }
+
+    /// Copies into the staging table, then inserts what is new.
+    private func merge(from reader: JSONRecordReader, path: String) throws -> LoadSummary {
+        try statement(table.createStagingStatement, operation: "CREATE TABLE", collection: OrderTable.stagingName)
+        guard let copied = try copy(from: reader, path: path, into: OrderTable.stagingName, collection: OrderTable.stagingName) else {
+            throw LoadError.statement(operation: "COPY \(OrderTable.stagingName)", PostgresError(sqlState: nil, message: "the server ended the COPY early"))
+        }
+        let inserted = try statement(table.mergeStatement, operation: "INSERT", collection: table.name) { span, rows in
+            span.attributes["loader.rows.inserted"] = rows
+        }
+        return LoadSummary(records: copied.records, inserted: inserted, merged: true)
+    }
+
+    /// Streams every record into `COPY target FROM STDIN`.
+    /// - Returns: the records read and the rows the server copied, or nil when the server stopped the COPY
+    ///   because a row conflicted with an existing id (the caller rolls back and merges instead).
+    private func copy(from reader: JSONRecordReader, path: String, into target: String, collection: String) throws -> (records: Int, rows: Int)? {
+        try withSpan("COPY \(collection)", ofKind: .client) { span in
+            describe(span, operation: "COPY", collection: collection)
+            do {
+                let outcome = try streamCopy(from: reader, path: path, into: target, operation: "COPY \(collection)")
+                span.attributes["loader.records.count"] = outcome.records
+                span.attributes["loader.rows.copied"] = outcome.rows
+                return outcome
+            } catch LoadError.statement(_, let error)
+                where error.sqlState == PostgresError.uniqueViolation || error.sqlState == PostgresError.queryCanceled {
+                // Expected on a reload: the load goes on through the staging table, so the span is no failure.
+                span.attributes["db.response.status_code"] = error.sqlState
+                return nil
+            } catch {
+                Self.markFailed(span, error)
+                throw error
+            }
+        }
+    }
+
+    private func streamCopy(from reader: JSONRecordReader, path: String, into target: String, operation: String) throws -> (records: Int, rows: Int) {
+        var validator = OrderRecordValidator()
+        var encoder = CopyTextEncoder()
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(Self.sendThreshold + 64 * 1024)
+        var records = 0
+        do {
+            try connection.beginCopy(table.copyStatement(into: target))
+            while let record = try reader.next() {
+                encoder.append(record, columns: try validator.validate(record), to: &chunk)
+                records += 1
+                if chunk.count >= Self.sendThreshold {
+                    guard try connection.sendCopyData(chunk) else {
+                        // During COPY the server speaks only to refuse; ending the COPY as failed returns its error.
+                        try connection.endCopy(failure: "loader-otel stopped after the server's answer")
+                        throw PostgresError(sqlState: nil, message: "the server ended the COPY early")
+                    }
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+            if !chunk.isEmpty { _ = try connection.sendCopyData(chunk) }
+            return (records, try connection.endCopy())
+        } catch let error as RecordReadError {
+            _ = try? connection.endCopy(failure: "invalid record in \(path) at line \(error.line)")
+            throw LoadError.badRecord(path: path, error)
+        } catch {
+            throw Self.loadError(error, operation: operation)
+        }
+    }
+
+    /// Runs one statement in a CLIENT span; `record` sees the span and the affected row count.
+    @discardableResult
+    private func statement(_ sql: String, operation: String, collection: String?, record: (any Span, Int) -> Void = { _, _ in }) throws -> Int {
+        let name = collection.map { "\(operation) \($0)" } ?? operation
+        return try withSpan(name, ofKind: .client) { span in
+            describe(span, operation: operation, collection: collection)
+            do {
+                let rows = try connection.execute(sql)
+                record(span, rows)
+                return rows
+            } catch {
+                Self.markFailed(span, error)
+                throw Self.loadError(error, operation: name)
+            }
+        }
+    }
+
+    /// Any error of a load step as the ``LoadError`` the caller sees; `operation` names the step.
+    private static func loadError(_ error: any Error, operation: String) -> LoadError {
+        switch error {
+        case let error as LoadError: error
+        case let error as PostgresError: .statement(operation: operation, error)
+        case let error as ConnectionError: .connection(error)
+        default: .statement(operation: operation, PostgresError(sqlState: nil, message: "\(error)"))
+        }
+    }
+
+    /// The database semantic conventions' attributes of a CLIENT span.
+    private func describe(_ span: any Span, operation: String, collection: String?) {
+        Self.describe(connection, on: span)
+        span.attributes["db.operation.name"] = operation
+        span.attributes["db.query.summary"] = collection.map { "\(operation) \($0)" } ?? operation
+        if let collection { span.attributes["db.collection.name"] = collection }
+    }
+
+    private static func describe(_ connection: PostgresConnection, on span: any Span) {
+        span.attributes["db.system.name"] = "postgresql"
+        span.attributes["db.namespace"] = connection.database
+        span.attributes["server.address"] = connection.host
+        span.attributes["server.port"] = connection.port
+    }
+
+    private static func markFailed(_ span: any Span, _ error: any Error) {
+        let state: String? = switch error {
+        case let error as PostgresError: error.sqlState
+        case LoadError.statement(_, let error): error.sqlState
+        default: nil
+        }
+        if let state { span.attributes["db.response.status_code"] = state }
+        span.attributes["error.type"] = state ?? String(describing: type(of: error))
+        span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Logging
+import PostgresLoader
+import Telemetry
+import Tracing
+
+@main
+struct LoaderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loader-otel",
+        abstract: "Loads order records from a JSON file into PostgreSQL, traced with OpenTelemetry.",
+        discussion: """
+            FILE is a JSON array or JSON Lines as generator-otel writes them (- for standard input). The table is \
+            created when missing. A load is atomic (all records or none) and idempotent (ids already in the table \
+            are skipped). POSTGRES_URL, the PG* variables and .pgpass work as in psql. Spans continue the trace in \
+            TRACEPARENT; exporting follows the OTEL_* variables.
+            """
+    )
+
+    @Argument(help: "PostgreSQL connection URL (postgres://user@host:port/db?sslmode=…) or libpq key=value string.")
+    var postgresURL: String
+
+    @Argument(help: "File of records: a JSON array or JSON Lines; - for standard input.")
+    var file: String
+
+    @Option(help: "Table to load into (NAME or SCHEMA.NAME); created when missing.")
+    var table: String = OrderTable.defaultName
+
+    func validate() throws {
+        do {
+            _ = try OrderTable(name: table)
+        } catch {
+            throw ValidationError("\(error).")
+        }
+    }
+
+    func run() async throws {
+        let telemetry = Telemetry.start(programName: "loader-otel")
+        let succeeded = withSpan("load", context: telemetry.incomingContext, ofKind: .internal) { span in
+            load(span: span, logger: telemetry.logger)
+        }
+        await telemetry.shutdown()
+        if !succeeded { throw ExitCode.failure }
+    }
+
+    /// Returns false after logging the one line that says why the load failed.
+    private func load(span: any Span, logger: Logger) -> Bool {
+        span.attributes["file.path"] = file
+        let start = ContinuousClock.now
+        do {
+            let orderTable = try OrderTable(name: table)
+            let loader = try OrderLoader(url: postgresURL, table: orderTable, logger: logger)
+            let summary = try loader.load(path: file)
+            span.attributes["loader.records.count"] = summary.records
+            span.attributes["loader.rows.inserted"] = summary.inserted
+            span.attributes["loader.rows.already_present"] = summary.alreadyPresent
+            let seconds = Double((ContinuousClock.now - start) / .milliseconds(1)) / 1000
+            logger.info("""
+                loaded \(file == "-" ? "standard input" : file) into \(orderTable.name): \(summary.records) records, \
+                \(summary.inserted) inserted, \(summary.alreadyPresent) already present, in \(seconds) s \
+                (\(Int(Double(summary.records) / max(seconds, 0.001))) records/s)
+                """)
+            return true
+        } catch {
+            let message = Redaction.redactingCredentials(in: "\(error)")
+            span.setStatus(SpanStatus(code: .error, message: message))
+            logger.error("\(message)")
+            return false
+        }
+    }
+}
