@@ -86,6 +86,28 @@ let package = Package(
         .target(name: "ProcessLaunch", dependencies: ["_CProcessShims"]),
         .target(name: "_CProcessShims"),
 
+        // MARK: Profiler
+        .target(name: "Binaries"),
+        .target(name: "Unwinding", dependencies: ["Binaries", "_CUnwindShims"]),
+        .target(name: "Symbolization", dependencies: ["Binaries"]),
+        .target(name: "Profiles"),
+        .target(
+            name: "Sampling",
+            dependencies: [
+                "Binaries", "Unwinding", "Symbolization", "Profiles", "ProcessLaunch", "_CProcessShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ProfileExport",
+            dependencies: ["Profiles", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .target(
+            name: "_CUnwindShims",
+            linkerSettings: [.linkedLibrary("unwind-x86_64")]
+        ),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
         // MARK: Test support
         .target(
             name: "TestSupport",

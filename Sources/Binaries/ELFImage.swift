@@ -1,0 +1,109 @@
+import Glibc
+
+/// A 64-bit little-endian ELF file (or an in-memory image such as the vDSO), read-only and mapped once.
+///
+/// Unwinding reads `.eh_frame_hdr`, `.eh_frame` and code through it instead of through the traced process,
+/// and symbolization reads its symbol tables; keeping the mapping open keeps a deleted or replaced file's
+/// contents readable after the process that used it has exited.
+///
+/// `@unchecked Sendable`: the bytes are never written after `init`, and every property is a `let`.
+public final class ELFImage: @unchecked Sendable {
+    /// The path the image was opened from (or a name like `[vdso]`).
+    public let path: String
+    /// The whole file.
+    public let bytes: UnsafeRawBufferPointer
+    /// `PT_LOAD` segments in file order.
+    public let loadSegments: [LoadSegment]
+    /// Where `.eh_frame_hdr` lives (`PT_GNU_EH_FRAME`), in the image's own virtual addresses.
+    public let ehFrameHeader: Range<UInt64>?
+    /// The GNU build id (`NT_GNU_BUILD_ID`) as lower-case hex, or `nil` when the linker wrote none.
+    public let buildID: String?
+    private let release: (UnsafeRawBufferPointer) -> Void
+
+    public struct LoadSegment: Sendable, Hashable {
+        public var virtualAddress: UInt64
+        public var memorySize: UInt64
+        public var fileOffset: UInt64
+        public var fileSize: UInt64
+        public var isExecutable: Bool
+    }
+
+    /// Maps the file at `path`; `nil` when it cannot be opened or is not a 64-bit little-endian ELF file.
+    public convenience init?(path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_size > MemoryLayout<Elf64_Ehdr>.size else { return nil }
+        let size = Int(status.st_size)
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else { return nil }
+        let bytes = UnsafeRawBufferPointer(start: address, count: size)
+        self.init(path: path, bytes: bytes) { munmap(UnsafeMutableRawPointer(mutating: $0.baseAddress), $0.count) }
+    }
+
+    /// Copies an image that is only in memory (the vDSO); `nil` when it is not a 64-bit little-endian ELF image.
+    public convenience init?(name: String, copying source: UnsafeRawBufferPointer) {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: source.count, alignment: 16)
+        copy.copyMemory(from: source)
+        self.init(path: name, bytes: UnsafeRawBufferPointer(copy)) { $0.deallocate() }
+    }
+
+    private init?(path: String, bytes: UnsafeRawBufferPointer, release: @escaping (UnsafeRawBufferPointer) -> Void) {
+        guard let header = ELFReader(bytes).header else {
+            release(bytes)
+            return nil
+        }
+        let reader = ELFReader(bytes)
+        self.path = path
+        self.bytes = bytes
+        self.release = release
+        let programHeaders = reader.programHeaders(header)
+        loadSegments = programHeaders.filter { $0.p_type == UInt32(PT_LOAD) }.map {
+            LoadSegment(virtualAddress: $0.p_vaddr, memorySize: $0.p_memsz, fileOffset: $0.p_offset,
+                        fileSize: $0.p_filesz, isExecutable: $0.p_flags & UInt32(PF_X) != 0)
+        }
+        ehFrameHeader = programHeaders.first { $0.p_type == UInt32(PT_GNU_EH_FRAME) }.map {
+            $0.p_vaddr..<($0.p_vaddr + $0.p_memsz)
+        }
+        buildID = programHeaders.lazy.filter { $0.p_type == UInt32(PT_NOTE) }
+            .compactMap { reader.gnuBuildID(inNoteAt: Int($0.p_offset), size: Int($0.p_filesz)) }.first
+    }
+
+    deinit { release(bytes) }
+
+    /// The file offset holding virtual address `address`, if a loaded segment has it on disk.
+    public func fileOffset(ofVirtualAddress address: UInt64) -> Int? {
+        for segment in loadSegments
+        where address >= segment.virtualAddress && address < segment.virtualAddress + segment.fileSize {
+            let offset = address - segment.virtualAddress + segment.fileOffset
+            return offset < UInt64(bytes.count) ? Int(offset) : nil
+        }
+        return nil
+    }
+
+    /// The lowest address of the image's loadable segments (where it expects to be mapped from).
+    public var firstLoadSegment: LoadSegment? { loadSegments.first }
+
+    /// The functions of `.symtab`, or of `.dynsym` when the file is stripped, in no particular order.
+    public func functionSymbols() -> [ELFSymbol] {
+        let reader = ELFReader(bytes)
+        guard let header = reader.header else { return [] }
+        let sections = reader.sectionHeaders(header)
+        let table = sections.first { $0.sh_type == UInt32(SHT_SYMTAB) } ?? sections.first { $0.sh_type == UInt32(SHT_DYNSYM) }
+        guard let table, Int(table.sh_link) < sections.count else { return [] }
+        return reader.functionSymbols(table: table, strings: sections[Int(table.sh_link)])
+    }
+}
+
+/// A function symbol: its name as written in the file (mangled) and its virtual address range.
+public struct ELFSymbol: Sendable, Hashable {
+    public var address: UInt64
+    public var size: UInt64
+    public var name: String
+
+    public init(address: UInt64, size: UInt64, name: String) {
+        self.address = address
+        self.size = size
+        self.name = name
+    }
+}

@@ -1,0 +1,32 @@
+import Glibc
+
+/// Reads a process's memory layout from `/proc/PID/maps`.
+public enum ProcessMaps {
+    /// The mappings of `pid` in address order; empty when the process is gone.
+    public static func read(pid: pid_t) -> [MemoryMapping] {
+        guard let text = ProcFile.read("/proc/\(pid)/maps") else { return [] }
+        return parse(text)
+    }
+
+    public static func parse(_ text: String) -> [MemoryMapping] {
+        text.split(separator: "\n").compactMap { MemoryMapping(mapsLine: $0) }
+    }
+}
+
+/// Whole-file reads of small `/proc` files (their size is unknown until read).
+package enum ProcFile {
+    package static func read(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,27 @@
+import Profiles
+
+/// Folded stacks (Brendan Gregg's collapsed format): one line per distinct stack, `root;…;leaf COUNT`,
+/// as flamegraph.pl, inferno and speedscope read it.
+///
+/// Each process contributes its executable's name as the root frame, so a process tree reads as one
+/// flame graph split by program. Threads of a process fold together.
+public enum FoldedWriter {
+    public static func write(_ profile: Profile) -> String {
+        var counts: [String: Int] = [:]
+        for process in profile.processes {
+            for thread in process.threads {
+                for stack in thread.stacks {
+                    let names = [process.executableName] + stack.frames.reversed().map(\.name)
+                    counts[names.map(escaped).joined(separator: ";"), default: 0] += stack.count
+                }
+            }
+        }
+        return counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
+    }
+
+    /// `;` separates frames and a newline ends the line, so names lose them; spaces stay (readers split the
+    /// count off at the last space, and demangled Swift and C++ names are full of them).
+    static func escaped(_ name: String) -> String {
+        String(name.map { $0 == ";" ? ":" : ($0 == "\n" ? " " : $0) })
+    }
+}

@@ -1,0 +1,115 @@
+/// A CPU profile of a process tree over a time range: symbolized stacks counted per process and thread.
+///
+/// Every sample stands for ``sampleWeight`` nanoseconds of CPU time (one sampling period) of a thread
+/// that was running when sampled.
+public struct Profile: Sendable, Equatable {
+    /// Wall-clock time of the first and last moment covered, in nanoseconds since the Unix epoch.
+    public var startTime: Int64
+    public var endTime: Int64
+    /// Nanoseconds of CPU time one sample stands for (1e9 / rate).
+    public var sampleWeight: Int64
+    public var processes: [ProcessProfile]
+    public var statistics: SamplingStatistics
+
+    public init(startTime: Int64, endTime: Int64, sampleWeight: Int64, processes: [ProcessProfile],
+                statistics: SamplingStatistics) {
+        self.startTime = startTime
+        self.endTime = endTime
+        self.sampleWeight = sampleWeight
+        self.processes = processes
+        self.statistics = statistics
+    }
+
+    /// The sum of all stack counts.
+    public var totalSamples: Int {
+        processes.reduce(0) { $0 + $1.threads.reduce(0) { $0 + $1.totalSamples } }
+    }
+}
+
+/// One process image: a pid between two `exec`s (a pid that execs appears once per program it ran).
+public struct ProcessProfile: Sendable, Equatable {
+    public var pid: Int32
+    /// The executable's path, as `/proc/PID/exe` named it.
+    public var executablePath: String
+    /// Modules mapped in the process; frames refer to them by index.
+    public var mappings: [Mapping]
+    public var threads: [ThreadProfile]
+
+    public init(pid: Int32, executablePath: String, mappings: [Mapping], threads: [ThreadProfile]) {
+        self.pid = pid
+        self.executablePath = executablePath
+        self.mappings = mappings
+        self.threads = threads
+    }
+
+    /// The executable's file name: the root frame of this process's stacks.
+    public var executableName: String {
+        executablePath.split(separator: "/").last.map(String.init) ?? executablePath
+    }
+}
+
+/// A module (executable, shared library, vDSO) as mapped in a process.
+public struct Mapping: Sendable, Equatable {
+    public var start: UInt64
+    public var end: UInt64
+    /// The file offset mapped at `start`.
+    public var fileOffset: UInt64
+    public var path: String
+    public var buildID: String?
+
+    public init(start: UInt64, end: UInt64, fileOffset: UInt64, path: String, buildID: String?) {
+        self.start = start
+        self.end = end
+        self.fileOffset = fileOffset
+        self.path = path
+        self.buildID = buildID
+    }
+
+    public var name: String { path.split(separator: "/").last.map(String.init) ?? path }
+}
+
+public struct ThreadProfile: Sendable, Equatable {
+    public var tid: Int32
+    /// The thread's name (`/proc/PID/task/TID/comm`).
+    public var name: String
+    public var stacks: [StackCount]
+
+    public init(tid: Int32, name: String, stacks: [StackCount]) {
+        self.tid = tid
+        self.name = name
+        self.stacks = stacks
+    }
+
+    public var totalSamples: Int { stacks.reduce(0) { $0 + $1.count } }
+}
+
+/// A distinct stack and how many samples caught it.
+public struct StackCount: Sendable, Equatable {
+    /// Leaf (where the CPU was) first, outermost caller last.
+    public var frames: [Frame]
+    public var count: Int
+
+    public init(frames: [Frame], count: Int) {
+        self.frames = frames
+        self.count = count
+    }
+}
+
+/// One stack frame, symbolized.
+public struct Frame: Sendable, Hashable {
+    /// The instruction address in the process (for caller frames, inside the call instruction).
+    public var address: UInt64
+    /// Index into the process's ``ProcessProfile/mappings``; `nil` outside every module (JIT code, garbage).
+    public var mapping: Int?
+    /// What to show: the demangled function name, or `module+0xOFFSET` when no symbol covers the address.
+    public var name: String
+    /// The name as the symbol table spells it (mangled), when a symbol was found.
+    public var symbolName: String?
+
+    public init(address: UInt64, mapping: Int?, name: String, symbolName: String?) {
+        self.address = address
+        self.mapping = mapping
+        self.name = name
+        self.symbolName = symbolName
+    }
+}

@@ -1,0 +1,21 @@
+import Glibc
+
+/// Nanosecond clocks the tracer measures and schedules with.
+enum Clock {
+    static func monotonic() -> Int64 { read(CLOCK_MONOTONIC) }
+    static func wall() -> Int64 { read(CLOCK_REALTIME) }
+    /// CPU time of the calling thread.
+    static func threadCPU() -> Int64 { read(CLOCK_THREAD_CPUTIME_ID) }
+
+    private static func read(_ clock: clockid_t) -> Int64 {
+        var time = timespec()
+        clock_gettime(clock, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+
+    /// Sleeps `nanoseconds` (or until a signal arrives).
+    static func sleep(nanoseconds: Int64) {
+        var time = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        _ = clock_nanosleep(CLOCK_MONOTONIC, 0, &time, nil)
+    }
+}

@@ -1,0 +1,98 @@
+import Dispatch
+import Glibc
+import Logging
+import ProcessLaunch
+import Profiles
+import Synchronization
+
+/// Samples the CPU stacks of a child and everything it starts, from its first instruction to its exit.
+///
+/// A dedicated tracer thread seizes the gated child, follows its threads, forks and execs, and samples
+/// the running threads at the requested rate. Profiles are symbolized when taken, not while sampling.
+public final class Profiler: Sendable {
+    /// Whether the child managed to `exec` its command (if not, it exits with 127 and `waitForExit` says so).
+    public let execOutcome: ExecOutcome
+    private let store: ProfileStore
+    private let completion = Mutex<(termination: ChildTermination?, waiters: [CheckedContinuation<ChildTermination, Never>])>((nil, []))
+
+    private init(execOutcome: ExecOutcome, store: ProfileStore) {
+        self.execOutcome = execOutcome
+        self.store = store
+    }
+
+    /// Seizes `child` on a new tracer thread, then releases it.
+    ///
+    /// - Throws: ``ProfilerError`` when tracing is not permitted; the child is then still gated, for the
+    ///   caller to release and run unprofiled.
+    public static func start(child: GatedChild, options: SamplingOptions = .default, logger: Logger) throws(ProfilerError) -> Profiler {
+        let store = ProfileStore(sampleWeight: options.period)
+        let attached = DispatchSemaphore(value: 0)
+        let seizeError = Mutex<Int32>(0)
+        let released = DispatchSemaphore(value: 0)
+        let profiler = Mutex<Profiler?>(nil)
+        let rootPID = child.pid
+        TracerThread.start {
+            let tracer = Tracer(rootPID: rootPID, options: options, store: store, logger: logger)
+            let error = tracer.seize()
+            seizeError.withLock { $0 = error }
+            attached.signal()
+            guard error == 0 else { return }
+            released.wait()
+            let termination = tracer.run()
+            profiler.withLock { $0 }?.finish(termination)
+        }
+        attached.wait()
+        let error = seizeError.withLock { $0 }
+        guard error == 0 else { throw ProfilerError.seizeFailed(errno: error) }
+        // Released from this thread while the tracer already serves stops: a signal reaching the gated
+        // child must not wait on a tracer that is itself waiting for the exec.
+        let outcome = child.release()
+        let started = Profiler(execOutcome: outcome, store: store)
+        profiler.withLock { $0 = started }
+        released.signal()
+        return started
+    }
+
+    /// How the child ended, once it and every traced descendant still running have been handled or detached.
+    public func waitForExit() async -> ChildTermination {
+        await withCheckedContinuation { continuation in
+            let known = completion.withLock { state -> ChildTermination? in
+                if state.termination == nil { state.waiters.append(continuation) }
+                return state.termination
+            }
+            if let known { continuation.resume(returning: known) }
+        }
+    }
+
+    /// Everything sampled since the previous call (or the start), symbolized.
+    public func takeProfile() -> Profile { store.take() }
+
+    private func finish(_ termination: ChildTermination) {
+        let waiters = completion.withLock { state in
+            state.termination = termination
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: termination) }
+    }
+}
+
+/// A detached POSIX thread of our own: ptrace binds a tracee to the thread that attached, so the tracer
+/// cannot run on Dispatch or Swift concurrency threads, which move work between threads.
+enum TracerThread {
+    private final class Body {
+        let run: @Sendable () -> Void
+        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    }
+
+    static func start(_ run: @escaping @Sendable () -> Void) {
+        var thread = pthread_t()
+        let body = Unmanaged.passRetained(Body(run)).toOpaque()
+        let error = pthread_create(&thread, nil, { argument in
+            Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue().run()
+            return nil
+        }, body)
+        precondition(error == 0, "cannot create the tracer thread: \(String(cString: strerror(error)))")
+        pthread_detach(thread)
+    }
+}

@@ -1,0 +1,24 @@
+/// How the profiler samples.
+public struct SamplingOptions: Sendable {
+    /// Samples per second per running thread (`--rate`, default 100).
+    public var rate: Double
+    /// Bytes of each sampled thread's stack copied from the stack pointer up. Deeper frames are cut off.
+    public var stackCopySize: Int
+    /// Frames kept per stack, leaf first.
+    public var maximumFrames: Int
+    /// Each period is drawn uniformly from ±`jitter` × period, so sampling does not lock step with a
+    /// periodic workload.
+    public var jitter: Double
+
+    public static let `default` = SamplingOptions(rate: 100, stackCopySize: 64 * 1024, maximumFrames: 256, jitter: 0.1)
+
+    public init(rate: Double, stackCopySize: Int, maximumFrames: Int, jitter: Double) {
+        self.rate = rate
+        self.stackCopySize = stackCopySize
+        self.maximumFrames = maximumFrames
+        self.jitter = jitter
+    }
+
+    /// Nanoseconds between samples: the CPU time one sample stands for.
+    public var period: Int64 { Int64((1e9 / rate).rounded()) }
+}

@@ -1,0 +1,29 @@
+import Binaries
+import Glibc
+import Unwinding
+
+/// A traced process (thread group) and the unwinder for the program it currently runs.
+final class TracedProcess {
+    let pid: pid_t
+    /// The profile record of the current program; `nil` until first sampled after start or `exec`.
+    var imageID: Int?
+    var unwinder: Unwinder?
+    /// When `/proc/PID/maps` was last read (monotonic ns), to bound re-reads for code mapped later.
+    var modulesReadAt: Int64 = 0
+
+    init(pid: pid_t) { self.pid = pid }
+
+    /// A new program replaced the old one: its modules and profile record start afresh.
+    func execed() {
+        imageID = nil
+        unwinder = nil
+    }
+
+    /// The running executable's path.
+    func executablePath() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return (ProcFile.read("/proc/\(pid)/comm") ?? "?").trimmingWhitespace }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,256 @@
+import Binaries
+import Glibc
+import Logging
+import ProcessLaunch
+import Unwinding
+
+/// The one thread that traces the child's process tree: every `ptrace` request and every `waitpid` on a
+/// tracee happens here (ptrace requests must come from the thread that attached).
+///
+/// Between samples it polls for tracee events (new threads and processes, execs, signals, job control,
+/// exits) and resumes every stop at once; on each tick it stops each running thread just long enough to
+/// copy its registers and stack top, then unwinds the copies while the threads run.
+final class Tracer {
+    private let rootPID: pid_t
+    private let options: SamplingOptions
+    private let store: ProfileStore
+    private let logger: Logger
+    private var threads: [pid_t: TracedThread] = [:]
+    private var processes: [pid_t: TracedProcess] = [:]
+    private var rootTermination: ChildTermination?
+    private let images = ELFImageCache()
+    private var frames: [UInt64] = []
+    private var hasWarnedBehind = false
+    private var random = SystemRandomNumberGenerator()
+
+    /// How often events are polled between ticks: bounds how long a signal, fork or exec waits for the tracer.
+    private static let eventPollInterval: Int64 = 1_000_000
+    /// How often a process's maps may be re-read when its stacks reach code mapped after the last read.
+    private static let modulesRefreshInterval: Int64 = 200_000_000
+
+    init(rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
+        self.rootPID = rootPID
+        self.options = options
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Attaches to the (still gated) child; `errno` when tracing is refused.
+    func seize() -> Int32 {
+        let error = Ptrace.seize(rootPID)
+        if error == 0 { adopt(rootPID) }
+        return error
+    }
+
+    /// Traces until the root child terminates, detaches from whatever it left running, and reports how it ended.
+    func run() -> ChildTermination {
+        let period = options.period
+        var nextTick = Clock.monotonic() + jittered(period)
+        while rootTermination == nil {
+            guard drainEvents() else { break }
+            let now = Clock.monotonic()
+            if now >= nextTick {
+                let missed = (now - nextTick) / period
+                if missed > 0 { fellBehind(missedTicks: missed, rate: options.rate) }
+                sampleRunningThreads()
+                store.recordTracerCPUTime(Clock.threadCPU())
+                nextTick = max(nextTick, now - period) + jittered(period)
+            } else {
+                Clock.sleep(nanoseconds: min(nextTick - now, Self.eventPollInterval))
+            }
+        }
+        detachAll()
+        store.recordTracerCPUTime(Clock.threadCPU())
+        for process in processes.values { if let id = process.imageID { store.imageExited(id) } }
+        return rootTermination ?? .exited(code: 125)
+    }
+
+    private func jittered(_ period: Int64) -> Int64 {
+        let spread = Int64(Double(period) * options.jitter)
+        return spread > 0 ? period + Int64.random(in: -spread...spread, using: &random) : period
+    }
+
+    private func fellBehind(missedTicks: Int64, rate: Double) {
+        store.recordLost(Int(missedTicks) * max(1, threads.count))
+        guard !hasWarnedBehind else { return }
+        hasWarnedBehind = true
+        logger.warning("profiler is behind the requested rate of \(rate) Hz; some samples were skipped")
+    }
+
+    // MARK: Events
+
+    /// Handles every pending tracee report; `false` when nothing is left to trace.
+    private func drainEvents() -> Bool {
+        while rootTermination == nil {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, __WALL | WNOHANG)
+            if pid > 0 {
+                handle(pid, WaitStatus(raw: status))
+            } else if pid == 0 {
+                return true
+            } else if errno != EINTR {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Resumes a reported stop the way an untraced process would have continued, or forgets an exited thread.
+    private func handle(_ tid: pid_t, _ status: WaitStatus) {
+        if status.isTermination {
+            exited(tid, status)
+            return
+        }
+        guard status.isStopped else { return }
+        let thread = threads[tid] ?? adopt(tid)
+        if status.isGroupStop {
+            // Job control: stay stopped until SIGCONT, as without tracing, but keep reporting.
+            thread.isListening = Ptrace.listen(tid) == 0
+            return
+        }
+        thread.isListening = false
+        switch status.event {
+        case 0:
+            _ = Ptrace.cont(tid, signal: status.stopSignal)
+            return
+        case WaitStatus.execEvent:
+            if let former = Ptrace.eventMessage(tid).map({ pid_t(truncatingIfNeeded: $0) }), former != tid {
+                threads[former] = nil
+            }
+            thread.process.execed()
+        case let event where WaitStatus.newTaskEvents.contains(event):
+            if let child = Ptrace.eventMessage(tid).map({ pid_t(truncatingIfNeeded: $0) }), threads[child] == nil {
+                adopt(child)
+            }
+        default:
+            break
+        }
+        _ = Ptrace.cont(tid)
+    }
+
+    /// Starts following a new tracee (auto-attached by a clone, fork or vfork, or the root child).
+    @discardableResult
+    private func adopt(_ tid: pid_t) -> TracedThread {
+        let pid = threadGroup(of: tid)
+        let process: TracedProcess
+        if let known = processes[pid] {
+            process = known
+        } else {
+            process = TracedProcess(pid: pid)
+            processes[pid] = process
+            store.recordProcessSeen()
+        }
+        let thread = TracedThread(tid: tid, process: process, stackCapacity: options.stackCopySize)
+        threads[tid] = thread
+        store.recordThreadSeen()
+        return thread
+    }
+
+    private func threadGroup(of tid: pid_t) -> pid_t {
+        let status = ProcFile.read("/proc/\(tid)/status") ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("Tgid:") }
+        return line.flatMap { pid_t(String($0.dropFirst(5)).trimmingWhitespace) } ?? tid
+    }
+
+    private func exited(_ tid: pid_t, _ status: WaitStatus) {
+        guard let thread = threads.removeValue(forKey: tid) else { return }
+        let process = thread.process
+        if !threads.values.contains(where: { $0.process === process }) {
+            processes[process.pid] = nil
+            if let id = process.imageID { store.imageExited(id) }
+        }
+        if tid == rootPID { rootTermination = ChildTermination(waitStatus: status.raw) }
+    }
+
+    // MARK: Sampling
+
+    private func sampleRunningThreads() {
+        let running = threads.values.filter { !$0.isListening && $0.isRunning() }
+        for thread in running where threads[thread.tid] === thread {
+            stopAndCapture(thread)
+        }
+        for thread in running where thread.hasSnapshot {
+            thread.hasSnapshot = false
+            unwindAndStore(thread)
+        }
+    }
+
+    /// Interrupts one thread, copies its registers and stack top at whatever stop comes first, and resumes it.
+    ///
+    /// Any ptrace stop clears a pending interrupt, so the first stop reported is the one to sample and
+    /// resume: our interrupt, a signal delivery or an event. Only a group stop (left stopped) and an exec
+    /// (a new program whose modules are not read yet) are not sampled.
+    private func stopAndCapture(_ thread: TracedThread) {
+        let started = Clock.monotonic()
+        guard Ptrace.interrupt(thread.tid) == 0 else {
+            store.recordLost()
+            return
+        }
+        var raw: Int32 = 0
+        var result: pid_t
+        repeat { result = waitpid(thread.tid, &raw, __WALL) } while result < 0 && errno == EINTR
+        guard result == thread.tid else {
+            store.recordLost()
+            return
+        }
+        let status = WaitStatus(raw: raw)
+        let sampled = status.isStopped && !status.isGroupStop && status.event != WaitStatus.execEvent && thread.capture()
+        handle(thread.tid, status)
+        if sampled {
+            store.recordStoppedTime(Clock.monotonic() - started)
+        } else if !status.isGroupStop {
+            store.recordLost()
+        }
+    }
+
+    private func unwindAndStore(_ thread: TracedThread) {
+        let process = thread.process
+        guard let unwinder = unwinder(for: process), let imageID = process.imageID else { return }
+        unwinder.unwind(thread.snapshot, into: &frames)
+        if frames.contains(where: { unwinder.modules.index(containing: $0) == nil }),
+           Clock.monotonic() - process.modulesReadAt > Self.modulesRefreshInterval {
+            // Code mapped after the last read (dlopen, the libraries ld.so loads after exec): read again.
+            let refreshed = readModules(of: process)
+            store.updateModules(imageID: imageID, modules: refreshed.modules)
+            refreshed.unwind(thread.snapshot, into: &frames)
+        }
+        store.add(stack: frames, imageID: imageID, tid: thread.tid, threadName: thread.readName)
+    }
+
+    private func unwinder(for process: TracedProcess) -> Unwinder? {
+        if let unwinder = process.unwinder { return unwinder }
+        let unwinder = readModules(of: process)
+        process.imageID = store.addImage(pid: process.pid, executablePath: process.executablePath(),
+                                         modules: unwinder.modules)
+        return unwinder
+    }
+
+    private func readModules(of process: TracedProcess) -> Unwinder {
+        let unwinder = Unwinder(modules: ModuleMap(mappings: ProcessMaps.read(pid: process.pid), images: images),
+                                maximumFrames: options.maximumFrames)
+        process.unwinder = unwinder
+        process.modulesReadAt = Clock.monotonic()
+        return unwinder
+    }
+
+    // MARK: Detaching
+
+    /// Lets every remaining tracee go, each from a stop, re-delivering a signal caught in its stop and
+    /// leaving job-control stops stopped, as they would be without tracing.
+    private func detachAll() {
+        var remaining = Array(threads.keys)
+        threads = [:]
+        while let tid = remaining.popLast() {
+            guard Ptrace.interrupt(tid) == 0 else { continue }
+            var raw: Int32 = 0
+            var result: pid_t
+            repeat { result = waitpid(tid, &raw, __WALL) } while result < 0 && errno == EINTR
+            let status = WaitStatus(raw: raw)
+            guard result == tid, status.isStopped else { continue }
+            if WaitStatus.newTaskEvents.contains(status.event), let child = Ptrace.eventMessage(tid) {
+                remaining.append(pid_t(truncatingIfNeeded: child))
+            }
+            _ = Ptrace.detach(tid, signal: status.event == 0 ? status.stopSignal : 0)
+        }
+    }
+}

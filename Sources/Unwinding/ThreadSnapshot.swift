@@ -1,0 +1,55 @@
+import Glibc
+
+/// What a sample keeps of a stopped thread: its registers and a copy of the top of its stack.
+///
+/// The thread runs again as soon as this is filled; unwinding reads only this copy and the module files,
+/// never the live process. One snapshot per thread is reused from sample to sample.
+public final class ThreadSnapshot {
+    /// The general-purpose registers, as `PTRACE_GETREGS` returns them.
+    public var registers = user_regs_struct()
+    /// The address the first byte of `stack` was copied from (the stack pointer at the stop).
+    public var stackStart: UInt64 = 0
+    /// How many bytes of `stackBuffer` hold stack contents.
+    public var stackLength = 0
+    /// Room for the copy; its size is the most stack a sample keeps.
+    public let stackBuffer: UnsafeMutableRawBufferPointer
+
+    public init(stackCapacity: Int) {
+        stackBuffer = .allocate(byteCount: stackCapacity, alignment: 16)
+    }
+
+    deinit { stackBuffer.deallocate() }
+
+    /// The copied part of the stack.
+    public var stack: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: stackBuffer[0..<stackLength]) }
+
+    /// The 8-byte word at `address` if it lies in the copy.
+    func stackWord(at address: UInt64) -> UInt64? {
+        guard address >= stackStart, address - stackStart <= UInt64(max(stackLength - 8, -1)) else { return nil }
+        return stackBuffer.loadUnaligned(fromByteOffset: Int(address - stackStart), as: UInt64.self)
+    }
+
+    /// The register libunwind numbers `number` (`UNW_X86_64_*`: DWARF order, then RIP as 16).
+    func register(_ number: Int32) -> UInt64? {
+        switch number {
+        case 0: registers.rax
+        case 1: registers.rdx
+        case 2: registers.rcx
+        case 3: registers.rbx
+        case 4: registers.rsi
+        case 5: registers.rdi
+        case 6: registers.rbp
+        case 7: registers.rsp
+        case 8: registers.r8
+        case 9: registers.r9
+        case 10: registers.r10
+        case 11: registers.r11
+        case 12: registers.r12
+        case 13: registers.r13
+        case 14: registers.r14
+        case 15: registers.r15
+        case 16: registers.rip
+        default: nil
+        }
+    }
+}
