@@ -111,18 +111,17 @@ public final class Telemetry: Sendable {
         return carrier["TRACEPARENT"].flatMap(TraceParent.init)
     }
 
-    /// The environment for a child process: `base` with `TRACEPARENT` (and `TRACESTATE`) of the span in `context`.
+    /// The environment for a child process: `base` with the `TRACEPARENT` of the span in `context`.
     ///
-    /// With tracing off there is no span of ours, so the caller's own `TRACEPARENT` passes on unchanged:
-    /// propagation keeps working when export is disabled, as the spec asks.
+    /// `TRACESTATE` passes on as the caller gave it (the span continues the caller's trace, so its vendor
+    /// state still applies) unless the propagator injects its own. With tracing off there is no span of
+    /// ours, so the caller's own `TRACEPARENT` passes on unchanged: propagation keeps working when export
+    /// is disabled, as the spec asks.
     public func childEnvironment(_ base: [String: String], context: ServiceContext) -> [String: String] {
         var carrier: [String: String] = [:]
         InstrumentationSystem.instrument.inject(context, into: &carrier, using: EnvironmentCarrier())
         guard carrier["TRACEPARENT"] != nil else { return base }
-        var environment = base
-        environment["TRACESTATE"] = nil
-        environment.merge(carrier) { _, injected in injected }
-        return environment
+        return base.merging(carrier) { _, injected in injected }
     }
 
     /// Ends tracing: flushes pending spans, waiting at most ``TelemetryConfiguration/shutdownTimeout``.

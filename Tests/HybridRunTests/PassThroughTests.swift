@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The command sees what it would see without hybrid-run, and its output is not touched.
+@Suite struct PassThroughTests {
+    @Test func pipesStdinThrough() async throws {
+        let input = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }
+        let result = try await HybridRunProcess.run(["--", "cat"], stdin: input)
+        #expect(result.status == 0)
+        #expect(result.stdout == input)
+    }
+
+    @Test func stdoutIsByteIdenticalToTheBareCommand() async throws {
+        let script = #"printf 'a\000b\377\r\n'; seq 1 50000; printf 'to stderr\n' >&2"#
+        let bare = try await ProcessRunner.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script], environment: HybridRunProcess.quietEnvironment)
+        let wrapped = try await HybridRunProcess.run(["--", "sh", "-c", script])
+        #expect(wrapped.stdout == bare.stdout)
+        #expect(wrapped.stderr == bare.stderr)
+    }
+
+    @Test func printsNothingOnStdoutEvenWhenWarning() async throws {
+        let result = try await HybridRunProcess.run(["--", "true"], environment: HybridRunProcess.environment([
+            "OTEL_SDK_DISABLED": "true", "PYROSCOPE_ENABLE": "maybe",
+        ]))
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr == "hybrid-run: warning: PYROSCOPE_ENABLE=maybe is not a boolean (true/false, 1/0, yes/no); assuming false\n")
+    }
+
+    @Test func passesTheEnvironmentThroughUnchangedWhenTracingIsOff() async throws {
+        let environment = HybridRunProcess.environment(["OTEL_SDK_DISABLED": "true", "BAGGAGE": "k=v", "SOME_SETTING": "x=1,y"])
+        let bare = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/env"), [], environment: environment)
+        let wrapped = try await HybridRunProcess.run(["--", "env"], environment: environment)
+        #expect(Set(wrapped.stdoutText.split(separator: "\n")) == Set(bare.stdoutText.split(separator: "\n")))
+    }
+
+    @Test func keepsTheWorkingDirectoryAndOpensNoExtraDescriptors() async throws {
+        let directory = FileManager.default.temporaryDirectory
+        let script = "pwd; ls /proc/$$/fd | sort -n | tr '\\n' ' '"
+        let bare = try await ProcessRunner.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script], environment: HybridRunProcess.quietEnvironment, currentDirectory: directory)
+        let wrapped = try await ProcessRunner.run(try HybridRunProcess.executable, ["--", "sh", "-c", script], environment: HybridRunProcess.quietEnvironment, currentDirectory: directory)
+        #expect(wrapped.stdoutText == bare.stdoutText)
+    }
+
+    @Test func aTerminalStaysATerminal() async throws {
+        let result = try await PseudoTerminal.run(["--", "sh", "-c", "test -t 0 && test -t 1 && test -t 2 && echo all-terminals"])
+        #expect(result.status == 0)
+        #expect(result.stdoutText.contains("all-terminals"))
+    }
+}
+
+/// Runs hybrid-run on a pseudo-terminal through `Fixtures/pty_run.py`, as from a user's shell.
+enum PseudoTerminal {
+    static let driver = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/pty_run.py")
+
+    /// - Parameter keys: pairs of (text to wait for on the terminal, bytes to type then).
+    static func run(_ arguments: [String], keys: [(after: String, send: [UInt8])] = []) async throws -> RunResult {
+        var driverArguments = [driver.path]
+        for key in keys {
+            driverArguments += ["--after", key.after, "--send", key.send.map { String(format: "%02x", $0) }.joined()]
+        }
+        driverArguments += ["--", try HybridRunProcess.executable.path] + arguments
+        return try await ProcessRunner.run(try TestEnvironment.current.python, driverArguments, environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
+    }
+}

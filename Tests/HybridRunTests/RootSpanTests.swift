@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// What the OTLP stand-in actually received for hybrid-run's root span.
+@Suite struct RootSpanTests {
+    @Test func continuesAnIncomingTraceAndRecordsTheProcess() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let process = try RunningProcess(try HybridRunProcess.executable,
+                                         ["--attr", "team=perf", "--", "sh", "-c", "echo $$ $TRACEPARENT; exit 3", "ignored-arg0", "postgres://u:hunter2@db/app"],
+                                         environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header, "TRACESTATE": "vendor=abc", "BAGGAGE": "user=1"]))
+        let result = try await process.wait(timeout: .seconds(30))
+        #expect(result.status == 3)
+        let printed = result.stdoutText.split(separator: " ").map { String($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let childPID = try #require(Int64(printed[0]))
+        let childTraceParent = printed[1].split(separator: "-").map(String.init)
+
+        let spans = try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1)
+        let root = try #require(spans.first)
+        #expect(spans.count == 1)
+        #expect(root.parentSpanID == parent.spanID)
+        #expect(root.name == "sh")
+        #expect(root.serviceName == "hybrid-run")
+        #expect(childTraceParent[1] == parent.traceID)
+        #expect(childTraceParent[2] == root.spanID)
+        #expect(root.attributes["process.pid"]?.intValue == childPID)
+        #expect(root.attributes["process.parent_pid"]?.intValue == Int64(process.pid))
+        #expect(root.attributes["process.executable.name"]?.stringValue == "sh")
+        #expect(root.attributes["process.exit.code"]?.intValue == 3)
+        #expect(root.attributes["error.type"]?.stringValue == "3")
+        #expect(root.status.code == "error")
+        #expect(root.attributes["team"]?.stringValue == "perf")
+        let arguments = try #require(root.attributes["process.command_args"]?.stringArrayValue)
+        #expect(arguments.first == "sh")
+        #expect(arguments.count == 5)
+        #expect(!arguments.joined().contains("hunter2"))
+    }
+
+    @Test func passesTracestateAndBaggageOnWhileReplacingTraceparent() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo \"$TRACEPARENT|$TRACESTATE|$BAGGAGE\""],
+                                                    environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header, "TRACESTATE": "vendor=abc", "BAGGAGE": "user=1"]))
+        let fields = result.stdoutText.trimmingCharacters(in: .newlines).split(separator: "|", omittingEmptySubsequences: false)
+        #expect(fields.count == 3)
+        #expect(fields[0] != Substring(parent.header))
+        #expect(fields[0].hasPrefix("00-\(parent.traceID)-"))
+        #expect(fields[1] == "vendor=abc")
+        #expect(fields[2] == "user=1")
+    }
+
+    @Test func startsANewTraceWithoutAnIncomingOne() async throws {
+        let result = try await HybridRunProcess.run(["--span-name", "nightly-job", "--", "sh", "-c", "echo $TRACEPARENT"], environment: try HybridRunProcess.tracedEnvironment())
+        let fields = result.stdoutText.trimmingCharacters(in: .newlines).split(separator: "-").map(String.init)
+        #expect(fields.count == 4)
+        let spans = try await OTLPReceiver.shared.waitForSpans(traceID: fields[1], count: 1)
+        #expect(spans.first?.spanID == fields[2])
+        #expect(spans.first?.parentSpanID == "")
+        #expect(spans.first?.name == "nightly-job")
+        #expect(spans.first?.status.code != "error")
+        #expect(spans.first?.attributes["process.exit.code"]?.intValue == 0)
+    }
+
+    @Test func recordsTheSignalThatKilledTheCommand() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "kill -KILL $$"], environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header]))
+        #expect(result.status == 137)
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        #expect(root.attributes["error.type"]?.stringValue == "SIGKILL")
+        #expect(root.attributes["process.exit.code"]?.intValue == 137)
+        #expect(root.status.code == "error")
+    }
+
+    @Test func addsCIConventionsInAKnownCISystem() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        _ = try await HybridRunProcess.run(["--", "true"], environment: try HybridRunProcess.tracedEnvironment([
+            "TRACEPARENT": parent.header, "GITHUB_ACTIONS": "true", "GITHUB_WORKFLOW": "perf", "GITHUB_RUN_ID": "77", "GITHUB_JOB": "profile",
+        ]))
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        #expect(root.attributes["cicd.pipeline.task.name"]?.stringValue == "profile")
+        #expect(root.attributes["cicd.pipeline.task.run.result"]?.stringValue == "success")
+        #expect(root.resource["cicd.pipeline.name"]?.stringValue == "perf")
+        #expect(root.resource["cicd.pipeline.run.id"]?.stringValue == "77")
+    }
+
+    @Test func theGeneratorsSpansAreChildrenOfTheRootSpan() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("hybrid-run-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let result = try await HybridRunProcess.run(["--", try TestEnvironment.executable("generator-otel").path, "200", output.path],
+                                                    environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header]))
+        #expect(result.status == 0)
+        let spans = try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID) { (spans: [ReceivedSpan]) in
+            spans.contains { $0.serviceName == "hybrid-run" } && spans.contains { $0.serviceName == "generator-otel" && $0.parentSpanID != "" }
+        }
+        let root = try #require(spans.first { $0.serviceName == "hybrid-run" })
+        #expect(root.parentSpanID == parent.spanID)
+        let generatorTop = spans.filter { $0.serviceName == "generator-otel" && $0.parentSpanID == root.spanID }
+        #expect(generatorTop.count == 1)
+        #expect(spans.allSatisfy { $0.traceID == parent.traceID })
+    }
+
+    @Test func withTracingDisabledTheIncomingContextPassesOnUnchanged() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo $TRACEPARENT"], environment: HybridRunProcess.environment([
+            "OTEL_SDK_DISABLED": "true", "TRACEPARENT": parent.header,
+        ]))
+        #expect(result.stdoutText == parent.header + "\n")
+        #expect(result.stderr.isEmpty)
+    }
+}
