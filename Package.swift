@@ -62,6 +62,22 @@ let package = Package(
             ]
         ),
 
+        // MARK: Pyroscope export
+        .target(
+            name: "PyroscopeExport",
+            dependencies: [
+                "Telemetry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "PyroscopeExportTests",
+            dependencies: ["PyroscopeExport", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Fixtures/make_cpu_profile.py"],
+            resources: [.copy("Fixtures/cpu.pb.gz")]
+        ),
+
         // MARK: Workloads
         .target(name: "Records"),
         .target(

@@ -1,0 +1,91 @@
+import Logging
+import Telemetry
+
+/// The one background task that sends queued profiles in order, retrying each one as the policy allows.
+/// Cancelling it (at the shutdown deadline) ends the request in flight and any backoff at once.
+struct DeliveryLoop: Sendable {
+    /// The server, or why the configured address cannot be used (every upload then fails with that reason).
+    let server: Result<ServerAddress, ServerAddress.Invalid>
+    let applicationName: String
+    let staticLabels: [PyroscopeLabel]
+    let spyName: String
+    let retry: PyroscopeRetryPolicy
+    let queue: UploadQueue
+    let ledger: DeliveryLedger
+    let client: IngestClient
+    let scrubber: SecretScrubber
+    let logger: Logger
+
+    func run() async {
+        while let upload = await queue.next() {
+            await deliver(upload)
+        }
+    }
+
+    private func deliver(_ upload: PyroscopeUpload) async {
+        let server: ServerAddress
+        switch self.server {
+        case .success(let address): server = address
+        case .failure(let invalid):
+            ledger.recordFailure(invalid.description)
+            return
+        }
+        var generator = SystemRandomNumberGenerator()
+        let request = IngestRequest(server: server, applicationName: applicationName, labels: labels(for: upload),
+                                    upload: upload, spyName: spyName, boundary: IngestRequest.randomBoundary(using: &generator))
+        var attempt = 1
+        while true {
+            switch await client.send(request, deadline: nil) {
+            case .delivered:
+                ledger.recordDelivered()
+                logger.debug("Pyroscope: profile delivered to \(server.base) (\(upload.profile.count) bytes, attempt \(attempt))")
+                return
+            case .rejected(let status, let message):
+                let reason = "\(server.base) refused the profile with \(status)" + (message.isEmpty ? "" : ": \(message)")
+                ledger.recordFailure(reason)
+                log(firstOf: "rejected \(status)", "Pyroscope: \(reason); not retrying")
+                return
+            case .cancelled:
+                ledger.recordFailure("\(server.base): not delivered by the shutdown deadline")
+                return
+            case .retryable(let reason, let retryAfter):
+                guard attempt < retry.maximumAttempts else {
+                    let failure = "\(server.base): \(reason) (gave up after \(attempt) attempts)"
+                    ledger.recordFailure(failure)
+                    log(firstOf: "gave up", "Pyroscope: \(failure)")
+                    return
+                }
+                let backoff = retry.backoff(afterFailedAttempts: attempt, retryAfter: retryAfter, using: &generator)
+                logger.debug("Pyroscope: \(server.base): \(reason); attempt \(attempt + 1) in \(DurationText.format(backoff))")
+                do {
+                    try await Task.sleep(for: backoff)
+                } catch {
+                    ledger.recordFailure("\(server.base): \(reason) (not delivered by the shutdown deadline)")
+                    return
+                }
+                attempt += 1
+            }
+        }
+    }
+
+    /// The static labels overridden by the upload's own; invalid upload labels are dropped with a warning
+    /// (once per label name: they usually repeat on every upload of a run).
+    private func labels(for upload: PyroscopeUpload) -> [PyroscopeLabel] {
+        let (kept, rejected) = LabelFilter.filter(staticLabels + upload.labels)
+        for rejection in rejected {
+            log(firstOf: "label \(rejection.label.name)", "Pyroscope: label \(LabelWarning.shown(rejection.label)) dropped: \(rejection.problem)")
+        }
+        return kept
+    }
+
+    /// A warning the first time `key` comes up, debug level afterwards: one bad server answer or label must not
+    /// fill a long run's log.
+    private func log(firstOf key: String, _ message: String) {
+        let message = scrubber.scrub(message)
+        if ledger.isFirstWarning(key) {
+            logger.warning("\(message)")
+        } else {
+            logger.debug("\(message)")
+        }
+    }
+}

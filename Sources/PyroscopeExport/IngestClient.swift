@@ -1,0 +1,81 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Telemetry
+
+/// Sends one ``IngestRequest`` and classifies the answer. Owns the HTTP client and the headers that carry the
+/// tenant and the credentials, which therefore never pass through anything that logs.
+struct IngestClient: Sendable {
+    let httpClient: HTTPClient
+    private let headers: [(name: String, value: String)]
+    private let requestTimeout: Duration
+    private let scrubber: SecretScrubber
+
+    /// Redirects are not followed: a redirect to another host would drop (or leak) the `Authorization` header.
+    /// Tracing is off: the uploads are hybrid-run's plumbing, not part of the traced run.
+    init(authorization: String?, tenantID: String?, requestTimeout: Duration, scrubber: SecretScrubber) {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.tracing.tracer = nil
+        let timeout = TimeAmount.nanoseconds(Self.nanoseconds(requestTimeout))
+        configuration.timeout = .init(connect: timeout, read: timeout)
+        httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        headers = [("User-Agent", "hybrid-run")]
+            + (authorization.map { [("Authorization", $0)] } ?? [])
+            + (tenantID.map { [("X-Scope-OrgID", $0)] } ?? [])
+        self.requestTimeout = requestTimeout
+        self.scrubber = scrubber
+    }
+
+    /// `Basic base64(user:password)` or `Bearer token`, basic auth first as pyroscope-go does.
+    static func authorization(user: String?, password: String?, bearerToken: String?) -> String? {
+        if let user, !user.isEmpty {
+            return "Basic " + Data("\(user):\(password ?? "")".utf8).base64EncodedString()
+        }
+        if let bearerToken, !bearerToken.isEmpty { return "Bearer \(bearerToken)" }
+        return nil
+    }
+
+    /// One attempt, ending by the earlier of the request timeout and `deadline`.
+    func send(_ ingest: IngestRequest, deadline: ContinuousClock.Instant?) async -> AttemptOutcome {
+        var request = HTTPClientRequest(url: ingest.url)
+        request.method = .POST
+        for header in headers { request.headers.add(name: header.name, value: header.value) }
+        request.headers.add(name: "Content-Type", value: ingest.contentType)
+        request.body = .bytes(ByteBuffer(bytes: ingest.body))
+        var timeout = requestTimeout
+        if let deadline { timeout = min(timeout, max(ContinuousClock.now.duration(to: deadline), .zero)) }
+        do {
+            let response = try await httpClient.execute(request, timeout: .nanoseconds(Self.nanoseconds(timeout)))
+            let body = (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
+            let status = Int(response.status.code)
+            if (300..<400).contains(status) {
+                let location = response.headers.first(name: "Location").map { scrubber.oneLine($0) } ?? "elsewhere"
+                return .rejected(status: status, message: "redirected to \(location); not followed, it would drop the credentials")
+            }
+            return .classify(status: status, message: scrubber.oneLine(body),
+                             retryAfter: AttemptOutcome.retryAfter(fromHeader: response.headers.first(name: "Retry-After")))
+        } catch {
+            if Task.isCancelled || error is CancellationError || (error as? HTTPClientError) == .cancelled { return .cancelled }
+            return .retryable(reason: describe(error, timeout: timeout), retryAfter: nil)
+        }
+    }
+
+    private func describe(_ error: any Error, timeout: Duration) -> String {
+        switch error as? HTTPClientError {
+        case .deadlineExceeded?, .readTimeout?:
+            "no answer within \(DurationText.format(timeout))"
+        case .connectTimeout?:
+            "could not connect within \(DurationText.format(timeout))"
+        case .remoteConnectionClosed?:
+            "the server closed the connection"
+        default:
+            scrubber.oneLine(String(describing: error))
+        }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

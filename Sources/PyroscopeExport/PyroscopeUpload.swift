@@ -1,0 +1,20 @@
+/// One CPU profile to ship: what the sampler's `PprofEncoder` produced for one upload interval.
+public struct PyroscopeUpload: Sendable {
+    /// A gzipped pprof `Profile` whose sample type is `cpu`/`nanoseconds`.
+    public var profile: [UInt8]
+    /// The first and last moment the profile covers, in nanoseconds since the Unix epoch (sent as `from`/`until`).
+    public var startTime: Int64
+    public var endTime: Int64
+    /// Samples per second (`sampleRate`): the server scales counts by 1e9 / rate.
+    public var sampleRate: Int
+    /// Labels for this upload only, such as `trace_id` and `root_span_id`; they override static labels of the same name.
+    public var labels: [PyroscopeLabel]
+
+    public init(profile: [UInt8], startTime: Int64, endTime: Int64, sampleRate: Int = 100, labels: [PyroscopeLabel] = []) {
+        self.profile = profile
+        self.startTime = startTime
+        self.endTime = endTime
+        self.sampleRate = sampleRate
+        self.labels = labels
+    }
+}

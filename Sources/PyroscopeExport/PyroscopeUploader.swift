@@ -1,0 +1,104 @@
+import Logging
+import Telemetry
+
+/// Ships CPU profiles to Pyroscope's ingest API in the background, so that a slow, failing or unreachable server
+/// never holds up the profiled program: ``enqueue(_:)`` returns at once, and ``shutdown(deadline:)`` returns by
+/// its deadline whatever the server does.
+///
+/// Create one per run, enqueue each interval's profile and the final one, then call ``shutdown(deadline:)``
+/// exactly once; it also shuts the HTTP client down.
+public final class PyroscopeUploader: Sendable {
+    private let queue: UploadQueue
+    private let ledger: DeliveryLedger
+    private let client: IngestClient
+    private let delivery: Task<Void, Never>
+    private let logger: Logger
+
+    /// Checks the configuration against Pyroscope's rules (warning about, and leaving out, what the server would
+    /// refuse) and starts the delivery task.
+    public init(configuration: PyroscopeClientConfiguration, logger: Logger) {
+        self.logger = logger
+        let server = Result { () throws(ServerAddress.Invalid) in try ServerAddress.parse(configuration.serverAddress) }
+        let user = configuration.basicAuthUser ?? (try? server.get())?.user
+        let password = configuration.basicAuthUser == nil ? (try? server.get())?.password : configuration.basicAuthPassword
+        let authorization = IngestClient.authorization(user: user, password: password, bearerToken: configuration.bearerToken)
+        let scrubber = SecretScrubber(secrets: [password, configuration.basicAuthPassword, configuration.bearerToken, authorization])
+        if case .failure(let invalid) = server {
+            logger.error("Pyroscope: \(invalid.description); no profile will be sent")
+        }
+
+        var applicationName = configuration.applicationName
+        if let problem = PyroscopeLabelRules.problem(withApplicationName: applicationName) {
+            applicationName = PyroscopeLabelRules.sanitizedApplicationName(applicationName)
+            logger.warning("Pyroscope: application name \(LabelWarning.shown(PyroscopeLabel(name: "name", value: configuration.applicationName))) \(problem); using \(applicationName)")
+        }
+        var tenantID = configuration.tenantID
+        if let tenant = tenantID, let problem = PyroscopeLabelRules.problem(withTenantID: tenant) {
+            logger.warning("Pyroscope: tenant id \(scrubber.oneLine(tenant, limit: 64)) \(problem); sending without X-Scope-OrgID")
+            tenantID = nil
+        }
+        let (staticLabels, rejected) = LabelFilter.filter(configuration.labels)
+        for rejection in rejected {
+            logger.warning("Pyroscope: label \(scrubber.scrub(LabelWarning.shown(rejection.label))) dropped: \(rejection.problem)")
+        }
+
+        let queue = UploadQueue(capacity: configuration.queueCapacity)
+        let ledger = DeliveryLedger()
+        let client = IngestClient(authorization: authorization, tenantID: tenantID, requestTimeout: configuration.requestTimeout, scrubber: scrubber)
+        let loop = DeliveryLoop(
+            server: server, applicationName: applicationName, staticLabels: staticLabels, spyName: configuration.spyName,
+            retry: configuration.retry, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
+        )
+        self.queue = queue
+        self.ledger = ledger
+        self.client = client
+        self.delivery = Task { await loop.run() }
+    }
+
+    /// Queues `upload` for delivery without waiting. When the queue is full the oldest waiting profile is
+    /// dropped and counted; after ``shutdown(deadline:)`` the upload itself is.
+    public func enqueue(_ upload: PyroscopeUpload) {
+        switch queue.enqueue(upload) {
+        case .queued:
+            break
+        case .queuedDroppingOldest:
+            let message: Logger.Message = "Pyroscope: upload queue full (\(queue.capacity) profiles); dropped the oldest"
+            if ledger.isFirstWarning("queue full") { logger.warning(message) } else { logger.debug(message) }
+        case .refusedAfterClose:
+            logger.debug("Pyroscope: profile enqueued after shutdown; dropped")
+        }
+    }
+
+    /// Delivers what is queued, but returns by `deadline` no matter what the server does: at 80% of it (at
+    /// most 300 ms before it) the delivery task is cancelled, which ends the request in flight, and the rest is
+    /// left for shutting the HTTP client down. Logs one line when anything was dropped or failed.
+    public func shutdown(deadline: Duration) async -> PyroscopeDeliveryReport {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: max(deadline, .zero))
+        let reserve = min(max(deadline, .zero) * 0.2, .milliseconds(300))
+        queue.close()
+        let delivery = self.delivery
+        if await !Deadline.wait(until: end.advanced(by: .zero - reserve), for: { await delivery.value }) {
+            delivery.cancel()
+            _ = await Deadline.wait(until: end.advanced(by: .zero - reserve / 2), for: { await delivery.value })
+        }
+        let httpClient = client.httpClient
+        if await !Deadline.wait(until: end, for: { try? await httpClient.shutdown() }) {
+            logger.debug("Pyroscope: the HTTP client did not shut down by the deadline; leaving it")
+        }
+
+        let (enqueued, dropped) = queue.counts
+        let delivered = ledger.delivered
+        let failed = max(enqueued - dropped - delivered, 0)
+        let report = PyroscopeDeliveryReport(
+            delivered: delivered, dropped: dropped, failed: failed,
+            firstFailure: failed == 0 ? nil : ledger.firstFailure ?? "not delivered within the shutdown deadline of \(DurationText.format(deadline))"
+        )
+        if report.isComplete {
+            logger.debug("\(report.description)")
+        } else {
+            logger.warning("\(report.description)")
+        }
+        return report
+    }
+}
