@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "ProcessLaunch", "Telemetry",
+                "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]

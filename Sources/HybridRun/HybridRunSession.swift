@@ -1,6 +1,9 @@
 import Glibc
 import Logging
 import ProcessLaunch
+import Profiles
+import ProfileExport
+import Sampling
 import Telemetry
 import Tracing
 
@@ -54,10 +57,12 @@ public struct HybridRunSession: Sendable {
         }
         forwarder.forward(to: child.pid)
 
-        let outcome = child.release()
+        let profiler = configuration.isProfiling ? startProfiler(child, logger: logger) : nil
+        let outcome = profiler?.execOutcome ?? child.release()
         if outcome == .started { root.started(pid: child.pid) }
-        let termination = await ChildWaiter.wait(pid: child.pid)
+        let termination = if let profiler { await profiler.waitForExit() } else { await ChildWaiter.wait(pid: child.pid) }
         forwarder.stop()
+        if let profiler { writeProfiles(profiler.takeProfile(), logger: logger) }
 
         let status: Int32
         if case .failed(let error) = outcome, let shellStatus = outcome.shellStatus {
@@ -71,5 +76,26 @@ public struct HybridRunSession: Sendable {
         }
         await telemetry.shutdown()
         return status
+    }
+
+    /// Attaches the profiler; when tracing is not permitted the command still runs, unprofiled, after one
+    /// line saying why and how to permit it.
+    private func startProfiler(_ child: GatedChild, logger: Logger) -> Profiler? {
+        var options = SamplingOptions.default
+        options.rate = Double(configuration.rate)
+        do {
+            return try Profiler.start(child: child, options: options, logger: logger)
+        } catch {
+            logger.warning("\(error)")
+            return nil
+        }
+    }
+
+    private func writeProfiles(_ profile: Profile, logger: Logger) {
+        guard !configuration.outputs.isEmpty else { return }
+        let errors = ProfileFiles.write(profile, to: configuration.outputs, format: configuration.outputFormat, sampleLabels: [:])
+        for error in errors { logger.error("\(error)") }
+        for line in ProfileSummary.lines(profile) { logger.info("\(line)") }
+        logger.info("profile written to \(configuration.outputs.joined(separator: ", "))")
     }
 }

@@ -76,6 +76,9 @@ struct HybridRunCommand: AsyncParsableCommand {
             throw ValidationError("--rate must be between \(HybridRunConfiguration.rateRange.lowerBound) and \(HybridRunConfiguration.rateRange.upperBound) Hz")
         }
         if let uploadInterval, !(uploadInterval >= 1) { throw ValidationError("--upload-interval must be at least 1 second") }
+        for output in outputs {
+            if let problem = ProfileFiles.problem(withOutput: output, format: format) { throw ValidationError(problem) }
+        }
     }
 
     func run() async throws {
