@@ -123,6 +123,16 @@ let package = Package(
             linkerSettings: [.linkedLibrary("unwind-x86_64")]
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "ProfilerTestSupport",
+            dependencies: ["Binaries", "Unwinding", "Profiles", "ProcessLaunch", "_CProcessShims"],
+            path: "Tests/ProfilerTestSupport"
+        ),
+        .testTarget(name: "BinariesTests", dependencies: ["Binaries", "ProfilerTestSupport"]),
+        .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "Binaries", "Symbolization", "ProfilerTestSupport"]),
+        .testTarget(name: "SymbolizationTests", dependencies: ["Symbolization", "Binaries", "ProfilerTestSupport"]),
+        .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ProfilerTestSupport"]),
+        .testTarget(name: "ProfileExportTests", dependencies: ["ProfileExport", "Profiles", "ProfilerTestSupport"]),
 
         // MARK: Test support
         .target(

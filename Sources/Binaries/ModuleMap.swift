@@ -6,22 +6,25 @@ public struct ModuleMap: Sendable {
         self.modules = modules.sorted { $0.start < $1.start }
     }
 
-    /// Groups the file-backed mappings (and the vDSO) by file, keeping files that have executable code.
+    /// Groups runs of mappings of the same file (or the vDSO) into modules, keeping those with executable code.
+    ///
+    /// A run ends where another file's mapping starts, so a file mapped twice becomes two modules and
+    /// module ranges never overlap; anonymous mappings inside a run (`.bss`) do not end it.
     public init(mappings: [MemoryMapping], images: ELFImageCache) {
-        var groups: [String: [MemoryMapping]] = [:]
-        var order: [String] = []
-        for mapping in mappings where mapping.isFileBacked || mapping.path == VDSO.name {
-            let key = "\(mapping.inode):\(mapping.path)"
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(mapping)
+        var runs: [[MemoryMapping]] = []
+        for mapping in mappings.sorted(by: { $0.start < $1.start })
+        where mapping.isFileBacked || mapping.path == VDSO.name {
+            if let last = runs.last?.last, last.inode == mapping.inode, last.path == mapping.path {
+                runs[runs.count - 1].append(mapping)
+            } else {
+                runs.append([mapping])
+            }
         }
-        let modules = order.compactMap { key -> LoadedModule? in
-            guard let group = groups[key], group.contains(where: \.isExecutable), let first = group.first else { return nil }
+        let modules = runs.compactMap { run -> LoadedModule? in
+            guard run.contains(where: \.isExecutable), let first = run.first, let last = run.last else { return nil }
             let image = first.path == VDSO.name ? VDSO.image : images.image(path: first.path, inode: first.inode)
-            let start = group.map(\.start).min() ?? first.start
-            let lowest = group.min { $0.start < $1.start } ?? first
-            return LoadedModule(path: first.path, image: image, start: start, end: group.map(\.end).max() ?? first.end,
-                                fileOffset: lowest.offset, loadBias: Self.loadBias(of: group, image: image))
+            return LoadedModule(path: first.path, image: image, start: first.start, end: last.end,
+                                fileOffset: first.offset, loadBias: Self.loadBias(of: run, image: image))
         }
         self.init(modules: modules)
     }
@@ -52,7 +55,6 @@ public struct ModuleMap: Sendable {
                 }
             }
         }
-        let lowest = mappings.min { $0.start < $1.start }!
-        return lowest.start &- lowest.offset
+        return mappings[0].start &- mappings[0].offset
     }
 }

@@ -4,6 +4,12 @@ extension Profile {
         public var name: String
         public var selfSamples: Int
         public var totalSamples: Int
+
+        public init(name: String, selfSamples: Int, totalSamples: Int) {
+            self.name = name
+            self.selfSamples = selfSamples
+            self.totalSamples = totalSamples
+        }
     }
 
     /// Functions by descending self time, across all processes and threads.

@@ -136,7 +136,7 @@ final class Tracer {
         if let known = processes[pid] {
             process = known
         } else {
-            process = TracedProcess(pid: pid)
+            process = TracedProcess(pid: pid, isBeforeExec: pid == rootPID)
             processes[pid] = process
             store.recordProcessSeen()
         }
@@ -164,42 +164,50 @@ final class Tracer {
 
     // MARK: Sampling
 
+    /// Interrupts every running thread at once, then samples each at the first stop it reports.
+    ///
+    /// Interrupting all before waiting lets the threads stop in parallel: a thread that was runnable but
+    /// waiting for a CPU reports only once scheduled, and must not hold up the others. Any ptrace stop
+    /// clears a pending interrupt, so the first stop a thread reports is the one to sample and resume:
+    /// our interrupt, a signal delivery or an event. Only a group stop (left stopped) and an exec (a new
+    /// program whose modules are not read yet) are not sampled.
     private func sampleRunningThreads() {
-        let running = threads.values.filter { !$0.isListening && $0.isRunning() }
-        for thread in running where threads[thread.tid] === thread {
-            stopAndCapture(thread)
+        var interrupted: [pid_t: Int64] = [:]
+        for thread in threads.values where !thread.isListening && !thread.process.isBeforeExec && thread.isRunning() {
+            let started = Clock.monotonic()
+            if Ptrace.interrupt(thread.tid) == 0 {
+                interrupted[thread.tid] = started
+            } else {
+                store.recordLost()
+            }
         }
-        for thread in running where thread.hasSnapshot {
+        var sampled: [TracedThread] = []
+        while !interrupted.isEmpty {
+            var raw: Int32 = 0
+            let tid = waitpid(-1, &raw, __WALL)
+            guard tid > 0 else {
+                if errno == EINTR { continue }
+                store.recordLost(interrupted.count)
+                break
+            }
+            let status = WaitStatus(raw: raw)
+            guard let started = interrupted.removeValue(forKey: tid), let thread = threads[tid] else {
+                handle(tid, status)
+                continue
+            }
+            let captured = status.isStopped && !status.isGroupStop && status.event != WaitStatus.execEvent
+                && thread.capture()
+            handle(tid, status)
+            if captured {
+                store.recordStoppedTime(Clock.monotonic() - started)
+                sampled.append(thread)
+            } else if !status.isGroupStop {
+                store.recordLost()
+            }
+        }
+        for thread in sampled where thread.hasSnapshot {
             thread.hasSnapshot = false
             unwindAndStore(thread)
-        }
-    }
-
-    /// Interrupts one thread, copies its registers and stack top at whatever stop comes first, and resumes it.
-    ///
-    /// Any ptrace stop clears a pending interrupt, so the first stop reported is the one to sample and
-    /// resume: our interrupt, a signal delivery or an event. Only a group stop (left stopped) and an exec
-    /// (a new program whose modules are not read yet) are not sampled.
-    private func stopAndCapture(_ thread: TracedThread) {
-        let started = Clock.monotonic()
-        guard Ptrace.interrupt(thread.tid) == 0 else {
-            store.recordLost()
-            return
-        }
-        var raw: Int32 = 0
-        var result: pid_t
-        repeat { result = waitpid(thread.tid, &raw, __WALL) } while result < 0 && errno == EINTR
-        guard result == thread.tid else {
-            store.recordLost()
-            return
-        }
-        let status = WaitStatus(raw: raw)
-        let sampled = status.isStopped && !status.isGroupStop && status.event != WaitStatus.execEvent && thread.capture()
-        handle(thread.tid, status)
-        if sampled {
-            store.recordStoppedTime(Clock.monotonic() - started)
-        } else if !status.isGroupStop {
-            store.recordLost()
         }
     }
 

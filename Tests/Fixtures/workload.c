@@ -5,7 +5,8 @@
 //   workload threads N SECONDS        N threads named worker-0.. spinning in thread_spin
 //   workload deep DEPTH ITERATIONS THREADS
 //                                     fixed work under DEPTH recursive frames per thread; prints the
-//                                     elapsed seconds on stdout (self-timed, for the benchmark)
+//                                     elapsed seconds on stdout (self-timed, for the benchmark);
+//                                     THREADS 0 works on the main thread
 //   workload sleep SECONDS            sleeps (for job-control and kill tests)
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -65,14 +66,16 @@ static void threads(int count, double seconds) {
 }
 
 __attribute__((noinline)) unsigned long leaf_work(unsigned long iterations) {
-    unsigned long x = 0;
+    unsigned long x = sink;
     for (unsigned long i = 0; i < iterations; i++) x = x * 6364136223846793005UL + i;
     return x;
 }
 
+// The store after the call keeps every level a real frame (no tail call, no recursion turned into a loop).
 __attribute__((noinline)) unsigned long recurse(int depth, unsigned long iterations) {
-    if (depth <= 1) return leaf_work(iterations);
-    return recurse(depth - 1, iterations) + 1;
+    unsigned long result = depth <= 1 ? leaf_work(iterations) : recurse(depth - 1, iterations);
+    sink += depth;
+    return result;
 }
 
 struct deep_args { int depth; long iterations; };
@@ -88,6 +91,7 @@ static void deep(int depth, long iterations, int count) {
     struct deep_args args = {depth, iterations};
     if (count > 64) count = 64;
     double start = now();
+    if (count == 0) deep_thread(&args);
     for (int i = 0; i < count; i++) pthread_create(&ids[i], NULL, deep_thread, &args);
     for (int i = 0; i < count; i++) pthread_join(ids[i], NULL);
     printf("%.6f\n", now() - start);

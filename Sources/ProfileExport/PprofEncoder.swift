@@ -1,0 +1,141 @@
+import Profiles
+import SwiftProtobuf
+
+/// Google's pprof format: a gzipped `perftools.profiles.Profile` (profile.proto), as `go tool pprof`,
+/// Pyroscope and most profile viewers read it.
+///
+/// Sample types are `samples/count` and `cpu/nanoseconds` (the period, 1e9/rate, times the count), as Go's
+/// CPU profiles have them. Every module of every process is a mapping, every distinct address of a process
+/// a location, every distinct (name, module) a function. Each sample carries numeric `pid` and `tid` labels,
+/// string `thread` and `process` labels, and whatever `sampleLabels` the caller adds (e.g. `span_id`).
+public enum PprofEncoder {
+    public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:]) -> [UInt8] {
+        let message = self.message(profile, sampleLabels: sampleLabels)
+        // Serializing plain generated messages of this shape cannot fail.
+        let bytes: [UInt8] = (try? message.serializedBytes()) ?? []
+        return Gzip.compress(bytes)
+    }
+
+    package static func message(_ profile: Profile, sampleLabels: [String: String]) -> Perftools_Profiles_Profile {
+        var builder = Builder()
+        var message = Perftools_Profiles_Profile()
+        message.sampleType = [builder.valueType("samples", "count"), builder.valueType("cpu", "nanoseconds")]
+        message.periodType = builder.valueType("cpu", "nanoseconds")
+        message.period = profile.sampleWeight
+        message.timeNanos = profile.startTime
+        message.durationNanos = max(0, profile.endTime - profile.startTime)
+        let extraLabels = sampleLabels.sorted { $0.key < $1.key }.map { builder.label($0.key, string: $0.value) }
+        for process in profile.processes {
+            let mappingIDs = process.mappings.map { builder.mapping($0) }
+            var locationIDs: [UInt64: UInt64] = [:]
+            for thread in process.threads {
+                let labels = [builder.label("pid", number: Int64(process.pid)), builder.label("tid", number: Int64(thread.tid)),
+                              builder.label("process", string: process.executableName),
+                              builder.label("thread", string: thread.name)] + extraLabels
+                for stack in thread.stacks {
+                    var sample = Perftools_Profiles_Sample()
+                    sample.locationID = stack.frames.map { frame in
+                        if let id = locationIDs[frame.address] { return id }
+                        let mapping = frame.mapping.map { (mappingIDs[$0], process.mappings[$0]) }
+                        let id = builder.location(frame, mappingID: mapping?.0 ?? 0, file: mapping?.1.path ?? "")
+                        locationIDs[frame.address] = id
+                        return id
+                    }
+                    sample.value = [Int64(stack.count), Int64(stack.count) * profile.sampleWeight]
+                    sample.label = labels
+                    builder.samples.append(sample)
+                }
+            }
+        }
+        message.sample = builder.samples
+        message.mapping = builder.mappings
+        message.location = builder.locations
+        message.function = builder.functions
+        message.stringTable = builder.strings
+        return message
+    }
+
+    /// Interns strings and functions and numbers mappings and locations (ids start at 1; 0 means none).
+    private struct Builder {
+        var strings: [String] = [""]
+        var stringIndex: [String: Int64] = ["": 0]
+        var mappings: [Perftools_Profiles_Mapping] = []
+        var locations: [Perftools_Profiles_Location] = []
+        var functions: [Perftools_Profiles_Function] = []
+        var functionIDs: [FunctionKey: UInt64] = [:]
+        var samples: [Perftools_Profiles_Sample] = []
+
+        struct FunctionKey: Hashable {
+            var name: String
+            var systemName: String
+            var file: String
+        }
+
+        mutating func string(_ value: String) -> Int64 {
+            if let index = stringIndex[value] { return index }
+            let index = Int64(strings.count)
+            strings.append(value)
+            stringIndex[value] = index
+            return index
+        }
+
+        mutating func valueType(_ type: String, _ unit: String) -> Perftools_Profiles_ValueType {
+            var value = Perftools_Profiles_ValueType()
+            value.type = string(type)
+            value.unit = string(unit)
+            return value
+        }
+
+        mutating func label(_ key: String, string value: String) -> Perftools_Profiles_Label {
+            var label = Perftools_Profiles_Label()
+            label.key = string(key)
+            label.str = string(value)
+            return label
+        }
+
+        mutating func label(_ key: String, number: Int64) -> Perftools_Profiles_Label {
+            var label = Perftools_Profiles_Label()
+            label.key = string(key)
+            label.num = number
+            return label
+        }
+
+        mutating func mapping(_ mapping: Profiles.Mapping) -> UInt64 {
+            var message = Perftools_Profiles_Mapping()
+            message.id = UInt64(mappings.count + 1)
+            message.memoryStart = mapping.start
+            message.memoryLimit = mapping.end
+            message.fileOffset = mapping.fileOffset
+            message.filename = string(mapping.path)
+            message.buildID = string(mapping.buildID ?? "")
+            message.hasFunctions_p = true
+            mappings.append(message)
+            return message.id
+        }
+
+        mutating func location(_ frame: Frame, mappingID: UInt64, file: String) -> UInt64 {
+            var line = Perftools_Profiles_Line()
+            line.functionID = function(frame, file: file)
+            var location = Perftools_Profiles_Location()
+            location.id = UInt64(locations.count + 1)
+            location.mappingID = mappingID
+            location.address = frame.address
+            location.line = [line]
+            locations.append(location)
+            return location.id
+        }
+
+        mutating func function(_ frame: Frame, file: String) -> UInt64 {
+            let key = FunctionKey(name: frame.name, systemName: frame.symbolName ?? frame.name, file: file)
+            if let id = functionIDs[key] { return id }
+            var function = Perftools_Profiles_Function()
+            function.id = UInt64(functions.count + 1)
+            function.name = string(key.name)
+            function.systemName = string(key.systemName)
+            function.filename = string(file)
+            functions.append(function)
+            functionIDs[key] = function.id
+            return function.id
+        }
+    }
+}

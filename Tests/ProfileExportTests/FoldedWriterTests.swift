@@ -1,0 +1,36 @@
+import ProfileExport
+import ProfilerTestSupport
+import Profiles
+import Testing
+
+@Suite struct FoldedWriterTests {
+    /// Parses folded text the way flamegraph.pl does: the count after the last space, frames split on `;`.
+    private func parse(_ text: String) -> [(frames: [String], count: Int)] {
+        text.split(separator: "\n").map { line in
+            let space = line.lastIndex(of: " ")!
+            return (line[..<space].split(separator: ";").map(String.init), Int(line[line.index(after: space)...])!)
+        }
+    }
+
+    @Test func writesOneLinePerStackRootedAtTheExecutable() {
+        let lines = parse(FoldedWriter.write(SampleProfile.twoThreads))
+        #expect(lines.allSatisfy { $0.frames.first == "work" })
+        #expect(lines.reduce(0) { $0 + $1.count } == 6)
+        #expect(lines.contains { $0.frames == ["work", "main", "hot"] && $0.count == 3 })
+        #expect(lines.contains { $0.frames == ["work", "main", "Work.cold(x: Swift.Int) -> ()"] && $0.count == 1 })
+        #expect(lines.contains { $0.frames == ["work", "helper", "hot"] && $0.count == 2 })
+    }
+
+    @Test func keepsSemicolonsOutOfFrameNames() {
+        var profile = SampleProfile.twoThreads
+        profile.processes[0].threads[0].stacks[0].frames[0].name = "a;b\nc"
+        let text = FoldedWriter.write(profile)
+        #expect(text.contains("work;main;a:b c 3\n"))
+    }
+
+    @Test func writesNothingForAnEmptyProfile() {
+        var profile = SampleProfile.twoThreads
+        profile.processes = []
+        #expect(FoldedWriter.write(profile).isEmpty)
+    }
+}

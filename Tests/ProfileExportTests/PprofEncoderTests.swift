@@ -1,0 +1,57 @@
+import Foundation
+import ProfileExport
+import ProfilerTestSupport
+import Profiles
+import Testing
+
+/// The encoded file is checked by decoders built from the official profile.proto, not by our own code.
+@Suite struct PprofEncoderTests {
+    let file: String
+
+    init() throws {
+        let bytes = PprofEncoder.encode(SampleProfile.twoThreads, sampleLabels: ["span_id": "00f067aa0ba902b7"])
+        #expect(bytes.starts(with: [0x1f, 0x8b]), "gzip magic")
+        file = try ExternalTool.temporaryFile(Data(bytes), suffix: ".pb.gz")
+    }
+
+    @Test func goPprofReadsSamplesFunctionsAndLabels() throws {
+        let result = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-raw", file])
+        #expect(result.status == 0, "\(result.standardError)")
+        let text = result.standardOutput
+        #expect(text.contains("PeriodType: cpu nanoseconds"))
+        #expect(text.contains("Period: 10000000"))
+        #expect(text.contains("samples/count cpu/nanoseconds"))
+        #expect(text.contains("3   30000000: "))
+        #expect(text.contains("span_id:[00f067aa0ba902b7]"))
+        #expect(text.contains("thread:[helper; \"quoted\"]"))
+        #expect(text.contains(" hot "))
+        #expect(text.contains("Work.cold(x: Swift.Int) -> ()"))
+    }
+
+    @Test func pythonProfilePB2DecodesIt() throws {
+        let root = Fixture.sourceDirectory.deletingLastPathComponent().deletingLastPathComponent().path
+        let generated = "\(root)/.venv/standins-gen"
+        let python = "\(root)/.venv/bin/python"
+        try #require(FileManager.default.fileExists(atPath: "\(generated)/profile_pb2.py"), "run scripts/setup.sh")
+        let script = """
+            import gzip, sys
+            sys.path.insert(0, sys.argv[1])
+            import profile_pb2
+            p = profile_pb2.Profile()
+            p.ParseFromString(gzip.open(sys.argv[2]).read())
+            s = p.string_table
+            assert s[0] == ""
+            assert [(s[t.type], s[t.unit]) for t in p.sample_type] == [("samples", "count"), ("cpu", "nanoseconds")]
+            assert sum(x.value[0] for x in p.sample) == 6
+            assert sum(x.value[1] for x in p.sample) == 6 * p.period
+            functions = {f.id: s[f.name] for f in p.function}
+            locations = {l.id: l for l in p.location}
+            assert all(l.mapping_id == p.mapping[0].id for l in p.location)
+            leaves = sorted(functions[locations[x.location_id[0]].line[0].function_id] for x in p.sample)
+            print(",".join(leaves))
+            """
+        let result = try ExternalTool.run(python, ["-c", script, generated, file])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput == "Work.cold(x: Swift.Int) -> (),hot,hot\n")
+    }
+}

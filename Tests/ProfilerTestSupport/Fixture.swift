@@ -1,0 +1,52 @@
+import Foundation
+
+/// The profiler's fixture programs (`Tests/Fixtures/`), compiled on first use with the toolchain's own
+/// compilers into a temporary directory, once per test process.
+public enum Fixture {
+    /// `workload.c`: C workloads with known hot functions (see the file's header for its commands).
+    public static func workload() throws -> String { try workloadBinary.get() }
+
+    /// `SwiftWorkload.swift`: optimized Swift code under `Checksummer.mix(rounds:)`.
+    public static func swiftWorkload() throws -> String { try swiftWorkloadBinary.get() }
+
+    private static let workloadBinary = Result {
+        try compile("workload.c", with: "clang",
+                    ["-O2", "-fomit-frame-pointer", "-fno-optimize-sibling-calls", "-pthread", "-Wl,--build-id=sha1"])
+    }
+
+    private static let swiftWorkloadBinary = Result {
+        try compile("SwiftWorkload.swift", with: "swiftc", ["-O"])
+    }
+
+    public static let sourceDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    private static func compile(_ source: String, with compiler: String, _ flags: [String]) throws -> String {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("hybrid-run-fixtures-\(getpid())", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let output = directory.appendingPathComponent((source as NSString).deletingPathExtension).path
+        let process = Process()
+        process.executableURL = try tool(compiler)
+        process.arguments = flags + [sourceDirectory.appendingPathComponent(source).path, "-o", output]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw FixtureError("\(compiler) \(source) failed") }
+        return output
+    }
+
+    /// The compiler on `PATH`, else beside the running toolchain's `swift`.
+    private static func tool(_ name: String) throws -> URL {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let candidates = path.split(separator: ":").map { "\($0)/\(name)" } + ["/opt/swift/usr/bin/\(name)", "/usr/bin/\(name)"]
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw FixtureError("no \(name) on PATH")
+        }
+        return URL(fileURLWithPath: found)
+    }
+}
+
+public struct FixtureError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

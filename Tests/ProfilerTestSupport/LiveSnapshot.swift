@@ -1,0 +1,60 @@
+import _CProcessShims
+import Binaries
+import Glibc
+import ProcessLaunch
+import Unwinding
+
+/// A real process's main thread, stopped once: its registers, stack top and module map, kept after the
+/// process is gone, so unwinding and symbolization are tested the way the profiler uses them.
+///
+/// Ptrace calls and `waitpid` here name the one child they started (never `-1`): the test runner has
+/// other tests' children. Call from a synchronous test so everything runs on one thread.
+public struct LiveSnapshot {
+    public let snapshot: ThreadSnapshot
+    public let modules: ModuleMap
+
+    /// Starts `arguments` traced from its first instruction, lets it run for `warmUp`, copies the main
+    /// thread at one stop, then kills and reaps it.
+    public static func capture(_ arguments: [String], warmUp: Duration, images: ELFImageCache = ELFImageCache()) throws -> LiveSnapshot {
+        let child = try GatedChild.spawn(arguments: arguments, environment: ["PATH": "/usr/bin:/bin"])
+        let pid = child.pid
+        defer {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, __WALL) < 0 && errno == EINTR {}
+        }
+        let options = Int(PTRACE_O_TRACEEXEC.rawValue)
+        guard hr_ptrace(Int32(PTRACE_SEIZE.rawValue), pid, nil, UnsafeMutableRawPointer(bitPattern: options)) == 0 else {
+            throw FixtureError("PTRACE_SEIZE failed: errno \(errno)")
+        }
+        guard child.release() == .started else { throw FixtureError("\(arguments[0]) did not start") }
+        try waitForStop(pid)  // the exec event
+        _ = hr_ptrace(Int32(PTRACE_CONT.rawValue), pid, nil, nil)
+        var request = timespec(tv_sec: Int(warmUp.components.seconds),
+                               tv_nsec: Int(warmUp.components.attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) < 0 && errno == EINTR { request = remaining }
+        guard hr_ptrace(Int32(PTRACE_INTERRUPT.rawValue), pid, nil, nil) == 0 else { throw FixtureError("interrupt failed") }
+        try waitForStop(pid)
+        let snapshot = ThreadSnapshot(stackCapacity: 64 * 1024)
+        _ = withUnsafeMutablePointer(to: &snapshot.registers) {
+            hr_ptrace(Int32(PTRACE_GETREGS.rawValue), pid, nil, UnsafeMutableRawPointer($0))
+        }
+        let mappings = ProcessMaps.read(pid: pid)
+        let rsp = snapshot.registers.rsp
+        let stackEnd = mappings.first { $0.contains(rsp) }?.end ?? rsp
+        snapshot.stackStart = rsp
+        var local = iovec(iov_base: snapshot.stackBuffer.baseAddress, iov_len: min(snapshot.stackBuffer.count, Int(stackEnd - rsp)))
+        var remote = iovec(iov_base: UnsafeMutableRawPointer(bitPattern: UInt(rsp)), iov_len: local.iov_len)
+        snapshot.stackLength = max(0, hr_process_vm_readv(pid, &local, 1, &remote, 1))
+        let modules = ModuleMap(mappings: mappings, images: images)
+        return LiveSnapshot(snapshot: snapshot, modules: modules)
+    }
+
+    private static func waitForStop(_ pid: pid_t) throws {
+        var status: Int32 = 0
+        var result: pid_t
+        repeat { result = waitpid(pid, &status, __WALL) } while result < 0 && errno == EINTR
+        guard result == pid, hr_wifstopped(status) != 0 else { throw FixtureError("no stop from \(pid)") }
+    }
+}

@@ -1,0 +1,25 @@
+import Profiles
+
+/// A small hand-made profile: one process, two threads, a hot function shared by both.
+public enum SampleProfile {
+    static func frame(_ name: String, _ address: UInt64, symbol: String? = nil) -> Frame {
+        Frame(address: address, mapping: 0, name: name, symbolName: symbol ?? name)
+    }
+
+    public static let twoThreads = Profile(
+        startTime: 1_700_000_000_000_000_000, endTime: 1_700_000_002_000_000_000, sampleWeight: 10_000_000,
+        processes: [ProcessProfile(
+            pid: 42, executablePath: "/usr/bin/work",
+            mappings: [Mapping(start: 0x1000, end: 0x9000, fileOffset: 0, path: "/usr/bin/work", buildID: "abcd")],
+            threads: [
+                ThreadProfile(tid: 42, name: "work", stacks: [
+                    StackCount(frames: [frame("hot", 0x1100), frame("main", 0x1200)], count: 3),
+                    StackCount(frames: [frame("Work.cold(x: Swift.Int) -> ()", 0x1300, symbol: "$s4Work4cold1xySi_tF"),
+                                        frame("main", 0x1210)], count: 1),
+                ]),
+                ThreadProfile(tid: 43, name: "helper; \"quoted\"", stacks: [
+                    StackCount(frames: [frame("hot", 0x1100), frame("helper", 0x1400)], count: 2),
+                ]),
+            ])],
+        statistics: SamplingStatistics(samplesTaken: 6, samplesLost: 1, threadsSeen: 2, processesSeen: 1))
+}
