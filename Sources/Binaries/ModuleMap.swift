@@ -29,6 +29,15 @@ public struct ModuleMap: Sendable {
         self.init(modules: modules)
     }
 
+    /// Each module's path and address range: equal when nothing was mapped or unmapped in between.
+    public var ranges: [ModuleRange] { modules.map { ModuleRange(path: $0.path, start: $0.start, end: $0.end) } }
+
+    public struct ModuleRange: Hashable, Sendable {
+        public var path: String
+        public var start: UInt64
+        public var end: UInt64
+    }
+
     /// The module whose address range holds `address`.
     public func module(containing address: UInt64) -> LoadedModule? {
         index(containing: address).map { modules[$0] }

@@ -25,8 +25,9 @@ final class Tracer {
 
     /// How often events are polled between ticks: bounds how long a signal, fork or exec waits for the tracer.
     private static let eventPollInterval: Int64 = 1_000_000
-    /// How often a process's maps may be re-read when its stacks reach code mapped after the last read.
-    private static let modulesRefreshInterval: Int64 = 200_000_000
+    /// How often a process's maps may be re-read when its stacks reach code outside the known modules
+    /// (a fresh process still loading its libraries, or a `dlopen`); reading costs about 100 µs.
+    private static let modulesRefreshInterval: Int64 = 10_000_000
 
     init(rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
         self.rootPID = rootPID
@@ -214,11 +215,9 @@ final class Tracer {
     private func unwindAndStore(_ thread: TracedThread) {
         let process = thread.process
         guard let unwinder = unwinder(for: process), let imageID = process.imageID else { return }
-        unwinder.unwind(thread.snapshot, into: &frames)
-        if frames.contains(where: { unwinder.modules.index(containing: $0) == nil }),
-           Clock.monotonic() - process.modulesReadAt > Self.modulesRefreshInterval {
-            // Code mapped after the last read (dlopen, the libraries ld.so loads after exec): read again.
-            let refreshed = readModules(of: process)
+        if !unwinder.unwind(thread.snapshot, into: &frames),
+           Clock.monotonic() - process.modulesReadAt > Self.modulesRefreshInterval,
+           let refreshed = rereadModules(of: process) {
             store.updateModules(imageID: imageID, modules: refreshed.modules)
             refreshed.unwind(thread.snapshot, into: &frames)
         }
@@ -238,6 +237,17 @@ final class Tracer {
                                 maximumFrames: options.maximumFrames)
         process.unwinder = unwinder
         process.modulesReadAt = Clock.monotonic()
+        return unwinder
+    }
+
+    /// A new unwinder if the process's modules changed since they were read, else `nil` (the unknown
+    /// address was stack garbage, and the current unwinder keeps its caches).
+    private func rereadModules(of process: TracedProcess) -> Unwinder? {
+        let modules = ModuleMap(mappings: ProcessMaps.read(pid: process.pid), images: images)
+        process.modulesReadAt = Clock.monotonic()
+        guard modules.ranges != process.unwinder?.modules.ranges else { return nil }
+        let unwinder = Unwinder(modules: modules, maximumFrames: options.maximumFrames)
+        process.unwinder = unwinder
         return unwinder
     }
 

@@ -47,27 +47,35 @@ public final class Unwinder {
     /// Replaces `frames` with the instruction addresses of the snapshot's stack, leaf first.
     ///
     /// Caller frames are return addresses minus one, so they fall inside the calling instruction (and its
-    /// function, even when the call is the function's last instruction).
-    public func unwind(_ snapshot: ThreadSnapshot, into frames: inout [UInt64]) {
+    /// function, even when the call is the function's last instruction). Unwinding stops at a caller
+    /// address outside every module: where CFI ends (a thread's first frame), libunwind's frame-pointer
+    /// fallback reads stack garbage, and no code lives outside the modules.
+    ///
+    /// - Returns: `false` when the leaf or a caller lies outside every module, which may also mean code
+    ///   mapped after the module map was read.
+    @discardableResult
+    public func unwind(_ snapshot: ThreadSnapshot, into frames: inout [UInt64]) -> Bool {
         frames.removeAll(keepingCapacity: true)
         self.snapshot = snapshot
         defer { self.snapshot = nil }
+        frames.append(snapshot.registers.rip)
+        let leafIsKnown = modules.index(containing: snapshot.registers.rip) != nil
         var cursor = unw_cursor_t()
         guard hr_unw_init_remote(&cursor, addressSpace, Unmanaged.passUnretained(self).toOpaque()) == 0 else {
-            frames.append(snapshot.registers.rip)
-            return
+            return leafIsKnown
         }
-        var instruction: unw_word_t = snapshot.registers.rip
+        var instruction: unw_word_t = 0
         var stackPointer: unw_word_t = snapshot.registers.rsp
-        frames.append(instruction)
         while frames.count < maximumFrames, hr_unw_step(&cursor) > 0 {
             let previousStackPointer = stackPointer
             guard hr_unw_get_reg(&cursor, Int32(UNW_REG_IP.rawValue), &instruction) == 0,
                   hr_unw_get_reg(&cursor, Int32(UNW_REG_SP.rawValue), &stackPointer) == 0,
-                  instruction != 0, stackPointer > previousStackPointer || frames.count == 1
+                  instruction != 0, stackPointer > previousStackPointer
             else { break }
+            guard modules.index(containing: instruction) != nil else { return false }
             frames.append(instruction - 1)
         }
+        return leafIsKnown
     }
 
     private static func from(_ arg: UnsafeMutableRawPointer?) -> Unwinder {
