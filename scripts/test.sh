@@ -95,10 +95,11 @@ for variable in HYBRID_TEST_OTLP_GRPC_ENDPOINT HYBRID_TEST_OTLP_HTTP_ENDPOINT HY
   [[ -n "${!variable}" ]] || fail "could not read $variable from the stand-ins' announcements"
 done
 
-# run COMMAND...: in the background so that INT/TERM reach the trap at once; the trap stops it.
+# run COMMAND...: in the background so that INT/TERM reach the trap at once (the trap stops it). The subshell
+# restores SIGINT/SIGQUIT, which bash ignores in background commands: the tests send signals to their children.
 run() {
   local status=0
-  "$@" &
+  ( trap - INT QUIT; exec "$@" ) &
   CHILD_PID=$!
   wait "$CHILD_PID" || status=$?
   CHILD_PID=""

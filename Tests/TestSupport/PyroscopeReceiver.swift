@@ -231,6 +231,11 @@ public struct ReceivedProfile: Sendable, Decodable {
     public struct ValueType: Sendable, Decodable, Hashable {
         public var type: String
         public var unit: String
+
+        public init(type: String, unit: String) {
+            self.type = type
+            self.unit = unit
+        }
     }
 
     public struct Sample: Sendable, Decodable, Hashable {

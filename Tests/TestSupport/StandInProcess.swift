@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A stand-in receiver process started by a test (`scripts/standins/*.py` in the venv python).
 ///
@@ -18,17 +21,11 @@ final class StandInProcess: @unchecked Sendable {
         var description: String
     }
 
-    private let process: Process
-    private let stdin: Pipe
-    private let exited: DispatchSemaphore
-    private let lock = NSLock()
-    private var stopped = false
+    private let process: RunningProcess
     let announcement: Announcement
 
-    private init(process: Process, stdin: Pipe, exited: DispatchSemaphore, announcement: Announcement) {
+    private init(process: RunningProcess, announcement: Announcement) {
         self.process = process
-        self.stdin = stdin
-        self.exited = exited
         self.announcement = announcement
     }
 
@@ -36,74 +33,37 @@ final class StandInProcess: @unchecked Sendable {
         let environment = TestEnvironment.current
         let python = try environment.python
         let scriptURL = try environment.standinsDirectory.appendingPathComponent(script)
-        let process = Process()
-        process.executableURL = python
-        process.arguments = [scriptURL.path] + arguments + ["--exit-on-stdin-eof"]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.standardError
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-
-        let reader = stdout.fileHandleForReading
-        let line: Data = try await withThrowingTaskGroup(of: Data?.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    DispatchQueue.global().async {
-                        var line = Data()
-                        while true {
-                            let chunk = reader.availableData  // empty at EOF
-                            if chunk.isEmpty { break }
-                            line.append(chunk)
-                            if line.contains(UInt8(ascii: "\n")) { break }
-                        }
-                        continuation.resume(returning: line)
-                    }
-                }
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
+        let process = try RunningProcess(
+            python, [scriptURL.path] + arguments + ["--exit-on-stdin-eof"], environment: nil, stdin: nil,
+            holdStdinOpen: true, currentDirectory: nil)
+        let line: [UInt8]
+        do {
+            line = try await Poll.until(timeout: timeout, interval: .milliseconds(20), "\(script) to announce its ports") {
+                let output = process.stdoutSoFar
+                if let newline = output.firstIndex(of: UInt8(ascii: "\n")) { return Array(output[..<newline]) }
+                if !process.isRunning { return [] }
                 return nil
             }
-            let first = try await group.next() ?? nil
-            if first == nil { process.terminate() }  // timed out: the exit closes stdout and ends the reader
-            group.cancelAll()
-            return first ?? Data()
+        } catch {
+            process.send(SIGKILL)
+            throw StartFailure(description: "\(script) did not start: \(error); stderr: \(process.stderrSoFar.suffix(2000))")
         }
-        let firstLine = line.split(separator: UInt8(ascii: "\n"), maxSplits: 1).first.map { Data($0) } ?? Data()
-        guard let announcement = try? JSONDecoder().decode(Announcement.self, from: firstLine) else {
-            if process.isRunning { process.terminate() }
-            throw StartFailure(description: "\(script) did not announce its ports (see its stderr above)")
+        guard let announcement = try? JSONDecoder().decode(Announcement.self, from: Data(line)) else {
+            process.send(SIGKILL)
+            _ = try? await process.wait(timeout: .seconds(10))
+            throw StartFailure(description: "\(script) did not announce its ports; stderr: \(process.stderrSoFar.suffix(2000))")
         }
-        return StandInProcess(process: process, stdin: stdin, exited: exited, announcement: announcement)
+        return StandInProcess(process: process, announcement: announcement)
     }
 
     /// SIGTERM, then a bounded wait for the exit (SIGKILL after 10 s).
     func stop() async {
-        let alreadyStopped = lock.withLock { () -> Bool in
-            defer { stopped = true }
-            return stopped
+        process.send(SIGTERM)
+        do {
+            _ = try await process.wait(timeout: .seconds(10))
+        } catch {
+            // wait() already killed it.
         }
-        if alreadyStopped { return }
-        if process.isRunning { process.terminate() }
-        let exited = self.exited
-        let process = self.process
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                if exited.wait(timeout: .now() + 10) == .timedOut {
-                    kill(process.processIdentifier, SIGKILL)
-                    exited.wait()
-                }
-                continuation.resume()
-            }
-        }
-        try? stdin.fileHandleForWriting.close()
-    }
-
-    deinit {
-        if process.isRunning { process.terminate() }
+        process.closeStdin()
     }
 }

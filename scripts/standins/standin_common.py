@@ -101,7 +101,9 @@ def install_stop_handlers(exit_on_stdin_eof=False):
     if exit_on_stdin_eof:
         def watch_stdin():
             try:
-                while sys.stdin.buffer.read(4096):
+                # The raw fd, not sys.stdin: a thread blocked in a buffered read would hold the buffer's lock
+                # and stall the interpreter's shutdown.
+                while os.read(0, 4096):
                     pass
             except (OSError, ValueError):
                 pass
