@@ -37,6 +37,8 @@ final class PostgresConnection {
             }
             guard let connection else { throw ConnectionError(address: "?", reason: "out of memory") }
             if PQstatus(connection) == CONNECTION_OK {
+                // libpq prints NOTICEs (`relation "orders" already exists, skipping`) to stderr by default.
+                PQsetNoticeProcessor(connection, { _, _ in }, nil)
                 return PostgresConnection(connection)
             }
             lastError = ConnectionError(address: Self.address(of: connection, environment: environment), reason: Self.reason(PQerrorMessage(connection)))

@@ -1,8 +1,10 @@
 /// One top-level record found by ``JSONRecordReader``: its raw bytes and where each member sits in them.
 ///
 /// The bytes point into the reader's buffer and stay valid only until the reader's next call to
-/// ``JSONRecordReader/next()``: copy what must outlive it.
+/// ``JSONRecordReader/next()`` (the record keeps the reader, and so the buffer, alive): copy what must outlive it.
 public struct JSONRecord {
+    /// Keeps the buffer that ``bytes`` points into from being freed while the record exists.
+    let owner: JSONRecordReader
     /// 1-based position of the record in the file.
     public let number: Int
     /// 1-based line on which the record starts.

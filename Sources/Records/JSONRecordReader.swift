@@ -154,7 +154,7 @@ public final class JSONRecordReader {
             members[index].value = (members[index].value.lowerBound - start)..<(members[index].value.upperBound - start)
         }
         return JSONRecord(
-            number: number, line: recordLine, bytes: UnsafeBufferPointer(start: base, count: position - start),
+            owner: self, number: number, line: recordLine, bytes: UnsafeBufferPointer(start: base, count: position - start),
             members: members, containsNUL: containsNUL
         )
     }

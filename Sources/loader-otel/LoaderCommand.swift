@@ -54,11 +54,11 @@ struct LoaderCommand: AsyncParsableCommand {
             span.attributes["loader.records.count"] = summary.records
             span.attributes["loader.rows.inserted"] = summary.inserted
             span.attributes["loader.rows.already_present"] = summary.alreadyPresent
-            let seconds = Double((ContinuousClock.now - start) / .milliseconds(1)) / 1000
+            let seconds = max(Double(Int((ContinuousClock.now - start) / .milliseconds(1))) / 1000, 0.001)
             logger.info("""
                 loaded \(file == "-" ? "standard input" : file) into \(orderTable.name): \(summary.records) records, \
                 \(summary.inserted) inserted, \(summary.alreadyPresent) already present, in \(seconds) s \
-                (\(Int(Double(summary.records) / max(seconds, 0.001))) records/s)
+                (\(Int(Double(summary.records) / seconds)) records/s)
                 """)
             return true
         } catch {

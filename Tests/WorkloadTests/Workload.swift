@@ -1,0 +1,65 @@
+import Foundation
+import TestSupport
+
+/// Runs generator-otel, loader-otel and psql for the end-to-end tests, each test in its own directory and table.
+struct Workload {
+    let directory: URL
+    /// A table of this test's own, so tests can run in parallel against the shared server.
+    let table: String
+    let postgresURL: String
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("workload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        table = "orders_" + UUID().uuidString.prefix(8).lowercased()
+        postgresURL = try TestEnvironment.current.postgresURL
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    func removeDirectory() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The test process's environment without exporting (tests that check spans add their own OTEL_* values).
+    ///
+    /// Exporting is turned on by leaving `OTEL_SDK_DISABLED` unset: `OTEL_SDK_DISABLED=false` currently crashes
+    /// the programs (swift-otel then also bootstraps logging, a second time).
+    static func environment(_ adding: [String: String] = ["OTEL_SDK_DISABLED": "true"]) -> [String: String] {
+        ProcessRunner.environment(adding: adding, removing: ["TRACEPARENT", "TRACESTATE", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SDK_DISABLED"])
+    }
+
+    func generate(_ arguments: [String], environment: [String: String] = Workload.environment()) async throws -> RunResult {
+        try await ProcessRunner.run(try TestEnvironment.executable("generator-otel"), arguments, environment: environment)
+    }
+
+    func load(_ file: String, url: String? = nil, environment: [String: String] = Workload.environment()) async throws -> RunResult {
+        try await ProcessRunner.run(
+            try TestEnvironment.executable("loader-otel"), [url ?? postgresURL, file, "--table", table], environment: environment)
+    }
+
+    /// Starts a load whose server session is named after the table (`PGAPPNAME`), so the test can watch it.
+    func startLoad(_ file: String) throws -> RunningProcess {
+        try RunningProcess(
+            try TestEnvironment.executable("loader-otel"), [postgresURL, file, "--table", table],
+            environment: Workload.environment(["OTEL_SDK_DISABLED": "true", "PGAPPNAME": table]))
+    }
+
+    /// The first column of the first row of `sql`, as psql prints it.
+    func query(_ sql: String) async throws -> String {
+        let result = try await ProcessRunner.run(
+            URL(fileURLWithPath: "/usr/bin/psql"), ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", postgresURL, "-c", sql],
+            timeout: .seconds(30))
+        guard result.status == 0 else { throw QueryFailed(message: result.stderr) }
+        return result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func rowCount() async throws -> Int {
+        Int(try await query("SELECT count(*) FROM \(table)")) ?? -1
+    }
+
+    struct QueryFailed: Error, CustomStringConvertible {
+        let message: String
+        var description: String { "psql failed: \(message)" }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite(.enabled(if: TestEnvironment.isAvailable, "needs scripts/test.sh"))
+struct WorkloadSpanTests {
+    static func randomHex(bytes: Int) -> String {
+        (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 1...255)) }.joined()
+    }
+
+    @Test func generatorAndLoaderSpansContinueTheTraceOfTRACEPARENT() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let receiver = try OTLPReceiver.shared
+        let traceID = Self.randomHex(bytes: 16)
+        let parentID = Self.randomHex(bytes: 8)
+        let environment = Workload.environment([
+            "TRACEPARENT": "00-\(traceID)-\(parentID)-01",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.grpcEndpoint.absoluteString,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        ])
+        let generated = try await workload.generate(["1000", workload.path("orders.jsonl")], environment: environment)
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let loaded = try await workload.load(workload.path("orders.jsonl"), environment: environment)
+        #expect(loaded.status == 0, "\(loaded.stderr)")
+
+        let spans = try await receiver.waitForSpans(traceID: traceID, timeout: .seconds(20)) { spans in
+            Set(spans.map(\.name)).isSuperset(of: ["generate", "write records", "load", "COPY \(workload.table)", "COMMIT"])
+        }
+        let generate = try #require(spans.first { $0.name == "generate" })
+        let load = try #require(spans.first { $0.name == "load" })
+        #expect(generate.parentSpanID == parentID)
+        #expect(load.parentSpanID == parentID)
+        #expect(generate.serviceName == "generator-otel")
+        #expect(load.serviceName == "loader-otel")
+        #expect(generate.attributes["generator.records.count"]?.intValue == 1000)
+        #expect(load.attributes["loader.rows.inserted"]?.intValue == 1000)
+        for phase in ["open output", "write records", "commit output"] {
+            #expect(spans.first { $0.name == phase }?.parentSpanID == generate.spanID, "\(phase)")
+        }
+
+        let copy = try #require(spans.first { $0.name == "COPY \(workload.table)" })
+        let port = try #require(URLComponents(string: workload.postgresURL)?.port)
+        #expect(copy.parentSpanID == load.spanID)
+        #expect(copy.kind == "client")
+        #expect(copy.attributes["db.system.name"]?.stringValue == "postgresql")
+        #expect(copy.attributes["db.namespace"]?.stringValue == URLComponents(string: workload.postgresURL)?.path.dropFirst().description)
+        #expect(copy.attributes["db.collection.name"]?.stringValue == workload.table)
+        #expect(copy.attributes["db.operation.name"]?.stringValue == "COPY")
+        #expect(copy.attributes["server.address"]?.stringValue == "127.0.0.1")
+        #expect(copy.attributes["server.port"]?.intValue == Int64(port))
+        #expect(copy.attributes["loader.rows.copied"]?.intValue == 1000)
+
+        let password = try #require(URLComponents(string: workload.postgresURL)?.password)
+        for span in spans {
+            #expect(!span.attributes.values.contains { $0.description.contains(password) }, "\(span.name)")
+            #expect(!span.status.message.contains(password))
+        }
+    }
+
+    @Test func failedStatementSpanCarriesTheSQLSTATE() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let receiver = try OTLPReceiver.shared
+        let traceID = Self.randomHex(bytes: 16)
+        // A table of the same name with another shape: the load's COPY names a column it lacks.
+        _ = try await workload.query("CREATE TABLE \(workload.table) (id bigint PRIMARY KEY)")
+        _ = try await workload.generate(["10", workload.path("orders.jsonl")])
+        let loaded = try await workload.load(workload.path("orders.jsonl"), environment: Workload.environment([
+            "TRACEPARENT": "00-\(traceID)-\(Self.randomHex(bytes: 8))-01",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.grpcEndpoint.absoluteString,
+        ]))
+        #expect(loaded.status == 1)
+        #expect(loaded.stderr.contains("(SQLSTATE 42703)"), "\(loaded.stderr)")
+        let spans = try await receiver.waitForSpans(traceID: traceID, timeout: .seconds(20)) { spans in
+            spans.contains { $0.name == "COPY \(workload.table)" } && spans.contains { $0.name == "load" }
+        }
+        let copy = try #require(spans.first { $0.name == "COPY \(workload.table)" })
+        #expect(copy.status.code == "error")
+        #expect(copy.attributes["db.response.status_code"]?.stringValue == "42703")
+        #expect(spans.first { $0.name == "load" }?.status.code == "error")
+        #expect(try await workload.rowCount() == 0)
+    }
+
+    @Test func exitIsBoundedWhenTheCollectorIsBlackHoled() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let collector = try BlackHoleListener()
+        defer { collector.close() }
+        let environment = Workload.environment([
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.hostAndPort,
+            "HYBRID_OTEL_SHUTDOWN_TIMEOUT": "1s",
+        ])
+        let generated = try await workload.generate(["100", workload.path("orders.jsonl")], environment: environment)
+        #expect(generated.status == 0)
+        #expect(generated.duration < .seconds(5), "took \(generated.duration)")
+        #expect(generated.stderr.contains("spans not exported"), "\(generated.stderr)")
+
+        let loaded = try await workload.load(workload.path("orders.jsonl"), environment: environment)
+        #expect(loaded.status == 0, "\(loaded.stderr)")
+        #expect(loaded.duration < .seconds(6), "took \(loaded.duration)")
+        #expect(try await workload.rowCount() == 100)
+    }
+}
