@@ -35,7 +35,7 @@ struct DeliveryLoop: Sendable {
                                     upload: upload, spyName: spyName, boundary: IngestRequest.randomBoundary(using: &generator))
         var attempt = 1
         while true {
-            switch await client.send(request, deadline: nil) {
+            switch await client.send(request) {
             case .delivered:
                 ledger.recordDelivered()
                 logger.debug("Pyroscope: profile delivered to \(server.base) (\(upload.profile.count) bytes, attempt \(attempt))")

@@ -36,17 +36,15 @@ struct IngestClient: Sendable {
         return nil
     }
 
-    /// One attempt, ending by the earlier of the request timeout and `deadline`.
-    func send(_ ingest: IngestRequest, deadline: ContinuousClock.Instant?) async -> AttemptOutcome {
+    /// One attempt, ending by the request timeout or when the calling task is cancelled (at the shutdown deadline).
+    func send(_ ingest: IngestRequest) async -> AttemptOutcome {
         var request = HTTPClientRequest(url: ingest.url)
         request.method = .POST
         for header in headers { request.headers.add(name: header.name, value: header.value) }
         request.headers.add(name: "Content-Type", value: ingest.contentType)
         request.body = .bytes(ByteBuffer(bytes: ingest.body))
-        var timeout = requestTimeout
-        if let deadline { timeout = min(timeout, max(ContinuousClock.now.duration(to: deadline), .zero)) }
         do {
-            let response = try await httpClient.execute(request, timeout: .nanoseconds(Self.nanoseconds(timeout)))
+            let response = try await httpClient.execute(request, timeout: .nanoseconds(Self.nanoseconds(requestTimeout)))
             let body = (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
             let status = Int(response.status.code)
             if (300..<400).contains(status) {
@@ -57,16 +55,16 @@ struct IngestClient: Sendable {
                              retryAfter: AttemptOutcome.retryAfter(fromHeader: response.headers.first(name: "Retry-After")))
         } catch {
             if Task.isCancelled || error is CancellationError || (error as? HTTPClientError) == .cancelled { return .cancelled }
-            return .retryable(reason: describe(error, timeout: timeout), retryAfter: nil)
+            return .retryable(reason: describe(error), retryAfter: nil)
         }
     }
 
-    private func describe(_ error: any Error, timeout: Duration) -> String {
+    private func describe(_ error: any Error) -> String {
         switch error as? HTTPClientError {
         case .deadlineExceeded?, .readTimeout?:
-            "no answer within \(DurationText.format(timeout))"
+            "no answer within \(DurationText.format(requestTimeout))"
         case .connectTimeout?:
-            "could not connect within \(DurationText.format(timeout))"
+            "could not connect within \(DurationText.format(requestTimeout))"
         case .remoteConnectionClosed?:
             "the server closed the connection"
         default:

@@ -23,7 +23,7 @@ public struct PyroscopeRetryPolicy: Sendable {
     func backoff(afterFailedAttempts failedAttempts: Int, retryAfter: Duration?, using generator: inout some RandomNumberGenerator) -> Duration {
         let exponent = min(max(failedAttempts - 1, 0), 30)
         let step = min(initialBackoff * (1 << exponent), maximumBackoff)
-        let jittered = step / 2 + step / 2 * Double.random(in: 0...1, using: &generator)
+        let jittered = step / 2 + step / 2 * Double.random(in: 0..<1, using: &generator)
         guard let retryAfter else { return jittered }
         return min(max(jittered, retryAfter), maximumBackoff)
     }

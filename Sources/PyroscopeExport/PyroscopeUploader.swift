@@ -30,11 +30,11 @@ public final class PyroscopeUploader: Sendable {
         var applicationName = configuration.applicationName
         if let problem = PyroscopeLabelRules.problem(withApplicationName: applicationName) {
             applicationName = PyroscopeLabelRules.sanitizedApplicationName(applicationName)
-            logger.warning("Pyroscope: application name \(LabelWarning.shown(PyroscopeLabel(name: "name", value: configuration.applicationName))) \(problem); using \(applicationName)")
+            logger.warning("Pyroscope: application name \(LabelWarning.shortened(configuration.applicationName)) \(problem); using \(applicationName)")
         }
         var tenantID = configuration.tenantID
         if let tenant = tenantID, let problem = PyroscopeLabelRules.problem(withTenantID: tenant) {
-            logger.warning("Pyroscope: tenant id \(scrubber.oneLine(tenant, limit: 64)) \(problem); sending without X-Scope-OrgID")
+            logger.warning("Pyroscope: tenant id \(scrubber.scrub(LabelWarning.shortened(tenant))) \(problem); sending without X-Scope-OrgID")
             tenantID = nil
         }
         let (staticLabels, rejected) = LabelFilter.filter(configuration.labels)
