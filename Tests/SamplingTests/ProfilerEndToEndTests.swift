@@ -1,0 +1,146 @@
+import Foundation
+import Glibc
+import ProfilerTestSupport
+import TestSupport
+import Testing
+
+/// The profiler as users run it: `hybrid-run --output … -- COMMAND`, one process per test (the tracer
+/// waits for any child, which only a process of its own can do). Serialized: the CPU split is measured.
+@Suite(.serialized) struct ProfilerEndToEndTests {
+    private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hybrid-run-profiles-\(UUID().uuidString)")
+
+    init() throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    private static let environment = ProcessRunner.environment(
+        adding: ["OTEL_SDK_DISABLED": "true"],
+        removing: ProcessInfo.processInfo.environment.keys.filter { $0.hasPrefix("PYROSCOPE_") || $0.hasPrefix("OTEL_") })
+
+    private func output(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    private func arguments(rate: Int, outputs: [String], command: [String]) -> [String] {
+        ["--rate", String(rate)] + outputs.flatMap { ["--output", $0] } + ["--"] + command
+    }
+
+    private func profile(_ command: [String], rate: Int = 200, outputs: [String]) async throws -> RunResult {
+        let result = try await ProcessRunner.run(try TestEnvironment.executable("hybrid-run"),
+                                                 arguments(rate: rate, outputs: outputs, command: command),
+                                                 environment: Self.environment, timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.stderr)")
+        return result
+    }
+
+    private func start(_ command: [String], rate: Int) throws -> (RunningProcess, child: Int32) {
+        let running = try RunningProcess(try TestEnvironment.executable("hybrid-run"),
+                                         arguments(rate: rate, outputs: [output("run.folded")], command: command),
+                                         environment: Self.environment)
+        for _ in 0..<200 {
+            if let child = ProcessTable.children(of: running.pid).first { return (running, child) }
+            usleep(10_000)
+        }
+        running.send(SIGKILL)
+        throw FixtureError("hybrid-run started no child")
+    }
+
+    /// Folded lines as flamegraph.pl reads them: frames root first, then the count.
+    private func folded(_ path: String) throws -> [(frames: [String], count: Int)] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { line in
+            let space = try #require(line.lastIndex(of: " "))
+            return (line[..<space].split(separator: ";").map(String.init), try #require(Int(line[line.index(after: space)...])))
+        }
+    }
+
+    private func samples(_ lines: [(frames: [String], count: Int)], containing function: String) -> Int {
+        lines.filter { $0.frames.contains(function) }.reduce(0) { $0 + $1.count }
+    }
+
+    @Test func measuresTheSplitBetweenTwoHotFunctions() async throws {
+        let file = output("split.folded")
+        _ = try await profile([try Fixture.workload(), "split", "2"], outputs: [file])
+        let lines = try folded(file)
+        let major = samples(lines, containing: "hot_three_quarters")
+        let minor = samples(lines, containing: "hot_one_quarter")
+        #expect(major + minor > 200)
+        let share = Double(major) / Double(major + minor)
+        #expect(abs(share - 0.75) < 0.1, "hot_three_quarters has \(share) of the samples")
+        #expect(lines.allSatisfy { $0.frames.first == "workload" })
+        #expect(lines.contains { Array($0.frames.prefix(3)) == ["workload", "_start", "__libc_start_main"] })
+    }
+
+    @Test func samplesEveryThreadOfAMultiThreadedChild() async throws {
+        let file = output("threads.speedscope.json")
+        _ = try await profile([try Fixture.workload(), "threads", "3", "1"], outputs: [file])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        let names = try #require(json["profiles"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        for worker in ["worker-0", "worker-1", "worker-2"] {
+            #expect(names.contains { $0.contains(worker) }, "\(names)")
+        }
+    }
+
+    @Test func followsForkAndExecIntoGrandchildren() async throws {
+        let file = output("tree.folded")
+        let workload = try Fixture.workload()
+        _ = try await profile(["/bin/sh", "-c", "'\(workload)' split 1 & wait"], outputs: [file])
+        let lines = try folded(file)
+        #expect(samples(lines.filter { $0.frames.first == "workload" }, containing: "hot_three_quarters") > 50)
+    }
+
+    @Test func showsSwiftFramesDemangled() async throws {
+        let file = output("swift.folded")
+        _ = try await profile([try Fixture.swiftWorkload(), "1"], outputs: [file])
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.contains("Checksummer.mix(rounds: Swift.Int) -> Swift.UInt64"))
+        #expect(text.contains("spinChecksums(for: Swift.Double)"))
+        #expect(!text.contains(";$s") && !text.contains(";_$s"))
+    }
+
+    @Test func writesAPprofFileGoPprofReads() async throws {
+        let file = output("cpu.pb.gz")
+        _ = try await profile([try Fixture.workload(), "split", "1"], outputs: [file])
+        let result = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-top", "-cum", file])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("hot_three_quarters"))
+        #expect(result.standardOutput.contains("Type: cpu"))
+    }
+
+    @Test func leavesNoStoppedOrZombieProcessWhenTheChildIsKilledMidSample() async throws {
+        let (running, child) = try start([try Fixture.workload(), "threads", "4", "30"], rate: 1000)
+        usleep(300_000)
+        kill(child, SIGKILL)
+        let result = try await running.wait(timeout: .seconds(20))
+        #expect(result.status == 128 + SIGKILL)
+        #expect(ProcessTable.threadStates(of: child).isEmpty, "the child was reaped")
+    }
+
+    @Test func childRunsOnWhenTheProfilerIsKilled() async throws {
+        // The orphan must not hold hybrid-run's output pipes open, or waiting for hybrid-run's output would wait for it.
+        let command = "exec '\(try Fixture.workload())' threads 2 30 >/dev/null 2>&1"
+        let (running, child) = try start(["/bin/sh", "-c", command], rate: 1000)
+        defer { kill(child, SIGKILL) }
+        usleep(300_000)
+        running.send(SIGKILL)
+        _ = try await running.wait(timeout: .seconds(20))
+        usleep(100_000)
+        let before = try #require(ProcessTable.cpuTicks(of: child))
+        usleep(300_000)
+        #expect(!ProcessTable.threadStates(of: child).contains { $0 == "t" || $0 == "T" })
+        #expect(try #require(ProcessTable.cpuTicks(of: child)) > before, "the child still runs")
+    }
+
+    @Test func stopAndContinueWorkAsWithoutProfiling() async throws {
+        let (running, child) = try start([try Fixture.workload(), "threads", "1", "3"], rate: 200)
+        usleep(300_000)
+        kill(child, SIGSTOP)
+        usleep(300_000)
+        let stopped = try #require(ProcessTable.cpuTicks(of: child))
+        usleep(500_000)
+        #expect(ProcessTable.cpuTicks(of: child) == stopped, "no CPU while stopped")
+        #expect(ProcessTable.threadStates(of: child).allSatisfy { $0 == "t" || $0 == "T" })
+        kill(child, SIGCONT)
+        usleep(500_000)
+        #expect(try #require(ProcessTable.cpuTicks(of: child)) > stopped, "running again after SIGCONT")
+        let result = try await running.wait(timeout: .seconds(20))
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+}
