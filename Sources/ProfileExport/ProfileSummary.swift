@@ -8,8 +8,10 @@ public enum ProfileSummary {
         let total = profile.totalSamples
         var lines = ["profile: \(statistics.samplesTaken) samples taken, \(statistics.samplesLost) lost, "
             + "\(statistics.threadsSeen) threads and \(statistics.processesSeen) processes seen"]
-        if let p50 = statistics.stoppedTimeP50, let p99 = statistics.stoppedTimeP99 {
-            lines.append("profile: threads stopped \(microseconds(p50)) µs per sample (p50), \(microseconds(p99)) µs (p99)")
+        if let p50 = statistics.stoppedTimeP50, let p99 = statistics.stoppedTimeP99, statistics.samplesTaken > 0 {
+            let cpu = statistics.tracerCPUTime / Int64(statistics.samplesTaken)
+            lines.append("profile: threads stopped \(microseconds(p50)) µs per sample (p50), \(microseconds(p99)) µs (p99); "
+                + "tracer CPU \(microseconds(cpu)) µs per sample")
         }
         guard total > 0 else { return lines }
         lines.append("profile: top functions by self time:")
