@@ -34,6 +34,7 @@ struct DeliveryLoop: Sendable {
         let request = IngestRequest(server: server, applicationName: applicationName, labels: labels(for: upload),
                                     upload: upload, spyName: spyName, boundary: IngestRequest.randomBoundary(using: &generator))
         var attempt = 1
+        var lastFailure: String?
         while true {
             switch await client.send(request) {
             case .delivered:
@@ -46,7 +47,7 @@ struct DeliveryLoop: Sendable {
                 log(firstOf: "rejected \(status)", "Pyroscope: \(reason); not retrying")
                 return
             case .cancelled:
-                ledger.recordFailure("\(server.base): not delivered by the shutdown deadline")
+                ledger.recordFailure("\(server.base): " + (lastFailure.map { "\($0) (not delivered by the shutdown deadline)" } ?? "no answer before the shutdown deadline"))
                 return
             case .retryable(let reason, let retryAfter):
                 guard attempt < retry.maximumAttempts else {
@@ -64,6 +65,7 @@ struct DeliveryLoop: Sendable {
                     return
                 }
                 attempt += 1
+                lastFailure = reason
             }
         }
     }

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Foundation
 import NIOCore
 import Telemetry
 
@@ -12,11 +11,14 @@ struct IngestClient: Sendable {
     private let scrubber: SecretScrubber
 
     /// Redirects are not followed: a redirect to another host would drop (or leak) the `Authorization` header.
-    /// Tracing is off: the uploads are hybrid-run's plumbing, not part of the traced run.
+    /// Tracing is off: the uploads are hybrid-run's plumbing, not part of the traced run. A failed connection
+    /// fails the attempt at once instead of being retried inside the client until the timeout, so that
+    /// ``PyroscopeRetryPolicy`` decides, and the failure keeps its reason (e.g. connection refused).
     init(authorization: String?, tenantID: String?, requestTimeout: Duration, scrubber: SecretScrubber) {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.tracing.tracer = nil
+        configuration.connectionPool.retryConnectionEstablishment = false
         let timeout = TimeAmount.nanoseconds(Self.nanoseconds(requestTimeout))
         configuration.timeout = .init(connect: timeout, read: timeout)
         httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
@@ -25,15 +27,6 @@ struct IngestClient: Sendable {
             + (tenantID.map { [("X-Scope-OrgID", $0)] } ?? [])
         self.requestTimeout = requestTimeout
         self.scrubber = scrubber
-    }
-
-    /// `Basic base64(user:password)` or `Bearer token`, basic auth first as pyroscope-go does.
-    static func authorization(user: String?, password: String?, bearerToken: String?) -> String? {
-        if let user, !user.isEmpty {
-            return "Basic " + Data("\(user):\(password ?? "")".utf8).base64EncodedString()
-        }
-        if let bearerToken, !bearerToken.isEmpty { return "Bearer \(bearerToken)" }
-        return nil
     }
 
     /// One attempt, ending by the request timeout or when the calling task is cancelled (at the shutdown deadline).

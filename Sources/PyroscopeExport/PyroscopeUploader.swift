@@ -19,10 +19,8 @@ public final class PyroscopeUploader: Sendable {
     public init(configuration: PyroscopeClientConfiguration, logger: Logger) {
         self.logger = logger
         let server = Result { () throws(ServerAddress.Invalid) in try ServerAddress.parse(configuration.serverAddress) }
-        let user = configuration.basicAuthUser ?? (try? server.get())?.user
-        let password = configuration.basicAuthUser == nil ? (try? server.get())?.password : configuration.basicAuthPassword
-        let authorization = IngestClient.authorization(user: user, password: password, bearerToken: configuration.bearerToken)
-        let scrubber = SecretScrubber(secrets: [password, configuration.basicAuthPassword, configuration.bearerToken, authorization])
+        let credentials = UploadCredentials(configuration: configuration, server: try? server.get())
+        let scrubber = credentials.scrubber
         if case .failure(let invalid) = server {
             logger.error("Pyroscope: \(invalid.description); no profile will be sent")
         }
@@ -44,7 +42,7 @@ public final class PyroscopeUploader: Sendable {
 
         let queue = UploadQueue(capacity: configuration.queueCapacity)
         let ledger = DeliveryLedger()
-        let client = IngestClient(authorization: authorization, tenantID: tenantID, requestTimeout: configuration.requestTimeout, scrubber: scrubber)
+        let client = IngestClient(authorization: credentials.authorization, tenantID: tenantID, requestTimeout: configuration.requestTimeout, scrubber: scrubber)
         let loop = DeliveryLoop(
             server: server, applicationName: applicationName, staticLabels: staticLabels, spyName: configuration.spyName,
             retry: configuration.retry, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
