@@ -6,7 +6,7 @@ import Telemetry
 /// its deadline whatever the server does.
 ///
 /// Create one per run, enqueue each interval's profile and the final one, then call ``shutdown(deadline:)``
-/// exactly once; it also shuts the HTTP client down.
+/// before letting go of it: that also shuts the HTTP client down, which AsyncHTTPClient requires.
 public final class PyroscopeUploader: Sendable {
     private let queue: UploadQueue
     private let ledger: DeliveryLedger
