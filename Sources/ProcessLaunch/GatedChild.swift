@@ -20,19 +20,21 @@ public final class GatedChild: Sendable {
     }
 
     /// Forks the child. It waits at the gate until ``release()``.
-    /// - Parameter signals: the signal mask and default actions the child starts with.
-    public static func spawn(arguments: [String], environment: [String: String], signals: SignalDispositions = .atStartup) throws(SpawnError) -> GatedChild {
+    /// - Parameter inherited: the signal state and descriptors the child starts with.
+    public static func spawn(arguments: [String], environment: [String: String], inherited: InheritedState = .atStartup) throws(SpawnError) -> GatedChild {
         precondition(!arguments.isEmpty, "a command line has at least the command")
-        var mask = signals.mask
-        let defaultSignals = signals.defaulted
+        var mask = inherited.signalMask
         let argv = CStringArray(arguments)
         let envp = CStringArray(environment.map { "\($0.key)=\($0.value)" }.sorted())
         var pid: pid_t = 0
         var gate: Int32 = -1
         var status: Int32 = -1
-        let error = defaultSignals.withUnsafeBufferPointer { signals in
-            hr_spawn_gated(argv.pointers[0], argv.pointers, envp.pointers, &mask,
-                           signals.baseAddress, Int32(signals.count), &pid, &gate, &status)
+        let error = inherited.defaultedSignals.withUnsafeBufferPointer { signals in
+            inherited.descriptors.withUnsafeBufferPointer { descriptors in
+                hr_spawn_gated(argv.pointers[0], argv.pointers, envp.pointers, &mask,
+                               signals.baseAddress, Int32(signals.count),
+                               descriptors.baseAddress, Int32(descriptors.count), &pid, &gate, &status)
+            }
         }
         guard error == 0 else { throw SpawnError(errno: error) }
         return GatedChild(pid: pid, arguments: arguments, gateDescriptor: gate, statusDescriptor: status)

@@ -1,18 +1,22 @@
+import Foundation
 import Glibc
 
-/// The signal state this process started with, which the child must start with too.
+/// What this process was started with and the child must start with too: signal mask, signal actions and
+/// open descriptors.
 ///
-/// `exec` passes the signal mask and ignored signals on to the child. Threads of the Swift runtime block
-/// signals, and libraries may ignore some (SIGPIPE is the usual one); the child must see what hybrid-run
-/// itself was given.
-public struct SignalDispositions: @unchecked Sendable {
+/// `exec` passes the signal mask, ignored signals and descriptors without close-on-exec on to the child.
+/// Threads of the Swift runtime block signals, libraries may ignore some (SIGPIPE is the usual one) or open
+/// descriptors without close-on-exec; the child must see what hybrid-run itself was given, nothing more.
+public struct InheritedState: @unchecked Sendable {
     /// Standard signals (1–31) whose action was `SIG_DFL`, to be reset to it in the child.
-    public let defaulted: [Int32]
+    public let defaultedSignals: [Int32]
     /// The main thread's signal mask at start-up.
-    public let mask: sigset_t
+    public let signalMask: sigset_t
+    /// Descriptors from 3 up that were open at start-up, ascending: the child keeps these and no others.
+    public let descriptors: [Int32]
 
-    /// Read on first use: touch it first thing in `main`, before libraries set handlers.
-    public static let atStartup = SignalDispositions()
+    /// Read on first use: touch it first thing in `main`, before libraries start threads or open files.
+    public static let atStartup = InheritedState()
 
     private init() {
         var defaulted: [Int32] = []
@@ -22,9 +26,22 @@ public struct SignalDispositions: @unchecked Sendable {
                 defaulted.append(signal)
             }
         }
-        self.defaulted = defaulted
+        defaultedSignals = defaulted
         var mask = sigset_t()
         sigprocmask(SIG_SETMASK, nil, &mask)
-        self.mask = mask
+        signalMask = mask
+        descriptors = Self.openDescriptors()
+    }
+
+    private static func openDescriptors() -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        let listing = dirfd(directory)
+        var descriptors: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name), fd >= 3, fd != listing { descriptors.append(fd) }
+        }
+        return descriptors.sorted()
     }
 }

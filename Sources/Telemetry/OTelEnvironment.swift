@@ -20,8 +20,10 @@ public enum OTelEnvironment {
         var warnings: [String] = []
 
         if let value = environment["OTEL_SDK_DISABLED"] {
-            // The spec: only a case-insensitive "true" disables the SDK; swift-otel warns on anything but true/false.
-            result["OTEL_SDK_DISABLED"] = value.lowercased() == "true" ? "true" : "false"
+            // The spec: only a case-insensitive "true" disables the SDK. Anything else is dropped, not passed as
+            // "false": swift-otel reads `false` as "enable logs and metrics", which would bootstrap swift-log a
+            // second time (a crash) and start exporting metrics nobody asked for.
+            result["OTEL_SDK_DISABLED"] = value.lowercased() == "true" ? "true" : nil
         }
 
         for key in ["OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] {

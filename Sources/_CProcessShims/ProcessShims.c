@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 int hr_spawn_gated(const char *file, char *const argv[], char *const envp[], const sigset_t *child_mask,
                    const int *default_signals, int default_signal_count,
+                   const int *kept_fds, int kept_fd_count,
                    pid_t *pid, int *gate_fd, int *status_fd) {
     int gate[2];
     int status[2];
@@ -20,7 +22,28 @@ int hr_spawn_gated(const char *file, char *const argv[], char *const envp[], con
         close(gate[1]);
         return error;
     }
+    // The descriptors the child keeps, ascending: built before `fork`, where allocating is still allowed.
+    int keep_count = kept_fd_count + 2;
+    int *keep = malloc(sizeof(int) * (size_t)keep_count);
+    if (keep == NULL) {
+        close(gate[0]);
+        close(gate[1]);
+        close(status[0]);
+        close(status[1]);
+        return ENOMEM;
+    }
+    for (int i = 0; i < kept_fd_count; i++) keep[i] = kept_fds[i];
+    keep[kept_fd_count] = gate[0];
+    keep[kept_fd_count + 1] = status[1];
+    for (int i = 1; i < keep_count; i++) {
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int swap = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = swap;
+        }
+    }
     pid_t child = fork();
+    if (child != 0) free(keep);
     if (child < 0) {
         int error = errno;
         close(gate[0]);
@@ -31,6 +54,13 @@ int hr_spawn_gated(const char *file, char *const argv[], char *const envp[], con
     }
     if (child == 0) {
         for (int i = 0; i < default_signal_count; i++) signal(default_signals[i], SIG_DFL);
+        unsigned int next = 3;
+        for (int i = 0; i < keep_count; i++) {
+            unsigned int fd = (unsigned int)keep[i];
+            if (fd > next) close_range(next, fd - 1, 0);
+            if (fd + 1 > next) next = fd + 1;
+        }
+        close_range(next, ~0U, 0);
         sigprocmask(SIG_SETMASK, child_mask, NULL);
         char released;
         ssize_t n;

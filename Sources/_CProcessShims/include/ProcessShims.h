@@ -11,7 +11,9 @@
 /// child before it runs a single instruction of COMMAND.
 ///
 /// The child sets `child_mask` as its signal mask, resets each of `default_signals` to its default action
-/// (undoing any `SIG_IGN` a library set in this process, which `exec` would otherwise pass on), reads one byte from the gate, then calls
+/// (undoing any `SIG_IGN` a library set in this process, which `exec` would otherwise pass on), closes every
+/// descriptor from 3 up except `kept_fds` (ascending: those this process inherited, so the child inherits
+/// exactly them and none that libraries here opened without close-on-exec), reads one byte from the gate, then calls
 /// `execvpe(file, argv, envp)`. If the gate closes without a byte it exits with 125 (the parent gave up);
 /// if `execvpe` fails it writes its `errno` (an `int`) to the status pipe and exits with 127.
 /// The status pipe is close-on-exec, so the parent reads end-of-file on a successful exec.
@@ -20,6 +22,7 @@
 /// (read end), or returns an `errno` value with nothing left open.
 int hr_spawn_gated(const char *file, char *const argv[], char *const envp[], const sigset_t *child_mask,
                    const int *default_signals, int default_signal_count,
+                   const int *kept_fds, int kept_fd_count,
                    pid_t *pid, int *gate_fd, int *status_fd);
 
 /// One caught signal, as `hr_install_relay_handlers` writes it to its pipe.
