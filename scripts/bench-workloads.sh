@@ -15,8 +15,10 @@ SMALL=$((COUNT / 10))
 source "$ROOT/scripts/lib/postgres.sh"
 
 "$ROOT/scripts/setup.sh"
-swift build -c release --product generator-otel >/dev/null
-swift build -c release --product loader-otel >/dev/null
+for product in generator-otel loader-otel; do
+  swift build -c release --product "$product" >/dev/null 2>&1 \
+    || { echo "bench-workloads.sh: release build of $product failed:" >&2; swift build -c release --product "$product" >&2; exit 1; }
+done
 BIN="$(swift build -c release --show-bin-path)"
 WORK="$(mktemp -d)"
 chmod 0755 "$WORK"
@@ -73,10 +75,10 @@ for line in open(path):
 def row(label, name, records, size):
     seconds, rss = best[name]
     seconds = max(seconds, 0.01)
-    print(f"| {label:44} | {records:>9,} | {size / 1e6:8.1f} | {seconds:7.2f} | {records / seconds:11,.0f} | {size / 1e6 / seconds:6.1f} | {rss / 1024:8.1f} |")
+    print(f"| {label:50} | {records:>9,} | {size / 1e6:8.1f} | {seconds:7.2f} | {records / seconds:11,.0f} | {size / 1e6 / seconds:6.1f} | {rss / 1024:8.1f} |")
 
-print(f"| {'run':44} | {'records':>9} | {'MB':>8} | {'s':>7} | {'records/s':>11} | {'MB/s':>6} | {'RSS MiB':>8} |")
-print(f"|{'-' * 46}|{'-' * 11}|{'-' * 10}|{'-' * 9}|{'-' * 13}|{'-' * 8}|{'-' * 10}|")
+print(f"| {'run':50} | {'records':>9} | {'MB':>8} | {'s':>7} | {'records/s':>11} | {'MB/s':>6} | {'RSS MiB':>8} |")
+print(f"|{'-' * 52}|{'-' * 11}|{'-' * 10}|{'-' * 9}|{'-' * 13}|{'-' * 8}|{'-' * 10}|")
 row("generator-otel (byte writer)", "generator-bytes", count, gen_bytes)
 row("generator-otel --encoder foundation (JSONEncoder)", "generator-foundation", count, foundation_bytes)
 row("loader-otel, JSON Lines into empty table", "loader", count, json_bytes)

@@ -6,6 +6,4 @@ public struct LoadSummary: Sendable, Equatable {
     public let inserted: Int
     /// Records whose id was already in the table, or repeated in the file: not inserted again.
     public var alreadyPresent: Int { records - inserted }
-    /// Whether conflicting ids sent the load through the staging table.
-    public let merged: Bool
 }

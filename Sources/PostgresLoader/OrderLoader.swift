@@ -60,7 +60,7 @@ public final class OrderLoader {
             if rereadable {
                 try statement("SAVEPOINT loader_otel_direct", operation: "SAVEPOINT", collection: nil)
                 if let copied = try copy(from: JSONRecordReader(descriptor: descriptor), path: path, into: table.quotedName, collection: table.name) {
-                    summary = LoadSummary(records: copied.records, inserted: copied.rows, merged: false)
+                    summary = LoadSummary(records: copied.records, inserted: copied.rows)
                 } else {
                     logger.debug("some ids are already in \(table.name): merging through a staging table")
                     try statement("ROLLBACK TO SAVEPOINT loader_otel_direct", operation: "ROLLBACK", collection: nil)
@@ -88,7 +88,7 @@ public final class OrderLoader {
         let inserted = try statement(table.mergeStatement, operation: "INSERT", collection: table.name) { span, rows in
             span.attributes["loader.rows.inserted"] = rows
         }
-        return LoadSummary(records: copied.records, inserted: inserted, merged: true)
+        return LoadSummary(records: copied.records, inserted: inserted)
     }
 
     /// Streams every record into `COPY target FROM STDIN`.

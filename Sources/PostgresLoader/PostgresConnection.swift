@@ -17,7 +17,8 @@ final class PostgresConnection {
     let database: String
 
     /// Connects, retrying briefly (attempts after 0.25 s and 0.75 s) so a server that is just starting is
-    /// waited for, while a wrong address or password still fails within a few seconds.
+    /// waited for, while a wrong address or password still fails within about a second, and a black-holed
+    /// host within about ten (three attempts of `connect_timeout`, 3 s unless the URL or `PGCONNECT_TIMEOUT` says otherwise).
     /// - Parameter url: a `postgres://` URL or a libpq `key=value` string; the `PG*` variables fill in the rest.
     static func connect(url: String, environment: [String: String], applicationName: String) throws(ConnectionError) -> PostgresConnection {
         var keywords = ["fallback_application_name", "dbname", "client_encoding"]
@@ -25,7 +26,7 @@ final class PostgresConnection {
         if environment["PGCONNECT_TIMEOUT"] == nil {
             // Before dbname, so a connect_timeout in the URL wins; a black-holed host fails in seconds, not minutes.
             keywords.insert("connect_timeout", at: 0)
-            values.insert("5", at: 0)
+            values.insert("3", at: 0)
         }
         var lastError: ConnectionError?
         for delay in [0, 250_000, 750_000] as [UInt32] {

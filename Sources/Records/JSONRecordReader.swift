@@ -15,7 +15,8 @@ import Glibc
 /// NDJSON, or pretty-printed objects one after another). A UTF-8 byte order mark is skipped.
 public final class JSONRecordReader {
     public static let defaultChunkSize = 1 << 20
-    public static let defaultMaximumRecordSize = 64 << 20
+    /// Far above any real order, and low enough that the buffer never takes loader-otel past 100 MiB.
+    public static let defaultMaximumRecordSize = 16 << 20
     /// Deeper nesting is refused rather than risking the stack.
     static let maximumDepth = 256
 

@@ -37,11 +37,15 @@ public struct OrderRecordValidator {
         return columns
     }
 
-    /// The index of the field the member's key names; members usually come in the writer's order, so `hint` is tried first.
+    /// The index of the field the member's key names; members usually come in the writer's order, so `hint`
+    /// is tried first. Compares bytes in place: this runs for every member of every record.
     private static func field(named member: JSONRecord.Member, in record: JSONRecord, hint: Int) -> Int? {
-        let key: [UInt8] = member.keyHasEscapes ? Array(record.keyText(member).utf8) : Array(record.slice(member.key))
-        if hint < names.count && names[hint] == key { return hint }
-        return names.firstIndex(of: key)
+        if member.keyHasEscapes {
+            return names.firstIndex(of: Array(record.keyText(member).utf8))
+        }
+        let key = record.slice(member.key)
+        if hint < names.count && names[hint].elementsEqual(key) { return hint }
+        return names.firstIndex { $0.elementsEqual(key) }
     }
 
     /// Why the member cannot be stored in the field's column, or nil when it can.
@@ -53,8 +57,8 @@ public struct OrderRecordValidator {
             return integerValue(text) == nil ? "must be an integer between -2^63 and 2^63-1" : nil
         case .createdAt:
             guard member.kind == .string else { return "must be a string, not \(member.kind.name)" }
-            let value = member.valueHasEscapes ? Array(JSONString.decode(text).utf8) : Array(text)
-            return RFC3339.isValid(value) ? nil : "must be an RFC 3339 timestamp such as 2024-01-31T12:00:00.000Z"
+            let isValid = member.valueHasEscapes ? RFC3339.isValid(Array(JSONString.decode(text).utf8)) : RFC3339.isValid(text)
+            return isValid ? nil : "must be an RFC 3339 timestamp such as 2024-01-31T12:00:00.000Z"
         case .status, .customerName, .customerEmail:
             return member.kind == .string ? nil : "must be a string, not \(member.kind.name)"
         case .currency:
@@ -110,7 +114,7 @@ public struct OrderRecordValidator {
 
 /// Strict RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, with real calendar dates.
 enum RFC3339 {
-    static func isValid(_ text: [UInt8]) -> Bool {
+    static func isValid<Text: RandomAccessCollection<UInt8>>(_ text: Text) -> Bool where Text.Index == Int {
         func number(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= text.count else { return nil }
             var value = 0
