@@ -21,10 +21,8 @@ struct Workload {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// The test process's environment without exporting (tests that check spans add their own OTEL_* values).
-    ///
-    /// Exporting is turned on by leaving `OTEL_SDK_DISABLED` unset: `OTEL_SDK_DISABLED=false` currently crashes
-    /// the programs (swift-otel then also bootstraps logging, a second time).
+    /// The test process's environment with `adding` set: by default no exporting; tests that check spans pass
+    /// their own `OTEL_*` values instead (inherited `OTEL_SDK_DISABLED`, endpoint and trace context are dropped).
     static func environment(_ adding: [String: String] = ["OTEL_SDK_DISABLED": "true"]) -> [String: String] {
         ProcessRunner.environment(adding: adding, removing: ["TRACEPARENT", "TRACESTATE", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SDK_DISABLED"])
     }
