@@ -57,20 +57,37 @@ fail() { echo "test.sh: $1" >&2; exit 1; }
 "$ROOT/scripts/setup.sh"
 PYTHON="$ROOT/.venv/bin/python"
 STANDINS="$ROOT/scripts/standins"
+# Work directories of runs that were killed outright (their owner is gone) are removed first.
+for stale in "${TMPDIR:-/tmp}"/hybrid-run-test.*; do
+  owner="$(cat "$stale/owner" 2>/dev/null || true)"
+  if [[ -n "$owner" ]] && ! kill -0 "$owner" 2>/dev/null; then rm -rf "$stale"; fi
+done
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/hybrid-run-test.XXXXXX")"
+echo $$ >"$WORK/owner"
 
 hybrid_pg_start || fail "could not start PostgreSQL"
 
 # start_receiver NAME SCRIPT ARGS... : starts a stand-in, reads its one-line JSON announcement into
-# RECEIVER_LINE (bounded by `read -t`, no sleeping), and remembers its pid for the cleanup.
+# RECEIVER_LINE (bounded by `read -t`, no sleeping), and remembers its pid for the cleanup. Its stdin is a pipe
+# whose only writer is this script: if the script dies, even by SIGKILL, the stand-in sees EOF and exits.
+HOLD_FDS=()
+close_hold_fds() {
+  local hold
+  for hold in "${HOLD_FDS[@]}"; do exec {hold}>&-; done
+}
 start_receiver() {
-  local name="$1" script="$2" fd
+  local name="$1" script="$2" hold fd
   shift 2
-  exec {fd}< <(exec "$PYTHON" "$STANDINS/$script" "$@" 2>"$WORK/$name.log")
+  mkfifo "$WORK/$name.out"
+  exec {hold}> >(close_hold_fds; exec "$PYTHON" "$STANDINS/$script" --exit-on-stdin-eof "$@" \
+    >"$WORK/$name.out" 2>"$WORK/$name.log")
   RECEIVER_PIDS+=("$!")
+  HOLD_FDS+=("$hold")
+  exec {fd}<"$WORK/$name.out"
   if ! IFS= read -r -t 60 -u "$fd" RECEIVER_LINE; then
     fail "the $name stand-in did not start: $(tail -n 1 "$WORK/$name.log" 2>/dev/null)"
   fi
+  exec {fd}<&-
 }
 json_field() { # json_field LINE KEY -> the value of a string or number field of a flat JSON object
   [[ "$1" =~ \"$2\":\"?([^\",}]*) ]] && printf '%s\n' "${BASH_REMATCH[1]}"
@@ -99,7 +116,7 @@ done
 # restores SIGINT/SIGQUIT, which bash ignores in background commands: the tests send signals to their children.
 run() {
   local status=0
-  ( trap - INT QUIT; exec "$@" ) &
+  ( trap - INT QUIT; close_hold_fds; exec "$@" ) &
   CHILD_PID=$!
   wait "$CHILD_PID" || status=$?
   CHILD_PID=""

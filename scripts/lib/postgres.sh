@@ -6,6 +6,9 @@
 #                          #         HYBRID_PG_USER HYBRID_PG_PASSWORD HYBRID_PG_DATABASE HYBRID_PG_DIR
 #   hybrid_pg_stop         # stops the server (immediate) and removes the directory; safe to call twice
 #
+# The directory records its owner ($$ of the sourcing shell, or HYBRID_PG_OWNER_PID); hybrid_pg_start first
+# stops and removes the clusters whose owner died without cleaning up (e.g. killed with SIGKILL).
+#
 # HYBRID_PG_URL is postgres://USER:PASSWORD@127.0.0.1:PORT/DATABASE?sslmode=disable (password auth over TCP;
 # the socket trusts local connections). Durability is off (fsync, synchronous_commit, full_page_writes):
 # the cluster is thrown away. The server refuses to run as root, so everything runs as the `postgres` user.
@@ -34,10 +37,25 @@ hybrid_pg__free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Servers of shells that were killed outright (SIGKILL: no trap ran) are stopped and removed.
+hybrid_pg_sweep_stale() {
+  local dir owner bin
+  bin="$(hybrid_pg__bin)" || return 0
+  for dir in "${HYBRID_PG_TMPDIR:-/tmp}"/hybrid-run-pg.*; do
+    owner="$(cat "$dir/owner" 2>/dev/null || true)"
+    [[ -n "$owner" ]] && ! kill -0 "$owner" 2>/dev/null || continue
+    if [[ -f "$dir/data/postmaster.pid" ]]; then
+      (cd "$dir" && runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 30 -s stop) >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+  done
+}
+
 hybrid_pg_start() {
   local bin password attempt started=""
   bin="$(hybrid_pg__bin)" || { echo "postgres.sh: no PostgreSQL under /usr/lib/postgresql (run scripts/setup.sh)" >&2; return 1; }
   id postgres >/dev/null 2>&1 || { echo "postgres.sh: no 'postgres' user (is the postgresql package installed?)" >&2; return 1; }
+  hybrid_pg_sweep_stale
 
   HYBRID_PG_DIR="$(mktemp -d "${HYBRID_PG_TMPDIR:-/tmp}/hybrid-run-pg.XXXXXX")" || return 1
   export HYBRID_PG_DIR
@@ -45,6 +63,7 @@ hybrid_pg_start() {
   chmod 0700 "$HYBRID_PG_DIR"
   # One log for everything, owned by postgres so that pg_ctl -l (running as postgres) can append to it too.
   install -o postgres -m 0600 /dev/null "$HYBRID_PG_DIR/log"
+  echo "${HYBRID_PG_OWNER_PID:-$$}" >"$HYBRID_PG_DIR/owner"  # the shell whose death makes this dir stale
 
   hybrid_pg__as_postgres "$bin/initdb" -D "$HYBRID_PG_DIR/data" -U postgres -E UTF8 --locale=C.UTF-8 \
     --auth-local=trust --auth-host=scram-sha-256 >>"$HYBRID_PG_DIR/log" 2>&1 \
