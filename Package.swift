@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "Telemetry",
+                "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]

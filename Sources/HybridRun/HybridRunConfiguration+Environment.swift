@@ -17,32 +17,18 @@ extension HybridRunConfiguration {
         boolean("PYROSCOPE_ENABLE", &pyroscopeEnabled)
         boolean("PYROSCOPE_TRACE_CORRELATION", &traceCorrelation)
 
-        if let text = environment["PYROSCOPE_SERVER_ADDRESS"], !text.isEmpty {
-            if let problem = PyroscopeNames.problem(withServerAddress: text) {
-                warnings.append("PYROSCOPE_SERVER_ADDRESS=\(Redaction.redactingCredentials(in: text)) \(problem); assuming \(serverAddress)")
-            } else {
-                serverAddress = String(text.trimmingWhitespace())
-            }
+        // Pyroscope names (server, application, tags, tenant) are checked against the server's rules by
+        // `PyroscopeUploader` when profiles are shipped: a value that would be refused is reported there.
+        if let text = environment["PYROSCOPE_SERVER_ADDRESS"], !text.trimmingWhitespace().isEmpty {
+            serverAddress = String(text.trimmingWhitespace())
         }
-        if let text = environment["PYROSCOPE_APPLICATION_NAME"], !text.isEmpty {
-            if let problem = PyroscopeNames.problem(withApplicationName: text) {
-                warnings.append("PYROSCOPE_APPLICATION_NAME=\(text) \(problem); using the default name")
-            } else {
-                applicationName = text
-            }
-        }
+        if let text = environment["PYROSCOPE_APPLICATION_NAME"], !text.isEmpty { applicationName = text }
         if let text = environment["PYROSCOPE_TAGS"] {
             let (pairs, malformed) = KeyValueList.parse(text)
             for entry in malformed { warnings.append("PYROSCOPE_TAGS: \(entry) is not k=v; ignored") }
             tags = KeyValueList.merge(tags, pairs)
         }
-        if let text = environment["PYROSCOPE_TENANT_ID"], !text.isEmpty {
-            if let problem = PyroscopeNames.problem(withTenantID: text) {
-                warnings.append("PYROSCOPE_TENANT_ID=\(text) \(problem); sending no tenant")
-            } else {
-                tenantID = text
-            }
-        }
+        if let text = environment["PYROSCOPE_TENANT_ID"], !text.isEmpty { tenantID = text }
         basicAuthUser = environment["PYROSCOPE_BASIC_AUTH_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? basicAuthUser
         basicAuthPassword = environment["PYROSCOPE_BASIC_AUTH_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 } ?? basicAuthPassword
         authToken = environment["PYROSCOPE_AUTH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? authToken
@@ -61,18 +47,6 @@ extension HybridRunConfiguration {
             let (pairs, malformed) = KeyValueList.parse(text)
             for entry in malformed { warnings.append("OTEL_RESOURCE_ATTRIBUTES: \(entry) is not k=v; ignored") }
             resourceAttributes = KeyValueList.merge(resourceAttributes, pairs)
-        }
-        return warnings
-    }
-
-    /// Drops tags Pyroscope would reject, so an upload is never refused for them.
-    /// - Returns: one warning per dropped tag.
-    public mutating func dropInvalidTags() -> [String] {
-        var warnings: [String] = []
-        tags = tags.filter { tag in
-            guard let problem = PyroscopeNames.problem(withLabel: tag) else { return true }
-            warnings.append("tag \(tag.key)=\(tag.value) dropped: \(problem)")
-            return false
         }
         return warnings
     }

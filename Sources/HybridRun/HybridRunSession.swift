@@ -3,6 +3,7 @@ import Logging
 import ProcessLaunch
 import Profiles
 import ProfileExport
+import PyroscopeExport
 import Sampling
 import Telemetry
 import Tracing
@@ -57,12 +58,24 @@ public struct HybridRunSession: Sendable {
         }
         forwarder.forward(to: child.pid)
 
+        let correlation = makeCorrelation(root: root, telemetry: telemetry)
         let profiler = configuration.isProfiling ? startProfiler(child, logger: logger) : nil
         let outcome = profiler?.execOutcome ?? child.release()
         if outcome == .started { root.started(pid: child.pid) }
+        let uploader = profiler != nil && configuration.pyroscopeEnabled ? makeUploader(logger: logger) : nil
+        let collector = profiler.map { ProfileCollector(profiler: $0, uploader: uploader, correlation: correlation, sampleRate: configuration.rate) }
+        collector?.start(interval: configuration.uploadInterval)
+
         let termination = if let profiler { await profiler.waitForExit() } else { await ChildWaiter.wait(pid: child.pid) }
         forwarder.stop()
-        if let profiler { writeProfiles(profiler.takeProfile(), logger: logger) }
+
+        let runProfile = collector?.finish()
+        if let runProfile { writeProfiles(runProfile, correlation: correlation, logger: logger) }
+        let profileLink = uploader == nil ? nil : runProfile.flatMap { profile in
+            PyroscopeQueryURL.forRun(serverAddress: configuration.serverAddress, applicationName: applicationName,
+                                     traceID: correlation?.root.traceID, startTime: profile.startTime, endTime: profile.endTime)
+        }
+        if let profileLink { root.span.addEvent(SpanEvent(name: "pyroscope.profile", attributes: ["pyroscope.query.url": .string(profileLink)])) }
 
         let status: Int32
         if case .failed(let error) = outcome, let shellStatus = outcome.shellStatus {
@@ -74,8 +87,47 @@ public struct HybridRunSession: Sendable {
             status = termination.exitStatus
             root.end(status: status, termination: termination, ci: ci)
         }
+
+        // Both bounded: Pyroscope by its deadline, spans by the telemetry shutdown timeout; they run side by side.
+        async let delivery = uploader?.shutdown(deadline: Self.pyroscopeShutdownDeadline)
         await telemetry.shutdown()
+        _ = await delivery
+        if let profileLink {
+            let trace = telemetry.traceParent(of: root.context).map { " for trace \($0.traceID)" } ?? ""
+            logger.info("profile\(trace): \(profileLink)")
+        }
         return status
+    }
+
+    /// How long exit may wait for profiles to reach Pyroscope (the issue's bound is 3 s in all).
+    static let pyroscopeShutdownDeadline: Duration = .milliseconds(2500)
+
+    /// The Pyroscope application name: `PYROSCOPE_APPLICATION_NAME`, else `service.name`, else the command's name.
+    var applicationName: String {
+        configuration.applicationName
+            ?? environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? configuration.resourceAttributes.last { $0.key == "service.name" }?.value
+            ?? String(command[0].split(separator: "/").last ?? Substring(command[0]))
+    }
+
+    /// The root span's ids for the profiles, when correlation is on and there is a valid span to correlate with.
+    private func makeCorrelation(root: RootSpan, telemetry: Telemetry) -> Correlation? {
+        guard configuration.isProfiling, configuration.traceCorrelation else { return nil }
+        guard let parent = telemetry.traceParent(of: root.context) else {
+            telemetry.logger.info("trace correlation is on but there is no span (tracing is disabled); profiles carry no trace_id")
+            return nil
+        }
+        root.span.attributes["pyroscope.profile.id"] = parent.spanID
+        return Correlation(root: parent)
+    }
+
+    private func makeUploader(logger: Logger) -> PyroscopeUploader {
+        PyroscopeUploader(configuration: PyroscopeClientConfiguration(
+            serverAddress: configuration.serverAddress, applicationName: applicationName,
+            labels: configuration.tags.map { PyroscopeLabel(name: $0.key, value: $0.value) },
+            tenantID: configuration.tenantID, basicAuthUser: configuration.basicAuthUser,
+            basicAuthPassword: configuration.basicAuthPassword, bearerToken: configuration.authToken
+        ), logger: logger)
     }
 
     /// Attaches the profiler; when tracing is not permitted the command still runs, unprofiled, after one
@@ -91,9 +143,9 @@ public struct HybridRunSession: Sendable {
         }
     }
 
-    private func writeProfiles(_ profile: Profile, logger: Logger) {
+    private func writeProfiles(_ profile: Profile, correlation: Correlation?, logger: Logger) {
         guard !configuration.outputs.isEmpty else { return }
-        let errors = ProfileFiles.write(profile, to: configuration.outputs, format: configuration.outputFormat, sampleLabels: [:])
+        let errors = ProfileFiles.write(profile, to: configuration.outputs, format: configuration.outputFormat, sampleLabels: correlation?.sampleLabels ?? [:])
         for error in errors { logger.error("\(error)") }
         for line in ProfileSummary.lines(profile) { logger.info("\(line)") }
         logger.info("profile written to \(configuration.outputs.joined(separator: ", "))")

@@ -8,7 +8,7 @@ import Tracing
 /// otel-cli swaps `process.pid` and `process.parent_pid` and drops the exit code; here `process.pid` is the
 /// child's pid, `process.parent_pid` hybrid-run's own (the child's parent), and every end records
 /// `process.exit.code`.
-struct RootSpan {
+struct RootSpan: Sendable {
     let span: any Span
 
     init(command: [String], configuration: HybridRunConfiguration, ci: CIContext?, context: ServiceContext) {

@@ -84,7 +84,7 @@ struct HybridRunCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var configuration = HybridRunConfiguration()
-        var warnings = configuration.applyEnvironment(environment)
+        let warnings = configuration.applyEnvironment(environment)
         if let pyroscope { configuration.pyroscopeEnabled = pyroscope }
         if let traceCorrelation { configuration.traceCorrelation = traceCorrelation }
         if let serverAddress { configuration.serverAddress = serverAddress }
@@ -100,7 +100,6 @@ struct HybridRunCommand: AsyncParsableCommand {
         configuration.outputs = outputs
         configuration.outputFormat = format
         configuration.quiet = quiet
-        warnings += configuration.dropInvalidTags()
 
         let session = HybridRunSession(configuration: configuration, configurationWarnings: warnings, command: command, environment: environment)
         throw ExitCode(await session.run())

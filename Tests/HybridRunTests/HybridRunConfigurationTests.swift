@@ -60,39 +60,18 @@ import Testing
     @Test func warnsAboutInvalidValuesAndKeepsDefaults() {
         var configuration = HybridRunConfiguration()
         let warnings = configuration.applyEnvironment([
-            "PYROSCOPE_SERVER_ADDRESS": "localhost:4040",
-            "PYROSCOPE_APPLICATION_NAME": "my app!",
             "PYROSCOPE_TAGS": "env=dev,broken",
-            "PYROSCOPE_TENANT_ID": "team a",
             "PYROSCOPE_UPLOAD_INTERVAL": "0",
+            "OTEL_RESOURCE_ATTRIBUTES": "=x",
         ])
-        #expect(warnings.count == 5)
-        #expect(warnings.contains { $0.hasPrefix("PYROSCOPE_SERVER_ADDRESS=localhost:4040 is not an http:// or https:// URL") })
-        #expect(warnings.contains { $0.hasPrefix("PYROSCOPE_TAGS: broken is not k=v") })
-        #expect(configuration.serverAddress == "http://localhost:4040")
-        #expect(configuration.applicationName == nil)
+        #expect(warnings == [
+            "PYROSCOPE_TAGS: broken is not k=v; ignored",
+            "PYROSCOPE_UPLOAD_INTERVAL=0 is not a duration of at least 1s (e.g. 10, 10s); assuming 10s",
+            "OTEL_RESOURCE_ATTRIBUTES: =x is not k=v; ignored",
+        ])
         #expect(configuration.tags == [KeyValue(key: "env", value: "dev")])
-        #expect(configuration.tenantID == nil)
         #expect(configuration.uploadInterval == .seconds(10))
-    }
-
-    @Test func neverEchoesAPasswordFromTheServerAddress() {
-        var configuration = HybridRunConfiguration()
-        let warnings = configuration.applyEnvironment(["PYROSCOPE_SERVER_ADDRESS": "ftp://user:hunter2@host"])
-        #expect(warnings.count == 1)
-        #expect(!warnings[0].contains("hunter2"))
-    }
-
-    @Test func dropsTagsPyroscopeWouldReject() {
-        var configuration = HybridRunConfiguration()
-        configuration.tags = [
-            KeyValue(key: "env", value: "dev"), KeyValue(key: "bad-name", value: "x"),
-            KeyValue(key: "__reserved", value: "x"), KeyValue(key: "v", value: "a}b"), KeyValue(key: "trace_id", value: "x"),
-        ]
-        let warnings = configuration.dropInvalidTags()
-        #expect(configuration.tags == [KeyValue(key: "env", value: "dev")])
-        #expect(warnings.count == 4)
-        #expect(warnings.allSatisfy { $0.hasPrefix("tag ") && $0.contains("dropped") })
+        #expect(configuration.resourceAttributes.isEmpty)
     }
 
     @Test func flagsForOTelVariablesReachTheTelemetryEnvironment() {

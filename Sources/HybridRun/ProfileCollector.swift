@@ -1,0 +1,55 @@
+import Profiles
+import ProfileExport
+import PyroscopeExport
+import Sampling
+import Synchronization
+
+/// Takes the profiler's profile every upload interval, ships each window to Pyroscope, and adds the windows up
+/// into the run's whole profile for the local files and the summary.
+///
+/// A window with no samples is not uploaded: it would only add an empty point to the series.
+final class ProfileCollector: Sendable {
+    private let profiler: Profiler
+    private let uploader: PyroscopeUploader?
+    private let correlation: Correlation?
+    private let sampleRate: Int
+    private let run = Mutex<Profile?>(nil)
+    private let ticker = Mutex<Task<Void, Never>?>(nil)
+
+    init(profiler: Profiler, uploader: PyroscopeUploader?, correlation: Correlation?, sampleRate: Int) {
+        self.profiler = profiler
+        self.uploader = uploader
+        self.correlation = correlation
+        self.sampleRate = sampleRate
+    }
+
+    /// Starts taking windows every `interval` while the command runs (only when shipping to Pyroscope).
+    func start(interval: Duration) {
+        guard uploader != nil else { return }
+        let task = Task { [self] in
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: interval) } catch { return }
+                collect()
+            }
+        }
+        ticker.withLock { $0 = task }
+    }
+
+    /// Takes the last window (the command has exited) and returns the run's whole profile.
+    func finish() -> Profile? {
+        ticker.withLock { $0?.cancel() }
+        collect()
+        return run.withLock { $0 }
+    }
+
+    private func collect() {
+        let window = profiler.takeProfile()
+        run.withLock { $0 = $0.map { $0.merged(with: window) } ?? window }
+        guard let uploader, window.totalSamples > 0 else { return }
+        uploader.enqueue(PyroscopeUpload(
+            profile: PprofEncoder.encode(window, sampleLabels: correlation?.sampleLabels ?? [:]),
+            startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate,
+            labels: correlation?.uploadLabels ?? []
+        ))
+    }
+}
