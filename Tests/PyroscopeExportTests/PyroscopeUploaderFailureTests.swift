@@ -50,8 +50,7 @@ struct PyroscopeUploaderFailureTests {
     }
 
     @Test func serverDownShutdownReturnsByTheDeadlineAndReportsTheFailure() async throws {
-        let closed = try BlackHoleListener()
-        closed.close()
+        let closed = try ClosedPort()
         let log = RecordingLogHandler()
         let uploader = PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(serverAddress: closed.url.absoluteString, applicationName: "down"), logger: log.logger
@@ -127,8 +126,7 @@ struct PyroscopeUploaderFailureTests {
     }
 
     @Test func uploadsAfterShutdownAreDroppedAndCounted() async throws {
-        let closed = try BlackHoleListener()
-        closed.close()
+        let closed = try ClosedPort()
         let uploader = PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(serverAddress: closed.url.absoluteString, applicationName: "late"),
             logger: RecordingLogHandler().logger

@@ -152,8 +152,7 @@ struct PyroscopeUploaderTests {
     }
 
     @Test func credentialsNeverAppearInFailuresOrLogs() async throws {
-        let closed = try BlackHoleListener()
-        closed.close()
+        let closed = try ClosedPort()
         let log = RecordingLogHandler()
         let password = "pw-\(UInt64.random(in: .min ... .max))"
         let token = "token-\(UInt64.random(in: .min ... .max))"

@@ -1,0 +1,45 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A 127.0.0.1 port that refuses connections (a Pyroscope that is down): a socket bound to it but never
+/// listening, so that no other socket takes the port while the test runs.
+///
+/// Not `BlackHoleListener` + `close()`: its accept thread can start after the close and then accept on the
+/// reused descriptor number, stealing connections meant for a listener created later in the same process.
+final class ClosedPort: Sendable {
+    let port: Int
+    private let socketDescriptor: Int32
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            let message = String(cString: strerror(errno))
+            close(descriptor)
+            throw Failure(description: "bind: \(message)")
+        }
+        socketDescriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// `127.0.0.1:PORT`.
+    var hostAndPort: String { "127.0.0.1:\(port)" }
+    var url: URL { URL(string: "http://\(hostAndPort)")! }
+
+    deinit { close(socketDescriptor) }
+}
