@@ -21,13 +21,27 @@ struct GeneratorCommandTests {
     @Test func printsOneSummaryLineAndNoProgressWhenStderrIsNotATerminal() async throws {
         let workload = try Workload()
         defer { workload.removeDirectory() }
-        let result = try await workload.generate(["300000", workload.path("big.json")])
+        let result = try await workload.generate(["150000", workload.path("big.json")])
         #expect(result.status == 0)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(result.stderr)")
-        #expect(lines.first?.hasPrefix("generator-otel: wrote 300000 records (") == true)
+        #expect(lines.first?.hasPrefix("generator-otel: wrote 150000 records (") == true)
         #expect(lines.first?.contains("records/s") == true && lines.first?.contains("MB/s") == true)
         #expect(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: workload.path("big.json")))) as? [Any] != nil)
+    }
+
+    @Test func showsProgressWhenStderrIsATerminal() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let generator = try TestEnvironment.executable("generator-otel").path
+        // script(1) gives the generator a pseudo-terminal as stdin, stdout and stderr, and copies what it shows.
+        let result = try await ProcessRunner.run(
+            URL(fileURLWithPath: "/usr/bin/script"), ["-qfec", "\(generator) 600000 \(workload.path("orders.jsonl"))", "/dev/null"],
+            environment: Workload.environment())
+        #expect(result.status == 0, "\(result.stderr)")
+        let shown = result.stdoutText
+        #expect(shown.contains(/\rgenerator-otel: \d+\/600000 records \(\d+%\)/), "\(shown.debugDescription)")
+        #expect(shown.contains("generator-otel: wrote 600000 records"))
     }
 
     @Test(arguments: [[], ["10"], ["-3", "x.json"], ["ten", "x.json"], ["10", "x.json", "--seed", "-1"]])
