@@ -82,7 +82,7 @@ public final class JSONRecordReader {
     private func readUnit() throws(Failure) -> JSONRecord? {
         switch layout {
         case .unknown:
-            skipByteOrderMark()
+            try skipByteOrderMark()
             try skipWhitespace()
             guard position < limit else {
                 if atEndOfFile { return nil }
@@ -216,9 +216,15 @@ public final class JSONRecordReader {
         return (0x21..<0x7F).contains(byte) ? "'\(Character(Unicode.Scalar(byte)))'" : "byte 0x\(String(byte, radix: 16))"
     }
 
-    private func skipByteOrderMark() {
-        if limit - position >= 3, buffer[position] == 0xEF, buffer[position + 1] == 0xBB, buffer[position + 2] == 0xBF {
-            position += 3
+    /// Skips a UTF-8 byte order mark, asking for more input when the buffer ends inside one (a pipe's first read).
+    private func skipByteOrderMark() throws(Failure) {
+        let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
+        var matched = 0
+        while matched < mark.count, position + matched < limit, buffer[position + matched] == mark[matched] { matched += 1 }
+        if matched == mark.count {
+            position += matched
+        } else if matched > 0 && position + matched == limit && !atEndOfFile {
+            throw .needMoreInput
         }
     }
 

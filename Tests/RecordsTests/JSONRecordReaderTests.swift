@@ -39,6 +39,7 @@ import Testing
         let found = try Self.read("\u{FEFF}[\n  {\n    \"id\": 1\n  },\n  {\"id\": 2}\n]\n")
         #expect(found.map(\.line) == [2, 5])
         #expect(found.map(\.id) == ["1", "2"])
+        #expect(try Self.read("\u{FEFF}{\"id\":3}", chunkSize: 2).map(\.id) == ["3"])
         #expect(try Self.read("[]").isEmpty)
         #expect(try Self.read("").isEmpty)
         #expect(try Self.read(" \n ").isEmpty)
