@@ -13,9 +13,9 @@ enum Clock {
         return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }
 
-    /// Sleeps `nanoseconds` (or until a signal arrives).
-    static func sleep(nanoseconds: Int64) {
-        var time = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
-        _ = clock_nanosleep(CLOCK_MONOTONIC, 0, &time, nil)
+    /// Sleeps until the monotonic clock reads `deadline` (ns).
+    static func sleep(until deadline: Int64) {
+        var time = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &time, nil) == EINTR {}
     }
 }

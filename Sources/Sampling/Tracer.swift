@@ -21,10 +21,7 @@ final class Tracer {
     private let images = ELFImageCache()
     private var frames: [UInt64] = []
     private var hasWarnedBehind = false
-    private var random = SystemRandomNumberGenerator()
 
-    /// How often events are polled between ticks: bounds how long a signal, fork or exec waits for the tracer.
-    private static let eventPollInterval: Int64 = 1_000_000
     /// How often a process's maps may be re-read when its stacks reach code outside the known modules
     /// (a fresh process still loading its libraries, or a `dlopen`); reading costs about 100 µs.
     private static let modulesRefreshInterval: Int64 = 10_000_000
@@ -44,57 +41,42 @@ final class Tracer {
     }
 
     /// Traces until the root child terminates, detaches from whatever it left running, and reports how it ended.
+    ///
+    /// Between ticks the tracer blocks in `waitpid`, so every tracee event is handled as it happens; the
+    /// ``Ticker`` interrupts the wait when a sample is due.
     func run() -> ChildTermination {
-        let period = options.period
-        var nextTick = Clock.monotonic() + jittered(period)
+        let ticker = Ticker(period: options.period, jitter: options.jitter)
         while rootTermination == nil {
-            guard drainEvents() else { break }
-            let now = Clock.monotonic()
-            if now >= nextTick {
-                let missed = (now - nextTick) / period
-                if missed > 0 { fellBehind(missedTicks: missed, rate: options.rate) }
+            if ticker.takeTick() {
+                let missed = ticker.takeMissedTicks()
+                if missed > 0 { fellBehind(missedTicks: missed) }
                 sampleRunningThreads()
                 store.recordTracerCPUTime(Clock.threadCPU())
-                nextTick = max(nextTick, now - period) + jittered(period)
-            } else {
-                Clock.sleep(nanoseconds: min(nextTick - now, Self.eventPollInterval))
+                continue
+            }
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, __WALL)
+            if pid > 0 {
+                handle(pid, WaitStatus(raw: status))
+            } else if errno != EINTR {
+                break
             }
         }
+        ticker.stop()
         detachAll()
         store.recordTracerCPUTime(Clock.threadCPU())
         for process in processes.values { if let id = process.imageID { store.imageExited(id) } }
         return rootTermination ?? .exited(code: 125)
     }
 
-    private func jittered(_ period: Int64) -> Int64 {
-        let spread = Int64(Double(period) * options.jitter)
-        return spread > 0 ? period + Int64.random(in: -spread...spread, using: &random) : period
-    }
-
-    private func fellBehind(missedTicks: Int64, rate: Double) {
-        store.recordLost(Int(missedTicks) * max(1, threads.count))
+    private func fellBehind(missedTicks: Int) {
+        store.recordLost(missedTicks * max(1, threads.count))
         guard !hasWarnedBehind else { return }
         hasWarnedBehind = true
-        logger.warning("profiler is behind the requested rate of \(rate) Hz; some samples were skipped")
+        logger.warning("profiler is behind the requested rate of \(options.rate) Hz; some samples were skipped")
     }
 
     // MARK: Events
-
-    /// Handles every pending tracee report; `false` when nothing is left to trace.
-    private func drainEvents() -> Bool {
-        while rootTermination == nil {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, __WALL | WNOHANG)
-            if pid > 0 {
-                handle(pid, WaitStatus(raw: status))
-            } else if pid == 0 {
-                return true
-            } else if errno != EINTR {
-                return false
-            }
-        }
-        return true
-    }
 
     /// Resumes a reported stop the way an untraced process would have continued, or forgets an exited thread.
     private func handle(_ tid: pid_t, _ status: WaitStatus) {
@@ -192,6 +174,8 @@ final class Tracer {
                 break
             }
             let status = WaitStatus(raw: raw)
+            // A thread that execs takes its leader's tid and never reports under its own again.
+            defer { interrupted = interrupted.filter { threads[$0.key] != nil } }
             guard let started = interrupted.removeValue(forKey: tid), let thread = threads[tid] else {
                 handle(tid, status)
                 continue
