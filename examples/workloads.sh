@@ -7,8 +7,11 @@
 set -euo pipefail
 URL="${1:?usage: examples/workloads.sh POSTGRES_URL [COUNT]}"
 COUNT="${2:-100000}"
+for product in generator-otel loader-otel; do swift build --product "$product" >/dev/null 2>&1; done
 BIN="$(swift build --show-bin-path)"
-FILE="$(mktemp -d)/orders.jsonl"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+FILE="$WORK/orders.jsonl"
 
 # One trace for the whole job: a random trace id and a span id standing for this script.
 export TRACEPARENT="00-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')-01"
