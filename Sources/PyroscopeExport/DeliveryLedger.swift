@@ -6,6 +6,7 @@ final class DeliveryLedger: Sendable {
     private struct State {
         var delivered = 0
         var firstFailure: String?
+        var announcedFailures = 0
         var warnings: Set<String> = []
     }
 
@@ -17,9 +18,11 @@ final class DeliveryLedger: Sendable {
 
     /// Remembers why a profile was not stored; the report counts failures as whatever was neither delivered
     /// nor dropped, so that a profile still in flight at the deadline counts too.
-    func recordFailure(_ reason: String) {
+    /// - Parameter announced: whether a warning line already told the user about this failure.
+    func recordFailure(_ reason: String, announced: Bool = false) {
         state.withLock { state in
             if state.firstFailure == nil { state.firstFailure = reason }
+            if announced { state.announcedFailures += 1 }
         }
     }
 
@@ -30,4 +33,6 @@ final class DeliveryLedger: Sendable {
 
     var delivered: Int { state.withLock { $0.delivered } }
     var firstFailure: String? { state.withLock { $0.firstFailure } }
+    /// Failures a warning line has already reported: the report at exit need not repeat them.
+    var announcedFailures: Int { state.withLock { $0.announcedFailures } }
 }

@@ -43,7 +43,7 @@ struct DeliveryLoop: Sendable {
                 return
             case .rejected(let status, let message):
                 let reason = "\(server.base) refused the profile with \(status)" + (message.isEmpty ? "" : ": \(message)")
-                ledger.recordFailure(reason)
+                ledger.recordFailure(reason, announced: true)
                 log(firstOf: "rejected \(status)", "Pyroscope: \(reason); not retrying")
                 return
             case .cancelled:
@@ -52,7 +52,7 @@ struct DeliveryLoop: Sendable {
             case .retryable(let reason, let retryAfter):
                 guard attempt < retry.maximumAttempts else {
                     let failure = "\(server.base): \(reason) (gave up after \(attempt) attempts)"
-                    ledger.recordFailure(failure)
+                    ledger.recordFailure(failure, announced: true)
                     log(firstOf: "gave up", "Pyroscope: \(failure)")
                     return
                 }

@@ -69,7 +69,8 @@ public final class PyroscopeUploader: Sendable {
 
     /// Delivers what is queued, but returns by `deadline` no matter what the server does: at 80% of it (at
     /// most 300 ms before it) the delivery task is cancelled, which ends the request in flight, and the rest is
-    /// left for shutting the HTTP client down. Logs one line when anything was dropped or failed.
+    /// left for shutting the HTTP client down. Logs one line when anything was dropped or failed that no
+    /// warning has reported yet.
     public func shutdown(deadline: Duration) async -> PyroscopeDeliveryReport {
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: max(deadline, .zero))
@@ -92,7 +93,8 @@ public final class PyroscopeUploader: Sendable {
             delivered: delivered, dropped: dropped, failed: failed,
             firstFailure: failed == 0 ? nil : ledger.firstFailure ?? "not delivered within the shutdown deadline of \(DurationText.format(deadline))"
         )
-        if report.isComplete {
+        if report.isComplete || (report.dropped == 0 && report.failed <= ledger.announcedFailures) {
+            // Nothing the user has not been warned about already: one bad answer makes one line, not two.
             logger.debug("\(report.description)")
         } else {
             logger.warning("\(report.description)")

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The guide's Quick Validation Checklist, automated against the OTLP and Pyroscope stand-ins: what they
+/// decoded from the wire is what is checked.
+@Suite struct PyroscopeShippingTests {
+    /// A unique application name, so a test finds exactly its own uploads in the shared receiver.
+    static func uniqueApplication() -> String { "test-\(UUID().uuidString.prefix(8).lowercased())" }
+
+    /// A CPU-bound shell loop: a few hundred milliseconds of work in a process hybrid-run profiles.
+    static let busyLoop = ["sh", "-c", "i=0; while [ $i -lt 150000 ]; do i=$((i+1)); done"]
+
+    static func environment(application: String, server: URL, correlation: Bool = true, _ adding: [String: String] = [:]) throws -> [String: String] {
+        try HybridRunProcess.tracedEnvironment([
+            "PYROSCOPE_ENABLE": "true", "PYROSCOPE_TRACE_CORRELATION": correlation ? "true" : "false",
+            "PYROSCOPE_SERVER_ADDRESS": server.absoluteString, "PYROSCOPE_APPLICATION_NAME": application,
+        ].merging(adding) { _, new in new })
+    }
+
+    @Test func generatorProfilesCarryTheTraceIDOfItsSpans() async throws {
+        let application = Self.uniqueApplication()
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("orders-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let receiver = try PyroscopeReceiver.shared
+        let result = try await HybridRunProcess.run(
+            ["--rate", "250", "--", try TestEnvironment.executable("generator-otel").path, "60000", output.path],
+            environment: try Self.environment(application: application, server: receiver.url))
+        #expect(result.status == 0, "\(result.stderr)")
+
+        let uploads = try await receiver.waitForUploads(app: application)
+        let traceID = try #require(uploads.first?.labels?["trace_id"])
+        let rootSpanID = try #require(uploads.first?.labels?["root_span_id"])
+        #expect(uploads.allSatisfy { $0.labels?["trace_id"] == traceID && $0.labels?["root_span_id"] == rootSpanID })
+
+        let spans = try await OTLPReceiver.shared.waitForSpans(traceID: traceID) { (spans: [ReceivedSpan]) in
+            spans.contains { $0.serviceName == "hybrid-run" } && spans.contains { $0.serviceName == "generator-otel" }
+        }
+        let root = try #require(spans.first { $0.serviceName == "hybrid-run" })
+        #expect(root.spanID == rootSpanID)
+        #expect(root.attributes["pyroscope.profile.id"]?.stringValue == rootSpanID)
+        #expect(spans.contains { $0.serviceName == "generator-otel" && $0.parentSpanID == root.spanID })
+        let link = try #require(root.events.first { $0.name == "pyroscope.profile" }?.attributes["pyroscope.query.url"]?.stringValue)
+        #expect(link.contains(traceID))
+        #expect(result.stderr.contains(link))
+
+        for upload in uploads {
+            let from = try #require(upload.fromUnixNanos), until = try #require(upload.untilUnixNanos)
+            #expect(from <= Int64(root.endTimeUnixNano) && until >= Int64(root.startTimeUnixNano), "the profile overlaps the span")
+        }
+        let profiles = uploads.compactMap(\.profile)
+        let samples = profiles.flatMap(\.samples)
+        #expect(samples.allSatisfy { $0.labels["span_id"] == rootSpanID && $0.labels["trace_id"] == traceID })
+        #expect(profiles.allSatisfy { $0.sampleTypes.contains(.init(type: "cpu", unit: "nanoseconds")) && $0.period == 4_000_000 })
+        let functions = profiles.reduce(into: Set<String>()) { $0.formUnion($1.functionNames) }
+        #expect(functions.contains { $0.contains("OrderJSONWriter") || $0.contains("OrderGenerator") }, "the generator's own Swift functions")
+        #expect(!functions.contains { $0.hasPrefix("$s") || $0.hasPrefix("_$s") }, "Swift names are demangled")
+    }
+
+    @Test func withoutCorrelationTheTagsAreAbsent() async throws {
+        let application = Self.uniqueApplication()
+        let receiver = try PyroscopeReceiver.shared
+        let parent = HybridRunProcess.newTraceParent()
+        let result = try await HybridRunProcess.run(["--rate", "500", "--"] + Self.busyLoop,
+                                                    environment: try Self.environment(application: application, server: receiver.url, correlation: false, ["TRACEPARENT": parent.header]))
+        #expect(result.status == 0)
+        let uploads = try await receiver.waitForUploads(app: application)
+        #expect(uploads.allSatisfy { $0.labels?["trace_id"] == nil && $0.labels?["root_span_id"] == nil })
+        #expect(uploads.compactMap(\.profile).flatMap(\.samples).allSatisfy { $0.labels["span_id"] == nil && $0.labels["trace_id"] == nil })
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        #expect(root.attributes["pyroscope.profile.id"] == nil)
+    }
+
+    @Test func withTracingDisabledCorrelationIsOmittedGracefully() async throws {
+        let application = Self.uniqueApplication()
+        let receiver = try PyroscopeReceiver.shared
+        let result = try await HybridRunProcess.run(["--rate", "500", "--"] + Self.busyLoop,
+                                                    environment: try Self.environment(application: application, server: receiver.url, ["OTEL_SDK_DISABLED": "true"]))
+        #expect(result.status == 0)
+        let uploads = try await receiver.waitForUploads(app: application)
+        #expect(uploads.allSatisfy { $0.labels?["trace_id"] == nil })
+    }
+
+    @Test func sendsTenantAuthAndTagsAndDropsAnInvalidTag() async throws {
+        let application = Self.uniqueApplication()
+        let receiver = try PyroscopeReceiver.shared
+        let result = try await HybridRunProcess.run(["--rate", "500", "--tag", "team=perf", "--tag", "bad-name=x", "--"] + Self.busyLoop,
+                                                    environment: try Self.environment(application: application, server: receiver.url, [
+                                                        "PYROSCOPE_TENANT_ID": "team-a", "PYROSCOPE_TAGS": "env=ci",
+                                                        "PYROSCOPE_BASIC_AUTH_USER": "alice", "PYROSCOPE_BASIC_AUTH_PASSWORD": "s3cr3t-pw",
+                                                    ]))
+        #expect(result.status == 0)
+        let upload = try #require(try await receiver.waitForUploads(app: application).first)
+        #expect(upload.tenant == "team-a")
+        #expect(upload.auth?.scheme == "basic" && upload.auth?.user == "alice" && upload.auth?.passwordPresent == true)
+        #expect(upload.labels?["team"] == "perf")
+        #expect(upload.labels?["env"] == "ci")
+        #expect(upload.labels?["bad-name"] == nil)
+        #expect(result.stderr.contains("bad-name"))
+        #expect(!result.stderr.contains("s3cr3t-pw"))
+        let everything = try await receiver.uploads(app: application, includeRejected: true)
+        #expect(everything.allSatisfy { $0.status == 200 }, "the invalid tag is never sent to be rejected")
+    }
+
+    @Test func aServerErrorIsRetriedAndTheProfileArrivesOnce() async throws {
+        try await PyroscopeReceiver.withDedicated(responses: [500]) { receiver in
+            let application = Self.uniqueApplication()
+            let result = try await HybridRunProcess.run(["--rate", "500", "--"] + Self.busyLoop,
+                                                        environment: try Self.environment(application: application, server: receiver.url))
+            #expect(result.status == 0)
+            let attempts = try await receiver.uploads(includeRejected: true)
+            #expect(attempts.map(\.status) == [500, 200])
+            #expect(try await receiver.uploads(app: application).count == 1)
+        }
+    }
+
+    @Test func aValidationErrorIsNotRetried() async throws {
+        try await PyroscopeReceiver.withDedicated(responses: [422]) { receiver in
+            let result = try await HybridRunProcess.run(["--rate", "500", "--"] + Self.busyLoop,
+                                                        environment: try Self.environment(application: Self.uniqueApplication(), server: receiver.url))
+            #expect(result.status == 0)
+            #expect(try await receiver.uploads(includeRejected: true).count == 1)
+            #expect(result.stderr.split(separator: "\n").filter { $0.contains("422") }.count == 1)
+        }
+    }
+
+    @Test(arguments: ["down", "black-holed"])
+    func anUnreachableServerNeverHoldsUpTheExit(kind: String) async throws {
+        let listener = try BlackHoleListener()
+        if kind == "down" { listener.close() }
+        defer { listener.close() }
+        let result = try await HybridRunProcess.run(["--rate", "500", "--", "sh", "-c", Self.busyLoop[2] + "; exit 6"],
+                                                    environment: try Self.environment(application: Self.uniqueApplication(), server: listener.url, ["OTEL_SDK_DISABLED": "true"]))
+        #expect(result.status == 6)
+        #expect(result.duration < .milliseconds(4500), "3 s bound plus the run itself")
+        #expect(result.stderr.contains("Pyroscope"))
+    }
+
+    @Test func aLongRunIsUploadedEveryIntervalAndTheUploadsAddUp() async throws {
+        let application = Self.uniqueApplication()
+        let receiver = try PyroscopeReceiver.shared
+        let summary = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).folded")
+        defer { try? FileManager.default.removeItem(at: summary) }
+        let result = try await HybridRunProcess.run(["--upload-interval", "1", "-o", summary.path, "--", "timeout", "3.5", "sh", "-c", "while :; do :; done"],
+                                                    environment: try Self.environment(application: application, server: receiver.url))
+        #expect(result.status == 124)
+        let taken = try #require(result.stderr.split(separator: "\n").lazy.compactMap { line -> Int? in
+            guard let range = line.range(of: " samples taken") else { return nil }
+            return Int(line[..<range.lowerBound].split(separator: " ").last ?? "")
+        }.first)
+        let uploads = try await receiver.waitForUploads(app: application, count: 3)
+        let uploaded = uploads.compactMap(\.profile).flatMap(\.samples).reduce(0) { $0 + Int($1.values[0]) }
+        #expect(uploads.count >= 3)
+        #expect(uploaded == taken)
+    }
+}
