@@ -15,10 +15,15 @@ public final class BlackHoleListener: @unchecked Sendable {
     public var hostAndPort: String { "127.0.0.1:\(port)" }
 
     private let listener: Int32
-    private let lock = NSLock()
-    private var accepted: [Int32] = []
-    private var closed = false
-    private var acceptedCount = 0
+    private let state = State()
+
+    /// Shared with the accept thread, which does not retain the listener (so deinit can close it).
+    private final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var accepted: [Int32] = []
+        var closed = false
+        var acceptedCount = 0
+    }
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -31,6 +36,7 @@ public final class BlackHoleListener: @unchecked Sendable {
         let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
@@ -49,45 +55,50 @@ public final class BlackHoleListener: @unchecked Sendable {
         }
         listener = fd
         port = Int(UInt16(bigEndian: address.sin_port))
-        let thread = Thread { [self] in acceptLoop() }
+        let state = self.state
+        let thread = Thread { Self.acceptLoop(listener: fd, state: state) }
         thread.name = "BlackHoleListener:\(port)"
         thread.start()
     }
 
     /// How many connections were accepted so far.
-    public var connectionCount: Int { lock.withLock { acceptedCount } }
+    public var connectionCount: Int { state.lock.withLock { state.acceptedCount } }
 
-    private func acceptLoop() {
+    /// Accepts until `close()`; only this thread ever closes the listening descriptor, so it can never accept on
+    /// a descriptor number that was closed and reused by another socket meanwhile.
+    private static func acceptLoop(listener: Int32, state: State) {
         while true {
             let connection = accept(listener, nil, nil)
             if connection < 0 {
                 if errno == EINTR { continue }
-                return  // closed
+                break  // shut down by close()
             }
-            let keep = lock.withLock { () -> Bool in
-                if closed { return false }
-                accepted.append(connection)
-                acceptedCount += 1
+            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+            let keep = state.lock.withLock { () -> Bool in
+                if state.closed { return false }
+                state.accepted.append(connection)
+                state.acceptedCount += 1
                 return true
             }
             if !keep {
                 _ = Glibc.close(connection)
-                return
+                break
             }
         }
+        _ = Glibc.close(listener)
     }
 
-    /// Stops listening and closes every held connection (the clients see a reset/EOF).
+    /// Stops listening (new connections are refused) and closes every held connection (the clients see EOF).
     public func close() {
-        let connections = lock.withLock { () -> [Int32]? in
-            if closed { return nil }
-            closed = true
-            defer { accepted.removeAll() }
-            return accepted
+        let connections = state.lock.withLock { () -> [Int32]? in
+            if state.closed { return nil }
+            state.closed = true
+            defer { state.accepted.removeAll() }
+            return state.accepted
         }
         guard let connections else { return }
-        _ = shutdown(listener, Int32(SHUT_RDWR))  // wakes the blocked accept()
-        _ = Glibc.close(listener)
+        // Wakes a blocked accept() (or makes the next one fail at once); the accept thread closes the descriptor.
+        _ = shutdown(listener, Int32(SHUT_RDWR))
         for connection in connections { _ = Glibc.close(connection) }
     }
 

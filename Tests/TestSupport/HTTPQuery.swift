@@ -67,10 +67,12 @@ public enum Poll {
         public var description: String
     }
 
-    public static func until<T: Sendable>(
+    /// Runs on the caller's isolation (e.g. the main actor), so `probe` need not be `Sendable`.
+    public static func until<T>(
         timeout: Duration,
         interval: Duration = .milliseconds(50),
         _ what: @autoclosure () -> String = "condition",
+        isolation: isolated (any Actor)? = #isolation,
         probe: () async throws -> T?
     ) async throws -> T {
         let clock = ContinuousClock()
