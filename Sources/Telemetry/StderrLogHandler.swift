@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 #if canImport(Glibc)
@@ -54,11 +55,13 @@ public struct StderrLogHandler: LogHandler {
     }
 
     func jsonLine(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
-        var fields: [(String, String)] = [("program", programName), ("level", level.rawValue), ("message", message)]
-        for key in metadata.keys.sorted() {
-            fields.append((key, "\(metadata[key]!)"))
-        }
-        return "{" + fields.map { "\(JSONText.quoted($0.0)):\(JSONText.quoted($0.1))" }.joined(separator: ",") + "}"
+        var fields = metadata.mapValues { "\($0)" }
+        fields["program"] = programName
+        fields["level"] = level.rawValue
+        fields["message"] = message
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(fields)).map { String(decoding: $0, as: UTF8.self) } ?? message
     }
 
     /// One `write(2)` per line, so lines from concurrent tasks and from the child never interleave mid-line.
@@ -75,26 +78,5 @@ public struct StderrLogHandler: LogHandler {
                 offset += written
             }
         }
-    }
-}
-
-/// JSON string quoting for the log handler. (The workloads' record writer has its own, tuned for throughput.)
-enum JSONText {
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }
