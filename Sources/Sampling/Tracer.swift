@@ -100,6 +100,7 @@ final class Tracer {
             if let former = Ptrace.eventMessage(tid).map({ pid_t(truncatingIfNeeded: $0) }), former != tid {
                 threads[former] = nil
             }
+            if let id = thread.process.imageID { store.imageExited(id) }
             thread.process.execed()
         case let event where WaitStatus.newTaskEvents.contains(event):
             if let child = Ptrace.eventMessage(tid).map({ pid_t(truncatingIfNeeded: $0) }), threads[child] == nil {
