@@ -80,18 +80,23 @@ public final class Telemetry: Sendable {
         otelConfiguration.metrics.enabled = false
         otelConfiguration.diagnosticLogger = .custom(recorder.makeLogger())
 
-        let disabled = otelEnvironment["OTEL_SDK_DISABLED"] == "true" || otelEnvironment["OTEL_TRACES_EXPORTER"] == "none"
+        let sdkDisabled = otelEnvironment["OTEL_SDK_DISABLED"] == "true"
+        let disabled = sdkDisabled || otelEnvironment["OTEL_TRACES_EXPORTER"] == "none"
         var serviceGroup: ServiceGroup?
         var runTask: Task<Void, Never>?
-        do {
-            let service = try OTel.bootstrap(configuration: otelConfiguration, environment: otelEnvironment)
-            let group = ServiceGroup(services: [service], logger: recorder.makeLogger())
-            serviceGroup = group
-            runTask = Task {
-                do { try await group.run() } catch { recorder.record(level: .error, message: "\(error)", metadata: nil) }
+        // With the SDK disabled swift-otel would bootstrap nothing but a service that waits for shutdown;
+        // skipping it keeps a wrapped command's start-up as short as it can be.
+        if !sdkDisabled {
+            do {
+                let service = try OTel.bootstrap(configuration: otelConfiguration, environment: otelEnvironment)
+                let group = ServiceGroup(services: [service], logger: recorder.makeLogger())
+                serviceGroup = group
+                runTask = Task {
+                    do { try await group.run() } catch { recorder.record(level: .error, message: "\(error)", metadata: nil) }
+                }
+            } catch {
+                logger.warning("tracing is off: \(Redaction.redactingCredentials(in: "\(error)"))")
             }
-        } catch {
-            logger.warning("tracing is off: \(Redaction.redactingCredentials(in: "\(error)"))")
         }
 
         var context = ServiceContext.topLevel

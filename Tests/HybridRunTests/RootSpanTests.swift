@@ -60,6 +60,17 @@ import TestSupport
         #expect(spans.first?.attributes["process.exit.code"]?.intValue == 0)
     }
 
+    @Test func exportsOverOTLPHTTPWhenAskedTo() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let endpoint = try TestEnvironment.current.otlpHTTPEndpoint.absoluteString
+        _ = try await HybridRunProcess.run(["--", "true"], environment: HybridRunProcess.environment([
+            "TRACEPARENT": parent.header, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        ]))
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        #expect(root.transport == "http/protobuf")
+        #expect(root.parentSpanID == parent.spanID)
+    }
+
     @Test func recordsTheSignalThatKilledTheCommand() async throws {
         let parent = HybridRunProcess.newTraceParent()
         let result = try await HybridRunProcess.run(["--", "sh", "-c", "kill -KILL $$"], environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header]))
