@@ -23,6 +23,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=lib/postgres.sh
 source "$ROOT/scripts/lib/postgres.sh"
+# shellcheck source=lib/standins.sh
+source "$ROOT/scripts/lib/standins.sh"
 
 WORK=""
 RECEIVER_PIDS=()
@@ -67,32 +69,7 @@ echo $$ >"$WORK/owner"
 
 hybrid_pg_start || fail "could not start PostgreSQL"
 
-# start_receiver NAME SCRIPT ARGS... : starts a stand-in, reads its one-line JSON announcement into
-# RECEIVER_LINE (bounded by `read -t`, no sleeping), and remembers its pid for the cleanup. Its stdin is a pipe
-# whose only writer is this script: if the script dies, even by SIGKILL, the stand-in sees EOF and exits.
-HOLD_FDS=()
-close_hold_fds() {
-  local hold
-  for hold in "${HOLD_FDS[@]}"; do exec {hold}>&-; done
-}
-start_receiver() {
-  local name="$1" script="$2" hold fd
-  shift 2
-  mkfifo "$WORK/$name.out"
-  exec {hold}> >(close_hold_fds; exec "$PYTHON" "$STANDINS/$script" --exit-on-stdin-eof "$@" \
-    >"$WORK/$name.out" 2>"$WORK/$name.log")
-  RECEIVER_PIDS+=("$!")
-  HOLD_FDS+=("$hold")
-  exec {fd}<"$WORK/$name.out"
-  if ! IFS= read -r -t 60 -u "$fd" RECEIVER_LINE; then
-    fail "the $name stand-in did not start: $(tail -n 1 "$WORK/$name.log" 2>/dev/null)"
-  fi
-  exec {fd}<&-
-}
-json_field() { # json_field LINE KEY -> the value of a string or number field of a flat JSON object
-  [[ "$1" =~ \"$2\":\"?([^\",}]*) ]] && printf '%s\n' "${BASH_REMATCH[1]}"
-}
-
+# start_receiver, json_field, close_hold_fds: scripts/lib/standins.sh (uses WORK, PYTHON, STANDINS).
 start_receiver otlp otlp_receiver.py
 OTLP_LINE="$RECEIVER_LINE"
 start_receiver pyroscope pyroscope_receiver.py
