@@ -37,11 +37,9 @@ struct GeneratorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let telemetry = Telemetry.start(programName: "generator-otel")
-        let succeeded = withSpan("generate", context: telemetry.incomingContext, ofKind: .internal) { span in
-            generate(span: span, logger: telemetry.logger)
+        let succeeded = await Telemetry.runProgram("generator-otel", operation: "generate") { span, logger in
+            generate(span: span, logger: logger)
         }
-        await telemetry.shutdown()
         if !succeeded { throw ExitCode.failure }
     }
 

@@ -35,11 +35,9 @@ struct LoaderCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let telemetry = Telemetry.start(programName: "loader-otel")
-        let succeeded = withSpan("load", context: telemetry.incomingContext, ofKind: .internal) { span in
-            load(span: span, logger: telemetry.logger)
+        let succeeded = await Telemetry.runProgram("loader-otel", operation: "load") { span, logger in
+            load(span: span, logger: logger)
         }
-        await telemetry.shutdown()
         if !succeeded { throw ExitCode.failure }
     }
 
