@@ -8,12 +8,11 @@ import Foundation
 /// let spans = try await receiver.waitForSpans(traceID: traceID, count: 2)
 /// ```
 /// The shared receiver (started by `scripts/test.sh`) keeps every span of the whole test run: always filter by
-/// a trace id your test chose or learned. `startDedicated()` gives a test a receiver of its own.
+/// a trace id your test chose or learned.
 public struct OTLPReceiver: Sendable {
     public let grpcEndpoint: URL
     public let httpEndpoint: URL
     public let queryURL: URL
-    private let process: StandInProcess?
 
     public struct Health: Sendable, Decodable {
         public var status: String
@@ -27,46 +26,14 @@ public struct OTLPReceiver: Sendable {
             let environment = TestEnvironment.current
             return OTLPReceiver(
                 grpcEndpoint: try environment.otlpGRPCEndpoint, httpEndpoint: try environment.otlpHTTPEndpoint,
-                queryURL: try environment.otlpQueryURL, process: nil)
+                queryURL: try environment.otlpQueryURL)
         }
     }
 
-    private init(grpcEndpoint: URL, httpEndpoint: URL, queryURL: URL, process: StandInProcess?) {
+    private init(grpcEndpoint: URL, httpEndpoint: URL, queryURL: URL) {
         self.grpcEndpoint = grpcEndpoint
         self.httpEndpoint = httpEndpoint
         self.queryURL = queryURL
-        self.process = process
-    }
-
-    /// Starts a receiver of this test's own on free ports; `stop()` it (or use ``withDedicated(_:)``).
-    public static func startDedicated() async throws -> OTLPReceiver {
-        let process = try await StandInProcess.start(script: "otlp_receiver.py", arguments: [])
-        let a = process.announcement
-        guard let grpc = a.grpc_endpoint.flatMap(URL.init(string:)), let http = a.http_endpoint.flatMap(URL.init(string:)),
-              let query = a.query_url.flatMap(URL.init(string:))
-        else {
-            await process.stop()
-            throw StandInProcess.StartFailure(description: "otlp_receiver.py announced no endpoints")
-        }
-        return OTLPReceiver(grpcEndpoint: grpc, httpEndpoint: http, queryURL: query, process: process)
-    }
-
-    /// Runs `body` with a dedicated receiver and stops it afterwards, whatever happens.
-    public static func withDedicated<T: Sendable>(_ body: (OTLPReceiver) async throws -> T) async throws -> T {
-        let receiver = try await startDedicated()
-        do {
-            let result = try await body(receiver)
-            await receiver.stop()
-            return result
-        } catch {
-            await receiver.stop()
-            throw error
-        }
-    }
-
-    /// Stops a dedicated receiver (no-op for the shared one).
-    public func stop() async {
-        await process?.stop()
     }
 
     public func health() async throws -> Health {

@@ -108,13 +108,6 @@ public struct PyroscopeReceiver: Sendable {
         }
     }
 
-    /// Scripts the next answers (replacing any queued ones): each upload takes the next status; 200 means
-    /// normal handling; afterwards normal handling resumes.
-    public func setResponses(_ statuses: [Int]) async throws {
-        struct Body: Encodable { var statuses: [Int] }
-        try await HTTPQuery.post(queryURL.appendingPathComponent("control/responses"), json: Body(statuses: statuses))
-    }
-
     /// Accept uploads and never answer them (true), or answer normally again (false).
     public func setHang(_ hang: Bool) async throws {
         struct Body: Encodable { var hang: Bool }

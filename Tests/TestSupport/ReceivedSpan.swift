@@ -136,8 +136,6 @@ public struct ReceivedSpan: Sendable, Hashable, Decodable {
 }
 
 extension Array where Element == ReceivedSpan {
-    /// The first span with this name.
-    public func named(_ name: String) -> ReceivedSpan? { first { $0.name == name } }
     /// The spans whose parent is `span`.
     public func children(of span: ReceivedSpan) -> [ReceivedSpan] {
         filter { $0.parentSpanID == span.spanID && $0.traceID == span.traceID }

@@ -47,7 +47,6 @@ public struct TestEnvironment: Sendable {
 
     /// `postgres://USER:PASSWORD@127.0.0.1:PORT/DB?sslmode=disable`; it holds a password: never print it.
     public var postgresURL: String { get throws { try value("HYBRID_TEST_POSTGRES_URL") } }
-    public var postgresSocketDirectory: String { get throws { try value("HYBRID_TEST_POSTGRES_SOCKET_DIR") } }
     public var otlpGRPCEndpoint: URL { get throws { try url("HYBRID_TEST_OTLP_GRPC_ENDPOINT") } }
     public var otlpHTTPEndpoint: URL { get throws { try url("HYBRID_TEST_OTLP_HTTP_ENDPOINT") } }
     public var otlpQueryURL: URL { get throws { try url("HYBRID_TEST_OTLP_QUERY_URL") } }
