@@ -7,7 +7,7 @@ import Unwinding
 /// The one thread that traces the child's process tree: every `ptrace` request and every `waitpid` on a
 /// tracee happens here (ptrace requests must come from the thread that attached).
 ///
-/// Between samples it polls for tracee events (new threads and processes, execs, signals, job control,
+/// Between samples it waits for tracee events (new threads and processes, execs, signals, job control,
 /// exits) and resumes every stop at once; on each tick it stops each running thread just long enough to
 /// copy its registers and stack top, then unwinds the copies while the threads run.
 final class Tracer {
@@ -137,13 +137,13 @@ final class Tracer {
     }
 
     private func exited(_ tid: pid_t, _ status: WaitStatus) {
+        if tid == rootPID { rootTermination = ChildTermination(waitStatus: status.raw) }
         guard let thread = threads.removeValue(forKey: tid) else { return }
         let process = thread.process
         if !threads.values.contains(where: { $0.process === process }) {
             processes[process.pid] = nil
             if let id = process.imageID { store.imageExited(id) }
         }
-        if tid == rootPID { rootTermination = ChildTermination(waitStatus: status.raw) }
     }
 
     // MARK: Sampling
