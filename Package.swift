@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "SymbolizationTests", dependencies: ["Symbolization", "Binaries", "ProfilerTestSupport"]),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "ProfileExportTests", dependencies: ["ProfileExport", "Profiles", "ProfilerTestSupport"]),
-        .testTarget(name: "SamplingTests", dependencies: ["ProfilerTestSupport", "TestSupport"]),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling", "ProfilerTestSupport", "TestSupport"]),
 
         // MARK: Test support
         .target(

@@ -11,7 +11,7 @@ public struct ProfilerError: Error, CustomStringConvertible {
     static func seizeFailed(errno: Int32) -> ProfilerError {
         let reason = String(cString: strerror(errno))
         guard errno == EPERM || errno == EACCES else {
-            return ProfilerError(errno: errno, description: "cannot trace the command (ptrace: \(reason))")
+            return ProfilerError(errno: errno, description: "cannot profile the command (ptrace: \(reason)); running it unprofiled")
         }
         var causes: [String] = []
         if let scope = ProcFile.read("/proc/sys/kernel/yama/ptrace_scope")?.trimmingWhitespace, scope != "0", scope != "1" {
