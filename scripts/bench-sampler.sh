@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Benchmarks hybrid-run's sampler against running bare and against `perf record --call-graph dwarf`.
 #
-# Workload: Tests/Fixtures/workload.c built -O2 without frame pointers; `deep` is a self-timed CPU-bound
-# loop under a 25-frame stack (1 and 4 threads, the same total work); `split` spends 3/4 of its time in
-# one function and 1/4 in another. For each thread count and rate (100 Hz, 1000 Hz) it prints the child's
+# Workloads: Tests/Fixtures/workload.c built -O2 without frame pointers, whose `deep` is a self-timed
+# CPU-bound loop under a 25-frame stack (1 and 4 threads, the same total work) and whose `split` spends 3/4
+# of its time in one function and 1/4 in another; Tests/Fixtures/SwiftWorkload.swift built -O, whose `deep`
+# is the same kind of loop in Swift (1 thread). For each thread count and rate (100 Hz, 1000 Hz) it prints the child's
 # own time (median of RUNS), its slowdown against bare, hybrid-run's tracer CPU per sample and the time
 # each thread was stopped per sample (p50/p99, from hybrid-run's summary), then the share of samples in
 # hot_three_quarters as hybrid-run and perf each measured it.
 #
 #   scripts/bench-sampler.sh                 # builds hybrid-run in release first
-#   HYBRID_RUN=path/to/hybrid-run RUNS=5 ITERATIONS=300000 scripts/bench-sampler.sh
+#   HYBRID_RUN=path/to/hybrid-run RUNS=5 ITERATIONS=300000 SWIFT_ITERATIONS=260000 scripts/bench-sampler.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${RUNS:-3}"
 ITERATIONS="${ITERATIONS:-300000}"
+SWIFT_ITERATIONS="${SWIFT_ITERATIONS:-260000}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-sampler.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -26,56 +28,68 @@ fi
 command -v perf >/dev/null || { echo "bench-sampler.sh: perf is not installed (linux-perf)" >&2; exit 1; }
 clang -O2 -fomit-frame-pointer -fno-optimize-sibling-calls -pthread -Wl,--build-id=sha1 \
   "$ROOT/Tests/Fixtures/workload.c" -o "$WORK/workload"
+swiftc -O "$ROOT/Tests/Fixtures/SwiftWorkload.swift" -o "$WORK/SwiftWorkload" 2>"$WORK/swiftc.log" \
+  || { echo "bench-sampler.sh: cannot build SwiftWorkload" >&2; cat "$WORK/swiftc.log" >&2; exit 1; }
 export OTEL_SDK_DISABLED=true
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# Prints the workload's self-timed seconds; hybrid-run's summary goes to $WORK/stderr.
-run_bare() { "$WORK/workload" deep 25 "$1" "$2"; }
-run_hybrid() { "$HYBRID_RUN" --rate "$3" -o "$WORK/out.folded" -- "$WORK/workload" deep 25 "$1" "$2" 2>"$WORK/stderr"; }
-run_perf() { perf record -q -F "$3" --call-graph dwarf -o "$WORK/perf.data" -- "$WORK/workload" deep 25 "$1" "$2" 2>/dev/null; }
+# Each runs a self-timed command (the rest of the arguments) and prints its seconds; hybrid-run's summary
+# goes to $WORK/stderr.
+run_bare() { "$@"; }
+run_hybrid() { local rate=$1; shift; "$HYBRID_RUN" --rate "$rate" -o "$WORK/out.folded" -- "$@" 2>"$WORK/stderr"; }
+run_perf() { local rate=$1; shift; perf record -q -F "$rate" --call-graph dwarf -o "$WORK/perf.data" -- "$@" 2>/dev/null; }
 
 # "threads stopped A µs per sample (p50), B µs (p99); tracer CPU C µs per sample" → "A B C"
 summary_numbers() {
   sed -n 's/.*threads stopped \([0-9.]*\) µs per sample (p50), \([0-9.]*\) µs (p99); tracer CPU \([0-9.]*\) µs.*/\1 \2 \3/p' "$WORK/stderr"
 }
 
-# One configuration: appends the child's time to $WORK/NAME.time (and hybrid-run's numbers to $WORK/NAME.numbers).
+# One configuration: appends the command's time to $WORK/NAME.time (and hybrid-run's numbers to $WORK/NAME.numbers).
 measure() {
-  local name=$1 tool=$2 per_thread=$3 threads=$4 rate=${5:-}
+  local name=$1 tool=$2 rate=$3
+  shift 3
   case "$tool" in
-    bare) run_bare "$per_thread" "$threads" >>"$WORK/$name.time" ;;
-    hybrid) run_hybrid "$per_thread" "$threads" "$rate" >>"$WORK/$name.time"; summary_numbers >>"$WORK/$name.numbers" ;;
-    perf) run_perf "$per_thread" "$threads" "$rate" >>"$WORK/$name.time" ;;
+    bare) run_bare "$@" >>"$WORK/$name.time" ;;
+    hybrid) run_hybrid "$rate" "$@" >>"$WORK/$name.time"; summary_numbers >>"$WORK/$name.numbers" ;;
+    perf) run_perf "$rate" "$@" >>"$WORK/$name.time" ;;
   esac
 }
 
-printf 'load average before: %s\n\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '| threads | rate | run | child time (s) | slowdown | tracer CPU / sample (µs) | stopped / thread / sample p50 / p99 (µs) |\n'
-printf '|---|---|---|---|---|---|---|\n'
-for threads in 1 4; do
-  per_thread=$((ITERATIONS / threads))
-  # Interleaved repetitions, so a change in the machine's load hits every configuration alike.
+# One table block: LABEL THREADS COMMAND…, every configuration RUNS times, interleaved so that a change in
+# the machine's load hits every configuration alike.
+compare() {
+  local label=$1 threads=$2
+  local key="$label-$threads"
+  shift 2
   for _ in $(seq "$RUNS"); do
-    measure "bare-$threads" bare "$per_thread" "$threads"
+    measure "$key-bare" bare - "$@"
     for rate in 100 1000; do
-      measure "hybrid-$threads-$rate" hybrid "$per_thread" "$threads" "$rate"
-      measure "perf-$threads-$rate" perf "$per_thread" "$threads" "$rate"
+      measure "$key-hybrid-$rate" hybrid "$rate" "$@"
+      measure "$key-perf-$rate" perf "$rate" "$@"
     done
   done
-  bare=$(median <"$WORK/bare-$threads.time")
-  printf '| %s | — | bare | %.3f | — | — | — |\n' "$threads" "$bare"
+  local bare hybrid perf_time numbers
+  bare=$(median <"$WORK/$key-bare.time")
+  printf '| %s | %s | — | bare | %.3f | — | — | — |\n' "$label" "$threads" "$bare"
   for rate in 100 1000; do
-    hybrid=$(median <"$WORK/hybrid-$threads-$rate.time")
-    numbers="$WORK/hybrid-$threads-$rate.numbers"
-    printf '| %s | %s Hz | hybrid-run | %.3f | %+.1f%% | %s | %s / %s |\n' "$threads" "$rate" "$hybrid" \
+    hybrid=$(median <"$WORK/$key-hybrid-$rate.time")
+    numbers="$WORK/$key-hybrid-$rate.numbers"
+    printf '| %s | %s | %s Hz | hybrid-run | %.3f | %+.1f%% | %s | %s / %s |\n' "$label" "$threads" "$rate" "$hybrid" \
       "$(echo "($hybrid / $bare - 1) * 100" | bc -l)" "$(cut -d' ' -f3 "$numbers" | median)" \
       "$(cut -d' ' -f1 "$numbers" | median)" "$(cut -d' ' -f2 "$numbers" | median)"
-    perf_time=$(median <"$WORK/perf-$threads-$rate.time")
-    printf '| %s | %s Hz | perf --call-graph dwarf | %.3f | %+.1f%% | (in kernel) | (not stopped) |\n' "$threads" "$rate" \
-      "$perf_time" "$(echo "($perf_time / $bare - 1) * 100" | bc -l)"
+    perf_time=$(median <"$WORK/$key-perf-$rate.time")
+    printf '| %s | %s | %s Hz | perf --call-graph dwarf | %.3f | %+.1f%% | (in kernel) | (not stopped) |\n' "$label" \
+      "$threads" "$rate" "$perf_time" "$(echo "($perf_time / $bare - 1) * 100" | bc -l)"
   done
-done
+}
+
+printf 'load average before: %s\n\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '| workload | threads | rate | run | child time (s) | slowdown | tracer CPU / sample (µs) | stopped / thread / sample p50 / p99 (µs) |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
+compare C 1 "$WORK/workload" deep 25 "$ITERATIONS" 1
+compare C 4 "$WORK/workload" deep 25 $((ITERATIONS / 4)) 4
+compare Swift 1 "$WORK/SwiftWorkload" deep 25 "$SWIFT_ITERATIONS"
 
 # Share of samples under hot_three_quarters (by construction 75%) on `workload split 3`.
 printf '\n| rate | hot_three_quarters share: hybrid-run | perf |\n|---|---|---|\n'

@@ -1,7 +1,9 @@
 // A Swift CPU-bound workload for the profiler's tests: optimized code (no frame pointers) whose frames
 // must unwind through DWARF CFI and come out demangled.
 //
-//   SwiftWorkload SECONDS
+//   SwiftWorkload SECONDS                 spins under spinChecksums(for:) → Checksummer.mix(rounds:)
+//   SwiftWorkload deep DEPTH ITERATIONS   fixed work under DEPTH recursive frames; prints the elapsed
+//                                         seconds on stdout (self-timed, for the benchmark)
 
 #if canImport(Glibc)
 import Glibc
@@ -31,5 +33,32 @@ func spinChecksums(for seconds: Double) -> UInt64 {
     }
 }
 
-let seconds = CommandLine.arguments.count > 1 ? Double(CommandLine.arguments[1]) ?? 1 : 1
-print(spinChecksums(for: seconds) == 42 ? "unlikely" : "done")
+/// Work after the recursive call keeps every level a real frame.
+nonisolated(unsafe) var depthSink: UInt64 = 0
+
+@inline(never)
+func descend(_ depth: Int, _ checksummer: inout Checksummer, rounds: Int) -> UInt64 {
+    let result = depth <= 1 ? checksummer.mix(rounds: rounds) : descend(depth - 1, &checksummer, rounds: rounds)
+    depthSink &+= UInt64(depth)
+    return result
+}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+let arguments = CommandLine.arguments
+if arguments.count == 4, arguments[1] == "deep", let depth = Int(arguments[2]), let iterations = Int(arguments[3]) {
+    var checksummer = Checksummer()
+    var total: UInt64 = 0
+    let start = monotonicSeconds()
+    for _ in 0..<iterations { total &+= descend(depth, &checksummer, rounds: 100_000) }
+    let elapsed = monotonicSeconds() - start
+    if total &+ depthSink == 42 { print("unlikely") }
+    print(elapsed)
+} else {
+    let seconds = arguments.count > 1 ? Double(arguments[1]) ?? 1 : 1
+    print(spinChecksums(for: seconds) == 42 ? "unlikely" : "done")
+}
