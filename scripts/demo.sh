@@ -55,21 +55,24 @@ CHILD_PID=""
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
-  if [[ -n "$CHILD_PID" ]]; then kill -TERM "$CHILD_PID" 2>/dev/null || true; fi
+  if [[ -n "$CHILD_PID" ]]; then
+    # hybrid-run passes SIGTERM to its command and exits within its own bounds (about 5 s): wait for it while
+    # the stand-ins are still up, so it does not stay behind retrying them.
+    kill -TERM "$CHILD_PID" 2>/dev/null || true
+    timeout 10 tail --pid="$CHILD_PID" -f /dev/null 2>/dev/null || kill -KILL "$CHILD_PID" 2>/dev/null || true
+  fi
   stop_receivers
   hybrid_pg_stop >/dev/null 2>&1 || true
   find "$LOGS" -type f -empty -delete 2>/dev/null || true  # the stand-ins' logs stay empty when all is well
   exit "$status"
 }
 trap cleanup EXIT
-trap 'echo "demo.sh: interrupted (logs: ${LOGS#"$ROOT"/})" >&2; exit 130' INT
-trap 'echo "demo.sh: terminated (logs: ${LOGS#"$ROOT"/})" >&2; exit 143' TERM
-
-relative() { printf '%s\n' "${1#"$ROOT"/}"; }
+trap 'echo "demo.sh: interrupted; logs: $LOGS" >&2; exit 130' INT
+trap 'echo "demo.sh: terminated; logs: $LOGS" >&2; exit 143' TERM
 
 # fail STEP LOG [DETAIL]: the one line of a failure.
 fail() {
-  echo "demo.sh: $1 failed${3:+: $3}; log: $(relative "$2")" >&2
+  echo "demo.sh: $1 failed${3:+: $3}; log: $2" >&2
   exit 1
 }
 
@@ -163,7 +166,7 @@ hybrid_pg_stop >/dev/null 2>&1 || true
 phase "report and clean-up"
 
 spans="$(wc -l <"$OUT/spans.jsonl")"
-orders_size="$(du -h "$OUT/orders.jsonl" | cut -f1)"
+orders_size="$(numfmt --to=iec-i --suffix=B --format=%.1f "$(stat -c %s "$OUT/orders.jsonl")")"
 received="$(cd "$OUT" && ls pyroscope/* 2>/dev/null | tr '\n' ' ')"
 cat "$LOGS/report-generator.txt"
 echo
@@ -176,6 +179,7 @@ echo "  received pprof   ${received% }"
 echo "  spans (JSONL)    spans.jsonl ($spans spans, as the OTLP stand-in received them)"
 echo "  orders           orders.jsonl ($RECORDS records, $orders_size; loaded into the throwaway PostgreSQL, now gone)"
 echo "  logs             logs/"
-echo "  view with        go tool pprof -top $(relative "$OUT")/generator.pb.gz, or open a .speedscope.json at https://www.speedscope.app"
+echo "  view with        go tool pprof -top $OUT/generator.pb.gz (or -http=:8080),"
+echo "                   or load a .speedscope.json at https://www.speedscope.app"
 summary="$(printf '%s, ' "${TIMES[@]}")"
 echo "demo: done in $((SECONDS - STARTED)) s (${summary%, })"

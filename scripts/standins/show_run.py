@@ -6,14 +6,15 @@
 
 Reads the trace id hybrid-run printed on stderr (--hybrid-log: "profile for trace HEX: URL"), then asks
   the OTLP stand-in       GET /spans?trace_id=HEX           the span tree of that trace
-  the Pyroscope stand-in  GET /uploads?app=NAME             every profile uploaded for the service
+  the Pyroscope stand-in  GET /uploads?label=trace_id=HEX   the profiles uploaded for that trace
 and prints the trace id, the span tree (names, durations, key attributes), and the top functions by self time
 (leaf function of each sample, summed over every upload of the trace).
 
 Correlation checks (any failure: one line per problem on stderr, exit 1):
   - the OTLP stand-in holds exactly one root span for the trace, every span's parent, and spans of NAME;
   - the root span's pyroscope.profile.id attribute is its span id;
-  - at least one upload for NAME, and every one carries the labels trace_id=HEX and root_span_id=<root span>;
+  - at least one upload labelled trace_id=HEX (GET /uploads?label=trace_id=HEX), all of them for NAME and
+    labelled root_span_id=<root span>, and no upload for NAME with another trace_id;
   - every sample's pprof labels trace_id and span_id are the same ids;
   - the uploads' time range overlaps the root span's;
   - the uploads' sample counts add up to the samples of the local profile (--local-profile) when given.
@@ -200,7 +201,8 @@ def main():
     def trace_complete(spans):
         ids = {s["span_id"] for s in spans}
         roots = [s for s in spans if not s["parent_span_id"]]
-        return len(roots) == 1 and all(s["parent_span_id"] in ids for s in spans if s["parent_span_id"])
+        return (len(roots) == 1 and all(s["parent_span_id"] in ids for s in spans if s["parent_span_id"])
+                and any(s["service_name"] == args.service for s in spans))
 
     spans = fetch_with_patience(lambda: get_json(args.otlp_query, "/spans", trace_id=trace_id), trace_complete)
     roots = [s for s in spans if not s["parent_span_id"]]
@@ -228,14 +230,15 @@ def main():
     out.extend(span_tree_lines(spans, root))
 
     # --- the profile ----------------------------------------------------------------------------------------
-    def uploads_of_service():
-        return get_json(args.pyroscope_query, "/uploads", app=args.service)
-
-    uploads = fetch_with_patience(uploads_of_service,
-                                  lambda items: any(u["labels"].get("trace_id") == trace_id for u in items))
-    ours = [u for u in uploads if u["labels"].get("trace_id") == trace_id]
-    others = [u for u in uploads if u["labels"].get("trace_id") != trace_id]
-    check(ours, f"the Pyroscope stand-in has no upload for {args.service} labelled trace_id={trace_id}")
+    ours = fetch_with_patience(lambda: get_json(args.pyroscope_query, "/uploads", label=f"trace_id={trace_id}"),
+                               lambda items: bool(items))
+    others = [u for u in get_json(args.pyroscope_query, "/uploads", app=args.service)
+              if u["labels"].get("trace_id") != trace_id]
+    check(ours, f"the Pyroscope stand-in has no upload labelled trace_id={trace_id}")
+    for upload in ours:
+        check(upload.get("app_name") == args.service,
+              f"upload {upload['seq']} labelled trace_id={trace_id} is for application {upload.get('app_name')!r}, "
+              f"expected {args.service}")
     check(not others, f"{len(others)} upload(s) for {args.service} carry another trace_id "
                       f"({', '.join(sorted({str(u['labels'].get('trace_id')) for u in others}))})")
     for upload in ours:
@@ -243,7 +246,7 @@ def main():
               f"upload {upload['seq']} has root_span_id={upload['labels'].get('root_span_id')!r}, "
               f"expected {root_span_id}")
 
-    self_time, self_samples = {}, {}
+    self_time = {}
     total_weight = total_samples = 0
     bad_labels = 0
     for upload in ours:
@@ -259,7 +262,6 @@ def main():
             weight = sample["values"][weight_index]
             count = sample["values"][count_index] if count_index is not None else 1
             self_time[leaf] = self_time.get(leaf, 0) + weight
-            self_samples[leaf] = self_samples.get(leaf, 0) + count
             total_weight += weight
             total_samples += count
     check(bad_labels == 0, f"{bad_labels} samples lack the pprof labels trace_id={trace_id} span_id={root_span_id}")
@@ -277,10 +279,13 @@ def main():
         out.append(f"  {total_samples} samples, {duration_text(total_weight)} CPU over {duration_text(end - start)} "
                    f"of wall time")
     if args.local_profile:
-        with open(args.local_profile, "rb") as file:
-            local = pyroscope_receiver.decode_pprof(file.read())
-        types = [t["type"] for t in local["sample_types"]]
-        local_samples = local["totals"][types.index("samples")] if "samples" in types else len(local["samples"])
+        try:
+            with open(args.local_profile, "rb") as file:
+                local = pyroscope_receiver.decode_pprof(file.read())
+            types = [t["type"] for t in local["sample_types"]]
+            local_samples = local["totals"][types.index("samples")] if "samples" in types else len(local["samples"])
+        except (OSError, pyroscope_receiver.RequestError) as error:
+            local_samples = f"unreadable: {error}"
         check(local_samples == total_samples,
               f"the uploads hold {total_samples} samples, the local profile {path_text(args.local_profile)} "
               f"{local_samples}")
