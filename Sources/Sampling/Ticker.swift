@@ -13,6 +13,7 @@ final class Ticker: Sendable {
     /// A real-time signal of hybrid-run's own (glibc keeps the first two for itself, counted in SIGRTMIN).
     static let wakeSignal = __libc_current_sigrtmax() - 2
     private static let resendInterval: Int64 = 1_000_000
+    private static let suspensionGap: Int64 = 1_000_000_000
 
     private let due = Atomic<Bool>(false)
     private let missed = Atomic<Int>(0)
@@ -31,8 +32,10 @@ final class Ticker: Sendable {
                 deadline += spread > 0 ? period + Int64.random(in: -spread...spread, using: &random) : period
                 let now = Clock.monotonic()
                 if deadline < now - period {
-                    // Behind by more than a tick (the machine is overloaded): skip to now.
-                    missed.add(Int((now - deadline) / period), ordering: .relaxed)
+                    // Behind by more than a tick (the machine is overloaded): skip to now. A gap of over a
+                    // second is hybrid-run itself having been stopped (Ctrl-Z stops it with the child), not
+                    // sampling falling behind: nothing was due while everything stood still.
+                    if now - deadline < Self.suspensionGap { missed.add(Int((now - deadline) / period), ordering: .relaxed) }
                     deadline = now
                 }
                 Clock.sleep(until: deadline)

@@ -21,6 +21,9 @@ final class Tracer {
     private let images = ELFImageCache()
     private var frames: [UInt64] = []
     private var hasWarnedBehind = false
+    /// Ticks due and ticks skipped since sampling began, for the falling-behind warning.
+    private var ticksDue = 0
+    private var ticksMissed = 0
 
     /// How often a process's maps may be re-read when its stacks reach code outside the known modules
     /// (a fresh process still loading its libraries, or a `dlopen`); reading costs about 100 µs.
@@ -49,6 +52,7 @@ final class Tracer {
         while rootTermination == nil {
             if ticker.takeTick() {
                 let missed = ticker.takeMissedTicks()
+                ticksDue += 1 + missed
                 if missed > 0 { fellBehind(missedTicks: missed) }
                 sampleRunningThreads()
                 store.recordTracerCPUTime(Clock.threadCPU())
@@ -69,11 +73,14 @@ final class Tracer {
         return rootTermination ?? .exited(code: 125)
     }
 
+    /// Counts the samples skipped ticks would have taken, and warns once when they stop being noise: at least
+    /// ten ticks and more than 5 % of those due, so a passing hiccup on a busy machine says nothing.
     private func fellBehind(missedTicks: Int) {
-        store.recordLost(missedTicks * max(1, threads.count))
-        guard !hasWarnedBehind else { return }
+        store.recordLost(missedTicks * max(1, threads.values.count { !$0.isListening }))
+        ticksMissed += missedTicks
+        guard !hasWarnedBehind, ticksMissed >= 10, ticksMissed * 20 > ticksDue else { return }
         hasWarnedBehind = true
-        logger.warning("profiler is behind the requested rate of \(options.rate) Hz; some samples were skipped")
+        logger.warning("profiler is behind the requested rate of \(options.rate) Hz; \(ticksMissed) of \(ticksDue) samples skipped (try a lower --rate)")
     }
 
     // MARK: Events
