@@ -75,7 +75,10 @@ public final class Telemetry: Sendable {
 
         let recorder = DiagnosticRecorder()
         var otelConfiguration = OTel.Configuration.default
-        otelConfiguration.serviceName = configuration.defaultServiceName
+        // Only a default: swift-otel would let this win over `service.name` in OTEL_RESOURCE_ATTRIBUTES.
+        if otelEnvironment["OTEL_SERVICE_NAME"] == nil, !Self.resourceAttributesNameService(otelEnvironment["OTEL_RESOURCE_ATTRIBUTES"]) {
+            otelConfiguration.serviceName = configuration.defaultServiceName
+        }
         otelConfiguration.logs.enabled = false
         otelConfiguration.metrics.enabled = false
         otelConfiguration.diagnosticLogger = .custom(recorder.makeLogger())
@@ -107,6 +110,11 @@ public final class Telemetry: Sendable {
             isExporting: serviceGroup != nil && !disabled, tracesEndpoint: OTelEnvironment.tracesEndpoint(in: otelEnvironment),
             recorder: recorder, serviceGroup: serviceGroup, runTask: runTask
         )
+    }
+
+    /// Whether `OTEL_RESOURCE_ATTRIBUTES` (`k=v,…`) sets `service.name`.
+    static func resourceAttributesNameService(_ attributes: String?) -> Bool {
+        (attributes ?? "").split(separator: ",").contains { $0.split(separator: "=", maxSplits: 1).first?.trimmingWhitespace() == "service.name" }
     }
 
     /// The `traceparent` of the span active in `context`; `nil` when tracing is off and no span exists.

@@ -102,7 +102,8 @@ struct HybridRunCommand: AsyncParsableCommand {
         configuration.quiet = quiet
 
         let session = HybridRunSession(configuration: configuration, configurationWarnings: warnings, command: command, environment: environment)
-        throw ExitCode(await session.run())
+        // Exits here, not by throwing `ExitCode`: `main()` would take the command's 64 for a usage error of ours.
+        Foundation.exit(await session.run())
     }
 
     /// Parses like `AsyncParsableCommand.main()`, but a usage error exits with 125, not 64: a wrapper's own

@@ -5,7 +5,8 @@ import TestSupport
 /// hybrid-run exits with the command's status, as a shell reports it, and uses 125–127 only as `env` does.
 @Suite struct ExitStatusTests {
     @Test(arguments: [
-        ("exit 0", Int32(0)), ("exit 1", 1), ("exit 42", 42), ("exit 255", 255),
+        ("exit 0", Int32(0)), ("exit 1", 1), ("exit 2", 2), ("exit 42", 42), ("exit 64", 64), ("exit 125", 125),
+        ("exit 126", 126), ("exit 127", 127), ("exit 255", 255),
         ("kill -TERM $$", 143), ("kill -KILL $$", 137), ("kill -SEGV $$", 139),
     ])
     func exitsWithTheCommandsStatus(script: String, expected: Int32) async throws {

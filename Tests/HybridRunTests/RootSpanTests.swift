@@ -60,6 +60,16 @@ import TestSupport
         #expect(spans.first?.attributes["process.exit.code"]?.intValue == 0)
     }
 
+    @Test func takesServiceNameFromTheResourceAttributes() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        _ = try await HybridRunProcess.run(["--", "true"], environment: try HybridRunProcess.tracedEnvironment([
+            "TRACEPARENT": parent.header, "OTEL_RESOURCE_ATTRIBUTES": "service.name=nightly-etl,env=dev",
+        ]))
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        #expect(root.serviceName == "nightly-etl")
+        #expect(root.resource["env"]?.stringValue == "dev")
+    }
+
     @Test func exportsOverOTLPHTTPWhenAskedTo() async throws {
         let parent = HybridRunProcess.newTraceParent()
         let endpoint = try TestEnvironment.current.otlpHTTPEndpoint.absoluteString
