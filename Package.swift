@@ -73,9 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PyroscopeExportTests",
-            dependencies: ["PyroscopeExport", "TestSupport", .product(name: "Logging", package: "swift-log")],
-            exclude: ["Fixtures/make_cpu_profile.py"],
-            resources: [.copy("Fixtures/cpu.pb.gz")]
+            dependencies: ["PyroscopeExport", "ProfileExport", "Profiles", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
 
         // MARK: Workloads

@@ -34,8 +34,8 @@ struct PyroscopeUploaderTests {
         #expect(received.bodyKind == "multipart")
         #expect(received.format == "")
         let profile = try #require(received.profile)
-        #expect(profile.sampleTypes == [ReceivedProfile.ValueType(type: "cpu", unit: "nanoseconds")])
-        #expect(profile.totals == [CPUProfileFixture.totalNanoseconds])
+        #expect(profile.sampleTypes == [ReceivedProfile.ValueType(type: "samples", unit: "count"), ReceivedProfile.ValueType(type: "cpu", unit: "nanoseconds")])
+        #expect(profile.totals == CPUProfileFixture.totals)
         #expect(profile.samples.map(\.stack).contains(["main", "work"]))
     }
 
