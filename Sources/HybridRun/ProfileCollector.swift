@@ -47,7 +47,7 @@ final class ProfileCollector: Sendable {
         run.withLock { $0 = $0.map { $0.merged(with: window) } ?? window }
         guard let uploader, window.totalSamples > 0 else { return }
         uploader.enqueue(PyroscopeUpload(
-            profile: PprofEncoder.encode(window, sampleLabels: correlation?.sampleLabels ?? [:]),
+            profile: PprofEncoder.encode(window, sampleLabels: correlation?.sampleLabels ?? [:], threadNames: false),
             startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate,
             labels: correlation?.uploadLabels ?? []
         ))

@@ -9,14 +9,17 @@ import SwiftProtobuf
 /// a location, every distinct (name, module) a function. Each sample carries numeric `pid` and `tid` labels,
 /// string `thread` and `process` labels, and whatever `sampleLabels` the caller adds (e.g. `span_id`).
 public enum PprofEncoder {
-    public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:]) -> [UInt8] {
-        let message = self.message(profile, sampleLabels: sampleLabels)
+    /// - Parameter threadNames: whether samples carry the `thread` string label. Pyroscope turns every string
+    ///   sample label into a series label, and thread names (`worker-17`) would multiply series; the numeric
+    ///   `tid` stays either way.
+    public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true) -> [UInt8] {
+        let message = self.message(profile, sampleLabels: sampleLabels, threadNames: threadNames)
         // Serializing plain generated messages of this shape cannot fail.
         let bytes: [UInt8] = (try? message.serializedBytes()) ?? []
         return Gzip.compress(bytes)
     }
 
-    package static func message(_ profile: Profile, sampleLabels: [String: String]) -> Perftools_Profiles_Profile {
+    package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true) -> Perftools_Profiles_Profile {
         var builder = Builder()
         var message = Perftools_Profiles_Profile()
         message.sampleType = [builder.valueType("samples", "count"), builder.valueType("cpu", "nanoseconds")]
@@ -30,8 +33,8 @@ public enum PprofEncoder {
             var locationIDs: [UInt64: UInt64] = [:]
             for thread in process.threads {
                 let labels = [builder.label("pid", number: Int64(process.pid)), builder.label("tid", number: Int64(thread.tid)),
-                              builder.label("process", string: process.executableName),
-                              builder.label("thread", string: thread.name)] + extraLabels
+                              builder.label("process", string: process.executableName)]
+                    + (threadNames ? [builder.label("thread", string: thread.name)] : []) + extraLabels
                 for stack in thread.stacks {
                     var sample = Perftools_Profiles_Sample()
                     sample.locationID = stack.frames.map { frame in

@@ -51,6 +51,7 @@ import TestSupport
         let profiles = uploads.compactMap(\.profile)
         let samples = profiles.flatMap(\.samples)
         #expect(samples.allSatisfy { $0.labels["span_id"] == rootSpanID && $0.labels["trace_id"] == traceID })
+        #expect(samples.allSatisfy { $0.labels["thread"] == nil }, "thread names would multiply Pyroscope's series")
         #expect(profiles.allSatisfy { $0.sampleTypes.contains(.init(type: "cpu", unit: "nanoseconds")) && $0.period == 4_000_000 })
         let functions = profiles.reduce(into: Set<String>()) { $0.formUnion($1.functionNames) }
         #expect(functions.contains { $0.contains("OrderJSONWriter") || $0.contains("OrderGenerator") }, "the generator's own Swift functions")
