@@ -58,8 +58,8 @@ public struct HybridRunSession: Sendable {
         }
         forwarder.forward(to: child.pid)
 
-        let correlation = makeCorrelation(root: root, telemetry: telemetry)
         let profiler = configuration.isProfiling ? startProfiler(child, logger: logger) : nil
+        let correlation = profiler == nil ? nil : makeCorrelation(root: root, telemetry: telemetry)
         let outcome = profiler?.execOutcome ?? child.release()
         if outcome == .started { root.started(pid: child.pid) }
         let uploader = profiler != nil && configuration.pyroscopeEnabled ? makeUploader(logger: logger) : nil
@@ -112,7 +112,7 @@ public struct HybridRunSession: Sendable {
 
     /// The root span's ids for the profiles, when correlation is on and there is a valid span to correlate with.
     private func makeCorrelation(root: RootSpan, telemetry: Telemetry) -> Correlation? {
-        guard configuration.isProfiling, configuration.traceCorrelation else { return nil }
+        guard configuration.traceCorrelation else { return nil }
         guard let parent = telemetry.traceParent(of: root.context) else {
             telemetry.logger.info("trace correlation is on but there is no span (tracing is disabled); profiles carry no trace_id")
             return nil
