@@ -305,17 +305,7 @@ public final class JSONRecordReader {
             } else {
                 _ = try parseValue(depth: depth)
             }
-            try skipWhitespace()
-            switch try peek() {
-            case UInt8(ascii: ","):
-                position += 1
-                try skipWhitespace()
-            case UInt8(ascii: "}"):
-                position += 1
-                return
-            default:
-                throw .invalid(reason: "expected ',' or '}' in an object, found \(describeByte())", line: line)
-            }
+            if try isAtEnd(of: "object", closedBy: UInt8(ascii: "}")) { return }
         }
     }
 
@@ -329,17 +319,23 @@ public final class JSONRecordReader {
         }
         while true {
             _ = try parseValue(depth: depth)
+            if try isAtEnd(of: "array", closedBy: UInt8(ascii: "]")) { return }
+        }
+    }
+
+    /// After a member or element: consumes `,` (more follow, returns false) or the closing byte (returns true).
+    private func isAtEnd(of container: String, closedBy closing: UInt8) throws(Failure) -> Bool {
+        try skipWhitespace()
+        switch try peek() {
+        case UInt8(ascii: ","):
+            position += 1
             try skipWhitespace()
-            switch try peek() {
-            case UInt8(ascii: ","):
-                position += 1
-                try skipWhitespace()
-            case UInt8(ascii: "]"):
-                position += 1
-                return
-            default:
-                throw .invalid(reason: "expected ',' or ']' in an array, found \(describeByte())", line: line)
-            }
+            return false
+        case closing:
+            position += 1
+            return true
+        default:
+            throw .invalid(reason: "expected ',' or '\(Character(Unicode.Scalar(closing)))' in an \(container), found \(describeByte())", line: line)
         }
     }
 
