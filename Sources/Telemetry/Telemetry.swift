@@ -17,8 +17,6 @@ public final class Telemetry: Sendable {
     public let configuration: TelemetryConfiguration
     /// The context to start a program's first span in: the caller's trace when `TRACEPARENT` is valid.
     public let incomingContext: ServiceContext
-    /// The caller's `TRACEPARENT`, when it was present and valid.
-    public let incomingTraceParent: TraceParent?
     /// Whether spans are exported at all (false with `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`).
     public let isExporting: Bool
     private let tracesEndpoint: String
@@ -26,12 +24,11 @@ public final class Telemetry: Sendable {
     private let serviceGroup: ServiceGroup?
     private let runTask: Task<Void, Never>?
 
-    private init(logger: Logger, configuration: TelemetryConfiguration, incomingContext: ServiceContext, incomingTraceParent: TraceParent?,
+    private init(logger: Logger, configuration: TelemetryConfiguration, incomingContext: ServiceContext,
                  isExporting: Bool, tracesEndpoint: String, recorder: DiagnosticRecorder, serviceGroup: ServiceGroup?, runTask: Task<Void, Never>?) {
         self.logger = logger
         self.configuration = configuration
         self.incomingContext = incomingContext
-        self.incomingTraceParent = incomingTraceParent
         self.isExporting = isExporting
         self.tracesEndpoint = tracesEndpoint
         self.recorder = recorder
@@ -62,14 +59,10 @@ public final class Telemetry: Sendable {
         warnings += environmentWarnings
 
         var incoming = environment
-        var incomingTraceParent: TraceParent?
-        if let value = environment["TRACEPARENT"] {
-            incomingTraceParent = TraceParent(value)
-            if incomingTraceParent == nil {
-                warnings.append("TRACEPARENT=\(value) is not a valid W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>); starting a new trace")
-                incoming["TRACEPARENT"] = nil
-                incoming["TRACESTATE"] = nil
-            }
+        if let value = environment["TRACEPARENT"], TraceParent(value) == nil {
+            warnings.append("TRACEPARENT=\(value) is not a valid W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>); starting a new trace")
+            incoming["TRACEPARENT"] = nil
+            incoming["TRACESTATE"] = nil
         }
         for warning in warnings { logger.warning("\(warning)") }
 
@@ -106,7 +99,7 @@ public final class Telemetry: Sendable {
         InstrumentationSystem.instrument.extract(incoming, into: &context, using: EnvironmentCarrier())
 
         return Telemetry(
-            logger: logger, configuration: configuration, incomingContext: context, incomingTraceParent: incomingTraceParent,
+            logger: logger, configuration: configuration, incomingContext: context,
             isExporting: serviceGroup != nil && !disabled, tracesEndpoint: OTelEnvironment.tracesEndpoint(in: otelEnvironment),
             recorder: recorder, serviceGroup: serviceGroup, runTask: runTask
         )
