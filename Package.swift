@@ -28,7 +28,7 @@ let package = Package(
         .executableTarget(
             name: "hybrid-run",
             dependencies: [
-                "HybridRun",
+                "HybridRun", "Sampling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

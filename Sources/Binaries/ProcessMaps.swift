@@ -30,3 +30,19 @@ package enum ProcFile {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+extension ProcessMaps {
+    /// The path of the program `pid` runs, or its command name when the process is gone or not ours to read.
+    public static func executablePath(pid: pid_t) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return threadName(pid: pid, tid: pid) ?? "?" }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A live thread's name, as `prctl(PR_SET_NAME)` or the program name set it; `nil` once it is gone.
+    public static func threadName(pid: pid_t, tid: pid_t) -> String? {
+        guard let name = ProcFile.read("/proc/\(pid)/task/\(tid)/comm"), !name.isEmpty else { return nil }
+        return name.hasSuffix("\n") ? String(name.dropLast()) : name
+    }
+}

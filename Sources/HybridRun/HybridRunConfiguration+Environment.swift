@@ -1,3 +1,4 @@
+import Sampling
 import Telemetry
 
 extension HybridRunConfiguration {
@@ -37,6 +38,14 @@ extension HybridRunConfiguration {
                 uploadInterval = interval
             } else {
                 warnings.append("PYROSCOPE_UPLOAD_INTERVAL=\(text) is not a duration of at least 1s (e.g. 10, 10s); assuming \(DurationText.format(uploadInterval))")
+            }
+        }
+
+        if let text = environment["HYBRID_SAMPLER"], !text.isEmpty {
+            if let method = SamplingMethod(rawValue: text) {
+                samplingMethod = method
+            } else {
+                warnings.append("HYBRID_SAMPLER=\(text) is not one of \(SamplingMethod.allCases.map(\.rawValue).joined(separator: ", ")); assuming \(samplingMethod.rawValue)")
             }
         }
 

@@ -1,3 +1,4 @@
+import Sampling
 import Telemetry
 
 /// Everything hybrid-run can be told: the guide's environment table, then command-line flags, which win.
@@ -32,6 +33,8 @@ public struct HybridRunConfiguration: Sendable, Equatable {
 
     /// Samples per second per thread (`--rate`); default 100 Hz, as py-spy and the Pyroscope clients.
     public var rate = 100
+    /// How stacks are captured (`--sampler`). `HYBRID_SAMPLER`; default `auto` (perf events, else ptrace).
+    public var samplingMethod = SamplingMethod.automatic
     /// Local profile files to write (`--output`).
     public var outputs: [String] = []
     /// Format for every `--output`, instead of guessing from the extension (`--format`).

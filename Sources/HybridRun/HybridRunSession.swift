@@ -135,6 +135,7 @@ public struct HybridRunSession: Sendable {
     private func startProfiler(_ child: GatedChild, logger: Logger) -> Profiler? {
         var options = SamplingOptions.default
         options.rate = Double(configuration.rate)
+        options.method = configuration.samplingMethod
         do {
             return try Profiler.start(child: child, options: options, logger: logger)
         } catch {

@@ -8,10 +8,14 @@ public enum ProfileSummary {
         let total = profile.totalSamples
         var lines = ["profile: \(statistics.samplesTaken) samples taken, \(statistics.samplesLost) lost, "
             + "\(statistics.threadsSeen) threads and \(statistics.processesSeen) processes seen"]
-        if let p50 = statistics.stoppedTimeP50, let p99 = statistics.stoppedTimeP99, statistics.samplesTaken > 0 {
-            let cpu = statistics.tracerCPUTime / Int64(statistics.samplesTaken)
-            lines.append("profile: threads stopped \(microseconds(p50)) µs per sample (p50), \(microseconds(p99)) µs (p99); "
-                + "tracer CPU \(microseconds(cpu)) µs per sample")
+        if statistics.samplesTaken > 0 {
+            let cpu = microseconds(statistics.tracerCPUTime / Int64(statistics.samplesTaken))
+            if let p50 = statistics.stoppedTimeP50, let p99 = statistics.stoppedTimeP99 {
+                lines.append("profile: threads stopped \(microseconds(p50)) µs per sample (p50), \(microseconds(p99)) µs (p99); "
+                    + "tracer CPU \(cpu) µs per sample")
+            } else {
+                lines.append("profile: no thread stopped (the kernel copied the stacks); reader CPU \(cpu) µs per sample")
+            }
         }
         guard total > 0 else { return lines }
         lines.append("profile: top functions by self time:")

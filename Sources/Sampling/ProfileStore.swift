@@ -125,7 +125,7 @@ final class ProfileStore: Sendable {
             return frame
         }
         let threads = image.threads.sorted { $0.key < $1.key }.map { tid, thread in
-            ThreadProfile(tid: tid, name: image.hasExited ? thread.name : currentName(pid: image.pid, tid: tid) ?? thread.name, stacks: thread.stacks.counts.map { stack, count in
+            ThreadProfile(tid: tid, name: image.hasExited ? thread.name : ProcessMaps.threadName(pid: image.pid, tid: tid) ?? thread.name, stacks: thread.stacks.counts.map { stack, count in
                 StackCount(frames: stack.map(frame), count: count)
             }.sorted { $0.count > $1.count })
         }
@@ -134,12 +134,6 @@ final class ProfileStore: Sendable {
             Mapping(start: $0.start, end: $0.end, fileOffset: $0.fileOffset, path: $0.path, buildID: $0.buildID)
         }
         return ProcessProfile(pid: image.pid, executablePath: image.executablePath, mappings: mappings, threads: threads)
-    }
-
-    /// A live thread's name now: threads are often named after they start, after their first sample.
-    private func currentName(pid: pid_t, tid: pid_t) -> String? {
-        guard let name = ProcFile.read("/proc/\(pid)/task/\(tid)/comm"), !name.isEmpty else { return nil }
-        return name.hasSuffix("\n") ? String(name.dropLast()) : name
     }
 
     private static func percentile(_ fraction: Double, of sorted: [Int64]) -> Int64? {

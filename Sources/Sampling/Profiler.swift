@@ -7,8 +7,11 @@ import Synchronization
 
 /// Samples the CPU stacks of a child and everything it starts, from its first instruction to its exit.
 ///
-/// A dedicated tracer thread seizes the gated child, follows its threads, forks and execs, and samples
-/// the running threads at the requested rate. Profiles are symbolized when taken, not while sampling.
+/// With perf events (the default where the kernel allows them), the kernel copies each running thread's
+/// registers and stack top at every period of its CPU time, following threads, forks and execs by itself,
+/// and a reader thread unwinds the copies. With ptrace, a dedicated tracer thread seizes the gated child,
+/// follows its threads, forks and execs, and stops the running threads at the requested rate to copy
+/// them. Profiles are symbolized when taken, not while sampling.
 public final class Profiler: Sendable {
     /// Whether the child managed to `exec` its command (if not, it exits with 127 and `waitForExit` says so).
     public let execOutcome: ExecOutcome
@@ -20,18 +23,65 @@ public final class Profiler: Sendable {
         self.store = store
     }
 
-    /// Seizes `child` on a new tracer thread, then releases it.
+    /// Starts sampling `child` the way `options.method` asks, then releases it.
     ///
-    /// - Throws: ``ProfilerError`` when tracing is not permitted; the child is then still gated, for the
+    /// - Throws: ``ProfilerError`` when sampling is not permitted; the child is then still gated, for the
     ///   caller to release and run unprofiled.
     public static func start(child: GatedChild, options: SamplingOptions = .default, logger: Logger) throws(ProfilerError) -> Profiler {
+        switch options.method {
+        case .perfEvent:
+            return try sample(child, options: options, logger: logger)
+        case .ptrace:
+            return try trace(child, options: options, logger: logger)
+        case .automatic:
+            let perfError: ProfilerError
+            do { return try sample(child, options: options, logger: logger) } catch { perfError = error }
+            logger.debug("\(perfError); sampling with ptrace instead")
+            do { return try trace(child, options: options, logger: logger) } catch { throw .combining(perfError, error) }
+        }
+    }
+
+    /// Opens perf events on the gated child, releases it, and reads samples on a thread of our own until
+    /// the child exits; then reads what is left before reporting the exit.
+    private static func sample(_ child: GatedChild, options: SamplingOptions, logger: Logger) throws(ProfilerError) -> Profiler {
+        var stopPipe: [Int32] = [-1, -1]
+        guard pipe(&stopPipe) == 0 else { throw .perfEventFailed(errno: errno) }
+        for descriptor in stopPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        let events: PerfEventSet
+        do {
+            events = try PerfEventSet.open(pid: child.pid, options: options)
+        } catch {
+            close(stopPipe[0])
+            close(stopPipe[1])
+            throw error
+        }
+        let store = ProfileStore(sampleWeight: options.period)
+        let profiler = Profiler(execOutcome: child.release(), store: store)
+        let termination = Mutex<ChildTermination?>(nil)
+        let (readEnd, writeEnd, rootPID) = (stopPipe[0], stopPipe[1], child.pid)
+        DedicatedThread.start {
+            PerfSampler(events: events, rootPID: rootPID, options: options, store: store, logger: logger)
+                .run(stopDescriptor: readEnd)
+            close(readEnd)
+            profiler.finish(termination.withLock { $0 } ?? .exited(code: 125))
+        }
+        Task.detached {
+            let ended = await ChildWaiter.wait(pid: rootPID)
+            termination.withLock { $0 = ended }
+            close(writeEnd)
+        }
+        return profiler
+    }
+
+    /// Seizes the gated child on a new tracer thread, then releases it.
+    private static func trace(_ child: GatedChild, options: SamplingOptions, logger: Logger) throws(ProfilerError) -> Profiler {
         let store = ProfileStore(sampleWeight: options.period)
         let attached = DispatchSemaphore(value: 0)
         let seizeError = Mutex<Int32>(0)
         let released = DispatchSemaphore(value: 0)
         let profiler = Mutex<Profiler?>(nil)
         let rootPID = child.pid
-        TracerThread.start {
+        DedicatedThread.start {
             let tracer = Tracer(rootPID: rootPID, options: options, store: store, logger: logger)
             let error = tracer.seize()
             seizeError.withLock { $0 = error }
@@ -77,9 +127,10 @@ public final class Profiler: Sendable {
     }
 }
 
-/// A detached POSIX thread of our own: ptrace binds a tracee to the thread that attached, so the tracer
-/// cannot run on Dispatch or Swift concurrency threads, which move work between threads.
-enum TracerThread {
+/// A detached POSIX thread of our own. ptrace binds a tracee to the thread that attached, so the tracer
+/// cannot run on Dispatch or Swift concurrency threads, which move work between threads; the perf reader
+/// blocks in `poll` for the whole run, which would starve the cooperative pool of one of its threads.
+enum DedicatedThread {
     private final class Body {
         let run: @Sendable () -> Void
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }
@@ -92,7 +143,7 @@ enum TracerThread {
             Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue().run()
             return nil
         }, body)
-        precondition(error == 0, "cannot create the tracer thread: \(String(cString: strerror(error)))")
+        precondition(error == 0, "cannot create the profiler thread: \(String(cString: strerror(error)))")
         pthread_detach(thread)
     }
 }

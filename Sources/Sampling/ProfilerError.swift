@@ -1,18 +1,24 @@
 import Binaries
 import Glibc
 
-/// The child could not be traced; it is still gated and can be released to run unprofiled.
+/// The child could not be sampled; it is still gated and can be released to run unprofiled.
 public struct ProfilerError: Error, CustomStringConvertible {
-    public let errno: Int32
-    /// Why, and what would permit tracing here.
-    public let description: String
+    /// Why each way of sampling that was tried failed, and what would permit it.
+    public let reasons: [String]
+
+    public var description: String {
+        "cannot profile the command (\(reasons.joined(separator: "; "))); running it unprofiled"
+    }
+
+    /// Both ways failed: the user is told why for each, so either can be fixed.
+    static func combining(_ errors: ProfilerError...) -> ProfilerError {
+        ProfilerError(reasons: errors.flatMap(\.reasons))
+    }
 
     /// Explains a failed `PTRACE_SEIZE` from what this process can see of its own restrictions.
     static func seizeFailed(errno: Int32) -> ProfilerError {
-        let reason = String(cString: strerror(errno))
-        guard errno == EPERM || errno == EACCES else {
-            return ProfilerError(errno: errno, description: "cannot profile the command (ptrace: \(reason)); running it unprofiled")
-        }
+        let reason = "ptrace: \(String(cString: strerror(errno)))"
+        guard errno == EPERM || errno == EACCES else { return ProfilerError(reasons: [reason]) }
         var causes: [String] = []
         if let scope = ProcFile.read("/proc/sys/kernel/yama/ptrace_scope")?.trimmingWhitespace, scope != "0", scope != "1" {
             causes.append("Yama kernel.yama.ptrace_scope is \(scope) (set it to 1: sysctl kernel.yama.ptrace_scope=1)")
@@ -22,11 +28,31 @@ public struct ProfilerError: Error, CustomStringConvertible {
            mask & (1 << 19) == 0 {
             causes.append("this process lacks CAP_SYS_PTRACE (in a container: docker run --cap-add=SYS_PTRACE)")
         }
-        if let seccomp = field("Seccomp", in: status), seccomp != "0" {
-            causes.append("a seccomp filter is active and may forbid ptrace (docker: --security-opt seccomp=unconfined)")
+        causes += seccompCause(for: "ptrace", in: status)
+        return ProfilerError(reasons: [reason + ": " + (causes.isEmpty ? "ptrace was refused" : causes.joined(separator: "; "))])
+    }
+
+    /// Explains a failed `perf_event_open` the same way.
+    static func perfEventFailed(errno: Int32) -> ProfilerError {
+        let reason = "perf_event_open: \(String(cString: strerror(errno)))"
+        switch errno {
+        case ENOSYS, ENOENT, ENODEV:
+            return ProfilerError(reasons: [reason + ": this kernel has no perf events"])
+        case EPERM, EACCES:
+            var causes: [String] = []
+            if let level = ProcFile.read("/proc/sys/kernel/perf_event_paranoid")?.trimmingWhitespace, let value = Int(level), value > 2 {
+                causes.append("kernel.perf_event_paranoid is \(value) (set it to 2: sysctl kernel.perf_event_paranoid=2)")
+            }
+            causes += seccompCause(for: "perf_event_open", in: ProcFile.read("/proc/self/status") ?? "")
+            return ProfilerError(reasons: [reason + ": " + (causes.isEmpty ? "perf events were refused" : causes.joined(separator: "; "))])
+        default:
+            return ProfilerError(reasons: [reason])
         }
-        let why = causes.isEmpty ? "ptrace was refused" : causes.joined(separator: "; ")
-        return ProfilerError(errno: errno, description: "cannot profile the command (ptrace: \(reason)): \(why); running it unprofiled")
+    }
+
+    private static func seccompCause(for call: String, in status: String) -> [String] {
+        guard let seccomp = field("Seccomp", in: status), seccomp != "0" else { return [] }
+        return ["a seccomp filter is active and may forbid \(call) (docker: --security-opt seccomp=unconfined)"]
     }
 
     private static func field(_ name: String, in status: String) -> String? {

@@ -3,21 +3,26 @@ public struct SamplingOptions: Sendable {
     /// Samples per second per running thread (`--rate`, default 100).
     public var rate: Double
     /// Bytes of each sampled thread's stack copied from the stack pointer up. Deeper frames are cut off.
-    /// The copy is part of the stop: measured p50 6 µs for 32 KiB, 9 µs for 64 KiB, 5 µs for 16 KiB.
+    /// With ptrace the copy is part of the stop: measured p50 6 µs for 32 KiB, 9 µs for 64 KiB, 5 µs for 16 KiB.
     public var stackCopySize: Int
     /// Frames kept per stack, leaf first.
     public var maximumFrames: Int
     /// Each period is drawn uniformly from ±`jitter` × period, so sampling does not lock step with a
     /// periodic workload.
+    /// (ptrace only: perf events count each thread's own CPU time, which a periodic workload cannot lock onto
+    /// the way it can onto a wall-clock timer.)
     public var jitter: Double
+    public var method: SamplingMethod
 
-    public static let `default` = SamplingOptions(rate: 100, stackCopySize: 32 * 1024, maximumFrames: 256, jitter: 0.1)
+    public static let `default` = SamplingOptions(rate: 100, stackCopySize: 32 * 1024, maximumFrames: 256, jitter: 0.1,
+                                                  method: .automatic)
 
-    public init(rate: Double, stackCopySize: Int, maximumFrames: Int, jitter: Double) {
+    public init(rate: Double, stackCopySize: Int, maximumFrames: Int, jitter: Double, method: SamplingMethod) {
         self.rate = rate
         self.stackCopySize = stackCopySize
         self.maximumFrames = maximumFrames
         self.jitter = jitter
+        self.method = method
     }
 
     /// Nanoseconds between samples: the CPU time one sample stands for.

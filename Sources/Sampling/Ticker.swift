@@ -25,7 +25,7 @@ final class Ticker: Sendable {
         Self.installWakeHandler()
         let tracer = pthread_self()
         let spread = Int64(Double(period) * jitter)
-        TracerThread.start { [self] in
+        DedicatedThread.start { [self] in
             var random = SystemRandomNumberGenerator()
             var deadline = Clock.monotonic()
             while !stopped.load(ordering: .acquiring) {

@@ -24,12 +24,4 @@ final class TracedProcess {
         imageID = nil
         unwinder = nil
     }
-
-    /// The running executable's path.
-    func executablePath() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return (ProcFile.read("/proc/\(pid)/comm") ?? "?").trimmingWhitespace }
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }

@@ -44,10 +44,7 @@ final class TracedThread {
     }
 
     /// The thread's name, as `prctl(PR_SET_NAME)` or the program name set it.
-    func readName() -> String {
-        let text = Binaries.ProcFile.read("/proc/\(process.pid)/task/\(tid)/comm") ?? ""
-        return text.hasSuffix("\n") ? String(text.dropLast()) : text
-    }
+    func readName() -> String { ProcessMaps.threadName(pid: process.pid, tid: tid) ?? "" }
 
     /// Copies registers and the stack top of the stopped thread; `false` if the thread is gone.
     func capture() -> Bool {

@@ -219,7 +219,7 @@ final class Tracer {
     private func unwinder(for process: TracedProcess) -> Unwinder? {
         if let unwinder = process.unwinder { return unwinder }
         let unwinder = readModules(of: process)
-        process.imageID = store.addImage(pid: process.pid, executablePath: process.executablePath(),
+        process.imageID = store.addImage(pid: process.pid, executablePath: ProcessMaps.executablePath(pid: process.pid),
                                          modules: unwinder.modules)
         return unwinder
     }

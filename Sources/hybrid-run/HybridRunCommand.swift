@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HybridRun
 import ProcessLaunch
+import Sampling
 import Telemetry
 
 @main
@@ -57,6 +58,9 @@ struct HybridRunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Samples per second per thread.", valueName: "hz"))
     var rate: Int?
 
+    @Option(help: ArgumentHelp("How stacks are captured: auto (perf-event where the kernel allows it, else ptrace), perf-event, ptrace.", valueName: "sampler"))
+    var sampler: SamplingMethod?
+
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file, repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof.", valueName: "file"))
     var outputs: [String] = []
 
@@ -97,6 +101,7 @@ struct HybridRunCommand: AsyncParsableCommand {
         configuration.spanName = spanName
         configuration.spanAttributes = spanAttributes
         if let rate { configuration.rate = rate }
+        if let sampler { configuration.samplingMethod = sampler }
         configuration.outputs = outputs
         configuration.outputFormat = format
         configuration.quiet = quiet
@@ -139,6 +144,8 @@ struct HybridRunCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension SamplingMethod: ExpressibleByArgument {}
 
 extension KeyValue: ExpressibleByArgument {
     public init?(argument: String) {

@@ -4,9 +4,12 @@ import ProfilerTestSupport
 import TestSupport
 import Testing
 
-/// The profiler as users run it: `hybrid-run --output … -- COMMAND`, one process per test (the tracer
-/// waits for any child, which only a process of its own can do). Serialized: the CPU split is measured.
+/// The profiler as users run it: `hybrid-run --sampler … --output … -- COMMAND`, one process per test
+/// (the ptrace tracer waits for any child, which only a process of its own can do), each with both ways
+/// of sampling. Serialized: the CPU split is measured.
 @Suite(.serialized) struct ProfilerEndToEndTests {
+    static let samplers = ["perf-event", "ptrace"]
+
     private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hybrid-run-profiles-\(UUID().uuidString)")
 
     init() throws {
@@ -19,21 +22,22 @@ import Testing
 
     private func output(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    private func arguments(rate: Int, outputs: [String], command: [String]) -> [String] {
-        ["--rate", String(rate)] + outputs.flatMap { ["--output", $0] } + ["--"] + command
+    private func arguments(_ sampler: String, rate: Int, outputs: [String], command: [String]) -> [String] {
+        ["--sampler", sampler, "--rate", String(rate)] + outputs.flatMap { ["--output", $0] } + ["--"] + command
     }
 
-    private func profile(_ command: [String], rate: Int = 200, outputs: [String]) async throws -> RunResult {
+    private func profile(_ sampler: String, _ command: [String], rate: Int = 200, outputs: [String]) async throws -> RunResult {
         let result = try await ProcessRunner.run(try TestEnvironment.executable("hybrid-run"),
-                                                 arguments(rate: rate, outputs: outputs, command: command),
+                                                 arguments(sampler, rate: rate, outputs: outputs, command: command),
                                                  environment: Self.environment, timeout: .seconds(60))
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("cannot profile"), "\(result.stderr)")
         return result
     }
 
-    private func start(_ command: [String], rate: Int) throws -> (RunningProcess, child: Int32) {
+    private func start(_ sampler: String, _ command: [String], rate: Int) throws -> (RunningProcess, child: Int32) {
         let running = try RunningProcess(try TestEnvironment.executable("hybrid-run"),
-                                         arguments(rate: rate, outputs: [output("run.folded")], command: command),
+                                         arguments(sampler, rate: rate, outputs: [output("run.folded")], command: command),
                                          environment: Self.environment)
         for _ in 0..<200 {
             if let child = ProcessTable.children(of: running.pid).first { return (running, child) }
@@ -55,9 +59,9 @@ import Testing
         lines.filter { $0.frames.contains(function) }.reduce(0) { $0 + $1.count }
     }
 
-    @Test func measuresTheSplitBetweenTwoHotFunctions() async throws {
+    @Test(arguments: samplers) func measuresTheSplitBetweenTwoHotFunctions(sampler: String) async throws {
         let file = output("split.folded")
-        _ = try await profile([try Fixture.workload(), "split", "2"], outputs: [file])
+        _ = try await profile(sampler, [try Fixture.workload(), "split", "2"], outputs: [file])
         let lines = try folded(file)
         let major = samples(lines, containing: "hot_three_quarters")
         let minor = samples(lines, containing: "hot_one_quarter")
@@ -68,9 +72,9 @@ import Testing
         #expect(lines.contains { Array($0.frames.prefix(3)) == ["workload", "_start", "__libc_start_main"] })
     }
 
-    @Test func samplesEveryThreadOfAMultiThreadedChild() async throws {
+    @Test(arguments: samplers) func samplesEveryThreadOfAMultiThreadedChild(sampler: String) async throws {
         let file = output("threads.speedscope.json")
-        _ = try await profile([try Fixture.workload(), "threads", "3", "1"], outputs: [file])
+        _ = try await profile(sampler, [try Fixture.workload(), "threads", "3", "1"], outputs: [file])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
         let names = try #require(json["profiles"] as? [[String: Any]]).compactMap { $0["name"] as? String }
         for worker in ["worker-0", "worker-1", "worker-2"] {
@@ -78,34 +82,55 @@ import Testing
         }
     }
 
-    @Test func followsForkAndExecIntoGrandchildren() async throws {
+    @Test(arguments: samplers) func followsForkAndExecIntoGrandchildren(sampler: String) async throws {
         let file = output("tree.folded")
         let workload = try Fixture.workload()
-        _ = try await profile(["/bin/sh", "-c", "'\(workload)' split 1 & wait"], outputs: [file])
+        _ = try await profile(sampler, ["/bin/sh", "-c", "'\(workload)' split 1 & wait"], outputs: [file])
         let lines = try folded(file)
         #expect(samples(lines.filter { $0.frames.first == "workload" }, containing: "hot_three_quarters") > 50)
     }
 
-    @Test func showsSwiftFramesDemangled() async throws {
+    @Test(arguments: samplers) func profilesTheProgramAnExecReplacesItsProcessWith(sampler: String) async throws {
+        let file = output("exec.folded")
+        _ = try await profile(sampler, ["/bin/sh", "-c", "exec '\(try Fixture.workload())' split 1"], outputs: [file])
+        let lines = try folded(file)
+        let hot = lines.filter { $0.frames.contains("hot_three_quarters") }
+        #expect(hot.reduce(0) { $0 + $1.count } > 50)
+        #expect(hot.allSatisfy { $0.frames.first == "workload" }, "\(hot.map(\.frames))")
+    }
+
+    @Test(arguments: samplers) func countsOnlyTimeOnTheCPU(sampler: String) async throws {
+        let file = output("blocked.folded")
+        let workload = try Fixture.workload()
+        _ = try await profile(sampler, ["/bin/sh", "-c", "'\(workload)' sleep 1; '\(workload)' split 1"], outputs: [file])
+        let lines = try folded(file)
+        let working = samples(lines, containing: "spin_until")
+        let total = lines.reduce(0) { $0 + $1.count }
+        #expect(working > 100)
+        // A second asleep at 200 Hz would be 200 samples if blocked time counted.
+        #expect(total - working < 20, "\(lines.filter { !$0.frames.contains("spin_until") })")
+    }
+
+    @Test(arguments: samplers) func showsSwiftFramesDemangled(sampler: String) async throws {
         let file = output("swift.folded")
-        _ = try await profile([try Fixture.swiftWorkload(), "1"], outputs: [file])
+        _ = try await profile(sampler, [try Fixture.swiftWorkload(), "1"], outputs: [file])
         let text = try String(contentsOfFile: file, encoding: .utf8)
         #expect(text.contains("Checksummer.mix(rounds: Swift.Int) -> Swift.UInt64"))
         #expect(text.contains("spinChecksums(for: Swift.Double)"))
         #expect(!text.contains(";$s") && !text.contains(";_$s"))
     }
 
-    @Test func writesAPprofFileGoPprofReads() async throws {
+    @Test(arguments: samplers) func writesAPprofFileGoPprofReads(sampler: String) async throws {
         let file = output("cpu.pb.gz")
-        _ = try await profile([try Fixture.workload(), "split", "1"], outputs: [file])
+        _ = try await profile(sampler, [try Fixture.workload(), "split", "1"], outputs: [file])
         let result = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-top", "-cum", file])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("hot_three_quarters"))
         #expect(result.standardOutput.contains("Type: cpu"))
     }
 
-    @Test func leavesNoStoppedOrZombieProcessWhenTheChildIsKilledMidSample() async throws {
-        let (running, child) = try start([try Fixture.workload(), "threads", "4", "30"], rate: 1000)
+    @Test(arguments: samplers) func leavesNoStoppedOrZombieProcessWhenTheChildIsKilledMidSample(sampler: String) async throws {
+        let (running, child) = try start(sampler, [try Fixture.workload(), "threads", "4", "30"], rate: 1000)
         usleep(300_000)
         kill(child, SIGKILL)
         let result = try await running.wait(timeout: .seconds(20))
@@ -113,10 +138,10 @@ import Testing
         #expect(ProcessTable.threadStates(of: child).isEmpty, "the child was reaped")
     }
 
-    @Test func childRunsOnWhenTheProfilerIsKilled() async throws {
+    @Test(arguments: samplers) func childRunsOnWhenTheProfilerIsKilled(sampler: String) async throws {
         // The orphan must not hold hybrid-run's output pipes open, or waiting for hybrid-run's output would wait for it.
         let command = "exec '\(try Fixture.workload())' threads 2 30 >/dev/null 2>&1"
-        let (running, child) = try start(["/bin/sh", "-c", command], rate: 1000)
+        let (running, child) = try start(sampler, ["/bin/sh", "-c", command], rate: 1000)
         defer { kill(child, SIGKILL) }
         usleep(300_000)
         running.send(SIGKILL)
@@ -128,8 +153,8 @@ import Testing
         #expect(try #require(ProcessTable.cpuTicks(of: child)) > before, "the child still runs")
     }
 
-    @Test func stopAndContinueWorkAsWithoutProfiling() async throws {
-        let (running, child) = try start([try Fixture.workload(), "threads", "1", "3"], rate: 200)
+    @Test(arguments: samplers) func stopAndContinueWorkAsWithoutProfiling(sampler: String) async throws {
+        let (running, child) = try start(sampler, [try Fixture.workload(), "threads", "1", "3"], rate: 200)
         usleep(300_000)
         kill(child, SIGSTOP)
         usleep(300_000)

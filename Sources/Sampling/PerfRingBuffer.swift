@@ -1,0 +1,75 @@
+import _CProcessShims
+import Glibc
+
+/// One CPU's perf ring buffer: the kernel appends records at `data_head`, we consume them and publish
+/// `data_tail`, and the kernel drops (and later reports as lost) what does not fit.
+///
+/// Records are read in place; only a record that wraps around the end of the buffer is copied, into a
+/// scratch area, so a reader sees every record as one contiguous span.
+final class PerfRingBuffer {
+    let descriptor: Int32
+    private let mapping: UnsafeMutableRawPointer
+    private let mappingLength: Int
+    private let data: UnsafeMutableRawPointer
+    private let dataSize: UInt64
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+    /// The position of the next record to read, and the head as of the last ``refresh()``.
+    private var position: UInt64 = 0
+    private var head: UInt64 = 0
+
+    /// Maps `dataPages` pages (a power of two) of `descriptor`'s buffer after its metadata page.
+    init?(descriptor: Int32, dataPages: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        mappingLength = (dataPages + 1) * page
+        guard let base = mmap(nil, mappingLength, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0),
+              base != MAP_FAILED
+        else {
+            scratch.deallocate()
+            return nil
+        }
+        self.descriptor = descriptor
+        mapping = base
+        data = base + page
+        dataSize = UInt64(dataPages * page)
+        position = UInt64(metadata.pointee.data_tail)
+    }
+
+    deinit {
+        munmap(mapping, mappingLength)
+        close(descriptor)
+        scratch.deallocate()
+    }
+
+    private var metadata: UnsafeMutablePointer<perf_event_mmap_page> {
+        mapping.assumingMemoryBound(to: perf_event_mmap_page.self)
+    }
+
+    /// Takes in what the kernel has written since the last refresh.
+    func refresh() { head = hr_perf_read_head(metadata) }
+
+    /// The next record (header included) without consuming it, or `nil` when all read up to the refreshed head.
+    func peek() -> UnsafeRawBufferPointer? {
+        guard head - position >= UInt64(MemoryLayout<perf_event_header>.size) else { return nil }
+        let offset = Int(position % dataSize)
+        let sizeOffset = MemoryLayout<perf_event_header>.offset(of: \.size)!
+        let size = Int(byte(at: offset + sizeOffset)) | Int(byte(at: offset + sizeOffset + 1)) << 8
+        guard size >= MemoryLayout<perf_event_header>.size, UInt64(size) <= head - position else { return nil }
+        if offset + size <= Int(dataSize) {
+            return UnsafeRawBufferPointer(start: data + offset, count: size)
+        }
+        let first = Int(dataSize) - offset
+        scratch.baseAddress!.copyMemory(from: data + offset, byteCount: first)
+        (scratch.baseAddress! + first).copyMemory(from: data, byteCount: size - first)
+        return UnsafeRawBufferPointer(start: scratch.baseAddress, count: size)
+    }
+
+    /// Moves past the record `peek` returned and lets the kernel reuse its space.
+    func consume(_ record: UnsafeRawBufferPointer) {
+        position += UInt64(record.count)
+        hr_perf_write_tail(metadata, position)
+    }
+
+    private func byte(at offset: Int) -> UInt8 {
+        data.load(fromByteOffset: offset % Int(dataSize), as: UInt8.self)
+    }
+}

@@ -1,0 +1,158 @@
+import Binaries
+import Glibc
+import Logging
+import Unwinding
+
+/// Turns what the kernel sampled (``PerfEventSet``) into stacks in the ``ProfileStore``, on a thread of
+/// its own, while the child runs.
+///
+/// Records from the per-CPU buffers are merged by time before they are applied, so a sample is unwound
+/// with the mappings its process had when it was taken: after the fork that created it, before the exec
+/// that replaced its program.
+final class PerfSampler {
+    private let events: PerfEventSet
+    private let options: SamplingOptions
+    private let store: ProfileStore
+    private let logger: Logger
+    private var processes: [pid_t: SampledProcess] = [:]
+    private var threadNames: [pid_t: String] = [:]
+    private let images = ELFImageCache()
+    private let snapshot: ThreadSnapshot
+    private var frames: [UInt64] = []
+    private var samplesRead = 0
+    private var samplesLost = 0
+    private var hasWarnedBehind = false
+
+    init(events: PerfEventSet, rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
+        self.events = events
+        self.options = options
+        self.store = store
+        self.logger = logger
+        snapshot = ThreadSnapshot(stackCapacity: options.stackCopySize)
+        processes[rootPID] = SampledProcess(pid: rootPID, threads: [rootPID])
+        store.recordProcessSeen()
+        store.recordThreadSeen()
+    }
+
+    /// Reads records as the buffers fill until `stopDescriptor` becomes readable, then reads what is left.
+    func run(stopDescriptor: Int32) {
+        var descriptors = events.buffers.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+        descriptors.append(pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0))
+        var stopping = false
+        while !stopping {
+            // The timeout bounds how stale a profile taken for upload can be when the buffers fill slowly.
+            if poll(&descriptors, nfds_t(descriptors.count), 100) > 0 {
+                stopping = descriptors[descriptors.count - 1].revents != 0
+                // A buffer whose task tree has exited reports POLLHUP on every poll: stop polling it.
+                for index in descriptors.indices.dropLast() where descriptors[index].revents & Int16(POLLHUP) != 0 {
+                    descriptors[index].fd = -1
+                }
+            }
+            drain()
+            store.recordTracerCPUTime(Clock.threadCPU())
+        }
+        for process in processes.values { if let id = process.imageID { store.imageExited(id) } }
+    }
+
+    /// Applies every record written so far, earliest first across the buffers.
+    private func drain() {
+        for buffer in events.buffers { buffer.refresh() }
+        while true {
+            var earliest: (buffer: PerfRingBuffer, record: UnsafeRawBufferPointer, time: UInt64)?
+            for buffer in events.buffers {
+                guard let record = buffer.peek() else { continue }
+                let time = PerfRecord.time(of: record)
+                if earliest == nil || time < earliest!.time { earliest = (buffer, record, time) }
+            }
+            guard let (buffer, record, _) = earliest else { return }
+            apply(record)
+            buffer.consume(record)
+        }
+    }
+
+    private func apply(_ record: UnsafeRawBufferPointer) {
+        switch PerfRecord(record) {
+        case let .sample(pid, tid):
+            guard PerfRecord.fillSnapshot(snapshot, fromSample: record) else {
+                store.recordLost()
+                return
+            }
+            samplesRead += 1
+            unwindAndStore(process(pid), tid: tid)
+        case let .mapping(pid, mapping):
+            process(pid).mapped(mapping)
+        case let .comm(pid, tid, name, isExec):
+            threadNames[tid] = name
+            guard isExec else { return }
+            let process = process(pid)
+            if let id = process.imageID { store.imageExited(id) }
+            process.execed()
+            process.threads = [tid]
+        case let .fork(pid, tid, parentPID, parentTID):
+            store.recordThreadSeen()
+            threadNames[tid] = threadNames[parentTID]
+            if let process = processes[pid] {
+                process.threads.insert(tid)
+            } else {
+                store.recordProcessSeen()
+                processes[pid] = SampledProcess(pid: pid, forkedFrom: processes[parentPID])
+            }
+        case let .exit(pid, tid):
+            guard let process = processes[pid] else { return }
+            process.threads.remove(tid)
+            guard process.threads.isEmpty else { return }
+            if let id = process.imageID { store.imageExited(id) }
+            processes[pid] = nil
+        case let .lost(count):
+            store.recordLost(count)
+            samplesLost += count
+            warnIfBehind()
+        case .other:
+            break
+        }
+    }
+
+    /// A process known from its records, or, if its records were lost, from `/proc` while it still runs.
+    private func process(_ pid: pid_t) -> SampledProcess {
+        if let known = processes[pid] { return known }
+        let process = SampledProcess(pid: pid, threads: [pid], mappings: MappingTable(mappings: ProcessMaps.read(pid: pid)),
+                                     executablePath: ProcessMaps.executablePath(pid: pid))
+        processes[pid] = process
+        store.recordProcessSeen()
+        return process
+    }
+
+    private func unwindAndStore(_ process: SampledProcess, tid: pid_t) {
+        let unwinder = currentUnwinder(for: process)
+        unwinder.unwind(snapshot, into: &frames)
+        guard let imageID = process.imageID else { return }
+        store.add(stack: frames, imageID: imageID, tid: tid) { [threadNames] in
+            threadNames[tid] ?? ProcessMaps.threadName(pid: process.pid, tid: tid) ?? ""
+        }
+    }
+
+    /// The process's unwinder, rebuilt when code was mapped or unmapped since it was made.
+    private func currentUnwinder(for process: SampledProcess) -> Unwinder {
+        if let unwinder = process.unwinder, process.unwinderGeneration == process.mappings.moduleGeneration {
+            return unwinder
+        }
+        process.unwinderGeneration = process.mappings.moduleGeneration
+        let modules = ModuleMap(mappings: process.mappings.mappings, images: images)
+        if let unwinder = process.unwinder, unwinder.modules.ranges == modules.ranges { return unwinder }
+        let unwinder = Unwinder(modules: modules, maximumFrames: options.maximumFrames)
+        process.unwinder = unwinder
+        if let imageID = process.imageID {
+            store.updateModules(imageID: imageID, modules: modules)
+        } else {
+            process.imageID = store.addImage(pid: process.pid, executablePath: process.executablePath ?? "?", modules: modules)
+        }
+        return unwinder
+    }
+
+    /// Warns once when lost samples stop being noise: at least ten, and more than 5 % of those due.
+    private func warnIfBehind() {
+        guard !hasWarnedBehind, samplesLost >= 10, samplesLost * 20 > samplesLost + samplesRead else { return }
+        hasWarnedBehind = true
+        logger.warning("profiler is behind the requested rate of \(options.rate) Hz; \(samplesLost) of \(samplesLost + samplesRead) samples lost (try a lower --rate)")
+    }
+}

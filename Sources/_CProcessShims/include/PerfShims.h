@@ -1,0 +1,21 @@
+#ifndef HYBRID_RUN_PERF_SHIMS_H
+#define HYBRID_RUN_PERF_SHIMS_H
+
+// perf_event_open's attribute and record layouts, and the x86 register numbers of PERF_SAMPLE_REGS_USER.
+#include <linux/perf_event.h>
+#include <asm/perf_regs.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// `perf_event_open(2)`. Why C: glibc has no wrapper, and `syscall` is variadic, which Swift cannot call.
+/// Returns the new descriptor, or -1 with `errno` set.
+int hr_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd, unsigned long flags);
+
+/// The ring buffer's `data_head`, read with acquire ordering. Why C: the kernel advances it concurrently
+/// in the mapped page, and Swift has no atomic access to foreign memory without a package we do not use.
+uint64_t hr_perf_read_head(const struct perf_event_mmap_page *page);
+
+/// Stores `data_tail` with release ordering: the records before it may now be overwritten by the kernel.
+void hr_perf_write_tail(struct perf_event_mmap_page *page, uint64_t tail);
+
+#endif
