@@ -5,18 +5,20 @@
 # CPU-bound loop under a 25-frame stack (1 and 4 threads, the same total work) and whose `split` spends 3/4
 # of its time in one function and 1/4 in another; Tests/Fixtures/SwiftWorkload.swift built -O, whose `deep`
 # is the same kind of loop in Swift (1 thread). For each thread count and rate (100 Hz, 1000 Hz) it prints the child's
-# own time (median of RUNS), its slowdown against bare, hybrid-run's tracer CPU per sample and the time
-# each thread was stopped per sample (p50/p99, from hybrid-run's summary), then the share of samples in
-# hot_three_quarters as hybrid-run and perf each measured it.
+# own time (median of RUNS), its slowdown against bare, hybrid-run's CPU per sample (reader or tracer thread)
+# and the time each thread was stopped per sample (p50/p99, from hybrid-run's summary), for each of
+# hybrid-run's samplers (perf-event, ptrace) and for perf; then the share of samples in hot_three_quarters
+# as each measured it.
 #
 #   scripts/bench-sampler.sh                 # builds hybrid-run in release first
-#   HYBRID_RUN=path/to/hybrid-run RUNS=5 ITERATIONS=300000 SWIFT_ITERATIONS=260000 scripts/bench-sampler.sh
+#   HYBRID_RUN=path/to/hybrid-run RUNS=5 ITERATIONS=300000 SWIFT_ITERATIONS=260000 SAMPLERS="perf-event ptrace" scripts/bench-sampler.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${RUNS:-3}"
 ITERATIONS="${ITERATIONS:-300000}"
 SWIFT_ITERATIONS="${SWIFT_ITERATIONS:-260000}"
+SAMPLERS="${SAMPLERS:-perf-event ptrace}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-sampler.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -37,12 +39,18 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # Each runs a self-timed command (the rest of the arguments) and prints its seconds; hybrid-run's summary
 # goes to $WORK/stderr.
 run_bare() { "$@"; }
-run_hybrid() { local rate=$1; shift; "$HYBRID_RUN" --rate "$rate" -o "$WORK/out.folded" -- "$@" 2>"$WORK/stderr"; }
+run_hybrid() {
+  local sampler=$1 rate=$2
+  shift 2
+  "$HYBRID_RUN" --sampler "$sampler" --rate "$rate" -o "$WORK/out.folded" -- "$@" 2>"$WORK/stderr"
+}
 run_perf() { local rate=$1; shift; perf record -q -F "$rate" --call-graph dwarf -o "$WORK/perf.data" -- "$@" 2>/dev/null; }
 
-# "threads stopped A µs per sample (p50), B µs (p99); tracer CPU C µs per sample" → "A B C"
+# "threads stopped A µs per sample (p50), B µs (p99); tracer CPU C µs per sample" → "A B C";
+# "no thread stopped (…); reader CPU C µs per sample" → "0 0 C".
 summary_numbers() {
-  sed -n 's/.*threads stopped \([0-9.]*\) µs per sample (p50), \([0-9.]*\) µs (p99); tracer CPU \([0-9.]*\) µs.*/\1 \2 \3/p' "$WORK/stderr"
+  sed -n -e 's/.*threads stopped \([0-9.]*\) µs per sample (p50), \([0-9.]*\) µs (p99); tracer CPU \([0-9.]*\) µs.*/\1 \2 \3/p' \
+    -e 's/.*no thread stopped.*reader CPU \([0-9.]*\) µs.*/0 0 \1/p' "$WORK/stderr"
 }
 
 # One configuration: appends the command's time to $WORK/NAME.time (and hybrid-run's numbers to $WORK/NAME.numbers).
@@ -51,7 +59,7 @@ measure() {
   shift 3
   case "$tool" in
     bare) run_bare "$@" >>"$WORK/$name.time" ;;
-    hybrid) run_hybrid "$rate" "$@" >>"$WORK/$name.time"; summary_numbers >>"$WORK/$name.numbers" ;;
+    hybrid-*) run_hybrid "${tool#hybrid-}" "$rate" "$@" >>"$WORK/$name.time"; summary_numbers >>"$WORK/$name.numbers" ;;
     perf) run_perf "$rate" "$@" >>"$WORK/$name.time" ;;
   esac
 }
@@ -65,19 +73,22 @@ compare() {
   for _ in $(seq "$RUNS"); do
     measure "$key-bare" bare - "$@"
     for rate in 100 1000; do
-      measure "$key-hybrid-$rate" hybrid "$rate" "$@"
+      for sampler in $SAMPLERS; do measure "$key-$sampler-$rate" "hybrid-$sampler" "$rate" "$@"; done
       measure "$key-perf-$rate" perf "$rate" "$@"
     done
   done
-  local bare hybrid perf_time numbers
+  local bare hybrid perf_time numbers stopped
   bare=$(median <"$WORK/$key-bare.time")
   printf '| %s | %s | — | bare | %.3f | — | — | — |\n' "$label" "$threads" "$bare"
   for rate in 100 1000; do
-    hybrid=$(median <"$WORK/$key-hybrid-$rate.time")
-    numbers="$WORK/$key-hybrid-$rate.numbers"
-    printf '| %s | %s | %s Hz | hybrid-run | %.3f | %+.1f%% | %s | %s / %s |\n' "$label" "$threads" "$rate" "$hybrid" \
-      "$(echo "($hybrid / $bare - 1) * 100" | bc -l)" "$(cut -d' ' -f3 "$numbers" | median)" \
-      "$(cut -d' ' -f1 "$numbers" | median)" "$(cut -d' ' -f2 "$numbers" | median)"
+    for sampler in $SAMPLERS; do
+      hybrid=$(median <"$WORK/$key-$sampler-$rate.time")
+      numbers="$WORK/$key-$sampler-$rate.numbers"
+      stopped="$(cut -d' ' -f1 "$numbers" | median) / $(cut -d' ' -f2 "$numbers" | median)"
+      [[ "$stopped" == "0 / 0" ]] && stopped="(not stopped)"
+      printf '| %s | %s | %s Hz | hybrid-run --sampler %s | %.3f | %+.1f%% | %s | %s |\n' "$label" "$threads" "$rate" \
+        "$sampler" "$hybrid" "$(echo "($hybrid / $bare - 1) * 100" | bc -l)" "$(cut -d' ' -f3 "$numbers" | median)" "$stopped"
+    done
     perf_time=$(median <"$WORK/$key-perf-$rate.time")
     printf '| %s | %s | %s Hz | perf --call-graph dwarf | %.3f | %+.1f%% | (in kernel) | (not stopped) |\n' "$label" \
       "$threads" "$rate" "$perf_time" "$(echo "($perf_time / $bare - 1) * 100" | bc -l)"
@@ -85,19 +96,31 @@ compare() {
 }
 
 printf 'load average before: %s\n\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '| workload | threads | rate | run | child time (s) | slowdown | tracer CPU / sample (µs) | stopped / thread / sample p50 / p99 (µs) |\n'
+printf '| workload | threads | rate | run | child time (s) | slowdown | profiler CPU / sample (µs) | stopped / thread / sample p50 / p99 (µs) |\n'
 printf '|---|---|---|---|---|---|---|---|\n'
 compare C 1 "$WORK/workload" deep 25 "$ITERATIONS" 1
 compare C 4 "$WORK/workload" deep 25 $((ITERATIONS / 4)) 4
 compare Swift 1 "$WORK/SwiftWorkload" deep 25 "$SWIFT_ITERATIONS"
 
 # Share of samples under hot_three_quarters (by construction 75%) on `workload split 3`.
-printf '\n| rate | hot_three_quarters share: hybrid-run | perf |\n|---|---|---|\n'
+# perf runs twice: at -F RATE as users run it, and on the task-clock event at the very period hybrid-run's
+# perf-event sampler uses (1/97 longer than 1/RATE, see SamplingOptions.perfEventPeriod).
+printf '\n| rate | hot_three_quarters share: %s | perf -F | perf -e task-clock, same period |\n|---|%s---|---|\n' \
+  "$(for sampler in $SAMPLERS; do printf 'hybrid-run --sampler %s | ' "$sampler"; done | sed 's/ | $//')" \
+  "$(for _ in $SAMPLERS; do printf -- '---|'; done)"
+perf_share() {
+  perf record -q "$@" --call-graph dwarf -o "$WORK/perf.data" -- "$WORK/workload" split 3 2>/dev/null
+  perf report -i "$WORK/perf.data" --stdio --children --sort sym 2>/dev/null \
+    | awk '/\[\.\] hot_three_quarters$/ && !found { print $1; found = 1 }'
+}
 for rate in 100 1000; do
-  "$HYBRID_RUN" --rate "$rate" -o "$WORK/split.folded" -- "$WORK/workload" split 3 2>/dev/null
-  ours=$(awk '{ n = $NF; total += n; if ($0 ~ /hot_three_quarters/) hot += n } END { printf "%.1f%%", 100 * hot / total }' "$WORK/split.folded")
-  perf record -q -F "$rate" --call-graph dwarf -o "$WORK/perf.data" -- "$WORK/workload" split 3 2>/dev/null
-  theirs=$(perf report -i "$WORK/perf.data" --stdio --children --sort sym 2>/dev/null \
-    | awk '/\[\.\] hot_three_quarters$/ && !found { print $1; found = 1 }')
-  printf '| %s Hz | %s | %s |\n' "$rate" "$ours" "$theirs"
+  ours=""
+  for sampler in $SAMPLERS; do
+    "$HYBRID_RUN" --sampler "$sampler" --rate "$rate" -o "$WORK/split.folded" -- "$WORK/workload" split 3 2>/dev/null
+    ours+=$(awk '{ n = $NF; total += n; if ($0 ~ /hot_three_quarters/) hot += n } END { printf "%.1f%%", 100 * hot / total }' "$WORK/split.folded")
+    ours+=" | "
+  done
+  ours=${ours% | }
+  period=$(( 1000000000 / rate + 1000000000 / rate / 97 ))
+  printf '| %s Hz | %s | %s | %s |\n' "$rate" "$ours" "$(perf_share -F "$rate")" "$(perf_share -e task-clock -c "$period")"
 done

@@ -73,7 +73,7 @@ final class PerfEventSet: @unchecked Sendable {
         attributes.size = UInt32(MemoryLayout<perf_event_attr>.size)
         attributes.type = PERF_TYPE_SOFTWARE.rawValue
         attributes.config = UInt64(PERF_COUNT_SW_TASK_CLOCK.rawValue)
-        attributes.sample_period = UInt64(options.period)
+        attributes.sample_period = UInt64(options.perfEventPeriod)
         attributes.sample_type = PerfRecord.sampleType
         attributes.sample_regs_user = PerfRecord.registerMask
         attributes.sample_stack_user = UInt32(options.stackCopySize)

@@ -73,8 +73,8 @@ enum PerfRecord {
         return record.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
     }
 
-    /// Fills `snapshot` from a sample's registers and stack copy; `false` when the sample has no user
-    /// registers (it interrupted a kernel thread).
+    /// Points `snapshot` at a sample's registers and stack copy, which stay in `record` (valid until the
+    /// record is consumed); `false` when the sample has no user registers (it interrupted a kernel thread).
     static func fillSnapshot(_ snapshot: ThreadSnapshot, fromSample record: UnsafeRawBufferPointer) -> Bool {
         var offset = headerSize + 16
         let abi = record.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
@@ -105,13 +105,11 @@ enum PerfRecord {
         let size = Int(record.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         offset += 8
         guard size > 0, offset + size + 8 <= record.count else {
-            snapshot.stackLength = 0
+            snapshot.stack = UnsafeRawBufferPointer(start: nil, count: 0)
             return true
         }
         let valid = Int(record.loadUnaligned(fromByteOffset: offset + size, as: UInt64.self))
-        let length = min(valid, size, snapshot.stackBuffer.count)
-        snapshot.stackBuffer.baseAddress!.copyMemory(from: record.baseAddress! + offset, byteCount: length)
-        snapshot.stackLength = length
+        snapshot.stack = UnsafeRawBufferPointer(rebasing: record[offset..<offset + min(valid, size)])
         return true
     }
 }

@@ -28,7 +28,7 @@ final class PerfSampler {
         self.options = options
         self.store = store
         self.logger = logger
-        snapshot = ThreadSnapshot(stackCapacity: options.stackCopySize)
+        snapshot = ThreadSnapshot(stackCapacity: 0)
         processes[rootPID] = SampledProcess(pid: rootPID, threads: [rootPID])
         store.recordProcessSeen()
         store.recordThreadSeen()

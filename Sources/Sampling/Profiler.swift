@@ -55,7 +55,7 @@ public final class Profiler: Sendable {
             close(stopPipe[1])
             throw error
         }
-        let store = ProfileStore(sampleWeight: options.period)
+        let store = ProfileStore(sampleWeight: options.perfEventPeriod)
         let profiler = Profiler(execOutcome: child.release(), store: store)
         let termination = Mutex<ChildTermination?>(nil)
         let (readEnd, writeEnd, rootPID) = (stopPipe[0], stopPipe[1], child.pid)

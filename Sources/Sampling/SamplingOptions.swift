@@ -7,10 +7,8 @@ public struct SamplingOptions: Sendable {
     public var stackCopySize: Int
     /// Frames kept per stack, leaf first.
     public var maximumFrames: Int
-    /// Each period is drawn uniformly from ±`jitter` × period, so sampling does not lock step with a
-    /// periodic workload.
-    /// (ptrace only: perf events count each thread's own CPU time, which a periodic workload cannot lock onto
-    /// the way it can onto a wall-clock timer.)
+    /// With ptrace, each period is drawn uniformly from ±`jitter` × period, so sampling does not lock step
+    /// with a periodic workload.
     public var jitter: Double
     public var method: SamplingMethod
 
@@ -27,4 +25,10 @@ public struct SamplingOptions: Sendable {
 
     /// Nanoseconds between samples: the CPU time one sample stands for.
     public var period: Int64 { Int64((1e9 / rate).rounded()) }
+
+    /// The period perf events sample at: `period` lengthened by 1/97, off every round number of
+    /// microseconds, because the kernel cannot jitter it. A fixed 10 ms period against work that repeats
+    /// every 4 ms samples the same two phases over and over (measured: 82 % for a function that takes 75 %
+    /// of the time, as `perf record -F 100` also reports); the odd period walks through every phase.
+    public var perfEventPeriod: Int64 { period + period / 97 }
 }

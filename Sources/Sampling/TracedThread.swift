@@ -51,7 +51,7 @@ final class TracedThread {
         let snapshot = snapshot
         guard Ptrace.getRegisters(tid, into: &snapshot.registers) == 0 else { return false }
         snapshot.stackStart = snapshot.registers.rsp
-        snapshot.stackLength = copyStack(from: snapshot.registers.rsp, into: snapshot.stackBuffer)
+        snapshot.useBuffer(length: copyStack(from: snapshot.registers.rsp, into: snapshot.stackBuffer))
         hasSnapshot = true
         return true
     }

@@ -4,14 +4,17 @@ import Glibc
 ///
 /// The thread runs again as soon as this is filled; unwinding reads only this copy and the module files,
 /// never the live process. One snapshot per thread is reused from sample to sample.
+///
+/// The copy is in the snapshot's own buffer (ptrace copies into it) or in memory the sampler holds while it
+/// unwinds (a record in a perf ring buffer, which is unwound in place rather than copied once more).
 public final class ThreadSnapshot {
     /// The general-purpose registers, as `PTRACE_GETREGS` returns them.
     public var registers = user_regs_struct()
     /// The address the first byte of `stack` was copied from (the stack pointer at the stop).
     public var stackStart: UInt64 = 0
-    /// How many bytes of `stackBuffer` hold stack contents.
-    public var stackLength = 0
-    /// Room for the copy; its size is the most stack a sample keeps.
+    /// The stack contents from `stackStart` up.
+    public var stack = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// Room for a copy; its size is the most stack a sample keeps.
     public let stackBuffer: UnsafeMutableRawBufferPointer
 
     public init(stackCapacity: Int) {
@@ -20,13 +23,15 @@ public final class ThreadSnapshot {
 
     deinit { stackBuffer.deallocate() }
 
-    /// The copied part of the stack.
-    public var stack: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: stackBuffer[0..<stackLength]) }
+    /// Uses the first `length` bytes of `stackBuffer` as the stack contents.
+    public func useBuffer(length: Int) {
+        stack = UnsafeRawBufferPointer(rebasing: stackBuffer[0..<length])
+    }
 
     /// The 8-byte word at `address` if it lies in the copy.
     func stackWord(at address: UInt64) -> UInt64? {
-        guard address >= stackStart, address - stackStart <= UInt64(max(stackLength - 8, -1)) else { return nil }
-        return stackBuffer.loadUnaligned(fromByteOffset: Int(address - stackStart), as: UInt64.self)
+        guard address >= stackStart, address - stackStart <= UInt64(max(stack.count - 8, -1)) else { return nil }
+        return stack.loadUnaligned(fromByteOffset: Int(address - stackStart), as: UInt64.self)
     }
 
     /// The register libunwind numbers `number` (`UNW_X86_64_*`: DWARF order, then RIP as 16).

@@ -46,7 +46,7 @@ public struct LiveSnapshot {
         snapshot.stackStart = rsp
         var local = iovec(iov_base: snapshot.stackBuffer.baseAddress, iov_len: min(snapshot.stackBuffer.count, Int(stackEnd - rsp)))
         var remote = iovec(iov_base: UnsafeMutableRawPointer(bitPattern: UInt(rsp)), iov_len: local.iov_len)
-        snapshot.stackLength = max(0, hr_process_vm_readv(pid, &local, 1, &remote, 1))
+        snapshot.useBuffer(length: max(0, hr_process_vm_readv(pid, &local, 1, &remote, 1)))
         let modules = ModuleMap(mappings: mappings, images: images)
         return LiveSnapshot(snapshot: snapshot, modules: modules)
     }
