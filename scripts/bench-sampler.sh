@@ -4,11 +4,11 @@
 # Workloads: Tests/Fixtures/workload.c built -O2 without frame pointers, whose `deep` is a self-timed
 # CPU-bound loop under a 25-frame stack (1 and 4 threads, the same total work) and whose `split` spends 3/4
 # of its time in one function and 1/4 in another; Tests/Fixtures/SwiftWorkload.swift built -O, whose `deep`
-# is the same kind of loop in Swift (1 thread). For each thread count and rate (100 Hz, 1000 Hz) it prints the child's
-# own time (median of RUNS), its slowdown against bare, hybrid-run's CPU per sample (reader or tracer thread)
-# and the time each thread was stopped per sample (p50/p99, from hybrid-run's summary), for each of
-# hybrid-run's samplers (perf-event, ptrace) and for perf; then the share of samples in hot_three_quarters
-# as each measured it.
+# is the same kind of loop in Swift (1 thread). For each thread count and rate (100 Hz, 1000 Hz) it prints the
+# child's own time (median of RUNS), its slowdown (median over the rounds of each run against the same round's
+# bare run), hybrid-run's CPU per sample (reader or tracer thread) and the time each thread was stopped per
+# sample (p50/p99, from hybrid-run's summary), for each of hybrid-run's samplers (perf-event, ptrace) and for
+# perf; then the share of samples in hot_three_quarters as each measured it.
 #
 #   scripts/bench-sampler.sh                 # builds hybrid-run in release first
 #   HYBRID_RUN=path/to/hybrid-run RUNS=5 ITERATIONS=300000 SWIFT_ITERATIONS=260000 SAMPLERS="perf-event ptrace" scripts/bench-sampler.sh
@@ -35,6 +35,10 @@ swiftc -O "$ROOT/Tests/Fixtures/SwiftWorkload.swift" -o "$WORK/SwiftWorkload" 2>
 export OTEL_SDK_DISABLED=true
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Median over the rounds of each run's time against the same round's bare run, in percent: the machine's
+# load drifts between rounds (other tenants), and pairing runs of one round cancels most of that.
+slowdown() { paste -d' ' "$WORK/$1-bare.time" "$2" | awk '{ printf "%.6f\n", ($2 / $1 - 1) * 100 }' | median; }
 
 # Each runs a self-timed command (the rest of the arguments) and prints its seconds; hybrid-run's summary
 # goes to $WORK/stderr.
@@ -87,11 +91,11 @@ compare() {
       stopped="$(cut -d' ' -f1 "$numbers" | median) / $(cut -d' ' -f2 "$numbers" | median)"
       [[ "$stopped" == "0 / 0" ]] && stopped="(not stopped)"
       printf '| %s | %s | %s Hz | hybrid-run --sampler %s | %.3f | %+.1f%% | %s | %s |\n' "$label" "$threads" "$rate" \
-        "$sampler" "$hybrid" "$(echo "($hybrid / $bare - 1) * 100" | bc -l)" "$(cut -d' ' -f3 "$numbers" | median)" "$stopped"
+        "$sampler" "$hybrid" "$(slowdown "$key" "$WORK/$key-$sampler-$rate.time")" "$(cut -d' ' -f3 "$numbers" | median)" "$stopped"
     done
     perf_time=$(median <"$WORK/$key-perf-$rate.time")
     printf '| %s | %s | %s Hz | perf --call-graph dwarf | %.3f | %+.1f%% | (in kernel) | (not stopped) |\n' "$label" \
-      "$threads" "$rate" "$perf_time" "$(echo "($perf_time / $bare - 1) * 100" | bc -l)"
+      "$threads" "$rate" "$perf_time" "$(slowdown "$key" "$WORK/$key-perf-$rate.time")"
   done
 }
 

@@ -98,6 +98,7 @@ final class PerfSampler {
                 processes[pid] = SampledProcess(pid: pid, forkedFrom: processes[parentPID])
             }
         case let .exit(pid, tid):
+            threadNames[tid] = nil
             guard let process = processes[pid] else { return }
             process.threads.remove(tid)
             guard process.threads.isEmpty else { return }

@@ -29,6 +29,16 @@ import Testing
         #expect(!configuration.pyroscopeEnabled)
     }
 
+    @Test func choosesTheSamplerFromTheEnvironment() throws {
+        var configuration = HybridRunConfiguration()
+        #expect(configuration.samplingMethod == .automatic)
+        #expect(configuration.applyEnvironment(["HYBRID_SAMPLER": "ptrace"]).isEmpty)
+        #expect(configuration.samplingMethod == .ptrace)
+        let warnings = configuration.applyEnvironment(["HYBRID_SAMPLER": "perf"])
+        #expect(warnings == ["HYBRID_SAMPLER=perf is not one of auto, perf-event, ptrace; assuming ptrace"])
+        #expect(configuration.samplingMethod == .ptrace)
+    }
+
     @Test func warnsOnceForAnInvalidBooleanNamingVariableValueAndAssumption() throws {
         var configuration = HybridRunConfiguration()
         let warnings = configuration.applyEnvironment(["PYROSCOPE_ENABLE": "maybe"])

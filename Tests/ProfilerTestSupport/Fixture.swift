@@ -9,6 +9,11 @@ public enum Fixture {
     /// `SwiftWorkload.swift`: optimized Swift code under `Checksummer.mix(rounds:)`.
     public static func swiftWorkload() throws -> String { try swiftWorkloadBinary.get() }
 
+    /// `deny_syscalls.c`: runs a command with `perf_event_open` and/or `ptrace` refused by a seccomp filter.
+    public static func denySyscalls() throws -> String { try denySyscallsBinary.get() }
+
+    private static let denySyscallsBinary = Result { try compile("deny_syscalls.c", with: "clang", ["-O2"]) }
+
     private static let workloadBinary = Result {
         try compile("workload.c", with: "clang",
                     ["-O2", "-fomit-frame-pointer", "-fno-optimize-sibling-calls", "-pthread", "-Wl,--build-id=sha1"])

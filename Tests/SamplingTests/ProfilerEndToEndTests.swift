@@ -129,6 +129,47 @@ import Testing
         #expect(result.standardOutput.contains("Type: cpu"))
     }
 
+    /// hybrid-run under a seccomp filter that refuses `calls` (comma-separated), as a container may.
+    private func profileRefusing(_ calls: String, sampler: String, _ command: [String], outputs: [String]) async throws -> RunResult {
+        try await ProcessRunner.run(URL(fileURLWithPath: try Fixture.denySyscalls()),
+                                    [calls, "--", try TestEnvironment.executable("hybrid-run").path]
+                                        + arguments(sampler, rate: 200, outputs: outputs, command: command),
+                                    environment: Self.environment, timeout: .seconds(60))
+    }
+
+    private func refusals(_ result: RunResult) -> [Substring] {
+        result.stderr.split(separator: "\n").filter { $0.contains("cannot profile the command") }
+    }
+
+    @Test func fallsBackToPtraceWhenPerfEventsAreRefused() async throws {
+        let file = output("fallback.folded")
+        let result = try await profileRefusing("perf_event_open", sampler: "auto", [try Fixture.workload(), "split", "1"], outputs: [file])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(refusals(result).isEmpty, "\(result.stderr)")
+        #expect(samples(try folded(file), containing: "hot_three_quarters") > 50)
+    }
+
+    @Test func runsTheCommandUnprofiledSayingWhyWhenNoSamplerIsPermitted() async throws {
+        let file = output("refused.folded")
+        let result = try await profileRefusing("perf_event_open,ptrace", sampler: "auto", ["/bin/sh", "-c", "echo out; exit 3"], outputs: [file])
+        #expect(result.status == 3)
+        #expect(result.stdout == Array("out\n".utf8))
+        let lines = refusals(result)
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("(perf_event_open: Permission denied: a seccomp filter is active") == true, "\(lines)")
+        #expect(lines.first?.contains("; ptrace: Permission denied: ") == true, "\(lines)")
+        #expect(!FileManager.default.fileExists(atPath: file))
+    }
+
+    @Test func anExplicitSamplerThatIsRefusedIsNotReplaced() async throws {
+        let file = output("explicit.folded")
+        let result = try await profileRefusing("perf_event_open", sampler: "perf-event", ["/bin/sh", "-c", "exit 0"], outputs: [file])
+        #expect(result.status == 0)
+        let lines = refusals(result)
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("perf_event_open: Permission denied") == true && lines.first?.contains("ptrace") == false, "\(lines)")
+    }
+
     @Test(arguments: samplers) func leavesNoStoppedOrZombieProcessWhenTheChildIsKilledMidSample(sampler: String) async throws {
         let (running, child) = try start(sampler, [try Fixture.workload(), "threads", "4", "30"], rate: 1000)
         usleep(300_000)
