@@ -17,7 +17,7 @@ PACKAGES=(
   postgresql postgresql-client
   python3 python3-venv
   golang-github-google-pprof-dev golang-go
-  ca-certificates util-linux procps
+  ca-certificates util-linux procps binutils
 )
 
 LOG="$(mktemp "${TMPDIR:-/tmp}/hybrid-run-setup.XXXXXX")"

@@ -84,6 +84,24 @@ public final class ELFImage: @unchecked Sendable {
     /// The lowest address of the image's loadable segments (where it expects to be mapped from).
     public var firstLoadSegment: LoadSegment? { loadSegments.first }
 
+    /// Whether the file has its full symbol table (`.symtab`), not only the exported symbols of `.dynsym`.
+    public var hasSymbolTable: Bool {
+        let reader = ELFReader(bytes)
+        guard let header = reader.header else { return false }
+        return reader.sectionHeaders(header).contains { $0.sh_type == UInt32(SHT_SYMTAB) }
+    }
+
+    /// The file name `.gnu_debuglink` gives for the symbols stripped from this file (`objcopy --add-gnu-debuglink`).
+    public var debugLink: String? {
+        let reader = ELFReader(bytes)
+        guard let header = reader.header else { return nil }
+        let sections = reader.sectionHeaders(header)
+        guard Int(header.e_shstrndx) < sections.count else { return nil }
+        let names = sections[Int(header.e_shstrndx)]
+        let link = sections.first { reader.string(at: Int(names.sh_offset) + Int($0.sh_name)) == ".gnu_debuglink" }
+        return link.flatMap { reader.string(at: Int($0.sh_offset)) }
+    }
+
     /// The functions of `.symtab`, or of `.dynsym` when the file is stripped, in no particular order.
     public func functionSymbols() -> [ELFSymbol] {
         let reader = ELFReader(bytes)

@@ -31,7 +31,9 @@ public final class Symbolizer: Sendable {
     private func table(for image: ELFImage) -> SymbolTable {
         let key = ObjectIdentifier(image)
         if let cached = tables.withLock({ $0[key]?.table }) { return cached }
-        let table = SymbolTable(image: image)
+        let table = image.hasSymbolTable
+            ? SymbolTable(image: image)
+            : SymbolTable(symbols: image.functionSymbols() + (DebugFile.locate(for: image)?.functionSymbols() ?? []))
         tables.withLock { $0[key] = (image, table) }
         return table
     }

@@ -1,5 +1,7 @@
 import Binaries
+import Foundation
 import Glibc
+import ProfilerTestSupport
 import Symbolization
 import Testing
 
@@ -20,5 +22,30 @@ import Testing
         let name = Symbolizer().frameName(at: libc.start + 0x40, in: unnamed).name
         #expect(name == "\(libc.name)+0x" + String(libc.virtualAddress(of: libc.start + 0x40), radix: 16))
         #expect(Symbolizer().frameName(at: 0x1234, in: nil).name == "0x1234")
+    }
+
+    /// A binary stripped with its symbols moved to a `.gnu_debuglink` file beside it, as distributions ship them.
+    @Test func namesFunctionsOfAStrippedBinaryFromItsDebugFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hybrid-run-debuglink-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let binary = directory.appendingPathComponent("workload").path
+        let debug = binary + ".debug"
+        try FileManager.default.copyItem(atPath: try Fixture.workload(), toPath: binary)
+        for (tool, arguments) in [("/usr/bin/objcopy", ["--only-keep-debug", binary, debug]), ("/usr/bin/strip", ["--strip-all", binary]),
+                                  ("/usr/bin/objcopy", ["--add-gnu-debuglink=\(debug)", binary])] {
+            let result = try ExternalTool.run(tool, arguments)
+            try #require(result.status == 0, "\(tool): \(result.standardError)")
+        }
+        let debugImage = try #require(ELFImage(path: debug))
+        let hot = try #require(debugImage.functionSymbols().first { $0.name == "hot_three_quarters" })
+        let image = try #require(ELFImage(path: binary))
+        #expect(!image.hasSymbolTable)
+        #expect(image.debugLink == "workload.debug")
+        let module = LoadedModule(path: binary, image: image, start: hot.address, end: hot.address + hot.size,
+                                  fileOffset: 0, loadBias: 0)
+        #expect(Symbolizer().symbol(at: hot.address + 1, in: module)?.name == "hot_three_quarters")
+        try FileManager.default.removeItem(atPath: debug)
+        #expect(Symbolizer().symbol(at: hot.address + 1, in: module)?.name != "hot_three_quarters", "named without the debug file?")
     }
 }
