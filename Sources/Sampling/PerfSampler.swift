@@ -19,13 +19,12 @@ final class PerfSampler {
     private let images = ELFImageCache()
     private let snapshot: ThreadSnapshot
     private var frames: [UInt64] = []
-    private var samplesRead = 0
-    private var samplesLost = 0
-    private var hasWarnedBehind = false
+    private var fallingBehind: FallingBehind
 
     init(events: PerfEventSet, rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
         self.events = events
         self.options = options
+        fallingBehind = FallingBehind(rate: options.rate)
         self.store = store
         self.logger = logger
         snapshot = ThreadSnapshot(stackCapacity: 0)
@@ -77,7 +76,7 @@ final class PerfSampler {
                 store.recordLost()
                 return
             }
-            samplesRead += 1
+            _ = fallingBehind.record(due: 1, missed: 0)
             unwindAndStore(process(pid), tid: tid)
         case let .mapping(pid, mapping):
             process(pid).mapped(mapping)
@@ -106,8 +105,7 @@ final class PerfSampler {
             processes[pid] = nil
         case let .lost(count):
             store.recordLost(count)
-            samplesLost += count
-            warnIfBehind()
+            if let warning = fallingBehind.record(due: count, missed: count) { logger.warning("\(warning)") }
         case .other:
             break
         }
@@ -127,7 +125,7 @@ final class PerfSampler {
         let unwinder = currentUnwinder(for: process)
         unwinder.unwind(snapshot, into: &frames)
         guard let imageID = process.imageID else { return }
-        store.add(stack: frames, imageID: imageID, tid: tid) { [threadNames] in
+        store.add(stack: frames, imageID: imageID, tid: tid) {
             threadNames[tid] ?? ProcessMaps.threadName(pid: process.pid, tid: tid) ?? ""
         }
     }
@@ -148,12 +146,5 @@ final class PerfSampler {
             process.imageID = store.addImage(pid: process.pid, executablePath: process.executablePath ?? "?", modules: modules)
         }
         return unwinder
-    }
-
-    /// Warns once when lost samples stop being noise: at least ten, and more than 5 % of those due.
-    private func warnIfBehind() {
-        guard !hasWarnedBehind, samplesLost >= 10, samplesLost * 20 > samplesLost + samplesRead else { return }
-        hasWarnedBehind = true
-        logger.warning("profiler is behind the requested rate of \(options.rate) Hz; \(samplesLost) of \(samplesLost + samplesRead) samples lost (try a lower --rate)")
     }
 }

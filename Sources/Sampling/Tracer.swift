@@ -20,10 +20,7 @@ final class Tracer {
     private var rootTermination: ChildTermination?
     private let images = ELFImageCache()
     private var frames: [UInt64] = []
-    private var hasWarnedBehind = false
-    /// Ticks due and ticks skipped since sampling began, for the falling-behind warning.
-    private var ticksDue = 0
-    private var ticksMissed = 0
+    private var fallingBehind: FallingBehind
 
     /// How often a process's maps may be re-read when its stacks reach code outside the known modules
     /// (a fresh process still loading its libraries, or a `dlopen`); reading costs about 100 µs.
@@ -32,6 +29,7 @@ final class Tracer {
     init(rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
         self.rootPID = rootPID
         self.options = options
+        fallingBehind = FallingBehind(rate: options.rate)
         self.store = store
         self.logger = logger
     }
@@ -52,8 +50,8 @@ final class Tracer {
         while rootTermination == nil {
             if ticker.takeTick() {
                 let missed = ticker.takeMissedTicks()
-                ticksDue += 1 + missed
-                if missed > 0 { fellBehind(missedTicks: missed) }
+                if missed > 0 { skipped(missed) }
+                if let warning = fallingBehind.record(due: 1 + missed, missed: missed) { logger.warning("\(warning)") }
                 sampleRunningThreads()
                 store.recordTracerCPUTime(Clock.threadCPU())
                 continue
@@ -73,14 +71,9 @@ final class Tracer {
         return rootTermination ?? .exited(code: 125)
     }
 
-    /// Counts the samples skipped ticks would have taken, and warns once when they stop being noise: at least
-    /// ten ticks and more than 5 % of those due, so a passing hiccup on a busy machine says nothing.
-    private func fellBehind(missedTicks: Int) {
-        store.recordLost(missedTicks * max(1, threads.values.count { !$0.isListening }))
-        ticksMissed += missedTicks
-        guard !hasWarnedBehind, ticksMissed >= 10, ticksMissed * 20 > ticksDue else { return }
-        hasWarnedBehind = true
-        logger.warning("profiler is behind the requested rate of \(options.rate) Hz; \(ticksMissed) of \(ticksDue) samples skipped (try a lower --rate)")
+    /// Counts the samples skipped ticks would have taken: one per thread that would have been sampled.
+    private func skipped(_ ticks: Int) {
+        store.recordLost(ticks * max(1, threads.values.count { !$0.isListening }))
     }
 
     // MARK: Events
