@@ -28,14 +28,14 @@ let package = Package(
         .executableTarget(
             name: "hybrid-run",
             dependencies: [
-                "HybridRun", "Sampling",
+                "HybridRun", "Sampling", "SafeText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "generator-otel",
             dependencies: [
-                "Records", "Telemetry",
+                "Records", "SafeText", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "loader-otel",
             dependencies: [
-                "PostgresLoader", "Records", "Telemetry",
+                "PostgresLoader", "Records", "SafeText", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -55,6 +55,7 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: [
+                "SafeText",
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -62,11 +63,15 @@ let package = Package(
             ]
         ),
 
+        // MARK: Text that is safe to show (redaction, escaping, durations): a leaf every module may use
+        .target(name: "SafeText"),
+        .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
+
         // MARK: Pyroscope export
         .target(
             name: "PyroscopeExport",
             dependencies: [
-                "Telemetry",
+                "SafeText",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -92,7 +97,7 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "Telemetry",
+                "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "SafeText", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -108,7 +113,7 @@ let package = Package(
         .target(
             name: "Sampling",
             dependencies: [
-                "Binaries", "Unwinding", "Symbolization", "Profiles", "ProcessLaunch", "_CProcessShims",
+                "Binaries", "Unwinding", "Symbolization", "Profiles", "ProcessLaunch", "SafeText", "_CProcessShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -141,7 +146,7 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "TestSupport"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "SafeText", "TestSupport"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "TestSupport"]),
         .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),
         .testTarget(name: "WorkloadTests", dependencies: ["TestSupport"]),

@@ -1,3 +1,4 @@
+import SafeText
 import Telemetry
 
 /// Booleans as people write them in environment variables: true/false, 1/0, yes/no, on/off, in any case.

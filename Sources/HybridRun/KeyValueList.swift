@@ -1,3 +1,4 @@
+import SafeText
 import Telemetry
 
 /// `k=v,k2=v2` lists, as `PYROSCOPE_TAGS` and `OTEL_RESOURCE_ATTRIBUTES` hold them and `--tag k=v` gives them.

@@ -1,5 +1,6 @@
 import Glibc
 import ProcessLaunch
+import SafeText
 import Telemetry
 import Tracing
 

@@ -1,4 +1,4 @@
-import Telemetry
+import SafeText
 
 /// What one `POST /ingest` came to, and so whether to try again.
 enum AttemptOutcome: Equatable {

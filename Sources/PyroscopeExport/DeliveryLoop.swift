@@ -1,5 +1,5 @@
 import Logging
-import Telemetry
+import SafeText
 
 /// The one background task that sends queued profiles in order, retrying each one as the policy allows.
 /// Cancelling it (at the shutdown deadline) ends the request in flight and any backoff at once.

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
-import Telemetry
+import SafeText
 
 /// Sends one ``IngestRequest`` and classifies the answer. Owns the HTTP client and the headers that carry the
 /// tenant and the credentials, which therefore never pass through anything that logs.

@@ -1,5 +1,5 @@
 import Logging
-import Telemetry
+import SafeText
 
 /// Ships CPU profiles to Pyroscope's ingest API in the background, so that a slow, failing or unreachable server
 /// never holds up the profiled program: ``enqueue(_:)`` returns at once, and ``shutdown(deadline:)`` returns by

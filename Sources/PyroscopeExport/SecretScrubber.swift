@@ -1,5 +1,5 @@
 import Foundation
-import Telemetry
+import SafeText
 
 /// Makes text safe to log or report: URL user info and `password=` values masked by ``Redaction``, and every
 /// configured secret (password, token, the basic-auth header value) replaced wherever it appears, in case an

@@ -1,5 +1,5 @@
 import Foundation
-import Telemetry
+import SafeText
 
 /// The Pyroscope server's base URL, split from any credentials written into it.
 struct ServerAddress: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Binaries
 import Glibc
+import SafeText
 
 /// The child could not be sampled; it is still gated and can be released to run unprofiled.
 public struct ProfilerError: Error, CustomStringConvertible {
@@ -20,7 +21,7 @@ public struct ProfilerError: Error, CustomStringConvertible {
         let reason = "ptrace: \(String(cString: strerror(errno)))"
         guard errno == EPERM || errno == EACCES else { return ProfilerError(reasons: [reason]) }
         var causes: [String] = []
-        if let scope = ProcFile.read("/proc/sys/kernel/yama/ptrace_scope")?.trimmingWhitespace, scope != "0", scope != "1" {
+        if let scope = ProcFile.read("/proc/sys/kernel/yama/ptrace_scope")?.trimmingWhitespace(), scope != "0", scope != "1" {
             causes.append("Yama kernel.yama.ptrace_scope is \(scope) (set it to 1: sysctl kernel.yama.ptrace_scope=1)")
         }
         let status = ProcFile.read("/proc/self/status") ?? ""
@@ -40,7 +41,7 @@ public struct ProfilerError: Error, CustomStringConvertible {
             return ProfilerError(reasons: [reason + ": this kernel has no perf events"])
         case EPERM, EACCES:
             var causes: [String] = []
-            if let level = ProcFile.read("/proc/sys/kernel/perf_event_paranoid")?.trimmingWhitespace, let value = Int(level), value > 2 {
+            if let level = ProcFile.read("/proc/sys/kernel/perf_event_paranoid")?.trimmingWhitespace(), let value = Int(level), value > 2 {
                 causes.append("kernel.perf_event_paranoid is \(value) (set it to 2: sysctl kernel.perf_event_paranoid=2)")
             }
             causes += seccompCause(for: "perf_event_open", in: ProcFile.read("/proc/self/status") ?? "")
@@ -57,12 +58,6 @@ public struct ProfilerError: Error, CustomStringConvertible {
 
     private static func field(_ name: String, in status: String) -> String? {
         status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
-            .map { String($0.dropFirst(name.count + 1)).trimmingWhitespace }
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+            .map { String($0.dropFirst(name.count + 1).trimmingWhitespace()) }
     }
 }

@@ -2,6 +2,7 @@ import Binaries
 import Glibc
 import Logging
 import ProcessLaunch
+import SafeText
 import Unwinding
 
 /// The one thread that traces the child's process tree: every `ptrace` request and every `waitpid` on a
@@ -133,7 +134,7 @@ final class Tracer {
     private func threadGroup(of tid: pid_t) -> pid_t {
         let status = ProcFile.read("/proc/\(tid)/status") ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("Tgid:") }
-        return line.flatMap { pid_t(String($0.dropFirst(5)).trimmingWhitespace) } ?? tid
+        return line.flatMap { pid_t($0.dropFirst(5).trimmingWhitespace()) } ?? tid
     }
 
     private func exited(_ tid: pid_t, _ status: WaitStatus) {

@@ -1,4 +1,5 @@
 import Logging
+import SafeText
 import Synchronization
 
 /// Receives swift-otel's own diagnostic logs so they never reach the user's terminal.

@@ -1,3 +1,5 @@
+import SafeText
+
 /// The environment handed to swift-otel, with every value that would crash it, fail its bootstrap or
 /// surprise a user of the OpenTelemetry spec replaced by something it handles.
 ///

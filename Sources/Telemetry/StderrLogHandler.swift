@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SafeText
 
 #if canImport(Glibc)
 import Glibc
@@ -10,6 +11,9 @@ import Glibc
 /// Text lines read `program: [warning: ]message key=value…`; JSON lines carry every metadata field. Either
 /// way the `trace_id` and `span_id` of the active span come from the metadata provider, so a line in a CI
 /// log leads to its trace (the guide's "trace links in logs").
+///
+/// A text line is always one line: control characters in it (a value quoted from the user, a server or the
+/// child) are escaped, so nothing quoted can forge a `program:` line or drive the terminal.
 public struct StderrLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -51,7 +55,7 @@ public struct StderrLogHandler: LogHandler {
         for key in metadata.keys.sorted() where key != "trace_flags" {
             line += " \(key)=\(metadata[key]!)"
         }
-        return line
+        return ShownText.escapingControlCharacters(line)
     }
 
     func jsonLine(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {

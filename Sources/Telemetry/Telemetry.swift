@@ -2,6 +2,7 @@ import Foundation
 import Instrumentation
 import Logging
 import OTel
+import SafeText
 import ServiceLifecycle
 import Synchronization
 import Tracing

@@ -1,4 +1,5 @@
 import Logging
+import SafeText
 
 extension TelemetryConfiguration {
     /// Applies `HYBRID_OTEL_SHUTDOWN_TIMEOUT`, `HYBRID_LOG_LEVEL` and `HYBRID_LOG_FORMAT`.

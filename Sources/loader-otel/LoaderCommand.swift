@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import PostgresLoader
+import SafeText
 import Telemetry
 import Tracing
 

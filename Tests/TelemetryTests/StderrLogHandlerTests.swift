@@ -13,6 +13,12 @@ import Testing
         #expect(handler.textLine(level: .info, message: "done", metadata: [:]) == "loader-otel: done")
     }
 
+    @Test func aTextLineStaysOneLineWhateverItQuotes() {
+        let handler = StderrLogHandler(programName: "hybrid-run", level: .info, format: .text, metadataProvider: nil)
+        let line = handler.textLine(level: .warning, message: "TRACEPARENT=x\nhybrid-run: fine\u{1b}[2J", metadata: ["k": "a\rb"])
+        #expect(line == "hybrid-run: warning: TRACEPARENT=x\\nhybrid-run: fine\\e[2J k=a\\rb")
+    }
+
     @Test func jsonLinesCarryEveryFieldAndParse() throws {
         let handler = StderrLogHandler(programName: "loader-otel", level: .info, format: .json, metadataProvider: nil)
         let line = handler.jsonLine(level: .error, message: "a \"quoted\"\nline", metadata: metadata)

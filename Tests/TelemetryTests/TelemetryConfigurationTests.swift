@@ -1,5 +1,6 @@
-import Testing
+import SafeText
 @testable import Telemetry
+import Testing
 
 @Suite struct TelemetryConfigurationTests {
     @Test func defaultsBoundShutdownToTwoSeconds() {

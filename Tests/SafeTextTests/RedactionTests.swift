@@ -1,5 +1,5 @@
+@testable import SafeText
 import Testing
-@testable import Telemetry
 
 @Suite struct RedactionTests {
     @Test func masksThePasswordOfAURL() {

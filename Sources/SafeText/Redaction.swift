@@ -1,3 +1,5 @@
+import Foundation
+
 /// Removes credentials from text that is about to be shown, logged or put in a span.
 public enum Redaction {
     /// `scheme://user:secret@host/…` → `scheme://user:***@host/…`; also masks `password=` in
