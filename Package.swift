@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(
             name: "generator-otel",
             dependencies: [
-                "Records", "SafeText", "Telemetry",
+                "OutputFiles", "Records", "SafeText", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -67,6 +67,10 @@ let package = Package(
         .target(name: "SafeText"),
         .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
 
+        // MARK: Output files: the one rule for every file the programs write (a leaf, like SafeText)
+        .target(name: "OutputFiles", dependencies: ["SafeText", "_CProcessShims"]),
+        .testTarget(name: "OutputFilesTests", dependencies: ["OutputFiles", "TestSupport"]),
+
         // MARK: Pyroscope export
         .target(
             name: "PyroscopeExport",
@@ -82,7 +86,7 @@ let package = Package(
         ),
 
         // MARK: Workloads
-        .target(name: "Records"),
+        .target(name: "Records", dependencies: ["OutputFiles"]),
         .target(
             name: "PostgresLoader",
             dependencies: [
@@ -97,7 +101,7 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "SafeText", "Telemetry",
+                "OutputFiles", "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "SafeText", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -147,7 +151,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "SafeText", "TestSupport"]),
-        .testTarget(name: "RecordsTests", dependencies: ["Records", "TestSupport"]),
+        .testTarget(name: "RecordsTests", dependencies: ["OutputFiles", "Records", "TestSupport"]),
         .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),
         .testTarget(name: "WorkloadTests", dependencies: ["TestSupport"]),
         .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "TestSupport"], exclude: ["Fixtures"]),
