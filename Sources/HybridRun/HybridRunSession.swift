@@ -146,9 +146,12 @@ public struct HybridRunSession: Sendable {
 
     private func writeProfiles(_ profile: Profile, correlation: Correlation?, logger: Logger) {
         guard !configuration.outputs.isEmpty else { return }
-        let errors = ProfileFiles.write(profile, to: configuration.outputs, format: configuration.outputFormat, sampleLabels: correlation?.sampleLabels ?? [:])
-        for error in errors { logger.error("\(error)") }
+        // The command has ended: a reader of `-o -` or of a FIFO that went away is one error line, not a SIGPIPE
+        // that ends hybrid-run with a status other than the command's (nothing is started after this point).
+        signal(SIGPIPE, SIG_IGN)
+        let outcome = ProfileFiles.write(profile, to: configuration.outputs, format: configuration.outputFormat, sampleLabels: correlation?.sampleLabels ?? [:])
+        for error in outcome.errors { logger.error("\(error)") }
         for line in ProfileSummary.lines(profile) { logger.info("\(line)") }
-        logger.info("profile written to \(configuration.outputs.joined(separator: ", "))")
+        if !outcome.written.isEmpty { logger.info("profile written to \(outcome.written.joined(separator: ", "))") }
     }
 }

@@ -61,7 +61,7 @@ struct HybridRunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How stacks are captured: auto (perf-event where the kernel allows it, else ptrace), perf-event, ptrace.", valueName: "sampler"))
     var sampler: SamplingMethod?
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file, repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof.", valueName: "file"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file (- for standard output), repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof.", valueName: "file"))
     var outputs: [String] = []
 
     @Option(help: ArgumentHelp("Format of every --output, instead of the extension: folded, speedscope, pprof.", valueName: "format"))
@@ -80,9 +80,7 @@ struct HybridRunCommand: AsyncParsableCommand {
             throw ValidationError("--rate must be between \(HybridRunConfiguration.rateRange.lowerBound) and \(HybridRunConfiguration.rateRange.upperBound) Hz")
         }
         if let uploadInterval, !(uploadInterval >= 1) { throw ValidationError("--upload-interval must be at least 1 second") }
-        for output in outputs {
-            if let problem = ProfileFiles.problem(withOutput: output, format: format) { throw ValidationError(problem) }
-        }
+        if let problem = ProfileFiles.problem(withOutputs: outputs, format: format) { throw ValidationError(problem) }
     }
 
     func run() async throws {
