@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import OutputFiles
 import Records
 import Telemetry
 import Tracing
@@ -15,8 +16,9 @@ struct GeneratorCommand: AsyncParsableCommand {
         abstract: "Writes synthetic order records as JSON, traced with OpenTelemetry.",
         discussion: """
             Records are orders with line items, timestamps, amounts and free text (Unicode, quotes, backslashes, \
-            newlines), each with a unique id. The same COUNT and --seed give byte-identical output. FILE appears \
-            only when complete. Spans continue the trace in TRACEPARENT; exporting follows the OTEL_* variables.
+            newlines), each with a unique id. The same COUNT and --seed give byte-identical output. A regular FILE \
+            appears only when complete (a symlink is written through); a FIFO or device is written in place. \
+            Spans continue the trace in TRACEPARENT; exporting follows the OTEL_* variables.
             """
     )
 
@@ -37,6 +39,7 @@ struct GeneratorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        OutputFile.removeTemporaryFilesOnSignals()
         let succeeded = await Telemetry.runProgram("generator-otel", operation: "generate") { span, logger in
             generate(span: span, logger: logger)
         }
@@ -53,7 +56,7 @@ struct GeneratorCommand: AsyncParsableCommand {
         let start = ContinuousClock.now
         let progress = TerminalProgress(total: count)
         do {
-            let output = try withSpan("open output") { _ in try RecordOutput(path: file) }
+            let output = try withSpan("open output") { _ in try OutputFile(path: file) }
             let bytes = try withSpan("write records") { phase in
                 let bytes = try RecordFileGenerator(generator: OrderGenerator(seed: seed), format: format, encoder: encoder)
                     .write(count: count, to: output, progress: progress.update)
