@@ -136,7 +136,7 @@ public final class OutputFile {
     /// whichever thread it runs, finds the file registered or not yet created, never half-way.
     private static func createTemporary(next target: String, path: String) throws(OutputFileError) -> (fd: Int32, path: String, slot: Int32) {
         let (directory, name) = OutputTarget.split(target)
-        let prefix = (directory.isEmpty ? "" : directory == "/" ? "/" : directory + "/") + "." + name + "."
+        let prefix = OutputTarget.join(directory, "." + name + ".")
         var blocked = sigset_t()
         var previous = sigset_t()
         sigemptyset(&blocked)

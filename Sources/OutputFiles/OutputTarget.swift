@@ -40,14 +40,16 @@ public enum OutputTarget: Sendable, Equatable {
         let fail = { (problem: OutputFileError.Problem) in OutputFileError(path: path, problem: problem) }
         guard !path.isEmpty else { throw fail(.system(ENOENT)) }
         if path == "-" { return try descriptor(1, path: path) }
-        guard !path.hasSuffix("/") else { throw fail(.directory) }
         var current = path
         for _ in 0...symlinkLimit {
             if let fd = ownDescriptor(named: current) { return try descriptor(fd, path: path) }
+            guard !current.hasSuffix("/") else { throw fail(.directory) }
             var status = stat()
             guard lstat(current, &status) == 0 else {
                 guard errno == ENOENT else { throw fail(.system(errno)) }
-                return try newFile(current, path: path)
+                // A name nothing has yet (or the end of a dangling symlink): created in its directory.
+                try requireWritableDirectory(of: current, path: path)
+                return .file(path: current, existing: nil)
             }
             switch status.st_mode & S_IFMT {
             case S_IFLNK:
@@ -111,14 +113,7 @@ public enum OutputTarget: Sendable, Equatable {
         let count = readlink(link, &buffer, buffer.count - 1)
         guard count >= 0 else { throw OutputFileError(path: path, problem: .system(errno)) }
         let target = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let directory = split(link).directory
-        return target.hasPrefix("/") || directory.isEmpty ? target : directory + "/" + target
-    }
-
-    /// A name nothing has yet: its directory must exist and be writable.
-    private static func newFile(_ file: String, path: String) throws(OutputFileError) -> OutputTarget {
-        try requireWritableDirectory(of: file, path: path)
-        return .file(path: file, existing: nil)
+        return target.hasPrefix("/") ? target : join(split(link).directory, target)
     }
 
     private static func requireWritableDirectory(of file: String, path: String) throws(OutputFileError) {
@@ -132,6 +127,11 @@ public enum OutputTarget: Sendable, Equatable {
         guard access(shown, W_OK | X_OK) == 0 else {
             throw OutputFileError(path: path, problem: errno == EACCES || errno == EROFS ? .readOnlyDirectory(shown) : .system(errno))
         }
+    }
+
+    /// `name` in `directory` (as ``split(_:)`` gives it: empty for the working directory).
+    static func join(_ directory: String, _ name: String) -> String {
+        directory.isEmpty ? name : directory == "/" ? "/" + name : directory + "/" + name
     }
 
     /// `path` cut at its last slash: the directory (empty for a bare name, `/` for the root) and the name.
