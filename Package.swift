@@ -82,11 +82,11 @@ let package = Package(
         ),
 
         // MARK: Workloads
-        .target(name: "Records"),
+        .target(name: "Records", dependencies: ["SafeText"]),
         .target(
             name: "PostgresLoader",
             dependencies: [
-                "CLibPQ", "Records",
+                "CLibPQ", "Records", "SafeText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]

@@ -1,3 +1,5 @@
+import SafeText
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -83,6 +85,6 @@ public struct OutputError: Error, CustomStringConvertible {
     public let errno: Int32
 
     public var description: String {
-        "cannot \(operation) \(path): \(String(cString: strerror(errno)))"
+        "cannot \(operation) \(ShownText.path(path)): \(String(cString: strerror(errno)))"
     }
 }
