@@ -12,10 +12,12 @@ import TestSupport
 
     static func lines(_ stderr: String) -> [Substring] { stderr.split(separator: "\n") }
 
-    /// The HTTP client crashed on these ports (SIGILL in `SocketAddress.init`, exit 132 after seconds of backtrace).
+    /// The HTTP client crashed on these ports at the first upload (SIGILL in `SocketAddress.init`, exit 132 after
+    /// seconds of backtrace): the command is profiled, so there is one.
     @Test(arguments: [(["PYROSCOPE_SERVER_ADDRESS": "http://127.0.0.1:99999"], []), ([:], ["--server-address", "http://127.0.0.1:65536"])])
     func aPortOutOfRangeIsOneLineAndTheCommandsExitCodeIsKept(variables: [String: String], flags: [String]) async throws {
-        let result = try await HybridRunProcess.run(flags + ["--", "sh", "-c", "exit 7"], environment: Self.environment(variables))
+        let result = try await HybridRunProcess.run(flags + ["--rate", "500", "--", "sh", "-c", PyroscopeShippingTests.busyLoop[2] + "; exit 7"],
+                                                    environment: Self.environment(variables))
         #expect(result.status == 7, "\(result.stderr)")
         let lines = Self.lines(result.stderr)
         #expect(lines.count == 1, "\(result.stderr)")
