@@ -86,11 +86,11 @@ let package = Package(
         ),
 
         // MARK: Workloads
-        .target(name: "Records", dependencies: ["OutputFiles"]),
+        .target(name: "Records", dependencies: ["OutputFiles", "SafeText"]),
         .target(
             name: "PostgresLoader",
             dependencies: [
-                "CLibPQ", "Records",
+                "CLibPQ", "Records", "SafeText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]

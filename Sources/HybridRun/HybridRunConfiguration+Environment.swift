@@ -4,7 +4,8 @@ import Telemetry
 
 extension HybridRunConfiguration {
     /// Applies the guide's variables. An invalid value is ignored with one warning naming the variable,
-    /// the value and what was assumed; nothing here is fatal, so a typo never stops the user's command.
+    /// the value (through ``ShownText``: masked, escaped, shortened) and what was assumed; nothing here is fatal,
+    /// so a typo never stops the user's command.
     public mutating func applyEnvironment(_ environment: [String: String]) -> [String] {
         var warnings: [String] = []
 
@@ -13,21 +14,21 @@ extension HybridRunConfiguration {
             if let value = BooleanText.parse(text) {
                 target = value
             } else {
-                warnings.append("\(name)=\(text) is not a boolean (true/false, 1/0, yes/no); assuming \(target)")
+                warnings.append("\(name)=\(ShownText.value(text)) is not a boolean (true/false, 1/0, yes/no); assuming \(target)")
             }
         }
         boolean("PYROSCOPE_ENABLE", &pyroscopeEnabled)
         boolean("PYROSCOPE_TRACE_CORRELATION", &traceCorrelation)
 
-        // Pyroscope names (server, application, tags, tenant) are checked against the server's rules by
-        // `PyroscopeUploader` when profiles are shipped: a value that would be refused is reported there.
+        // Pyroscope settings (server, credentials, application, tags, tenant) are checked against the server's
+        // rules by `PyroscopeUploader`, which the session creates before the command starts.
         if let text = environment["PYROSCOPE_SERVER_ADDRESS"], !text.trimmingWhitespace().isEmpty {
             serverAddress = String(text.trimmingWhitespace())
         }
         if let text = environment["PYROSCOPE_APPLICATION_NAME"], !text.isEmpty { applicationName = text }
         if let text = environment["PYROSCOPE_TAGS"] {
             let (pairs, malformed) = KeyValueList.parse(text)
-            for entry in malformed { warnings.append("PYROSCOPE_TAGS: \(entry) is not k=v; ignored") }
+            for entry in malformed { warnings.append("PYROSCOPE_TAGS: \(ShownText.value(entry)) is not k=v; ignored") }
             tags = KeyValueList.merge(tags, pairs)
         }
         if let text = environment["PYROSCOPE_TENANT_ID"], !text.isEmpty { tenantID = text }
@@ -38,7 +39,7 @@ extension HybridRunConfiguration {
             if let interval = DurationText.parse(text, bareUnit: .seconds), interval >= .seconds(1) {
                 uploadInterval = interval
             } else {
-                warnings.append("PYROSCOPE_UPLOAD_INTERVAL=\(text) is not a duration of at least 1s (e.g. 10, 10s); assuming \(DurationText.format(uploadInterval))")
+                warnings.append("PYROSCOPE_UPLOAD_INTERVAL=\(ShownText.value(text)) is not a duration of at least 1s (e.g. 10, 10s); assuming \(DurationText.format(uploadInterval))")
             }
         }
 
@@ -46,7 +47,7 @@ extension HybridRunConfiguration {
             if let method = SamplingMethod(rawValue: text) {
                 samplingMethod = method
             } else {
-                warnings.append("HYBRID_SAMPLER=\(text) is not one of \(SamplingMethod.allCases.map(\.rawValue).joined(separator: ", ")); assuming \(samplingMethod.rawValue)")
+                warnings.append("HYBRID_SAMPLER=\(ShownText.value(text)) is not one of \(SamplingMethod.allCases.map(\.rawValue).joined(separator: ", ")); assuming \(samplingMethod.rawValue)")
             }
         }
 
@@ -55,7 +56,7 @@ extension HybridRunConfiguration {
         }
         if let text = environment["OTEL_RESOURCE_ATTRIBUTES"] {
             let (pairs, malformed) = KeyValueList.parse(text)
-            for entry in malformed { warnings.append("OTEL_RESOURCE_ATTRIBUTES: \(entry) is not k=v; ignored") }
+            for entry in malformed { warnings.append("OTEL_RESOURCE_ATTRIBUTES: \(ShownText.value(entry)) is not k=v; ignored") }
             resourceAttributes = KeyValueList.merge(resourceAttributes, pairs)
         }
         return warnings

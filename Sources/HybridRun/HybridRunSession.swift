@@ -4,6 +4,7 @@ import ProcessLaunch
 import Profiles
 import ProfileExport
 import PyroscopeExport
+import SafeText
 import Sampling
 import Telemetry
 import Tracing
@@ -46,6 +47,8 @@ public struct HybridRunSession: Sendable {
             return Self.ownErrorStatus
         }
 
+        // Before the command starts, so that what is wrong with the Pyroscope settings is said first, once.
+        let pyroscope = configuration.pyroscopeEnabled ? makeUploader(logger: logger) : nil
         let root = RootSpan(command: command, configuration: configuration, ci: ci, context: telemetry.incomingContext)
         let child: GatedChild
         do {
@@ -53,6 +56,7 @@ public struct HybridRunSession: Sendable {
         } catch {
             logger.error("\(error)")
             root.end(status: Self.ownErrorStatus, termination: nil, ci: ci)
+            _ = await pyroscope?.shutdown(deadline: Self.pyroscopeShutdownDeadline)
             await telemetry.shutdown()
             return Self.ownErrorStatus
         }
@@ -62,7 +66,8 @@ public struct HybridRunSession: Sendable {
         let correlation = profiler == nil ? nil : makeCorrelation(root: root, telemetry: telemetry)
         let outcome = profiler?.execOutcome ?? child.release()
         if outcome == .started { root.started(pid: child.pid) }
-        let uploader = profiler != nil && configuration.pyroscopeEnabled ? makeUploader(logger: logger) : nil
+        let uploader = profiler == nil ? nil : pyroscope
+        if profiler == nil { _ = await pyroscope?.shutdown(deadline: Self.pyroscopeShutdownDeadline) }
         let collector = profiler.map { ProfileCollector(profiler: $0, uploader: uploader, correlation: correlation, sampleRate: configuration.rate) }
         collector?.start(interval: configuration.uploadInterval)
 
@@ -80,7 +85,7 @@ public struct HybridRunSession: Sendable {
         let status: Int32
         if case .failed(let error) = outcome, let shellStatus = outcome.shellStatus {
             let reason = error == ENOENT ? "command not found" : String(cString: strerror(error))
-            logger.error("\(command[0]): \(reason)")
+            logger.error("\(ShownText.path(command[0])): \(reason)")
             status = shellStatus
             root.end(status: status, termination: nil, ci: ci)
         } else {
@@ -121,13 +126,26 @@ public struct HybridRunSession: Sendable {
         return Correlation(root: parent)
     }
 
-    private func makeUploader(logger: Logger) -> PyroscopeUploader {
-        PyroscopeUploader(configuration: PyroscopeClientConfiguration(
-            serverAddress: configuration.serverAddress, applicationName: applicationName,
-            labels: configuration.tags.map { PyroscopeLabel(name: $0.key, value: $0.value) },
-            tenantID: configuration.tenantID, basicAuthUser: configuration.basicAuthUser,
-            basicAuthPassword: configuration.basicAuthPassword, bearerToken: configuration.authToken
-        ), logger: logger)
+    /// The uploader, or nil after one line naming the setting no profile could be sent with (its value shown
+    /// only when it is not a credential): the command runs, profiled, without uploads.
+    private func makeUploader(logger: Logger) -> PyroscopeUploader? {
+        do {
+            return try PyroscopeUploader(configuration: PyroscopeClientConfiguration(
+                serverAddress: configuration.serverAddress, applicationName: applicationName,
+                labels: configuration.tags.map { PyroscopeLabel(name: $0.key, value: $0.value) },
+                tenantID: configuration.tenantID, basicAuthUser: configuration.basicAuthUser,
+                basicAuthPassword: configuration.basicAuthPassword, bearerToken: configuration.authToken
+            ), logger: logger)
+        } catch {
+            let source = switch error.setting {
+            case .serverAddress: "PYROSCOPE_SERVER_ADDRESS (--server-address)"
+            case .basicAuthUser: "PYROSCOPE_BASIC_AUTH_USER"
+            case .basicAuthPassword: "PYROSCOPE_BASIC_AUTH_PASSWORD"
+            case .bearerToken: "PYROSCOPE_AUTH_TOKEN"
+            }
+            logger.warning("\(source)\(error.shownValue.map { " \($0):" } ?? "") \(error.reason); profiles are not sent to Pyroscope this run")
+            return nil
+        }
     }
 
     /// Attaches the profiler; when tracing is not permitted the command still runs, unprofiled, after one

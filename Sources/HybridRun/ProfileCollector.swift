@@ -46,10 +46,11 @@ final class ProfileCollector: Sendable {
         let window = profiler.takeProfile()
         run.withLock { $0 = $0.map { $0.merged(with: window) } ?? window }
         guard let uploader, window.totalSamples > 0 else { return }
+        let sampleLabels = correlation?.sampleLabels ?? [:]
         uploader.enqueue(PyroscopeUpload(
-            profile: PprofEncoder.encode(window, sampleLabels: correlation?.sampleLabels ?? [:], threadNames: false),
-            startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate,
-            labels: correlation?.uploadLabels ?? []
+            profile: PprofEncoder.encode(window, sampleLabels: sampleLabels, threadNames: false),
+            startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate, labels: correlation?.uploadLabels ?? [],
+            sampleLabelNames: PprofEncoder.stringLabelNames(sampleLabels: sampleLabels, threadNames: false)
         ))
     }
 }

@@ -4,8 +4,7 @@ import SafeText
 /// The one background task that sends queued profiles in order, retrying each one as the policy allows.
 /// Cancelling it (at the shutdown deadline) ends the request in flight and any backoff at once.
 struct DeliveryLoop: Sendable {
-    /// The server, or why the configured address cannot be used (every upload then fails with that reason).
-    let server: Result<ServerAddress, ServerAddress.Invalid>
+    let server: ServerAddress
     let applicationName: String
     let staticLabels: [PyroscopeLabel]
     let spyName: String
@@ -23,13 +22,6 @@ struct DeliveryLoop: Sendable {
     }
 
     private func deliver(_ upload: PyroscopeUpload) async {
-        let server: ServerAddress
-        switch self.server {
-        case .success(let address): server = address
-        case .failure(let invalid):
-            ledger.recordFailure(invalid.description)
-            return
-        }
         var generator = SystemRandomNumberGenerator()
         let request = IngestRequest(server: server, applicationName: applicationName, labels: labels(for: upload),
                                     upload: upload, spyName: spyName, boundary: IngestRequest.randomBoundary(using: &generator))
@@ -70,14 +62,23 @@ struct DeliveryLoop: Sendable {
         }
     }
 
-    /// The static labels overridden by the upload's own; invalid upload labels are dropped with a warning
-    /// (once per label name: they usually repeat on every upload of a run).
+    /// The static labels with the upload's own, as ``LabelFilter`` keeps them. Invalid upload labels are dropped
+    /// with a warning (once per label name: they usually repeat on every upload of a run); tags left out for
+    /// Pyroscope's label limit get one warning saying how many.
     private func labels(for upload: PyroscopeUpload) -> [PyroscopeLabel] {
-        let (kept, rejected) = LabelFilter.filter(staticLabels + upload.labels)
-        for rejection in rejected {
+        let outcome = LabelFilter.filter(tags: staticLabels, uploadLabels: upload.labels, sampleLabelNames: upload.sampleLabelNames)
+        for rejection in outcome.rejected {
             log(firstOf: "label \(rejection.label.name)", "Pyroscope: label \(LabelWarning.shown(rejection.label)) dropped: \(rejection.problem)")
         }
-        return kept
+        if let first = outcome.overLimit.first {
+            let others = PyroscopeLabelRules.seriesLabelNames(labels: outcome.kept.filter { !staticLabels.contains($0) }, sampleLabelNames: upload.sampleLabelNames)
+            log(firstOf: "label limit", """
+                Pyroscope: \(outcome.overLimit.count) of the \(staticLabels.count) tags left out, from \(LabelWarning.shown(first)) on: a series \
+                may have at most \(PyroscopeLabelRules.maximumLabelNamesPerSeries) label names, and every profile also carries \
+                \(others.joined(separator: ", "))
+                """)
+        }
+        return outcome.kept
     }
 
     /// A warning the first time `key` comes up, debug level afterwards: one bad server answer or label must not

@@ -14,30 +14,33 @@ public final class PyroscopeUploader: Sendable {
     private let delivery: Task<Void, Never>
     private let logger: Logger
 
-    /// Checks the configuration against Pyroscope's rules (warning about, and leaving out, what the server would
-    /// refuse) and starts the delivery task.
-    public init(configuration: PyroscopeClientConfiguration, logger: Logger) {
-        self.logger = logger
-        let server = Result { () throws(ServerAddress.Invalid) in try ServerAddress.parse(configuration.serverAddress) }
-        let credentials = UploadCredentials(configuration: configuration, server: try? server.get())
+    /// Checks the configuration against Pyroscope's rules and starts the delivery task. What the server would
+    /// refuse in a tag, the application name or the tenant is warned about (quoted through ``ShownText``) and
+    /// left out or made valid; a server address or credentials that no upload could be sent with throw, before
+    /// anything is started, so the caller can say so once and run without uploads.
+    public init(configuration: PyroscopeClientConfiguration, logger: Logger) throws(PyroscopeSettingProblem) {
+        let server = try ServerAddress.parse(configuration.serverAddress)
+        let credentials = try UploadCredentials(configuration: configuration, server: server)
         let scrubber = credentials.scrubber
-        if case .failure(let invalid) = server {
-            logger.error("Pyroscope: \(invalid.description); no profile will be sent")
-        }
+        self.logger = logger
 
         var applicationName = configuration.applicationName
         if let problem = PyroscopeLabelRules.problem(withApplicationName: applicationName) {
             applicationName = PyroscopeLabelRules.sanitizedApplicationName(applicationName)
-            logger.warning("Pyroscope: application name \(LabelWarning.shortened(configuration.applicationName)) \(problem); using \(applicationName)")
+            logger.warning("Pyroscope: application name \(ShownText.value(configuration.applicationName)) \(problem); using \(ShownText.value(applicationName))")
         }
         var tenantID = configuration.tenantID
         if let tenant = tenantID, let problem = PyroscopeLabelRules.problem(withTenantID: tenant) {
-            logger.warning("Pyroscope: tenant id \(scrubber.scrub(LabelWarning.shortened(tenant))) \(problem); sending without X-Scope-OrgID")
+            logger.warning("Pyroscope: tenant id \(ShownText.value(scrubber.scrub(tenant))) \(problem); sending without X-Scope-OrgID")
             tenantID = nil
         }
-        let (staticLabels, rejected) = LabelFilter.filter(configuration.labels)
-        for rejection in rejected {
-            logger.warning("Pyroscope: label \(scrubber.scrub(LabelWarning.shown(rejection.label))) dropped: \(rejection.problem)")
+        var staticLabels: [PyroscopeLabel] = []
+        for label in configuration.labels {
+            if let problem = PyroscopeLabelRules.problem(with: label) {
+                logger.warning("Pyroscope: label \(scrubber.scrub(LabelWarning.shown(label))) dropped: \(problem)")
+            } else {
+                staticLabels.append(label)
+            }
         }
 
         let queue = UploadQueue(capacity: configuration.queueCapacity)

@@ -36,6 +36,25 @@ import TestSupport
         #expect(!arguments.joined().contains("hunter2"))
     }
 
+    /// Every convention README's "What is masked" lists, as arguments and `--attr` values.
+    @Test func commandArgumentsAndAttributesCarryNoSecret() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let arguments = ["env", "AWS_SECRET_ACCESS_KEY=hunter2-1", "GITHUB_TOKEN=hunter2-2", "DB_PASSWORD=hunter2-3", "sh", "-c", "exit 0", "sh",
+                         "--password", "hunter2-4", "--token=hunter2-5", "--api-key", "hunter2-6", "-H", "Authorization: Bearer hunter2-7",
+                         "https://h/?token=hunter2-8&api_key=hunter2-9&access_token=hunter2-10", "u:hunter2-11@db:5432", "-u", "alice:hunter2-12", "-p", "5432"]
+        let result = try await HybridRunProcess.run(["--attr", "api_key=hunter2-13", "--attr", "db.url=postgres://u:hunter2-14@db/app", "--"] + arguments,
+                                                    environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header]))
+        #expect(result.status == 0, "\(result.stderr)")
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        let shown = try #require(root.attributes["process.command_args"]?.stringArrayValue)
+        #expect(shown == ["env", "AWS_SECRET_ACCESS_KEY=***", "GITHUB_TOKEN=***", "DB_PASSWORD=***", "sh", "-c", "exit 0", "sh",
+                          "--password", "***", "--token=***", "--api-key", "***", "-H", "Authorization: Bearer ***",
+                          "https://h/?token=***&api_key=***&access_token=***", "u:***@db:5432", "-u", "alice:***", "-p", "5432"])
+        #expect(root.attributes["api_key"]?.stringValue == "***")
+        #expect(root.attributes["db.url"]?.stringValue == "postgres://u:***@db/app")
+        #expect(root.attributes.filter { $0.value.description.contains("hunter2") }.isEmpty, "\(root.attributes)")
+    }
+
     @Test func passesTracestateAndBaggageOnWhileReplacingTraceparent() async throws {
         let parent = HybridRunProcess.newTraceParent()
         let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo \"$TRACEPARENT|$TRACESTATE|$BAGGAGE\""],

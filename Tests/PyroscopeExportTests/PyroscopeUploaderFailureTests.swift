@@ -14,7 +14,7 @@ struct PyroscopeUploaderFailureTests {
 
     @Test func serverErrorThenSuccessDeliversTheProfileExactlyOnce() async throws {
         try await PyroscopeReceiver.withDedicated(responses: [500]) { pyroscope in
-            let uploader = PyroscopeUploader(
+            let uploader = try PyroscopeUploader(
                 configuration: PyroscopeClientConfiguration(serverAddress: pyroscope.url.absoluteString, applicationName: "retry", retry: Self.fastRetry),
                 logger: RecordingLogHandler().logger
             )
@@ -32,7 +32,7 @@ struct PyroscopeUploaderFailureTests {
     func validationErrorsAreNeverRetriedAndWarnedOnce(status: Int) async throws {
         try await PyroscopeReceiver.withDedicated(responses: [status, status]) { pyroscope in
             let log = RecordingLogHandler()
-            let uploader = PyroscopeUploader(
+            let uploader = try PyroscopeUploader(
                 configuration: PyroscopeClientConfiguration(serverAddress: pyroscope.url.absoluteString, applicationName: "rejected", retry: Self.fastRetry),
                 logger: log.logger
             )
@@ -52,7 +52,7 @@ struct PyroscopeUploaderFailureTests {
     @Test func serverDownShutdownReturnsByTheDeadlineAndReportsTheFailure() async throws {
         let closed = try ClosedPort()
         let log = RecordingLogHandler()
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(serverAddress: closed.url.absoluteString, applicationName: "down"), logger: log.logger
         )
         uploader.enqueue(CPUProfileFixture.upload())
@@ -70,7 +70,7 @@ struct PyroscopeUploaderFailureTests {
     @Test func blackHoledServerShutdownReturnsByTheDeadline() async throws {
         let listener = try BlackHoleListener()
         defer { listener.close() }
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(serverAddress: listener.url.absoluteString, applicationName: "black-hole"),
             logger: RecordingLogHandler().logger
         )
@@ -85,7 +85,7 @@ struct PyroscopeUploaderFailureTests {
 
     @Test func serverThatReadsButNeverAnswersShutdownReturnsByTheDeadline() async throws {
         try await PyroscopeReceiver.withDedicated(hang: true) { pyroscope in
-            let uploader = PyroscopeUploader(
+            let uploader = try PyroscopeUploader(
                 configuration: PyroscopeClientConfiguration(serverAddress: pyroscope.url.absoluteString, applicationName: "hang"),
                 logger: RecordingLogHandler().logger
             )
@@ -106,7 +106,7 @@ struct PyroscopeUploaderFailureTests {
                 serverAddress: pyroscope.url.absoluteString, applicationName: "overflow", requestTimeout: .seconds(1),
                 queueCapacity: 2, retry: Self.fastRetry
             )
-            let uploader = PyroscopeUploader(configuration: configuration, logger: log.logger)
+            let uploader = try PyroscopeUploader(configuration: configuration, logger: log.logger)
             func upload(_ number: Int) -> PyroscopeUpload { CPUProfileFixture.upload(labels: [PyroscopeLabel(name: "seq", value: "\(number)")]) }
             uploader.enqueue(upload(1))
             // Upload 1 is in flight (held by the server) before the others come, so the queue's content is known.
@@ -127,7 +127,7 @@ struct PyroscopeUploaderFailureTests {
 
     @Test func uploadsAfterShutdownAreDroppedAndCounted() async throws {
         let closed = try ClosedPort()
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(serverAddress: closed.url.absoluteString, applicationName: "late"),
             logger: RecordingLogHandler().logger
         )

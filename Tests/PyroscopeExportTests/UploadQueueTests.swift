@@ -4,7 +4,7 @@ import Testing
 
 struct UploadQueueTests {
     func upload(_ number: Int64) -> PyroscopeUpload {
-        PyroscopeUpload(profile: [], startTime: number, endTime: number)
+        PyroscopeUpload(profile: [], startTime: number, endTime: number, sampleLabelNames: [])
     }
 
     @Test func fullQueueDropsTheOldest() async {

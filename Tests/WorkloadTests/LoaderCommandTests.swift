@@ -77,6 +77,19 @@ struct LoaderCommandTests {
         #expect(try await workload.rowCount() == 10)
     }
 
+    /// A record's unexpected member name is quoted short and escaped: it was the whole 10 KB name.
+    @Test func anUnexpectedMemberIsQuotedShortAndEscaped() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let name = "\\u001b[2J\\nloader-otel: all good " + String(repeating: "x", count: 10_000)
+        try "{\"\(name)\": 1}\n".write(toFile: workload.path("odd.jsonl"), atomically: true, encoding: .utf8)
+        let result = try await workload.load(workload.path("odd.jsonl"))
+        #expect(result.status == 1)
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr.prefix(2000))")
+        #expect(result.stderr.utf8.count < 600, "\(result.stderr.prefix(2000))")
+        #expect(result.stderr.contains("record 1: unexpected member \"\\e[2J\\nloader-otel: all good xxx"), "\(result.stderr.prefix(2000))")
+    }
+
     @Test func loadKilledMidCopyLeavesNoNewRowsAndARerunCompletes() async throws {
         let workload = try Workload()
         defer { workload.removeDirectory() }

@@ -58,6 +58,55 @@ struct WorkloadSpanTests {
         }
     }
 
+    /// libpq quotes a connection string it cannot parse (the whole URL, or the piece it could not decode): that
+    /// was masked on stderr but exported in the spans' `exception.message`.
+    @Test(arguments: ["postgres://postgres:SECRET@[127.0.0.1:55432/postgres", "postgres://u:SEC%zzRET@127.0.0.1:1/db",
+                      "postgresql://u@127.0.0.1:1/db?password=SECRET&sslmode=bogus"])
+    func aConnectionStringsPasswordReachesNoSpanAndNoMessage(url: String) async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let receiver = try OTLPReceiver.shared
+        let traceID = Self.randomHex(bytes: 16)
+        let loaded = try await workload.load(workload.path("unused.jsonl"), url: url, environment: Workload.environment([
+            "TRACEPARENT": "00-\(traceID)-\(Self.randomHex(bytes: 8))-01",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.grpcEndpoint.absoluteString,
+        ]))
+        #expect(loaded.status == 1)
+        #expect(loaded.stderr.split(separator: "\n").count == 1, "\(loaded.stderr)")
+        #expect(!loaded.stderr.contains("SEC"), "\(loaded.stderr)")
+        let spans = try await receiver.waitForSpans(traceID: traceID, timeout: .seconds(20)) { spans in
+            spans.contains { $0.name == "load" } && spans.contains { $0.name == "connect" }
+        }
+        let load = try #require(spans.first { $0.name == "load" })
+        #expect(load.status.code == "error")
+        #expect(load.events.contains { $0.name == "exception" && $0.attributes["exception.message"] != nil })
+        for span in spans {
+            let texts = [span.status.message] + span.attributes.values.map(\.description)
+                + span.events.flatMap { $0.attributes.values.map(\.description) }
+            #expect(!texts.contains { $0.contains("SEC") }, "\(span.name): \(texts)")
+        }
+    }
+
+    /// The stderr line was escaped by the log handler, but the span's status took the path raw: a terminal
+    /// escape and a line break in whatever shows it.
+    @Test func anUnwritablePathReachesTheSpanEscaped() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let receiver = try OTLPReceiver.shared
+        let traceID = Self.randomHex(bytes: 16)
+        let generated = try await workload.generate(["10", "/nonexistent-\(traceID)/\u{1b}[2J\ngenerator-otel: all good.json"], environment: Workload.environment([
+            "TRACEPARENT": "00-\(traceID)-\(Self.randomHex(bytes: 8))-01", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.grpcEndpoint.absoluteString,
+        ]))
+        #expect(generated.status == 1)
+        let spans = try await receiver.waitForSpans(traceID: traceID, timeout: .seconds(20)) { spans in spans.contains { $0.name == "generate" } }
+        let generate = try #require(spans.first { $0.name == "generate" })
+        #expect(generate.status.message.contains("\\e[2J\\ngenerator-otel: all good.json"), "\(generate.status.message)")
+        for span in spans {
+            let texts = [span.status.message] + span.events.flatMap { $0.attributes.values.compactMap(\.stringValue) }
+            #expect(!texts.contains { $0.contains("\u{1b}") || $0.contains("\n") }, "\(span.name): \(texts)")
+        }
+    }
+
     @Test func failedStatementSpanCarriesTheSQLSTATE() async throws {
         let workload = try Workload()
         defer { workload.removeDirectory() }
