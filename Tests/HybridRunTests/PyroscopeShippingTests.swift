@@ -133,11 +133,15 @@ import TestSupport
 
     @Test(arguments: ["down", "black-holed"])
     func anUnreachableServerNeverHoldsUpTheExit(kind: String) async throws {
+        let closed = try ClosedPort()
         let listener = try BlackHoleListener()
-        if kind == "down" { listener.close() }
-        defer { listener.close() }
+        defer {
+            listener.close()
+            withExtendedLifetime(closed) {}
+        }
+        let server = kind == "down" ? closed.url : listener.url
         let result = try await HybridRunProcess.run(["--rate", "500", "--", "sh", "-c", Self.busyLoop[2] + "; date +%s.%N; exit 6"],
-                                                    environment: try Self.environment(application: Self.uniqueApplication(), server: listener.url, ["OTEL_SDK_DISABLED": "true"]))
+                                                    environment: try Self.environment(application: Self.uniqueApplication(), server: server, ["OTEL_SDK_DISABLED": "true"]))
         let exited = Date().timeIntervalSince1970
         #expect(result.status == 6)
         let commandEnded = try #require(Double(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
