@@ -16,7 +16,12 @@ public final class PyroscopeUploader: Sendable {
 
     /// Checks the configuration against Pyroscope's rules (warning about, and leaving out, what the server would
     /// refuse) and starts the delivery task.
-    public init(configuration: PyroscopeClientConfiguration, logger: Logger) {
+    /// - Parameter jitter: the random source of the retries' backoff jitter; tests pass a fixed one, so that
+    ///   whether the retries or the shutdown deadline end a delivery is the same on every run.
+    public init(
+        configuration: PyroscopeClientConfiguration, logger: Logger,
+        jitter: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) {
         self.logger = logger
         let server = Result { () throws(ServerAddress.Invalid) in try ServerAddress.parse(configuration.serverAddress) }
         let credentials = UploadCredentials(configuration: configuration, server: try? server.get())
@@ -45,7 +50,7 @@ public final class PyroscopeUploader: Sendable {
         let client = IngestClient(authorization: credentials.authorization, tenantID: tenantID, requestTimeout: configuration.requestTimeout, scrubber: scrubber)
         let loop = DeliveryLoop(
             server: server, applicationName: applicationName, staticLabels: staticLabels, spyName: configuration.spyName,
-            retry: configuration.retry, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
+            retry: configuration.retry, jitter: jitter, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
         )
         self.queue = queue
         self.ledger = ledger
@@ -69,12 +74,14 @@ public final class PyroscopeUploader: Sendable {
 
     /// Delivers what is queued, but returns by `deadline` no matter what the server does: at 80% of it (at
     /// most 300 ms before it) the delivery task is cancelled, which ends the request in flight, and the rest is
-    /// left for shutting the HTTP client down. Logs one line when anything was dropped or failed that no
-    /// warning has reported yet.
+    /// left for shutting the HTTP client down. Logs the report on one line, a warning when anything was
+    /// dropped or failed that no warning has reported yet: every failure from now on is left to this line,
+    /// whether the retries run out or the deadline comes first.
     public func shutdown(deadline: Duration) async -> PyroscopeDeliveryReport {
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: max(deadline, .zero))
         let reserve = min(max(deadline, .zero) * 0.2, .milliseconds(300))
+        ledger.beginShutdown()
         queue.close()
         let delivery = self.delivery
         if await !Deadline.wait(until: end.advanced(by: .zero - reserve), for: { await delivery.value }) {
@@ -87,13 +94,13 @@ public final class PyroscopeUploader: Sendable {
         }
 
         let (enqueued, dropped) = queue.counts
-        let delivered = ledger.delivered
-        let failed = max(enqueued - dropped - delivered, 0)
+        let outcomes = ledger.outcomes
+        let failed = max(enqueued - dropped - outcomes.delivered, 0)
         let report = PyroscopeDeliveryReport(
-            delivered: delivered, dropped: dropped, failed: failed,
-            firstFailure: failed == 0 ? nil : ledger.firstFailure ?? "not delivered within the shutdown deadline of \(DurationText.format(deadline))"
+            delivered: outcomes.delivered, dropped: dropped, failed: failed,
+            firstFailure: failed == 0 ? nil : outcomes.firstFailure ?? "not delivered within the shutdown deadline of \(DurationText.format(deadline))"
         )
-        if report.isComplete || (report.dropped == 0 && report.failed <= ledger.announcedFailures) {
+        if report.isComplete || (report.dropped == 0 && report.failed <= outcomes.announcedFailures) {
             // Nothing the user has not been warned about already: one bad answer makes one line, not two.
             logger.debug("\(report.description)")
         } else {
