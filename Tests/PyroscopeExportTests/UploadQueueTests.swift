@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 @testable import PyroscopeExport
 
@@ -26,18 +27,28 @@ struct UploadQueueTests {
         #expect(queue.counts == (enqueued: 1, dropped: 1))
     }
 
-    @Test func waitingConsumerGetsTheNextUpload() async {
+    @Test(.timeLimit(.minutes(1))) func waitingConsumerGetsTheNextUpload() async throws {
         let queue = UploadQueue(capacity: 1)
-        async let next = queue.next()
+        let consumer = Task { await queue.next() }
+        try await waitForTheConsumer(of: queue)
         #expect(queue.enqueue(upload(7)) == .queued)
-        #expect(await next?.startTime == 7)
+        #expect(await consumer.value?.startTime == 7)
     }
 
-    @Test func closingWakesAWaitingConsumer() async {
+    @Test(.timeLimit(.minutes(1))) func closingWakesAWaitingConsumer() async throws {
         let queue = UploadQueue(capacity: 1)
-        async let next = queue.next()
+        let consumer = Task { await queue.next() }
+        try await waitForTheConsumer(of: queue)
         queue.close()
-        #expect(await next == nil)
+        #expect(await consumer.value == nil)
+    }
+
+    /// Until the consumer waits in `next()`: otherwise the upload or the close could come first, and the test
+    /// would not see the handover it is about.
+    private func waitForTheConsumer(of queue: UploadQueue) async throws {
+        _ = try await Poll.until(timeout: .seconds(20), interval: .milliseconds(1), "the consumer to wait") {
+            queue.hasWaitingConsumer ? true : nil
+        }
     }
 
     @Test func cancellingTheConsumerEndsItsWait() async {
