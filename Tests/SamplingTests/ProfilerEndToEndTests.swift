@@ -80,14 +80,43 @@ import Testing
         #expect(lines.contains { Array($0.frames.prefix(3)) == ["workload", "_start", "__libc_start_main"] })
     }
 
+    /// The names of the profiles (one per thread) in a speedscope file.
+    private func speedscopeProfileNames(_ path: String) throws -> [String] {
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        return try #require(json["profiles"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+    }
+
     @Test(arguments: samplers) func samplesEveryThreadOfAMultiThreadedChild(sampler: String) async throws {
         let file = output("threads.speedscope.json")
         _ = try await profile(sampler, [try Fixture.workload(), "threads", "3", "1"], outputs: [file])
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
-        let names = try #require(json["profiles"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        let names = try speedscopeProfileNames(file)
         for worker in ["worker-0", "worker-1", "worker-2"] {
             #expect(names.contains { $0.contains(worker) }, "\(names)")
         }
+    }
+
+    /// A thread is sampled under its creator's name until it names itself, as every worker thread does first
+    /// thing (on a busy machine a sample can come first). Once it has ended, its profile keeps the last name
+    /// seen, as a running thread's does, not the first.
+    @Test(arguments: samplers) func namesAThreadThatEndedByTheLastNameItHad(sampler: String) async throws {
+        let file = output("renamed.speedscope.json")
+        let script = """
+            import ctypes, threading, time
+            def spin(seconds):
+                end = time.thread_time() + seconds
+                while time.thread_time() < end: pass
+            def work():
+                spin(0.5)
+                ctypes.CDLL(None).prctl(15, b"renamed-late")  # PR_SET_NAME
+                spin(0.5)
+            thread = threading.Thread(target=work)
+            thread.start()
+            thread.join()
+            spin(0.3)
+            """
+        _ = try await profile(sampler, [try TestEnvironment.current.python.path, "-c", script], outputs: [file])
+        let names = try speedscopeProfileNames(file)
+        #expect(names.contains { $0.contains("renamed-late") }, "\(names)")
     }
 
     @Test(arguments: samplers) func followsForkAndExecIntoGrandchildren(sampler: String) async throws {
