@@ -28,17 +28,19 @@ static double seconds_on(clockid_t clock) {
 }
 
 static double now(void) { return seconds_on(CLOCK_MONOTONIC); }
-// The calling thread's CPU time: it stands still while the thread waits for a CPU or is stopped.
+// The calling thread's CPU time: it stands still while the thread waits for a CPU or is stopped, so work
+// measured in it is the same, in the same proportions, on a busy machine as on an idle one.
 static double cpu_now(void) { return seconds_on(CLOCK_THREAD_CPUTIME_ID); }
 
+// Spins until the thread's CPU time reaches `deadline` (reading it is a system call: once every ~10 µs).
 __attribute__((noinline)) static void spin_until(double deadline) {
-    while (now() < deadline) {
-        for (int i = 0; i < 1000; i++) sink += i * 7;
+    while (cpu_now() < deadline) {
+        for (int i = 0; i < 10000; i++) sink += i * 7;
     }
 }
 
-__attribute__((noinline)) void hot_three_quarters(double seconds) { spin_until(now() + seconds); }
-__attribute__((noinline)) void hot_one_quarter(double seconds) { spin_until(now() + seconds); }
+__attribute__((noinline)) void hot_three_quarters(double seconds) { spin_until(cpu_now() + seconds); }
+__attribute__((noinline)) void hot_one_quarter(double seconds) { spin_until(cpu_now() + seconds); }
 
 static void split(double seconds) {
     double end = cpu_now() + seconds;
@@ -50,10 +52,7 @@ static void split(double seconds) {
 
 struct spin_args { int index; double seconds; };
 
-__attribute__((noinline)) void thread_spin(double seconds) {
-    double end = cpu_now() + seconds;
-    while (cpu_now() < end) spin_until(now() + 0.001);
-}
+__attribute__((noinline)) void thread_spin(double seconds) { spin_until(cpu_now() + seconds); }
 
 static void *spin_thread(void *raw) {
     struct spin_args *args = raw;
