@@ -29,33 +29,35 @@ struct UploadQueueTests {
 
     @Test(.timeLimit(.minutes(1))) func waitingConsumerGetsTheNextUpload() async throws {
         let queue = UploadQueue(capacity: 1)
-        let consumer = Task { await queue.next() }
+        async let next = queue.next()
         try await waitForTheConsumer(of: queue)
         #expect(queue.enqueue(upload(7)) == .queued)
-        #expect(await consumer.value?.startTime == 7)
+        #expect(await next?.startTime == 7)
     }
 
     @Test(.timeLimit(.minutes(1))) func closingWakesAWaitingConsumer() async throws {
         let queue = UploadQueue(capacity: 1)
-        let consumer = Task { await queue.next() }
+        async let next = queue.next()
         try await waitForTheConsumer(of: queue)
         queue.close()
+        #expect(await next == nil)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func cancellingTheConsumerEndsItsWait() async throws {
+        let queue = UploadQueue(capacity: 1)
+        let consumer = Task { await queue.next() }
+        try await waitForTheConsumer(of: queue)
+        consumer.cancel()
         #expect(await consumer.value == nil)
+        #expect(queue.enqueue(upload(1)) == .queued, "what comes later stays queued, counted as not delivered")
     }
 
     /// Until the consumer waits in `next()`: otherwise the upload or the close could come first, and the test
-    /// would not see the handover it is about.
+    /// would not see the handover it is about. (At the time limit the test's cancellation ends a wait that no
+    /// handover ends.)
     private func waitForTheConsumer(of queue: UploadQueue) async throws {
         _ = try await Poll.until(timeout: .seconds(20), interval: .milliseconds(1), "the consumer to wait") {
             queue.hasWaitingConsumer ? true : nil
         }
-    }
-
-    @Test func cancellingTheConsumerEndsItsWait() async {
-        let queue = UploadQueue(capacity: 1)
-        let consumer = Task { await queue.next() }
-        consumer.cancel()
-        #expect(await consumer.value == nil)
-        #expect(queue.enqueue(upload(1)) == .queued, "what comes later stays queued, counted as not delivered")
     }
 }
