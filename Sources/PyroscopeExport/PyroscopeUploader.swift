@@ -74,13 +74,13 @@ public final class PyroscopeUploader: Sendable {
 
     /// Delivers what is queued, but returns by `deadline` no matter what the server does: at 80% of it (at
     /// most 300 ms before it) the delivery task is cancelled, which ends the request in flight, and the rest is
-    /// left for shutting the HTTP client down. Logs the report on one line, a warning when anything was
-    /// dropped or failed that no warning has reported yet: every failure from now on is left to this line,
-    /// whether the retries run out or the deadline comes first.
+    /// left for shutting the HTTP client down. Logs one line when anything was dropped or failed that no
+    /// warning has reported yet.
     public func shutdown(deadline: Duration) async -> PyroscopeDeliveryReport {
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: max(deadline, .zero))
         let reserve = min(max(deadline, .zero) * 0.2, .milliseconds(300))
+        // Every failure from now on is reported by the report's line, whether the retries or the deadline end it.
         ledger.beginShutdown()
         queue.close()
         let delivery = self.delivery
