@@ -11,7 +11,7 @@ public enum ProfileFiles {
     public static func problem(withOutputs paths: [String], format explicit: String?) -> String? {
         var seen: [OutputTarget.Identity: String] = [:]
         for path in paths {
-            let shown = ShownText.value(path)
+            let shown = ShownText.path(path)
             guard ProfileFormat.resolve(path: path, explicit: explicit) != nil else {
                 if let explicit {
                     return "--format \(ShownText.value(explicit)) is not one of \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", "))"
@@ -27,7 +27,7 @@ public enum ProfileFiles {
                 return "--output \(shown): \(error.reason)"
             }
             guard let identity = target.identity else { continue }
-            if let first = seen[identity] { return "--output \(shown): the same file as --output \(ShownText.value(first)): give each file once" }
+            if let first = seen[identity] { return "--output \(shown): the same file as --output \(ShownText.path(first)): give each file once" }
             seen[identity] = path
         }
         return nil

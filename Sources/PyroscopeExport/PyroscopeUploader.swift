@@ -18,7 +18,12 @@ public final class PyroscopeUploader: Sendable {
     /// refuse in a tag, the application name or the tenant is warned about (quoted through ``ShownText``) and
     /// left out or made valid; a server address or credentials that no upload could be sent with throw, before
     /// anything is started, so the caller can say so once and run without uploads.
-    public init(configuration: PyroscopeClientConfiguration, logger: Logger) throws(PyroscopeSettingProblem) {
+    /// - Parameter jitter: the random source of the retries' backoff jitter; tests pass a fixed one, so that
+    ///   whether the retries or the shutdown deadline end a delivery is the same on every run.
+    public init(
+        configuration: PyroscopeClientConfiguration, logger: Logger,
+        jitter: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) throws(PyroscopeSettingProblem) {
         let server = try ServerAddress.parse(configuration.serverAddress)
         let credentials = try UploadCredentials(configuration: configuration, server: server)
         let scrubber = credentials.scrubber
@@ -48,7 +53,7 @@ public final class PyroscopeUploader: Sendable {
         let client = IngestClient(authorization: credentials.authorization, tenantID: tenantID, requestTimeout: configuration.requestTimeout, scrubber: scrubber)
         let loop = DeliveryLoop(
             server: server, applicationName: applicationName, staticLabels: staticLabels, spyName: configuration.spyName,
-            retry: configuration.retry, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
+            retry: configuration.retry, jitter: jitter, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
         )
         self.queue = queue
         self.ledger = ledger
@@ -78,6 +83,8 @@ public final class PyroscopeUploader: Sendable {
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: max(deadline, .zero))
         let reserve = min(max(deadline, .zero) * 0.2, .milliseconds(300))
+        // Every failure from now on is reported by the report's line, whether the retries or the deadline end it.
+        ledger.beginShutdown()
         queue.close()
         let delivery = self.delivery
         if await !Deadline.wait(until: end.advanced(by: .zero - reserve), for: { await delivery.value }) {
@@ -90,13 +97,13 @@ public final class PyroscopeUploader: Sendable {
         }
 
         let (enqueued, dropped) = queue.counts
-        let delivered = ledger.delivered
-        let failed = max(enqueued - dropped - delivered, 0)
+        let outcomes = ledger.outcomes
+        let failed = max(enqueued - dropped - outcomes.delivered, 0)
         let report = PyroscopeDeliveryReport(
-            delivered: delivered, dropped: dropped, failed: failed,
-            firstFailure: failed == 0 ? nil : ledger.firstFailure ?? "not delivered within the shutdown deadline of \(DurationText.format(deadline))"
+            delivered: outcomes.delivered, dropped: dropped, failed: failed,
+            firstFailure: failed == 0 ? nil : outcomes.firstFailure ?? "not delivered within the shutdown deadline of \(DurationText.format(deadline))"
         )
-        if report.isComplete || (report.dropped == 0 && report.failed <= ledger.announcedFailures) {
+        if report.isComplete || (report.dropped == 0 && report.failed <= outcomes.announcedFailures) {
             // Nothing the user has not been warned about already: one bad answer makes one line, not two.
             logger.debug("\(report.description)")
         } else {

@@ -133,16 +133,22 @@ import TestSupport
 
     @Test(arguments: ["down", "black-holed"])
     func anUnreachableServerNeverHoldsUpTheExit(kind: String) async throws {
+        let closed = try ClosedPort()
         let listener = try BlackHoleListener()
-        if kind == "down" { listener.close() }
-        defer { listener.close() }
+        defer {
+            listener.close()
+            withExtendedLifetime(closed) {}
+        }
+        let server = kind == "down" ? closed.url : listener.url
         let result = try await HybridRunProcess.run(["--rate", "500", "--", "sh", "-c", Self.busyLoop[2] + "; date +%s.%N; exit 6"],
-                                                    environment: try Self.environment(application: Self.uniqueApplication(), server: listener.url, ["OTEL_SDK_DISABLED": "true"]))
+                                                    environment: try Self.environment(application: Self.uniqueApplication(), server: server, ["OTEL_SDK_DISABLED": "true"]))
         let exited = Date().timeIntervalSince1970
         #expect(result.status == 6)
         let commandEnded = try #require(Double(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(exited - commandEnded < 3.8, "exit waits at most 3 s for Pyroscope (plus process start-up and exit under load)")
-        #expect(result.stderr.contains("Pyroscope"))
+        let warnings = result.stderr.split(separator: "\n").filter { $0.contains("Pyroscope") }
+        #expect(warnings.count == 1, "one line for the one failed profile: \(result.stderr)")
+        #expect(warnings.first?.hasPrefix("hybrid-run: warning: 0 profiles delivered to Pyroscope, 1 failed (first: ") == true, "\(result.stderr)")
     }
 
     @Test func aLongRunIsUploadedEveryIntervalAndTheUploadsAddUp() async throws {
