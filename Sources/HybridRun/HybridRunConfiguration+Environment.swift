@@ -56,7 +56,7 @@ extension HybridRunConfiguration {
         if let text = environment["OTEL_RESOURCE_ATTRIBUTES"] {
             let (pairs, problems) = OTelKeyValueList.parse(text)
             warnings += problems.map { $0.warning(in: "OTEL_RESOURCE_ATTRIBUTES", consequence: "ignored") }
-            resourceAttributes = KeyValueList.merge(resourceAttributes, pairs.map { KeyValue(key: $0.key, value: $0.value) })
+            resourceAttributes = KeyValueList.merge(resourceAttributes, pairs)
         }
         return warnings
     }
@@ -69,7 +69,7 @@ extension HybridRunConfiguration {
         // Written as the spec's format (values percent-encoded): a CI pipeline named "Build, test" stays one value.
         // Without attributes the variable goes, so entries already reported above are not reported again.
         let attributes = KeyValueList.merge(ci?.resourceAttributes ?? [], resourceAttributes)
-        result["OTEL_RESOURCE_ATTRIBUTES"] = attributes.isEmpty ? nil : OTelKeyValueList.format(attributes.map { .init(key: $0.key, value: $0.value) })
+        result["OTEL_RESOURCE_ATTRIBUTES"] = attributes.isEmpty ? nil : OTelKeyValueList.format(attributes)
         return result
     }
 }

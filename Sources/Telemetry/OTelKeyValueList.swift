@@ -10,16 +10,6 @@ import SafeText
 /// UTF-8. swift-otel decodes neither list and drops a whole list for one bad entry; here a bad entry is reported
 /// and the others are kept. A literal space inside a value is accepted, as users write `Authorization=Basic xyz`.
 public enum OTelKeyValueList {
-    public struct Pair: Sendable, Hashable {
-        public let key: String
-        public let value: String
-
-        public init(key: String, value: String) {
-            self.key = key
-            self.value = value
-        }
-    }
-
     /// An entry that is not used. Its text is not kept: header values are usually secrets.
     public struct Problem: Sendable, Hashable {
         /// 1-based, counting every comma-separated entry.
@@ -35,8 +25,8 @@ public enum OTelKeyValueList {
         }
     }
 
-    public static func parse(_ text: String) -> (pairs: [Pair], problems: [Problem]) {
-        var pairs: [Pair] = []
+    public static func parse(_ text: String) -> (pairs: [KeyValue], problems: [Problem]) {
+        var pairs: [KeyValue] = []
         var problems: [Problem] = []
         for (index, entry) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
             let trimmed = entry.trimmingWhitespace()
@@ -59,14 +49,14 @@ public enum OTelKeyValueList {
                 problems.append(Problem(position: index + 1, key: key, reason: "has control characters in its value"))
                 continue
             }
-            pairs.append(Pair(key: key, value: value))
+            pairs.append(KeyValue(key: key, value: value))
         }
         return (pairs, problems)
     }
 
     /// `pairs` as the environment variable holds them: every byte outside the Baggage value octets percent-encoded,
     /// so values with commas, `=` or `%` come back unchanged from ``parse(_:)``.
-    public static func format(_ pairs: [Pair]) -> String {
+    public static func format(_ pairs: [KeyValue]) -> String {
         pairs.map { "\($0.key)=\(percentEncoded($0.value))" }.joined(separator: ",")
     }
 

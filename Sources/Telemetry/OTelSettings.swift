@@ -7,9 +7,9 @@ public struct OTelSettings: Sendable, Equatable {
     /// The environment for `OTel.bootstrap(configuration:environment:)`.
     public var environment: [String: String]
     /// The OTLP exporter's headers, from `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, else `OTEL_EXPORTER_OTLP_HEADERS`.
-    public var exporterHeaders: [OTelKeyValueList.Pair] = []
+    public var exporterHeaders: [KeyValue] = []
     /// From `OTEL_RESOURCE_ATTRIBUTES`, in order (a later key wins).
-    public var resourceAttributes: [OTelKeyValueList.Pair] = []
+    public var resourceAttributes: [KeyValue] = []
     /// One line per value that was not used as given, naming the variable and what is used instead.
     public var warnings: [String] = []
 

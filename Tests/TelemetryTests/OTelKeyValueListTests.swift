@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func formatsWhatItParses() {
-        let pairs: [OTelKeyValueList.Pair] = [.init(key: "cicd.pipeline.name", value: "Build, test = 100% ✓"), .init(key: "e", value: "")]
+        let pairs: [KeyValue] = [.init(key: "cicd.pipeline.name", value: "Build, test = 100% ✓"), .init(key: "e", value: "")]
         let text = OTelKeyValueList.format(pairs)
         #expect(text.split(separator: ",").count == 2)
         #expect(OTelKeyValueList.parse(text).pairs == pairs)
