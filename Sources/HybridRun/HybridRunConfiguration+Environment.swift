@@ -55,8 +55,8 @@ extension HybridRunConfiguration {
             otlpEndpoint = text
         }
         if let text = environment["OTEL_RESOURCE_ATTRIBUTES"] {
-            let (pairs, malformed) = KeyValueList.parse(text)
-            for entry in malformed { warnings.append("OTEL_RESOURCE_ATTRIBUTES: \(ShownText.value(entry)) is not k=v; ignored") }
+            let (pairs, problems) = OTelKeyValueList.parse(text)
+            warnings += problems.map { $0.warning(in: "OTEL_RESOURCE_ATTRIBUTES", consequence: "ignored") }
             resourceAttributes = KeyValueList.merge(resourceAttributes, pairs)
         }
         return warnings
@@ -67,10 +67,10 @@ extension HybridRunConfiguration {
     public func telemetryEnvironment(_ environment: [String: String], ci: CIContext?) -> [String: String] {
         var result = environment
         if let otlpEndpoint { result["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint }
+        // Written as the spec's format (values percent-encoded): a CI pipeline named "Build, test" stays one value.
+        // Without attributes the variable goes, so entries already reported above are not reported again.
         let attributes = KeyValueList.merge(ci?.resourceAttributes ?? [], resourceAttributes)
-        if !attributes.isEmpty {
-            result["OTEL_RESOURCE_ATTRIBUTES"] = attributes.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        }
+        result["OTEL_RESOURCE_ATTRIBUTES"] = attributes.isEmpty ? nil : OTelKeyValueList.format(attributes)
         return result
     }
 }

@@ -74,6 +74,16 @@ struct HybridRunCommand: AsyncParsableCommand {
     var command: [String] = []
 
     mutating func validate() throws {
+        // The passthrough argument starts capturing at the first word that is not one of our options: a
+        // positional word, `--`, or an option we do not know. Words starting with `-` before the command are
+        // options, as `env`, `nice` and `timeout` read them, so an unknown one is a usage error, never a command.
+        if let first = command.first, first.hasPrefix("-"), first != "-", first != "--" {
+            switch first {
+            case "--help", "-h": throw CleanExit.helpRequest(self)
+            case "--version": throw CleanExit.message(HybridRunVersion.current)
+            default: throw UnknownOption(word: first)
+            }
+        }
         if command.first == "--" { command.removeFirst() }
         guard !command.isEmpty else { throw ValidationError("Missing COMMAND: hybrid-run [OPTIONS] [--] COMMAND [ARGS...]") }
         if let rate, !HybridRunConfiguration.rateRange.contains(rate) {
@@ -113,17 +123,6 @@ struct HybridRunCommand: AsyncParsableCommand {
     /// failure must never look like the command's (`env`, `nice` and `timeout` do the same).
     static func main() async {
         _ = InheritedState.atStartup
-        // The passthrough argument captures everything from the first word it sees, `--help` included,
-        // so the two built-in flags are looked for among hybrid-run's own leading options.
-        let leadingOptions = CommandLine.arguments.dropFirst().prefix { $0 != "--" && $0.hasPrefix("-") }
-        if leadingOptions.contains("--version") {
-            print(HybridRunVersion.current)
-            return
-        }
-        if leadingOptions.contains("--help") || leadingOptions.contains("-h") {
-            print(helpMessage())
-            return
-        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -134,7 +133,8 @@ struct HybridRunCommand: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure || (code != .success && !(error is ExitCode)) {
-                let message = fullMessage(for: error)
+                // A parse or validation error comes with the usage; our own errors (`UnknownOption`) say all in one line.
+                let message = code == .validationFailure ? fullMessage(for: error) : self.message(for: error)
                 FileHandle.standardError.write(Data("hybrid-run: \(message.split(separator: "\n").joined(separator: "\nhybrid-run: "))\n".utf8))
                 Foundation.exit(HybridRunSession.ownErrorStatus)
             }

@@ -67,6 +67,68 @@ import TestSupport
         #expect(fields[2] == "user=1")
     }
 
+    /// W3C: "failure to parse tracestate MUST NOT affect the parsing of traceparent". A bad TRACESTATE is one line;
+    /// the root span continues the caller's trace and the command gets no TRACESTATE.
+    @Test(arguments: ["!!!", "vendor=" + String(repeating: "x", count: 10_240), "vendor=abc\nhybrid-run: forged"])
+    func keepsTheParentWhenTheTracestateIsInvalid(_ state: String) async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo \"$TRACEPARENT|${TRACESTATE-unset}\""],
+                                                    environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header, "TRACESTATE": state]))
+        #expect(result.status == 0)
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        #expect(root.parentSpanID == parent.spanID)
+        #expect(root.traceState == "")
+        #expect(result.stdoutText == "00-\(parent.traceID)-\(root.spanID)-01|unset\n")
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.hasPrefix("hybrid-run: warning: TRACESTATE=") == true)
+        #expect(lines.first.map { $0.count < 400 } == true)
+        #expect(!result.stderr.contains("dropped ("), "no false export failure")
+    }
+
+    @Test func passesOnAValidTracestateAndRecordsIt() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo \"$TRACESTATE\""],
+                                                    environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header, "TRACESTATE": " rojo=00f067aa0ba902b7 ,\t, congo=t61rcWkgMzE"]))
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        #expect(root.traceState.replacingOccurrences(of: " ", with: "") == "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
+        #expect(result.stdoutText.replacingOccurrences(of: " ", with: "") == "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    /// W3C "Versioning of traceparent": a higher version is read by the version-00 layout, extra fields ignored,
+    /// and the command gets version 00.
+    @Test func continuesAHigherVersionTraceparent() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let future = "01" + String(parent.header.dropFirst(2)) + "-some-future-field"
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo $TRACEPARENT"], environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": future]))
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        #expect(root.parentSpanID == parent.spanID)
+        #expect(result.stdoutText == "00-\(parent.traceID)-\(root.spanID)-01\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    /// A tracestate belongs to its traceparent: with an invalid TRACEPARENT the command gets neither, traced or not.
+    @Test(arguments: ["false", "true"])
+    func theCommandGetsNoTracestateOfAnInvalidTraceparent(sdkDisabled: String) async throws {
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo \"${TRACEPARENT-unset}|${TRACESTATE-unset}\""],
+                                                    environment: try HybridRunProcess.tracedEnvironment([
+                                                        "TRACEPARENT": "garbage", "TRACESTATE": "vendor=abc", "OTEL_SDK_DISABLED": sdkDisabled,
+                                                    ]))
+        let fields = result.stdoutText.trimmingCharacters(in: .newlines).split(separator: "|")
+        #expect(fields.last == "unset")
+        #expect(sdkDisabled == "true" ? fields.first == "unset" : fields.first?.hasPrefix("00-") == true)
+    }
+
+    @Test func withTracingOffTheCallersValidContextPassesOnAsGiven() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo \"$TRACEPARENT|$TRACESTATE\""],
+                                                    environment: HybridRunProcess.environment([
+                                                        "TRACEPARENT": parent.header, "TRACESTATE": "rojo=1, congo=2", "OTEL_SDK_DISABLED": "true",
+                                                    ]))
+        #expect(result.stdoutText == "\(parent.header)|rojo=1, congo=2\n")
+    }
+
     @Test func startsANewTraceWithoutAnIncomingOne() async throws {
         let result = try await HybridRunProcess.run(["--span-name", "nightly-job", "--", "sh", "-c", "echo $TRACEPARENT"], environment: try HybridRunProcess.tracedEnvironment())
         let fields = result.stdoutText.trimmingCharacters(in: .newlines).split(separator: "-").map(String.init)

@@ -31,21 +31,26 @@ enum HTTPQuery {
         try await send(url, body: try JSONEncoder().encode(json), timeout: timeout)
     }
 
-    /// GET without a body, POST with one.
+    /// GET without a body, POST with one; anything but 200 is an error.
     static func send(_ url: URL, body: Data?, timeout: Duration) async throws -> Data {
+        let (status, data) = try await exchange(url, body: body, contentType: "application/json", timeout: timeout)
+        guard status == 200 else {
+            throw Failure(description: "\(body == nil ? "GET" : "POST") \(url) answered \(status): \(String(decoding: data, as: UTF8.self))")
+        }
+        return data
+    }
+
+    /// GET without a body, POST with one: the status and body of the response, whatever they are.
+    static func exchange(_ url: URL, body: Data?, contentType: String, timeout: Duration = .seconds(30)) async throws -> (status: Int, body: Data) {
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = body == nil ? .GET : .POST
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.nanoseconds)))
         let buffer = try await response.body.collect(upTo: 256 << 20)
-        let data = Data(buffer.readableBytesView)
-        guard response.status.code == 200 else {
-            throw Failure(description: "\(request.method) \(url) answered \(response.status.code): \(String(decoding: data, as: UTF8.self))")
-        }
-        return data
+        return (Int(response.status.code), Data(buffer.readableBytesView))
     }
 }
 

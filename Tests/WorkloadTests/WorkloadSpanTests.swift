@@ -131,6 +131,21 @@ struct WorkloadSpanTests {
         #expect(try await workload.rowCount() == 0)
     }
 
+    /// An endpoint port out of range crashed swift-otel in the workload (SIGILL) or held its exit: now one warning,
+    /// the work done and the program's own status.
+    @Test(arguments: ["http/protobuf", "grpc"])
+    func anEndpointOutOfRangeIsOneWarningAndTheWorkIsDone(protocolName: String) async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let environment = Workload.environment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:65536", "OTEL_EXPORTER_OTLP_PROTOCOL": protocolName])
+        let generated = try await workload.generate(["10", workload.path("orders.json")], environment: environment)
+        #expect(generated.status == 0)
+        #expect(FileManager.default.fileExists(atPath: workload.path("orders.json")))
+        let warnings = generated.stderr.split(separator: "\n").filter { $0.hasPrefix("generator-otel: warning: ") }
+        #expect(warnings == ["generator-otel: warning: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:65536: the port 65536 is not a number from 1 to 65535; spans will not be exported"],
+                "\(generated.stderr)")
+    }
+
     @Test func exitIsBoundedWhenTheCollectorIsBlackHoled() async throws {
         let workload = try Workload()
         defer { workload.removeDirectory() }
