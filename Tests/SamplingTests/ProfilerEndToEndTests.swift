@@ -129,6 +129,40 @@ import Testing
         #expect(result.standardOutput.contains("Type: cpu"))
     }
 
+    /// Profiles `command` at 1000 Hz, the rate at which hybrid-run used to die of what a sampled process did
+    /// (SIGILL: an empty stack copy), and returns the profile it wrote after exiting with `status`.
+    private func survives(_ sampler: String, _ command: [String], status: Int32, file: String) async throws -> [(frames: [String], count: Int)] {
+        let result = try await ProcessRunner.run(try TestEnvironment.executable("hybrid-run"),
+                                                 arguments(sampler, rate: 1000, outputs: [output(file)], command: command),
+                                                 environment: Self.environment, timeout: .seconds(120))
+        #expect(result.status == status, "\(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
+        return try folded(output(file))
+    }
+
+    @Test(arguments: samplers) func survivesAnExecStorm(sampler: String) async throws {
+        let lines = try await survives(sampler, ["/bin/sh", Fixture.execStorm, "1000"], status: 7, file: "storm.folded")
+        #expect(lines.reduce(0) { $0 + $1.count } > 50)
+    }
+
+    @Test(arguments: samplers) func survivesABurstOfShortLivedProcesses(sampler: String) async throws {
+        let command = ["/bin/sh", "-c", "for i in $(seq 2000); do /bin/true; done; exit 3"]
+        let lines = try await survives(sampler, command, status: 3, file: "burst.folded")
+        #expect(lines.reduce(0) { $0 + $1.count } > 50)
+    }
+
+    @Test(arguments: samplers) func survivesAndProfilesAGoProgram(sampler: String) async throws {
+        let lines = try await survives(sampler, [try Fixture.goWorkload(), "4", "2"], status: 0, file: "go.folded")
+        #expect(samples(lines, containing: "main.churn") > 50)
+    }
+
+    @Test(arguments: samplers) func survivesAStackPointerThatIsNotAStack(sampler: String) async throws {
+        let lines = try await survives(sampler, [try Fixture.workload(), "foreignstack", "1"], status: 0, file: "foreign.folded")
+        let spinning = lines.filter { $0.frames.contains("spin_on_foreign_stack") }
+        #expect(spinning.reduce(0) { $0 + $1.count } > 50)
+        #expect(lines.allSatisfy { $0.frames.count <= 1 + 256 }, "at most the maximum number of frames, after the process name")
+    }
+
     /// hybrid-run under a seccomp filter that refuses `calls` (comma-separated), as a container may.
     private func profileRefusing(_ calls: String, sampler: String, _ command: [String], outputs: [String]) async throws -> RunResult {
         try await ProcessRunner.run(URL(fileURLWithPath: try Fixture.denySyscalls()),
