@@ -130,6 +130,8 @@ public final class Profiler: Sendable {
 /// A detached POSIX thread of our own. ptrace binds a tracee to the thread that attached, so the tracer
 /// cannot run on Dispatch or Swift concurrency threads, which move work between threads; the perf reader
 /// blocks in `poll` for the whole run, which would starve the cooperative pool of one of its threads.
+///
+/// Each has an alternate signal stack, so that ``CrashGuard`` handles even its stack overflowing.
 enum DedicatedThread {
     private final class Body {
         let run: @Sendable () -> Void
@@ -140,6 +142,7 @@ enum DedicatedThread {
         var thread = pthread_t()
         let body = Unmanaged.passRetained(Body(run)).toOpaque()
         let error = pthread_create(&thread, nil, { argument in
+            CrashGuard.prepareThread()
             Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue().run()
             return nil
         }, body)

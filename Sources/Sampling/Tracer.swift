@@ -138,7 +138,10 @@ final class Tracer {
     }
 
     private func exited(_ tid: pid_t, _ status: WaitStatus) {
-        if tid == rootPID { rootTermination = ChildTermination(waitStatus: status.raw) }
+        if tid == rootPID, let termination = ChildTermination(waitStatus: status.raw) {
+            rootTermination = termination
+            CrashGuard.childTerminated(termination)
+        }
         guard let thread = threads.removeValue(forKey: tid) else { return }
         let process = thread.process
         if !threads.values.contains(where: { $0.process === process }) {

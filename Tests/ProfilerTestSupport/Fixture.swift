@@ -15,10 +15,15 @@ public enum Fixture {
     /// `goroutines.go`: goroutines whose stacks grow, move and are collected while they spin.
     public static func goWorkload() throws -> String { try goWorkloadBinary.get() }
 
+    /// `signal_thread.c`: sends a signal to one thread of another process.
+    public static func signalThread() throws -> String { try signalThreadBinary.get() }
+
     /// `exec_storm.sh` (run it with `/bin/sh`): a shell that execs itself COUNT times, then exits with 7.
     public static var execStorm: String { sourceDirectory.appendingPathComponent("exec_storm.sh").path }
 
     private static let denySyscallsBinary = Result { try compile("deny_syscalls.c", with: "clang", ["-O2"]) }
+
+    private static let signalThreadBinary = Result { try compile("signal_thread.c", with: "clang", ["-O2"]) }
 
     private static let workloadBinary = Result {
         try compile("workload.c", with: "clang",
