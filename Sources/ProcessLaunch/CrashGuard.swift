@@ -12,12 +12,17 @@ import Glibc
 /// `exec` ends every other thread, and the kernel detaches a tracer thread's tracees as it exits; perf event
 /// descriptors are close-on-exec. Only a crash on the tracer thread itself leaves tracees attached to the
 /// thread that lives on as the new image: ``CrashReaper`` lets them go.
+///
+/// A closed stderr (`hybrid-run … 2>&1 | head`) is no reason to end either: SIGPIPE is ignored from then on,
+/// and a message that cannot be written is dropped.
 public enum CrashGuard {
     /// The first argument of the reap mode (`hybrid-run --reap-after-internal-error CHILD STATUS`).
     public static let reapArgument = "--reap-after-internal-error"
 
-    /// From now on a crash hands `child` to ``CrashReaper`` instead of leaving it orphaned.
+    /// From now on a crash hands `child` to ``CrashReaper`` instead of leaving it orphaned. (The child has its
+    /// own signal dispositions already: it starts with SIGPIPE as hybrid-run was given it, `InheritedState`.)
     public static func install(child: pid_t, programName: String) {
+        signal(SIGPIPE, SIG_IGN)
         hr_crash_guard_install(programName, reapArgument, child)
     }
 

@@ -105,4 +105,19 @@ import Testing
         try await expectLetGo(hybridRun, command: command)
         try await expectTheCommandsStatus(hybridRun, signal: "SIGSEGV")
     }
+
+    /// `hybrid-run … 2>&1 | head -1`: once the reader is gone, hybrid-run's next message meets a closed pipe.
+    @Test func theCommandsStatusOutlivesAClosedStderr() async throws {
+        var ends: [Int32] = [-1, -1]
+        try #require(pipe(&ends) == 0)
+        close(ends[0])
+        defer { close(ends[1]) }
+        // The write end is inherited (not close-on-exec) by the shell, which makes it hybrid-run's stderr.
+        let hybridRun = try RunningProcess(URL(fileURLWithPath: "/bin/sh"),
+                                           ["-c", "exec \"$0\" \"$@\" 2>&\(ends[1])", try TestEnvironment.executable("hybrid-run").path,
+                                            "--output", marker("profile.folded"), "--", "/bin/sh", "-c", "exit 3"],
+                                           environment: Self.environment)
+        let result = try await hybridRun.wait(timeout: .seconds(60))
+        #expect(result.status == 3)
+    }
 }
