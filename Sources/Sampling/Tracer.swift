@@ -121,7 +121,9 @@ final class Tracer {
     /// A descendant exec'd a privileged program, which the kernel has just run without its privilege: that
     /// cannot be undone (the kernel decides at the exec, before any event), but it is said, once per program.
     private func sayIfPrivilegeLost(_ pid: pid_t) {
-        guard !tracingKeepsPrivileges, let program = PrivilegedExecutable(path: ProcessMaps.executablePath(pid: pid)),
+        // (`executablePath` falls back to the command name, not a path, once the process is gone.)
+        let path = ProcessMaps.executablePath(pid: pid)
+        guard !tracingKeepsPrivileges, path.hasPrefix("/"), let program = PrivilegedExecutable(path: path),
               privilegesLost.insert(program.path).inserted
         else { return }
         logger.warning("ptrace: \(ShownText.value(program.path)) (\(program.grants.joined(separator: ", "))) runs without its privilege: the kernel ignores it for a program traced without CAP_SYS_PTRACE (--sampler perf-event keeps it, and takes no samples of it)")

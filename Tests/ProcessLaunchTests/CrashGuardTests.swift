@@ -112,8 +112,9 @@ import Testing
         try #require(pipe(&ends) == 0)
         close(ends[0])
         defer { close(ends[1]) }
-        // The write end is inherited (not close-on-exec) by the shell, which makes it hybrid-run's stderr.
-        let hybridRun = try RunningProcess(URL(fileURLWithPath: "/bin/sh"),
+        // The write end is inherited (not close-on-exec) by bash (dash takes one-digit descriptors only), which
+        // makes it hybrid-run's stderr.
+        let hybridRun = try RunningProcess(URL(fileURLWithPath: "/bin/bash"),
                                            ["-c", "exec \"$0\" \"$@\" 2>&\(ends[1])", try TestEnvironment.executable("hybrid-run").path,
                                             "--output", marker("profile.folded"), "--", "/bin/sh", "-c", "exit 3"],
                                            environment: Self.environment)
