@@ -141,6 +141,7 @@ let package = Package(
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "ProfileExportTests", dependencies: ["ProfileExport", "Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "ProfilerTestSupport", "TestSupport"]),
+        .testTarget(name: "ProcessLaunchTests", dependencies: ["ProcessLaunch", "ProfilerTestSupport", "TestSupport"]),
 
         // MARK: Test support
         .target(

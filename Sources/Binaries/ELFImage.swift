@@ -62,11 +62,12 @@ public final class ELFImage: @unchecked Sendable {
             LoadSegment(virtualAddress: $0.p_vaddr, memorySize: $0.p_memsz, fileOffset: $0.p_offset,
                         fileSize: $0.p_filesz, isExecutable: $0.p_flags & UInt32(PF_X) != 0)
         }
-        ehFrameHeader = programHeaders.first { $0.p_type == UInt32(PT_GNU_EH_FRAME) }.map {
-            $0.p_vaddr..<($0.p_vaddr + $0.p_memsz)
+        ehFrameHeader = programHeaders.first { $0.p_type == UInt32(PT_GNU_EH_FRAME) }.flatMap { header in
+            let (end, overflow) = header.p_vaddr.addingReportingOverflow(header.p_memsz)
+            return overflow ? nil : header.p_vaddr..<end
         }
         buildID = programHeaders.lazy.filter { $0.p_type == UInt32(PT_NOTE) }
-            .compactMap { reader.gnuBuildID(inNoteAt: Int($0.p_offset), size: Int($0.p_filesz)) }.first
+            .compactMap { reader.gnuBuildID(inNoteAt: $0.p_offset, size: $0.p_filesz) }.first
     }
 
     deinit { release(bytes) }
@@ -74,9 +75,9 @@ public final class ELFImage: @unchecked Sendable {
     /// The file offset holding virtual address `address`, if a loaded segment has it on disk.
     public func fileOffset(ofVirtualAddress address: UInt64) -> Int? {
         for segment in loadSegments
-        where address >= segment.virtualAddress && address < segment.virtualAddress + segment.fileSize {
-            let offset = address - segment.virtualAddress + segment.fileOffset
-            return offset < UInt64(bytes.count) ? Int(offset) : nil
+        where address >= segment.virtualAddress && address - segment.virtualAddress < segment.fileSize {
+            let (offset, overflow) = (address - segment.virtualAddress).addingReportingOverflow(segment.fileOffset)
+            return !overflow && offset < UInt64(bytes.count) ? Int(offset) : nil
         }
         return nil
     }
@@ -98,8 +99,8 @@ public final class ELFImage: @unchecked Sendable {
         let sections = reader.sectionHeaders(header)
         guard Int(header.e_shstrndx) < sections.count else { return nil }
         let names = sections[Int(header.e_shstrndx)]
-        let link = sections.first { reader.string(at: Int(names.sh_offset) + Int($0.sh_name)) == ".gnu_debuglink" }
-        return link.flatMap { reader.string(at: Int($0.sh_offset)) }
+        let link = sections.first { reader.data.string(at: names.sh_offset, plus: UInt64($0.sh_name)) == ".gnu_debuglink" }
+        return link.flatMap { reader.data.string(at: $0.sh_offset, plus: 0) }
     }
 
     /// The functions of `.symtab`, or of `.dynsym` when the file is stripped, in no particular order.

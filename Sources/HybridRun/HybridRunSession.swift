@@ -61,6 +61,7 @@ public struct HybridRunSession: Sendable {
             return Self.ownErrorStatus
         }
         forwarder.forward(to: child.pid)
+        CrashGuard.install(child: child.pid, programName: "hybrid-run")
 
         let profiler = configuration.isProfiling ? startProfiler(child, logger: logger) : nil
         let correlation = profiler == nil ? nil : makeCorrelation(root: root, telemetry: telemetry)

@@ -60,15 +60,17 @@ final class TracedThread {
     }
 
     /// One `process_vm_readv`, split at page boundaries: the copy stops at the first unmapped page (the
-    /// end of the stack) instead of failing as a whole.
+    /// end of the stack) instead of failing as a whole. The stack pointer is whatever the thread left in
+    /// it, up to the top of the address space, so the range is cut there rather than wrapped.
     private func copyStack(from start: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let page: UInt64 = 4096
         var remote: [iovec] = []
         remote.reserveCapacity(buffer.count / Int(page) + 1)
         var address = start
-        let end = start + UInt64(buffer.count)
+        let end = start.addingReportingOverflow(UInt64(buffer.count)).overflow ? UInt64.max : start + UInt64(buffer.count)
         while address < end {
-            let next = min((address / page + 1) * page, end)
+            let pageEnd = (address & ~(page - 1)) &+ page
+            let next = pageEnd == 0 ? end : min(pageEnd, end)
             remote.append(iovec(iov_base: UnsafeMutableRawPointer(bitPattern: UInt(address)), iov_len: Int(next - address)))
             address = next
         }

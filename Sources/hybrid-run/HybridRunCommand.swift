@@ -122,6 +122,10 @@ struct HybridRunCommand: AsyncParsableCommand {
     /// Parses like `AsyncParsableCommand.main()`, but a usage error exits with 125, not 64: a wrapper's own
     /// failure must never look like the command's (`env`, `nice` and `timeout` do the same).
     static func main() async {
+        // The image a crash of hybrid-run execs to see the command to its end (CrashGuard).
+        if let reaper = CrashReaper(arguments: CommandLine.arguments) {
+            Foundation.exit(reaper.run() ?? HybridRunSession.ownErrorStatus)
+        }
         _ = InheritedState.atStartup
         do {
             var command = try parseAsRoot()

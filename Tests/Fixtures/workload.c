@@ -9,6 +9,9 @@
 //                                     elapsed seconds on stdout (self-timed, for the benchmark);
 //                                     THREADS 0 works on the main thread
 //   workload sleep SECONDS            sleeps (for job-control and kill tests)
+//   workload foreignstack SECONDS     spins with its stack pointer off its stack: unmapped, at the top of
+//                                     the address space, in heap blocks of pointers into themselves or into
+//                                     its own code, misaligned (what a sampler must survive)
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -106,13 +109,50 @@ static void deep(int depth, long iterations, int count) {
     printf("%.6f\n", now() - start);
 }
 
+// Spins `iterations` (> 0) times with the stack pointer at `sp`. Nothing in the loop touches the stack, so
+// the program runs on while a sampler's interrupt or stop finds a stack pointer that is not a stack.
+__attribute__((noinline)) void spin_on_foreign_stack(unsigned long sp, unsigned long iterations) {
+    __asm__ volatile(
+        "mov %%rsp, %%r11\n\t"
+        "mov %[sp], %%rsp\n"
+        "1:\n\t"
+        "dec %[n]\n\t"
+        "jnz 1b\n\t"
+        "mov %%r11, %%rsp\n\t"
+        : [n] "+r"(iterations)
+        : [sp] "r"(sp)
+        : "r11", "cc", "memory");
+}
+
+static void foreign_stack(double seconds) {
+    enum { words = 8192 };
+    unsigned long *self_pointers = malloc(words * sizeof(unsigned long));
+    unsigned long *code_pointers = malloc(words * sizeof(unsigned long));
+    for (int i = 0; i < words; i++) {
+        self_pointers[i] = (unsigned long)&self_pointers[i];
+        code_pointers[i] = (unsigned long)&spin_on_foreign_stack + 8;
+    }
+    unsigned long middle = words / 2 * sizeof(unsigned long);
+    const unsigned long stacks[] = {
+        0x10, 0xfffffffffffffff0UL, (unsigned long)self_pointers + middle, (unsigned long)code_pointers + middle,
+        (unsigned long)code_pointers + middle + 3,
+    };
+    double end = now() + seconds;
+    for (unsigned long round = 0; now() < end; round++) {
+        spin_on_foreign_stack(stacks[round % (sizeof stacks / sizeof stacks[0])], 5000000);
+    }
+    free(self_pointers);
+    free(code_pointers);
+}
+
 int main(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "split") == 0) split(atof(argv[2]));
     else if (argc >= 4 && strcmp(argv[1], "threads") == 0) threads(atoi(argv[2]), atof(argv[3]));
     else if (argc >= 5 && strcmp(argv[1], "deep") == 0) deep(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
     else if (argc >= 3 && strcmp(argv[1], "sleep") == 0) usleep((useconds_t)(atof(argv[2]) * 1e6));
+    else if (argc >= 3 && strcmp(argv[1], "foreignstack") == 0) foreign_stack(atof(argv[2]));
     else {
-        fprintf(stderr, "usage: workload split|threads|deep|sleep ...\n");
+        fprintf(stderr, "usage: workload split|threads|deep|sleep|foreignstack ...\n");
         return 2;
     }
     return 0;

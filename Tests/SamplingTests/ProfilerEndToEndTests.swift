@@ -1,3 +1,4 @@
+import _CProcessShims
 import Foundation
 import Glibc
 import ProfilerTestSupport
@@ -164,6 +165,98 @@ import Testing
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.contains("hot_three_quarters"))
         #expect(result.standardOutput.contains("Type: cpu"))
+    }
+
+    /// Profiles `command` at 1000 Hz, the rate at which hybrid-run used to die of what a sampled process did
+    /// (SIGILL: an empty stack copy), and returns the profile it wrote after exiting with `status`.
+    private func survives(_ sampler: String, _ command: [String], status: Int32, file: String) async throws -> [(frames: [String], count: Int)] {
+        let result = try await ProcessRunner.run(try TestEnvironment.executable("hybrid-run"),
+                                                 arguments(sampler, rate: 1000, outputs: [output(file)], command: command),
+                                                 environment: Self.environment, timeout: .seconds(120))
+        #expect(result.status == status, "\(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
+        return try folded(output(file))
+    }
+
+    @Test(arguments: samplers) func survivesAnExecStorm(sampler: String) async throws {
+        let lines = try await survives(sampler, ["/bin/sh", Fixture.execStorm, "1000"], status: 7, file: "storm.folded")
+        #expect(lines.reduce(0) { $0 + $1.count } > 50)
+    }
+
+    @Test(arguments: samplers) func survivesABurstOfShortLivedProcesses(sampler: String) async throws {
+        let command = ["/bin/sh", "-c", "for i in $(seq 2000); do /bin/true; done; exit 3"]
+        let lines = try await survives(sampler, command, status: 3, file: "burst.folded")
+        // Few: perf events count each process's CPU time from zero, and a /bin/true ends before one period.
+        #expect(lines.reduce(0) { $0 + $1.count } > 0)
+    }
+
+    @Test(arguments: samplers) func survivesAndProfilesAGoProgram(sampler: String) async throws {
+        let lines = try await survives(sampler, [try Fixture.goWorkload(), "8", "2"], status: 0, file: "go.folded")
+        #expect(samples(lines, containing: "main.churn") > 50)
+    }
+
+    @Test(arguments: samplers) func survivesAStackPointerThatIsNotAStack(sampler: String) async throws {
+        let lines = try await survives(sampler, [try Fixture.workload(), "foreignstack", "1"], status: 0, file: "foreign.folded")
+        let spinning = lines.filter { $0.frames.contains("spin_on_foreign_stack") }
+        #expect(spinning.reduce(0) { $0 + $1.count } > 50)
+        #expect(lines.allSatisfy { $0.frames.count <= 1 + 256 }, "at most the maximum number of frames, after the process name")
+    }
+
+    /// hybrid-run run by nobody, an unprivileged user (its tracer thread has no CAP_SYS_PTRACE), profiling `command`.
+    private func profileAsNobody(_ sampler: String, _ command: [String]) async throws -> RunResult {
+        try #require(chmod(directory.path, 0o777) == 0)
+        let hybridRun = try TestEnvironment.executable("hybrid-run").path
+        return try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/setpriv"),
+                                           ["--reuid=65534", "--regid=65534", "--clear-groups", hybridRun]
+                                               + arguments(sampler, rate: 200, outputs: [output("nobody.folded")], command: command),
+                                           environment: Self.environment, timeout: .seconds(60))
+    }
+
+    /// A copy of `program`, root's, set-user-ID (the tests run as root).
+    private func setUserIDCopy(of program: String) throws -> String {
+        let path = output(URL(fileURLWithPath: program).lastPathComponent + "-setuid")
+        try FileManager.default.copyItem(atPath: program, toPath: path)
+        try #require(chmod(path, 0o4755) == 0)
+        return path
+    }
+
+    /// A traced program loses its set-user-ID unless the tracer has CAP_SYS_PTRACE; perf events take no samples of
+    /// it. Either way it must run with its privilege, and one line say why it is not profiled.
+    @Test(arguments: samplers) func aSetUserIDCommandKeepsItsPrivilege(sampler: String) async throws {
+        let id = try setUserIDCopy(of: "/usr/bin/id")
+        let result = try await profileAsNobody(sampler, [id])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText.contains("euid=0(root)"), "\(result.stdoutText)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains(id) }
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("is set-user-ID root") == true, "\(lines)")
+        #expect(lines.first?.contains(sampler == "ptrace" ? "running it unprofiled" : "perf events take no samples") == true, "\(lines)")
+    }
+
+    @Test func aCommandWithFileCapabilitiesKeepsThemUnderPtrace() async throws {
+        let cat = output("cat-with-capabilities")
+        try FileManager.default.copyItem(atPath: "/bin/cat", toPath: cat)
+        // vfs_cap_data, revision 2 (linux/capability.h): effective; permitted CAP_NET_RAW (13); nothing inheritable.
+        let capabilities: [UInt32] = [0x0200_0001, 1 << 13, 0, 0, 0]
+        try #require(capabilities.withUnsafeBytes { setxattr(cat, "security.capability", $0.baseAddress, $0.count, 0) } == 0)
+        let result = try await profileAsNobody("ptrace", [cat, "/proc/self/status"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let permitted = result.stdoutText.split(separator: "\n").first { $0.hasPrefix("CapPrm:") }
+        #expect(permitted?.hasSuffix("0000000000002000") == true, "\(result.stdoutText)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains(cat) }
+        #expect(lines.count == 1 && lines.first?.contains("file capabilities") == true, "\(result.stderr)")
+    }
+
+    /// The kernel decides at the exec, before the tracer hears of it: a descendant's privileged program runs
+    /// without its privilege under ptrace, and hybrid-run can only say so, once per program.
+    @Test func aDescendantsSetUserIDProgramIsSaidToRunWithoutItsPrivilegeUnderPtrace() async throws {
+        let id = try setUserIDCopy(of: "/usr/bin/id")
+        let result = try await profileAsNobody("ptrace", ["/bin/sh", "-c", "'\(id)'; '\(id)'"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdoutText.contains("euid="), "what the line says happened: \(result.stdoutText)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains(id) }
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("(set-user-ID root) runs without its privilege") == true, "\(lines)")
     }
 
     /// hybrid-run under a seccomp filter that refuses `calls` (comma-separated), as a container may.
