@@ -40,6 +40,9 @@ STARTED=$SECONDS
 while read -r variable; do
   unset "$variable"
 done < <(compgen -e | grep -E '^(OTEL_|PYROSCOPE_|HYBRID_LOG_|HYBRID_OTEL_)|^(TRACEPARENT|TRACESTATE|BAGGAGE)$' || true)
+# A caller's own throwaway PostgreSQL (scripts/test.sh exports HYBRID_PG_DIR) is not the demo's to stop: the
+# cleanup stops only the server hybrid_pg_start started here.
+unset HYBRID_PG_DIR HYBRID_PG_URL HYBRID_PG_PASSWORD
 
 # The output folder: out/demo-<UTC timestamp>[-N]/ (N when two demos start in the same second).
 mkdir -p "$ROOT/out"

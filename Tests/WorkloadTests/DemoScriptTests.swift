@@ -13,6 +13,8 @@ struct DemoScriptTests {
     /// A stand-in `swift` first on `PATH` records every call, shows an empty directory as the products'
     /// directory (so the build is a first build) and fails every build: the demo stops at its first build step.
     @Test func buildsReleaseProductsAndAnnouncesAFirstBuild() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)")
         let products = directory.appendingPathComponent("products")
         try FileManager.default.createDirectory(at: products, withIntermediateDirectories: true)
@@ -42,5 +44,8 @@ struct DemoScriptTests {
         let builds = try String(contentsOf: calls, encoding: .utf8).split(separator: "\n").filter { !$0.contains("--show-bin-path") }
         #expect(builds == ["build -c release --product hybrid-run"], "the demo stops at its first failed build")
         #expect(result.stderr.hasPrefix("demo.sh: swift build -c release --product hybrid-run failed"), "\(result.stderr)")
+        // Started inside scripts/test.sh, whose PostgreSQL the demo's environment names: the demo's clean-up
+        // stops only a server of its own.
+        #expect(try await workload.query("SELECT 1") == "1")
     }
 }
