@@ -121,6 +121,18 @@ struct LoaderCommandTests {
         shipping jsonb NOT NULL, note text
         """
 
+    /// Runs `body` with a table of the loader's columns made as a user would, plus `index` (`TABLE_NAME` standing
+    /// for the table), and a file of three records, `orders.jsonl`; the table is dropped afterwards.
+    static func withUsersTable(index: String, _ body: (Workload) async throws -> Void) async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        try await workload.droppingTable {
+            _ = try await workload.query("CREATE TABLE \(workload.table) (\(columns)); \(index.replacing("TABLE_NAME", with: workload.table))")
+            _ = try await workload.generate(["3", workload.path("orders.jsonl")])
+            try await body(workload)
+        }
+    }
+
     /// Without a unique index on id that `ON CONFLICT (id)` can use, every reload would add the records again.
     @Test(arguments: [
         "",  // no index at all
@@ -130,11 +142,7 @@ struct LoaderCommandTests {
         "ALTER TABLE TABLE_NAME ADD PRIMARY KEY (id) DEFERRABLE INITIALLY DEFERRED",
     ])
     func existingTableWithoutAUsableUniqueIndexOnIDLoadsNothing(index: String) async throws {
-        let workload = try Workload()
-        defer { workload.removeDirectory() }
-        try await workload.droppingTable {
-            _ = try await workload.query("CREATE TABLE \(workload.table) (\(Self.columns)); \(index.replacing("TABLE_NAME", with: workload.table))")
-            _ = try await workload.generate(["3", workload.path("orders.jsonl")])
+        try await Self.withUsersTable(index: index) { workload in
             for _ in 1...2 {
                 let result = try await workload.load(workload.path("orders.jsonl"))
                 #expect(result.status == 1)
@@ -149,11 +157,7 @@ struct LoaderCommandTests {
     /// The message's fix, or a unique index of the user's own, makes an existing table load and reload exactly once.
     @Test(arguments: [#"ALTER TABLE "TABLE_NAME" ADD PRIMARY KEY (id)"#, "CREATE UNIQUE INDEX ON TABLE_NAME (id)"])
     func existingTableWithAUniqueIndexOnIDReloadsIdempotently(index: String) async throws {
-        let workload = try Workload()
-        defer { workload.removeDirectory() }
-        try await workload.droppingTable {
-            _ = try await workload.query("CREATE TABLE \(workload.table) (\(Self.columns)); \(index.replacing("TABLE_NAME", with: workload.table))")
-            _ = try await workload.generate(["3", workload.path("orders.jsonl")])
+        try await Self.withUsersTable(index: index) { workload in
             let load = try await workload.load(workload.path("orders.jsonl"))
             #expect(load.stderr.contains("3 records, 3 inserted, 0 already present"), "\(load.stderr)")
             let reload = try await workload.load(workload.path("orders.jsonl"))
