@@ -36,16 +36,22 @@ enum ProfilerHandOff {
         guard enabled || invalid != nil, environment[markerVariable] == nil, !isUnderHybridRun() else { return [] }
         if let invalid { return [invalid] }
 
-        let advice = "put hybrid-run there (swift build -c release --product hybrid-run) or run under it (hybrid-run -- \(programName) …)"
+        let underIt = "run under it: hybrid-run -- \(programName) …"
         guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
               let hybridRun = locateHybridRun(beside: executable, path: environment["PATH"])
         else {
-            return ["PYROSCOPE_ENABLE is true, but profiles come from hybrid-run and none was found beside \(programName) or on PATH: running without profiles; \(advice)"]
+            return ["""
+                PYROSCOPE_ENABLE is true, but profiles come from hybrid-run and none was found beside \(programName) or on \
+                PATH: running without profiles; to get them, build or install hybrid-run there, or \(underIt)
+                """]
         }
         var handedOff = environment
         handedOff[markerVariable] = "1"
         let failure = exec(hybridRun, arguments: [hybridRunName, "--", executable] + arguments.dropFirst(), environment: handedOff)
-        return ["PYROSCOPE_ENABLE is true, but \(ShownText.value(hybridRun)) cannot be started (\(String(cString: strerror(failure)))): running without profiles; \(advice)"]
+        return ["""
+            PYROSCOPE_ENABLE is true, but \(ShownText.value(hybridRun)) cannot be started (\(String(cString: strerror(failure)))): \
+            running without profiles; to get them, \(underIt)
+            """]
     }
 
     /// The hybrid-run in the directory of `executable` (as the products of one build or one install sit

@@ -145,6 +145,27 @@ struct ProfilerHandOffTests {
         }
     }
 
+    /// A hybrid-run that cannot be executed is said so in one line; the workload still runs, unprofiled.
+    @Test func aHybridRunThatCannotStartLeavesTheWorkloadRunning() async throws {
+        let service = Self.uniqueService()
+        try await Self.withDirectory { directory in
+            let generator = directory.appendingPathComponent("generator-otel")
+            try FileManager.default.copyItem(at: try TestEnvironment.executable("generator-otel"), to: generator)
+            let broken = directory.appendingPathComponent("hybrid-run")
+            try "neither ELF nor a script\n".write(to: broken, atomically: true, encoding: .utf8)
+            #expect(chmod(broken.path, 0o755) == 0)
+            let output = directory.appendingPathComponent("out.json")
+            let result = try await ProcessRunner.run(
+                generator, ["5000", output.path], environment: try Self.guideEnvironment(service: service, path: "/usr/bin:/bin"))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try Self.records(in: output) == 5000)
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 2, "\(result.stderr)")
+            #expect(lines.first?.hasPrefix("generator-otel: warning: PYROSCOPE_ENABLE is true, but \(broken.path) cannot be started (Exec format error)") == true)
+            #expect(lines.last?.hasPrefix("generator-otel: wrote 5000 records") == true)
+        }
+    }
+
     @Test func aValueThatIsNoBooleanIsNamedOnceAndNothingIsHandedOff() async throws {
         let service = Self.uniqueService()
         try await Self.withDirectory { directory in
