@@ -49,6 +49,19 @@ struct ProfilerHandOffTests {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [Any]).count
     }
 
+    /// Runs the guide's command with a copy of generator-otel in `directory`, beside whatever the test put
+    /// there, and a `PATH` without hybrid-run; checks that it wrote its 5000 records and exited 0.
+    static func runGeneratorCopy(in directory: URL, service: String) async throws -> RunResult {
+        let generator = directory.appendingPathComponent("generator-otel")
+        try FileManager.default.copyItem(at: try TestEnvironment.executable("generator-otel"), to: generator)
+        let output = directory.appendingPathComponent("out.json")
+        let result = try await ProcessRunner.run(
+            generator, ["5000", output.path], environment: try guideEnvironment(service: service, path: "/usr/bin:/bin"))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try records(in: output) == 5000)
+        return result
+    }
+
     @Test func theGuidesCommandProfilesTheGeneratorTaggedWithTheTraceOfItsSpans() async throws {
         let service = Self.uniqueService()
         try await Self.withDirectory { directory in
@@ -103,8 +116,6 @@ struct ProfilerHandOffTests {
     @Test func theHandOffHappensOnceEvenThroughAWrapper() async throws {
         let service = Self.uniqueService()
         try await Self.withDirectory { directory in
-            let generator = directory.appendingPathComponent("generator-otel")
-            try FileManager.default.copyItem(at: try TestEnvironment.executable("generator-otel"), to: generator)
             try FileManager.default.copyItem(at: try TestEnvironment.executable("hybrid-run"), to: directory.appendingPathComponent("profiler"))
             let wrapper = directory.appendingPathComponent("hybrid-run")
             let calls = directory.appendingPathComponent("wrapper-calls")
@@ -115,13 +126,8 @@ struct ProfilerHandOffTests {
                 exec '\(directory.appendingPathComponent("profiler").path)' "$@"
                 """.write(to: wrapper, atomically: true, encoding: .utf8)
             #expect(chmod(wrapper.path, 0o755) == 0)
-            let output = directory.appendingPathComponent("out.json")
-
-            let result = try await ProcessRunner.run(
-                generator, ["5000", output.path], environment: try Self.guideEnvironment(service: service, path: "/usr/bin:/bin"))
-            #expect(result.status == 0, "\(result.stderr)")
+            _ = try await Self.runGeneratorCopy(in: directory, service: service)
             #expect(try String(contentsOf: calls, encoding: .utf8) == "called\n")
-            #expect(try Self.records(in: output) == 5000)
             let spans = try await Self.spans(of: service)
             #expect(spans.filter { $0.attributes["process.pid"] != nil }.count == 1)
         }
@@ -130,13 +136,7 @@ struct ProfilerHandOffTests {
     @Test func withoutHybridRunOneLineSaysHowToGetProfilesAndTheRecordsAreWritten() async throws {
         let service = Self.uniqueService()
         try await Self.withDirectory { directory in
-            let generator = directory.appendingPathComponent("generator-otel")
-            try FileManager.default.copyItem(at: try TestEnvironment.executable("generator-otel"), to: generator)
-            let output = directory.appendingPathComponent("out.json")
-            let result = try await ProcessRunner.run(
-                generator, ["5000", output.path], environment: try Self.guideEnvironment(service: service, path: "/usr/bin:/bin"))
-            #expect(result.status == 0, "\(result.stderr)")
-            #expect(try Self.records(in: output) == 5000)
+            let result = try await Self.runGeneratorCopy(in: directory, service: service)
             let lines = result.stderr.split(separator: "\n")
             #expect(lines.count == 2, "\(result.stderr)")
             #expect(lines.first?.hasPrefix("generator-otel: warning: PYROSCOPE_ENABLE is true, but profiles come from hybrid-run") == true)
@@ -149,16 +149,10 @@ struct ProfilerHandOffTests {
     @Test func aHybridRunThatCannotStartLeavesTheWorkloadRunning() async throws {
         let service = Self.uniqueService()
         try await Self.withDirectory { directory in
-            let generator = directory.appendingPathComponent("generator-otel")
-            try FileManager.default.copyItem(at: try TestEnvironment.executable("generator-otel"), to: generator)
             let broken = directory.appendingPathComponent("hybrid-run")
             try "neither ELF nor a script\n".write(to: broken, atomically: true, encoding: .utf8)
             #expect(chmod(broken.path, 0o755) == 0)
-            let output = directory.appendingPathComponent("out.json")
-            let result = try await ProcessRunner.run(
-                generator, ["5000", output.path], environment: try Self.guideEnvironment(service: service, path: "/usr/bin:/bin"))
-            #expect(result.status == 0, "\(result.stderr)")
-            #expect(try Self.records(in: output) == 5000)
+            let result = try await Self.runGeneratorCopy(in: directory, service: service)
             let lines = result.stderr.split(separator: "\n")
             #expect(lines.count == 2, "\(result.stderr)")
             #expect(lines.first?.hasPrefix("generator-otel: warning: PYROSCOPE_ENABLE is true, but \(broken.path) cannot be started (Exec format error)") == true)
