@@ -10,12 +10,9 @@ extension HybridRunConfiguration {
         var warnings: [String] = []
 
         func boolean(_ name: String, _ target: inout Bool) {
-            guard let text = environment[name] else { return }
-            if let value = BooleanText.parse(text) {
-                target = value
-            } else {
-                warnings.append("\(name)=\(ShownText.value(text)) is not a boolean (true/false, 1/0, yes/no); assuming \(target)")
-            }
+            let (value, warning) = BooleanText.value(of: name, in: environment, assumed: target)
+            target = value
+            if let warning { warnings.append(warning) }
         }
         boolean("PYROSCOPE_ENABLE", &pyroscopeEnabled)
         boolean("PYROSCOPE_TRACE_CORRELATION", &traceCorrelation)

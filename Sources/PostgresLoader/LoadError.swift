@@ -12,6 +12,9 @@ public enum LoadError: Error, CustomStringConvertible {
     case connection(ConnectionError)
     /// `operation` is the span name of the statement, e.g. `COPY orders`.
     case statement(operation: String, PostgresError)
+    /// The table exists without a unique index on `id` that `ON CONFLICT (id)` can use: a reload would add
+    /// every record again.
+    case noUniqueID(OrderTable)
 
     public var description: String {
         switch self {
@@ -19,6 +22,11 @@ public enum LoadError: Error, CustomStringConvertible {
         case .badRecord(let path, let error): "\(ShownText.path(path)):\(error.line): \(error.reason); nothing was loaded"
         case .connection(let error): "\(error)"
         case .statement(let operation, let error): "\(operation) failed: \(error); nothing was loaded"
+        case .noUniqueID(let table):
+            """
+            table \(table.name) has no primary key or unique index on id (not deferrable, not partial), so a reload \
+            would add every record again: add one (\(table.addPrimaryKeyStatement)); nothing was loaded
+            """
         }
     }
 }

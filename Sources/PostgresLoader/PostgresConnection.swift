@@ -75,6 +75,21 @@ final class PostgresConnection {
         return try check(result, expecting: PGRES_COMMAND_OK)
     }
 
+    /// Runs one query and returns its rows as text (`nil` for SQL NULL). Parameters (`$1`, …) travel apart
+    /// from the SQL, so a table name or any other value needs no quoting.
+    func query(_ sql: String, parameters: [String] = []) throws(PostgresError) -> [[String?]] {
+        let result = withCStringArray(parameters) { values in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        defer { PQclear(result) }
+        _ = try check(result, expecting: PGRES_TUPLES_OK)
+        return (0..<PQntuples(result)).map { row in
+            (0..<PQnfields(result)).map { column in
+                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+            }
+        }
+    }
+
     /// Starts `COPY … FROM STDIN`; follow with ``sendCopyData(_:)`` and ``endCopy(failure:)``.
     func beginCopy(_ sql: String) throws(PostgresError) {
         let result = PQexec(connection, sql)

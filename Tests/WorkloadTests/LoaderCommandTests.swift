@@ -127,6 +127,141 @@ struct LoaderCommandTests {
         #expect(try await workload.rowCount() == 50010)
     }
 
+    /// The loader's columns, for tables the tests create themselves.
+    static let columns = """
+        id bigint NOT NULL, created_at timestamptz NOT NULL, status text NOT NULL, customer_name text NOT NULL,
+        customer_email text NOT NULL, currency char(3) NOT NULL, total numeric(14,2) NOT NULL, items jsonb NOT NULL,
+        shipping jsonb NOT NULL, note text
+        """
+
+    /// Runs `body` with a table of the loader's columns made as a user would, plus `index` (`TABLE_NAME` standing
+    /// for the table), and a file of three records, `orders.jsonl`; the table is dropped afterwards.
+    static func withUsersTable(index: String, _ body: (Workload) async throws -> Void) async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        try await workload.droppingTable {
+            _ = try await workload.query("CREATE TABLE \(workload.table) (\(columns)); \(index.replacing("TABLE_NAME", with: workload.table))")
+            _ = try await workload.generate(["3", workload.path("orders.jsonl")])
+            try await body(workload)
+        }
+    }
+
+    /// Without a unique index on id that `ON CONFLICT (id)` can use, every reload would add the records again.
+    @Test(arguments: [
+        "",  // no index at all
+        "CREATE INDEX ON TABLE_NAME (id)",
+        "CREATE UNIQUE INDEX ON TABLE_NAME (id) WHERE id > 0",
+        "CREATE UNIQUE INDEX ON TABLE_NAME (id, status)",
+        "ALTER TABLE TABLE_NAME ADD PRIMARY KEY (id) DEFERRABLE INITIALLY DEFERRED",
+    ])
+    func existingTableWithoutAUsableUniqueIndexOnIDLoadsNothing(index: String) async throws {
+        try await Self.withUsersTable(index: index) { workload in
+            for _ in 1...2 {
+                let result = try await workload.load(workload.path("orders.jsonl"))
+                #expect(result.status == 1)
+                #expect(result.stderr.hasPrefix("loader-otel: error: table \(workload.table) has no primary key or unique index on id"), "\(result.stderr)")
+                #expect(result.stderr.contains(#"ALTER TABLE "\#(workload.table)" ADD PRIMARY KEY (id)"#), "\(result.stderr)")
+                #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+                #expect(try await workload.rowCount() == 0)
+            }
+        }
+    }
+
+    /// The message's fix, or a unique index of the user's own, makes an existing table load and reload exactly once.
+    @Test(arguments: [#"ALTER TABLE "TABLE_NAME" ADD PRIMARY KEY (id)"#, "CREATE UNIQUE INDEX ON TABLE_NAME (id)"])
+    func existingTableWithAUniqueIndexOnIDReloadsIdempotently(index: String) async throws {
+        try await Self.withUsersTable(index: index) { workload in
+            let load = try await workload.load(workload.path("orders.jsonl"))
+            #expect(load.stderr.contains("3 records, 3 inserted, 0 already present"), "\(load.stderr)")
+            let reload = try await workload.load(workload.path("orders.jsonl"))
+            #expect(reload.stderr.contains("3 records, 0 inserted, 3 already present"), "\(reload.stderr)")
+            #expect(try await workload.rowCount() == 3)
+        }
+    }
+
+    /// Loading into an existing table needs INSERT and SELECT on it, not CREATE on its schema.
+    @Test func roleWithOnlyInsertAndSelectLoadsAndReloadsIntoAnExistingTable() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        try await workload.droppingTable {
+            _ = try await workload.generate(["0", workload.path("empty.jsonl")])
+            #expect(try await workload.load(workload.path("empty.jsonl")).status == 0)  // the table's owner creates it
+            _ = try await workload.generate(["100", workload.path("orders.jsonl")])
+            try await workload.withRole(granted: "INSERT, SELECT") { url in
+                let role = try #require(URLComponents(string: url)?.user)
+                #expect(try await workload.query("SELECT has_schema_privilege('\(role)', 'public', 'CREATE')") == "f")
+                let load = try await workload.load(workload.path("orders.jsonl"), url: url)
+                #expect(load.status == 0, "\(load.stderr)")
+                #expect(load.stderr.contains("100 records, 100 inserted, 0 already present"), "\(load.stderr)")
+                let reload = try await workload.load(workload.path("orders.jsonl"), url: url)
+                #expect(reload.status == 0, "\(reload.stderr)")
+                #expect(reload.stderr.contains("100 records, 0 inserted, 100 already present"), "\(reload.stderr)")
+            }
+            #expect(try await workload.rowCount() == 100)
+        }
+    }
+
+    /// The lines of `file` with the `status` of the records on `lines` (1-based) replaced by `status`.
+    static func changingStatus(of lines: [Int], in file: String, to status: String) throws -> [String] {
+        var records = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
+        for line in lines {
+            let changed = records[line - 1].replacing(/"status":"[a-z_]+"/, with: #""status":"\#(status)""#)
+            #expect(changed != records[line - 1])
+            records[line - 1] = changed
+        }
+        return records
+    }
+
+    /// Later records of an id the file already had are not loaded, whatever their values: the summary and the
+    /// span count them and name the first one's line; the first record of the id is the one in the table.
+    @Test func recordsRepeatingAnIDOfTheFileAreCountedWithTheFirstLine() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        try await workload.droppingTable {
+            _ = try await workload.generate(["10", workload.path("orders.jsonl")])
+            let records = try String(contentsOfFile: workload.path("orders.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
+            // Line 11 repeats the id of line 3 with another status; line 12 repeats line 5 as it is.
+            let repeated = try Self.changingStatus(of: [3], in: workload.path("orders.jsonl"), to: "repeated")[2]
+            try (records + [repeated, records[4]]).joined(separator: "\n").write(toFile: workload.path("repeats.jsonl"), atomically: true, encoding: .utf8)
+
+            let traceID = WorkloadSpanTests.randomHex(bytes: 16)
+            let receiver = try OTLPReceiver.shared
+            let result = try await workload.load(workload.path("repeats.jsonl"), environment: Workload.environment([
+                "TRACEPARENT": "00-\(traceID)-\(WorkloadSpanTests.randomHex(bytes: 8))-01",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.grpcEndpoint.absoluteString,
+            ]))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains(
+                "12 records, 10 inserted, 0 already present, 2 repeating an earlier id of the file (not loaded; the first at line 11)"),
+                "\(result.stderr)")
+            #expect(try await workload.rowCount() == 10)
+            #expect(try await workload.query("SELECT count(*) FROM \(workload.table) WHERE status = 'repeated'") == "0")
+
+            let spans = try await receiver.waitForSpans(traceID: traceID, timeout: .seconds(20)) { spans in spans.contains { $0.name == "load" } }
+            #expect(spans.first { $0.name == "load" }?.attributes["loader.records.repeated_in_file"]?.intValue == 2)
+        }
+    }
+
+    /// A reload never updates a row; records whose id the table holds with other values are counted, with the
+    /// first one's line, instead of disappearing among the "already present".
+    @Test func reloadCountsRecordsThatDifferFromTheTable() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        try await workload.droppingTable {
+            _ = try await workload.generate(["10", workload.path("orders.jsonl")])
+            #expect(try await workload.load(workload.path("orders.jsonl")).status == 0)
+            try Self.changingStatus(of: [4, 9], in: workload.path("orders.jsonl"), to: "changed").joined(separator: "\n")
+                .write(toFile: workload.path("changed.jsonl"), atomically: true, encoding: .utf8)
+
+            let result = try await workload.load(workload.path("changed.jsonl"))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains(
+                "10 records, 0 inserted, 10 already present (2 with other values in the table, which were kept; the first at line 4)"),
+                "\(result.stderr)")
+            #expect(try await workload.query("SELECT count(*) FROM \(workload.table) WHERE status = 'changed'") == "0")
+        }
+    }
+
     @Test func unreachableServerIsNamedWithHostAndPortWithinSeconds() async throws {
         let workload = try Workload()
         defer { workload.removeDirectory() }
