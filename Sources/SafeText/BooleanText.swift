@@ -15,7 +15,7 @@ public enum BooleanText {
     public static func value(of name: String, in environment: [String: String], assumed: Bool) -> (value: Bool, warning: String?) {
         guard let text = environment[name] else { return (assumed, nil) }
         guard let value = parse(text) else {
-            return (assumed, "\(name)=\(ShownText.value(text)) is not a boolean (true/false, 1/0, yes/no); assuming \(assumed)")
+            return (assumed, "\(name)=\(ShownText.value(text)) is not a boolean (true/false, 1/0, yes/no, on/off); assuming \(assumed)")
         }
         return (value, nil)
     }

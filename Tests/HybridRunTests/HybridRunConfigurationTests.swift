@@ -45,7 +45,7 @@ import Telemetry
         let warnings = configuration.applyEnvironment(["PYROSCOPE_ENABLE": "maybe"])
         let warning = try #require(warnings.first)
         #expect(warnings.count == 1)
-        #expect(warning == "PYROSCOPE_ENABLE=maybe is not a boolean (true/false, 1/0, yes/no); assuming false")
+        #expect(warning == "PYROSCOPE_ENABLE=maybe is not a boolean (true/false, 1/0, yes/no, on/off); assuming false")
         #expect(!configuration.pyroscopeEnabled)
     }
 

@@ -169,7 +169,7 @@ struct ProfilerHandOffTests {
                 try TestEnvironment.executable("loader-otel"), ["postgres://unused", directory.appendingPathComponent("none.jsonl").path],
                 environment: environment)
             let lines = result.stderr.split(separator: "\n")
-            #expect(lines.first == "loader-otel: warning: PYROSCOPE_ENABLE=maybe is not a boolean (true/false, 1/0, yes/no); assuming false")
+            #expect(lines.first == "loader-otel: warning: PYROSCOPE_ENABLE=maybe is not a boolean (true/false, 1/0, yes/no, on/off); assuming false")
             #expect(lines.count == 2, "the warning, then the load's own error: \(result.stderr)")
             #expect(!result.stderr.contains("hybrid-run:"))
         }

@@ -102,12 +102,15 @@ struct LoaderCommandTests {
         let fifo = workload.path("orders.fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
         let loader = try workload.startLoad(fifo)
-        let writer = try await Task.detached { () throws -> FileHandle in
-            // Opening blocks until the loader opens the FIFO for reading.
-            guard let handle = FileHandle(forWritingAtPath: fifo) else { throw CocoaError(.fileWriteUnknown) }
-            try handle.write(contentsOf: data.prefix(data.count / 2))
-            return handle
-        }.value
+        // Without a reader, a non-blocking open fails: waiting for the loader to open the FIFO is bounded, where a
+        // blocking open would hang the suite if the loader never got that far.
+        let descriptor = try await Poll.until(timeout: .seconds(30), "the loader to open the FIFO") { () -> Int32? in
+            let descriptor = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            return descriptor >= 0 ? descriptor : nil
+        }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        let writer = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        try await Task.detached { try writer.write(contentsOf: data.prefix(data.count / 2)) }.value
         let copied = try await Poll.until(timeout: .seconds(30), "the loader's COPY to show progress") { () async throws -> Int? in
             let rows = Int(try await workload.query("""
                 SELECT coalesce(max(p.tuples_processed), 0) FROM pg_stat_progress_copy p
