@@ -11,8 +11,16 @@ public enum ProfileFiles {
                 ? "--output \(path): cannot tell the format from the extension (use .folded, .speedscope.json, .pb.gz or .pprof, or --format)"
                 : "--format \(explicit!) is not one of \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", "))"
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return problem(writing: path)
+    }
+
+    /// Why `path` cannot be written: its directory is missing or read-only, or it is itself a directory.
+    static func problem(writing path: String) -> String? {
         var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return "--output \(path) is a directory"
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             return "--output \(path): directory \(directory) does not exist"
         }
@@ -31,16 +39,23 @@ public enum ProfileFiles {
             case .speedscope: Array(SpeedscopeWriter.write(profile).utf8)
             case .pprof: PprofEncoder.encode(profile, sampleLabels: sampleLabels)
             }
-            let url = URL(fileURLWithPath: path)
-            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-            do {
-                try Data(bytes).write(to: temporary)
-                guard rename(temporary.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-            } catch {
-                try? FileManager.default.removeItem(at: temporary)
-                errors.append("cannot write \(path): \(error.localizedDescription)")
-            }
+            if let error = store(bytes, at: path) { errors.append(error) }
         }
         return errors
+    }
+
+    /// Writes `bytes` through a temporary name and a rename, so a reader never sees half a file.
+    /// - Returns: the error line when it could not be written.
+    static func store(_ bytes: [UInt8], at path: String) -> String? {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        do {
+            try Data(bytes).write(to: temporary)
+            guard rename(temporary.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            return nil
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            return "cannot write \(path): \(error.localizedDescription)"
+        }
     }
 }
