@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "ProcessLaunch", "Sampling", "Profiles", "ProfileDiff", "ProfileExport", "PyroscopeExport", "SafeText", "Telemetry",
+                "ProcessLaunch", "Sampling", "Profiles", "ProfileDiff", "ProfileExport", "PyroscopeExport", "Report", "SafeText", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -123,6 +123,9 @@ let package = Package(
         ),
         .target(name: "GzipCoding", dependencies: ["CZlib"]),
         .target(name: "ProfileDiff", dependencies: ["Profiles", "ProfileExport", "SafeText"]),
+        // The report page's template, style and script are compiled into the binary: nothing to install beside it.
+        .target(name: "Report", dependencies: ["Profiles"],
+                resources: [.embedInCode("Resources/report.html"), .embedInCode("Resources/report.css"), .embedInCode("Resources/report.js")]),
         .target(
             name: "_CUnwindShims",
             linkerSettings: [.linkedLibrary("unwind-x86_64")]
@@ -139,6 +142,7 @@ let package = Package(
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "ProfileExportTests", dependencies: ["ProfileExport", "Profiles", "GzipCoding", "ProfilerTestSupport"]),
         .testTarget(name: "GzipCodingTests", dependencies: ["GzipCoding"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "ProfileDiffTests", dependencies: ["ProfileDiff", "ProfileExport", "Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "ProfilerTestSupport", "TestSupport"]),
 

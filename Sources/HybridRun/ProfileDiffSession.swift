@@ -2,9 +2,10 @@ import Foundation
 import ProfileDiff
 import ProfileExport
 import Profiles
+import Report
 import SafeText
 
-/// `hybrid-run --diff BASE NEW [--fail-above PCT] [-o diff.folded]`: compares two pprof CPU profiles and
+/// `hybrid-run --diff BASE NEW [--fail-above PCT] [-o diff.html] [-o diff.folded]`: compares two pprof CPU profiles and
 /// gates on regressions, with `diff`'s exit statuses (0 no regression, 1 regression, 2 trouble).
 ///
 /// Nothing is written unless both profiles were read and are comparable, and each output is written whole
@@ -37,8 +38,8 @@ public struct ProfileDiffSession: Sendable {
     /// Why an `--output` of `--diff` cannot be written, or `nil`.
     public static func problem(withOutput path: String, format explicit: String?) -> String? {
         switch ProfileFormat.resolve(path: path, explicit: explicit) {
-        case .folded?: ProfileFiles.problem(writing: path)
-        default: "--diff writes .folded (differential, difffolded.pl's format); --output \(path) is not one"
+        case .folded?, .html?: ProfileFiles.problem(writing: path)
+        default: "--diff writes .html (a differential flame graph) and .folded (difffolded.pl's format); --output \(path) is neither"
         }
     }
 
@@ -65,8 +66,13 @@ public struct ProfileDiffSession: Sendable {
         let table = DiffTable.lines(comparison, baseName: basePath, newName: newPath, failAbove: failAbove)
         var errors: [String] = []
         for output in outputs {
-            let text = DifferentialFoldedWriter.write(base: base.profile, new: new.profile)
-            if let error = ProfileFiles.store(Array(text.utf8), at: output) { errors.append(error) }
+            let bytes: [UInt8] = switch ProfileFormat.resolve(path: output, explicit: format) {
+            case .html?:
+                DiffReport(base: base.profile, new: new.profile, baseName: basePath, newName: newPath)
+                    .html(generator: "hybrid-run \(HybridRunVersion.current)")
+            default: Array(DifferentialFoldedWriter.write(base: base.profile, new: new.profile).utf8)
+            }
+            if let error = ProfileFiles.store(bytes, at: output) { errors.append(error) }
         }
         guard errors.isEmpty else { return Outcome(status: Self.badInputStatus, table: table, errors: errors) }
         let regressed = failAbove.map { !comparison.regressions(above: $0).isEmpty } ?? false

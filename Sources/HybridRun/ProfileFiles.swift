@@ -8,7 +8,7 @@ public enum ProfileFiles {
     public static func problem(withOutput path: String, format explicit: String?) -> String? {
         guard ProfileFormat.resolve(path: path, explicit: explicit) != nil else {
             return explicit == nil
-                ? "--output \(path): cannot tell the format from the extension (use .folded, .speedscope.json, .pb.gz or .pprof, or --format)"
+                ? "--output \(path): cannot tell the format from the extension (use .folded, .speedscope.json, .pb.gz, .pprof or .html, or --format)"
                 : "--format \(explicit!) is not one of \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", "))"
         }
         return problem(writing: path)
@@ -30,7 +30,9 @@ public enum ProfileFiles {
 
     /// Writes each file through a temporary name and a rename, so a reader never sees half a profile.
     /// - Returns: one error line per file that could not be written.
-    static func write(_ profile: Profile, to paths: [String], format explicit: String?, sampleLabels: [String: String]) -> [String] {
+    /// - Parameter report: the HTML report's bytes, made only when an `.html` output asks for it.
+    static func write(_ profile: Profile, to paths: [String], format explicit: String?, sampleLabels: [String: String],
+                      report: () -> [UInt8]) -> [String] {
         var errors: [String] = []
         for path in paths {
             guard let format = ProfileFormat.resolve(path: path, explicit: explicit) else { continue }
@@ -38,6 +40,7 @@ public enum ProfileFiles {
             case .folded: Array(FoldedWriter.write(profile).utf8)
             case .speedscope: Array(SpeedscopeWriter.write(profile).utf8)
             case .pprof: PprofEncoder.encode(profile, sampleLabels: sampleLabels)
+            case .html: report()
             }
             if let error = store(bytes, at: path) { errors.append(error) }
         }

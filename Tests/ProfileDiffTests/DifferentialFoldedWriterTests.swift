@@ -1,4 +1,5 @@
 import ProfileDiff
+import ProfilerTestSupport
 import Testing
 
 @Suite struct DifferentialFoldedWriterTests {
@@ -13,8 +14,8 @@ import Testing
     }
 
     @Test func scalesBaseToNewsTotal() {
-        let lines = parse(DifferentialFoldedWriter.write(base: KnownShares.profile(grows: 250, rest: 750),
-                                                        new: KnownShares.profile(grows: 800, rest: 1000, other: 200)))
+        let lines = parse(DifferentialFoldedWriter.write(base: SampleProfile.knownShares(grows: 250, rest: 750),
+                                                        new: SampleProfile.knownShares(grows: 800, rest: 1000, other: 200)))
         #expect(lines["app;main;grows"]! == (500, 800))
         #expect(lines["app;main;rest;leaf"]! == (1500, 1000))
         #expect(lines["app;main;other"]! == (0, 200))

@@ -1,26 +1,11 @@
 import ProfileDiff
+import ProfilerTestSupport
 import Profiles
 import Testing
 
-/// Profiles with known shares, made by hand: `main` calls `grows` and `rest`, both calling `leaf`.
-enum KnownShares {
-    static func profile(grows: Int, rest: Int, other: Int = 0) -> Profile {
-        func frame(_ name: String) -> Frame { Frame(address: UInt64(name.hashValue & 0xffff), mapping: nil, name: name, symbolName: name) }
-        var stacks = [
-            StackCount(frames: [frame("grows"), frame("main")], count: grows),
-            StackCount(frames: [frame("leaf"), frame("rest"), frame("main")], count: rest),
-        ]
-        if other > 0 { stacks.append(StackCount(frames: [frame("other"), frame("main")], count: other)) }
-        return Profile(startTime: 0, endTime: 1, sampleWeight: 1_000_000,
-                       processes: [ProcessProfile(pid: 1, executablePath: "/bin/app", mappings: [],
-                                                  threads: [ThreadProfile(tid: 1, name: "app", stacks: stacks.filter { $0.count > 0 })])],
-                       statistics: SamplingStatistics())
-    }
-}
-
 @Suite struct ProfileComparisonTests {
     @Test func aShareGrowingFrom25To40PercentIsARegressionAndComesFirst() throws {
-        let comparison = ProfileComparison(base: KnownShares.profile(grows: 250, rest: 750), new: KnownShares.profile(grows: 400, rest: 600))
+        let comparison = ProfileComparison(base: SampleProfile.knownShares(grows: 250, rest: 750), new: SampleProfile.knownShares(grows: 400, rest: 600))
         let first = try #require(comparison.changes.first)
         #expect(first.name == "grows")
         #expect(abs(first.baseSelfShare - 25) < 1e-9 && abs(first.newSelfShare - 40) < 1e-9)
@@ -33,20 +18,20 @@ enum KnownShares {
     }
 
     @Test func sharesAreNormalisedToEachProfilesTotal() {
-        let comparison = ProfileComparison(base: KnownShares.profile(grows: 250, rest: 750), new: KnownShares.profile(grows: 5000, rest: 15000))
+        let comparison = ProfileComparison(base: SampleProfile.knownShares(grows: 250, rest: 750), new: SampleProfile.knownShares(grows: 5000, rest: 15000))
         #expect(comparison.baseSamples == 1000 && comparison.newSamples == 20000)
         #expect(comparison.changes.allSatisfy { abs($0.selfDelta) < 1e-9 && abs($0.totalDelta) < 1e-9 })
         #expect(comparison.regressions(above: 0).isEmpty)
     }
 
     @Test func aLargeChangeSeenInAFewSamplesIsNotSignificant() {
-        let comparison = ProfileComparison(base: KnownShares.profile(grows: 5, rest: 15), new: KnownShares.profile(grows: 8, rest: 12))
+        let comparison = ProfileComparison(base: SampleProfile.knownShares(grows: 5, rest: 15), new: SampleProfile.knownShares(grows: 8, rest: 12))
         #expect(abs(comparison.changes[0].selfDelta - 15) < 1e-9)
         #expect(comparison.regressions(above: 5).isEmpty)
     }
 
     @Test func aFunctionOnlyInNewGrowsFromZero() {
-        let comparison = ProfileComparison(base: KnownShares.profile(grows: 250, rest: 750), new: KnownShares.profile(grows: 250, rest: 450, other: 300))
+        let comparison = ProfileComparison(base: SampleProfile.knownShares(grows: 250, rest: 750), new: SampleProfile.knownShares(grows: 250, rest: 450, other: 300))
         #expect(comparison.changes.first?.name == "other")
         #expect(comparison.changes.first?.base.totalSamples == 0)
         #expect(comparison.regressions(above: 5).map(\.name) == ["other"])
@@ -54,17 +39,17 @@ enum KnownShares {
 
     /// A shrinking function is never a regression, however significant.
     @Test func shrinkageIsNotARegression() {
-        let comparison = ProfileComparison(base: KnownShares.profile(grows: 400, rest: 600), new: KnownShares.profile(grows: 250, rest: 750))
+        let comparison = ProfileComparison(base: SampleProfile.knownShares(grows: 400, rest: 600), new: SampleProfile.knownShares(grows: 250, rest: 750))
         #expect(comparison.regressions(above: 5).map(\.name) == ["leaf", "rest"])
         #expect(comparison.changes.first.map { $0.name == "leaf" || $0.name == "rest" } == true, "growth before shrinkage of the same size")
     }
 
     @Test func pValuesOfTheTwoProportionTest() {
         // 25 % vs 40 % of 1000: z = 0.15 / sqrt(0.325 · 0.675 · 0.002) = 7.16, p ≈ 8e-13.
-        let strong = ProfileComparison(base: KnownShares.profile(grows: 250, rest: 750), new: KnownShares.profile(grows: 400, rest: 600))
+        let strong = ProfileComparison(base: SampleProfile.knownShares(grows: 250, rest: 750), new: SampleProfile.knownShares(grows: 400, rest: 600))
         #expect(strong.changes[0].selfPValue < 1e-11 && strong.changes[0].selfPValue > 1e-13)
         // 25 % vs 26 % of 1000: z = 0.01 / sqrt(0.255 · 0.745 · 0.002) = 0.513, p = 0.608.
-        let weak = ProfileComparison(base: KnownShares.profile(grows: 250, rest: 750), new: KnownShares.profile(grows: 260, rest: 740))
+        let weak = ProfileComparison(base: SampleProfile.knownShares(grows: 250, rest: 750), new: SampleProfile.knownShares(grows: 260, rest: 740))
         let grows = weak.changes.first { $0.name == "grows" }!
         #expect(abs(grows.selfPValue - 0.608) < 0.001)
     }

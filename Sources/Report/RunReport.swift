@@ -1,0 +1,130 @@
+import Foundation
+import Profiles
+
+/// Everything the report of one `hybrid-run -- COMMAND` shows; ``html()`` makes the page.
+///
+/// The caller passes values that are safe to show: the command line redacted, span names redacted.
+public struct RunReport: Sendable {
+    /// The command and its arguments, secrets already masked.
+    public var command: [String]
+    public var exitStatus: Int32
+    /// Wall-clock start and end of the run, nanoseconds since the Unix epoch.
+    public var startTime: Int64
+    public var endTime: Int64
+    public var traceID: String?
+    public var rootSpanID: String?
+    public var serviceName: String?
+    /// Where the run can be looked at further (Pyroscope's query, the trace in Grafana or Tempo).
+    public var links: [Link]
+    /// The CPU profile, when the command was profiled.
+    public var cpuProfile: Profile?
+    /// The root span and the spans the command and its children exported.
+    public var spans: [Span]
+    /// Lines a reader should know (e.g. why children's spans are missing).
+    public var notes: [String]
+
+    public struct Link: Sendable, Equatable {
+        public var title: String
+        public var url: String
+
+        public init(title: String, url: String) {
+            self.title = title
+            self.url = url
+        }
+    }
+
+    /// A span as the waterfall shows it. Times are nanoseconds since the Unix epoch.
+    public struct Span: Sendable, Equatable {
+        public var traceID: String
+        public var spanID: String
+        /// Empty for a root.
+        public var parentSpanID: String
+        public var name: String
+        public var serviceName: String
+        public var startTime: Int64
+        public var endTime: Int64
+        public var isError: Bool
+        /// The resource's `process.pid` and the span's `thread.id`, when the exporter set them.
+        public var processID: Int32?
+        public var threadID: Int32?
+
+        public init(traceID: String, spanID: String, parentSpanID: String, name: String, serviceName: String,
+                    startTime: Int64, endTime: Int64, isError: Bool, processID: Int32? = nil, threadID: Int32? = nil) {
+            self.traceID = traceID
+            self.spanID = spanID
+            self.parentSpanID = parentSpanID
+            self.name = name
+            self.serviceName = serviceName
+            self.startTime = startTime
+            self.endTime = endTime
+            self.isError = isError
+            self.processID = processID
+            self.threadID = threadID
+        }
+    }
+
+    public init(command: [String], exitStatus: Int32, startTime: Int64, endTime: Int64, traceID: String? = nil,
+                rootSpanID: String? = nil, serviceName: String? = nil, links: [Link] = [], cpuProfile: Profile? = nil,
+                spans: [Span] = [], notes: [String] = []) {
+        self.command = command
+        self.exitStatus = exitStatus
+        self.startTime = startTime
+        self.endTime = endTime
+        self.traceID = traceID
+        self.rootSpanID = rootSpanID
+        self.serviceName = serviceName
+        self.links = links
+        self.cpuProfile = cpuProfile
+        self.spans = spans
+        self.notes = notes
+    }
+
+    /// The self-contained page.
+    public func html(generator: String) -> [UInt8] {
+        let origin = ([startTime] + spans.map(\.startTime) + [cpuProfile?.startTime].compactMap { $0 }).min() ?? startTime
+        var trie = StackTrie()
+        var profiles: [FlameProfile] = []
+        if let cpuProfile {
+            profiles.append(FlameProfile.cpu(cpuProfile, into: &trie))
+        }
+        let processNames = Set(cpuProfile?.processes.map(\.executableName) ?? [])
+        func microseconds(_ time: Int64) -> Int64 { (time - origin) / 1000 }
+        let statistics = cpuProfile?.statistics
+        let document = ReportDocument(
+            generator: generator, origin: String(origin), frames: trie.frames, profiles: profiles,
+            run: .init(command: command, exitStatus: exitStatus, durationNanos: max(0, endTime - startTime),
+                       started: Self.iso8601(startTime), traceID: traceID, rootSpanID: rootSpanID, serviceName: serviceName,
+                       samples: statistics.map { "\($0.samplesTaken) taken, \($0.samplesLost) lost; \($0.threadsSeen) threads and \($0.processesSeen) processes seen" },
+                       links: links.map { .init(title: $0.title, url: $0.url) }),
+            diff: nil,
+            spans: spans.map { span in
+                ReportDocument.Span(
+                    spanID: span.spanID, parentSpanID: span.parentSpanID, name: span.name, service: span.serviceName,
+                    start: microseconds(span.startTime), end: microseconds(span.endTime), error: span.isError,
+                    pid: span.processID, processName: span.processID == nil && processNames.contains(span.serviceName) ? span.serviceName : nil,
+                    tid: span.threadID)
+            },
+            notes: notes)
+        let name = command.first.map { String($0.split(separator: "/").last ?? Substring($0)) } ?? "run"
+        return ReportPage.render(document, title: "hybrid-run: \(name)")
+    }
+
+    static func iso8601(_ nanoseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(nanoseconds) / 1e9))
+    }
+}
+
+extension FlameProfile {
+    /// A CPU profile's stacks, named as the folded file names them (the process first).
+    static func cpu(_ profile: Profile, into trie: inout StackTrie) -> FlameProfile {
+        var counts: [Int: Int] = [:]
+        for stack in profile.namedStacks().sorted(by: { $0.names.lexicographicallyPrecedes($1.names) }) {
+            counts[trie.node(for: stack.names), default: 0] += stack.count
+        }
+        return FlameProfile(id: "cpu", title: "CPU time", unit: "nanoseconds", sampleWeight: profile.sampleWeight,
+                            rootsAreProcesses: profile.processes.allSatisfy { !$0.executableName.isEmpty },
+                            nodes: trie.nodes, selfCounts: (0..<trie.nodeCount).map { counts[$0] ?? 0 }, baseSelfCounts: nil)
+    }
+}
