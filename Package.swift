@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // MARK: Executables (thin commands)
@@ -97,7 +98,7 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "ProcessLaunch", "Sampling", "Profiles", "ProfileDiff", "ProfileExport", "PyroscopeExport", "Report", "SafeText", "Telemetry",
+                "ProcessLaunch", "Sampling", "Profiles", "ProfileDiff", "ProfileExport", "PyroscopeExport", "Report", "SafeText", "SpanCapture", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -123,6 +124,19 @@ let package = Package(
         ),
         .target(name: "GzipCoding", dependencies: ["CZlib"]),
         .target(name: "ProfileDiff", dependencies: ["Profiles", "ProfileExport", "SafeText"]),
+        // Children's spans for the report: a byte-for-byte OTLP relay that keeps a copy (generated OTLP types in Generated/)
+        .target(
+            name: "SpanCapture",
+            dependencies: [
+                "GzipCoding", "SafeText",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .testTarget(name: "SpanCaptureTests", dependencies: ["SpanCapture", "GzipCoding", "TestSupport",
+                                                           .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio")]),
         // The report page's template, style and script are compiled into the binary: nothing to install beside it.
         .target(name: "Report", dependencies: ["Profiles"],
                 resources: [.embedInCode("Resources/report.html"), .embedInCode("Resources/report.css"), .embedInCode("Resources/report.js")]),

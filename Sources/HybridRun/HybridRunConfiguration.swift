@@ -54,5 +54,8 @@ public struct HybridRunConfiguration: Sendable, Equatable {
     /// Whether the command is sampled at all: for Pyroscope or for a local file.
     public var isProfiling: Bool { pyroscopeEnabled || !outputs.isEmpty }
 
+    /// Whether an HTML report is asked for: only then are the child's spans relayed (``ChildSpanCapture``).
+    var wantsReport: Bool { outputs.contains { ProfileFormat.resolve(path: $0, explicit: outputFormat) == .html } }
+
     public static let rateRange = 1...10_000
 }

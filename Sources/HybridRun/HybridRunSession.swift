@@ -7,6 +7,7 @@ import PyroscopeExport
 import Report
 import SafeText
 import Sampling
+import SpanCapture
 import Telemetry
 import Tracing
 
@@ -49,11 +50,18 @@ public struct HybridRunSession: Sendable {
         }
 
         let root = RootSpan(command: command, configuration: configuration, ci: ci, context: telemetry.incomingContext)
+        var childEnvironment = telemetry.childEnvironment(environment, context: root.context)
+        var capture: ChildSpanCapture?
+        if configuration.wantsReport {
+            let started = await ChildSpanCapture.start(childEnvironment: childEnvironment, logger: logger)
+            (capture, childEnvironment) = (started.0, started.1)
+        }
         let child: GatedChild
         do {
-            child = try GatedChild.spawn(arguments: command, environment: telemetry.childEnvironment(environment, context: root.context))
+            child = try GatedChild.spawn(arguments: command, environment: childEnvironment)
         } catch {
             logger.error("\(error)")
+            _ = await capture?.finish()
             root.end(status: Self.ownErrorStatus, termination: nil, ci: ci)
             await telemetry.shutdown()
             return Self.ownErrorStatus
@@ -70,6 +78,7 @@ public struct HybridRunSession: Sendable {
 
         let termination = if let profiler { await profiler.waitForExit() } else { await ChildWaiter.wait(pid: child.pid) }
         forwarder.stop()
+        let captured = await capture?.finish()
 
         let runProfile = collector?.finish()
         let profileLink = uploader == nil ? nil : runProfile.flatMap { profile in
@@ -91,7 +100,8 @@ public struct HybridRunSession: Sendable {
         let endTime = RootSpan.now()
         if let runProfile {
             writeProfiles(runProfile, correlation: correlation, logger: logger) {
-                report(root: root, telemetry: telemetry, status: status, endTime: endTime, profile: runProfile, profileLink: profileLink)
+                report(root: root, telemetry: telemetry, status: status, endTime: endTime, profile: runProfile, profileLink: profileLink,
+                       captured: captured ?? ([], []))
             }
         }
 
@@ -110,7 +120,8 @@ public struct HybridRunSession: Sendable {
     static let pyroscopeShutdownDeadline: Duration = .milliseconds(2500)
 
     /// The HTML report's page: the run, its profile and its trace.
-    private func report(root: RootSpan, telemetry: Telemetry, status: Int32, endTime: Int64, profile: Profile, profileLink: String?) -> [UInt8] {
+    private func report(root: RootSpan, telemetry: Telemetry, status: Int32, endTime: Int64, profile: Profile, profileLink: String?,
+                        captured: (spans: [CapturedSpan], notes: [String])) -> [UInt8] {
         let parent = telemetry.traceParent(of: root.context)
         let incoming = telemetry.traceParent(of: telemetry.incomingContext)
         var links: [RunReport.Link] = []
@@ -123,11 +134,17 @@ public struct HybridRunSession: Sendable {
                             name: Redaction.redactingCredentials(in: root.name), serviceName: configuredServiceName ?? "hybrid-run",
                             startTime: root.startTime, endTime: endTime, isError: status != 0)]
         } ?? []
-        var notes: [String] = []
+        let children = captured.spans.map { span in
+            RunReport.Span(traceID: span.traceID, spanID: span.spanID, parentSpanID: span.parentSpanID,
+                           name: Redaction.redactingCredentials(in: span.name), serviceName: span.serviceName,
+                           startTime: span.startTime, endTime: span.endTime, isError: span.isError,
+                           processID: span.processID, threadID: span.threadID)
+        }
+        var notes = captured.notes
         if parent == nil { notes.append("Tracing is off (OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none): the run has no trace.") }
         return RunReport(command: RootSpan.shownArguments(command), exitStatus: status, startTime: root.startTime, endTime: endTime,
                          traceID: parent?.traceID, rootSpanID: parent?.spanID, serviceName: applicationName, links: links,
-                         cpuProfile: profile, spans: spans, notes: notes).html(generator: "hybrid-run \(HybridRunVersion.current)")
+                         cpuProfile: profile, spans: spans + children, notes: notes).html(generator: "hybrid-run \(HybridRunVersion.current)")
     }
 
     /// The Pyroscope application name: `PYROSCOPE_APPLICATION_NAME`, else `service.name`, else the command's name.

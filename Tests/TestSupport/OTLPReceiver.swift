@@ -78,6 +78,19 @@ public struct OTLPReceiver: Sendable {
                 + "last saw \(last.count): \(last.map(\.name))")
         }
     }
+
+    /// One export request as the receiver saw it (`GET /requests`).
+    public struct Request: Sendable, Decodable {
+        public var transport: String
+        public var spans: Int
+        /// Headers (gRPC metadata), lowercase names, without the transport's own.
+        public var headers: [String: String]
+    }
+
+    /// Every export request received so far, in arrival order.
+    public func requests() async throws -> [Request] {
+        try await HTTPQuery.get([Request].self, queryURL.appendingPathComponent("requests"))
+    }
 }
 
 extension URL {

@@ -8,15 +8,15 @@ import Glibc
 ///
 /// Not `BlackHoleListener` + `close()`: its accept thread can start after the close and then accept on the
 /// reused descriptor number, stealing connections meant for a listener created later in the same process.
-final class ClosedPort: Sendable {
-    let port: Int
+public final class ClosedPort: Sendable {
+    public let port: Int
     private let socketDescriptor: Int32
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
-    init() throws {
+    public init() throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
@@ -38,8 +38,8 @@ final class ClosedPort: Sendable {
     }
 
     /// `127.0.0.1:PORT`.
-    var hostAndPort: String { "127.0.0.1:\(port)" }
-    var url: URL { URL(string: "http://\(hostAndPort)")! }
+    public var hostAndPort: String { "127.0.0.1:\(port)" }
+    public var url: URL { URL(string: "http://\(hostAndPort)")! }
 
     deinit { close(socketDescriptor) }
 }
