@@ -172,6 +172,7 @@ let package = Package(
         .testTarget(name: "RecordsTests", dependencies: ["Records", "TestSupport"]),
         .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),
         .testTarget(name: "WorkloadTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["TestSupport"]),
         .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "ProfilerTestSupport", "TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
