@@ -27,7 +27,7 @@ public struct DiffReport: Sendable {
             id: "cpu", title: "CPU time", unit: "nanoseconds", sampleWeight: new.sampleWeight,
             rootsAreProcesses: (base.processes + new.processes).allSatisfy { !$0.executableName.isEmpty },
             nodes: trie.nodes, selfCounts: (0..<trie.nodeCount).map { newCounts[$0] ?? 0 },
-            baseSelfCounts: (0..<trie.nodeCount).map { baseCounts[$0] ?? 0 })
+            baseSelfCounts: (0..<trie.nodeCount).map { baseCounts[$0] ?? 0 }, threads: nil, timeline: nil)
         let document = ReportDocument(
             generator: generator, origin: String(new.startTime), frames: trie.frames, profiles: [profile], run: nil,
             diff: .init(base: baseName, new: newName, baseSamples: base.totalSamples, newSamples: new.totalSamples),

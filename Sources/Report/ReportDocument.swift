@@ -70,4 +70,23 @@ struct FlameProfile: Encodable {
     var selfCounts: [Int]
     /// BASE's, in a diff.
     var baseSelfCounts: [Int]?
+    /// The threads the timeline refers to.
+    var threads: [Thread]?
+    /// Every sample in time order (`time`: microseconds since the previous sample, the first since the origin;
+    /// `thread`: index into ``threads``; `node`: its stack), when the profile has one.
+    var timeline: Timeline?
+
+    struct Thread: Encodable, Hashable {
+        var pid: Int32
+        var tid: Int32
+        var name: String
+        /// The process's executable name.
+        var process: String
+    }
+
+    struct Timeline: Encodable {
+        var time: [Int64]
+        var thread: [Int]
+        var node: [Int]
+    }
 }

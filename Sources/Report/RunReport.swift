@@ -85,7 +85,7 @@ public struct RunReport: Sendable {
         var trie = StackTrie()
         var profiles: [FlameProfile] = []
         if let cpuProfile {
-            profiles.append(FlameProfile.cpu(cpuProfile, into: &trie))
+            profiles.append(FlameProfile.cpu(cpuProfile, into: &trie, origin: origin))
         }
         let processNames = Set(cpuProfile?.processes.map(\.executableName) ?? [])
         func microseconds(_ time: Int64) -> Int64 { (time - origin) / 1000 }
@@ -117,14 +117,52 @@ public struct RunReport: Sendable {
 }
 
 extension FlameProfile {
-    /// A CPU profile's stacks, named as the folded file names them (the process first).
-    static func cpu(_ profile: Profile, into trie: inout StackTrie) -> FlameProfile {
+    /// A CPU profile's stacks, named as the folded file names them (the process first), and its timeline.
+    static func cpu(_ profile: Profile, into trie: inout StackTrie, origin: Int64) -> FlameProfile {
         var counts: [Int: Int] = [:]
         for stack in profile.namedStacks().sorted(by: { $0.names.lexicographicallyPrecedes($1.names) }) {
             counts[trie.node(for: stack.names), default: 0] += stack.count
         }
-        return FlameProfile(id: "cpu", title: "CPU time", unit: "nanoseconds", sampleWeight: profile.sampleWeight,
-                            rootsAreProcesses: profile.processes.allSatisfy { !$0.executableName.isEmpty },
-                            nodes: trie.nodes, selfCounts: (0..<trie.nodeCount).map { counts[$0] ?? 0 }, baseSelfCounts: nil)
+        var result = FlameProfile(id: "cpu", title: "CPU time", unit: "nanoseconds", sampleWeight: profile.sampleWeight,
+                                  rootsAreProcesses: profile.processes.allSatisfy { !$0.executableName.isEmpty },
+                                  nodes: [], selfCounts: [], baseSelfCounts: nil)
+        if !profile.timeline.samples.isEmpty { result.addTimeline(profile, trie: &trie, origin: origin) }
+        result.nodes = trie.nodes
+        result.selfCounts = (0..<trie.nodeCount).map { counts[$0] ?? 0 }
+        return result
+    }
+
+    /// Each timeline sample as (time, thread, node): its stack found by process, thread and addresses.
+    private mutating func addTimeline(_ profile: Profile, trie: inout StackTrie, origin: Int64) {
+        struct Key: Hashable {
+            var pid: Int32
+            var tid: Int32
+            var addresses: [UInt64]
+        }
+        var nodes: [Key: (thread: Int, node: Int)] = [:]
+        var threads: [Thread] = []
+        for process in profile.processes {
+            let root = process.executableName.isEmpty ? [] : [process.executableName]
+            for thread in process.threads {
+                let index = threads.count
+                threads.append(Thread(pid: process.pid, tid: thread.tid, name: thread.name, process: process.executableName))
+                for stack in thread.stacks {
+                    let node = trie.node(for: root + stack.frames.reversed().map(\.name))
+                    nodes[Key(pid: process.pid, tid: thread.tid, addresses: stack.frames.map(\.address))] = (index, node)
+                }
+            }
+        }
+        var timeline = Timeline(time: [], thread: [], node: [])
+        var previous = origin / 1000
+        for sample in profile.timeline.samples.sorted(by: { $0.time < $1.time }) {
+            guard let found = nodes[Key(pid: sample.pid, tid: sample.tid, addresses: sample.addresses)] else { continue }
+            let time = sample.time / 1000
+            timeline.time.append(time - previous)
+            timeline.thread.append(found.thread)
+            timeline.node.append(found.node)
+            previous = time
+        }
+        self.threads = threads
+        self.timeline = timeline
     }
 }

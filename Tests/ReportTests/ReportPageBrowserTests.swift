@@ -130,3 +130,74 @@ import Testing
         #expect(outcome.string(6)?.hasPrefix("grows25.0%40.0%+15.0") == true, "\(outcome.string(6) ?? "")")
     }
 }
+
+/// Clicking a span of the waterfall shows the samples taken inside it: its time range, its process (by pid, or
+/// by the service named like the executable) and its thread.
+@Suite struct ReportSpanSelectionBrowserTests {
+    static let start: Int64 = 1_700_000_000_000_000_000
+    static let ms: Int64 = 1_000_000
+
+    /// One second of `app` (pid 1): thread 1 in `grows` for the first half and in `rest` for the second, thread 2 in
+    /// `other` throughout; one sample per millisecond per thread, each with its time in the timeline.
+    static func profile() -> Profile {
+        func frame(_ name: String, _ address: UInt64) -> Frame { Frame(address: address, mapping: nil, name: name, symbolName: nil) }
+        let grows = [frame("grows", 0x10), frame("main", 0x20)]
+        let rest = [frame("rest", 0x30), frame("main", 0x20)]
+        let other = [frame("other", 0x40), frame("worker", 0x50)]
+        var timeline = SampleTimeline()
+        for millisecond in 0..<1000 {
+            let time = start + Int64(millisecond) * ms
+            timeline.append(.init(time: time, pid: 1, tid: 1, addresses: (millisecond < 500 ? grows : rest).map(\.address)))
+            timeline.append(.init(time: time, pid: 1, tid: 2, addresses: other.map(\.address)))
+        }
+        return Profile(startTime: start, endTime: start + 1000 * ms, sampleWeight: ms,
+                       processes: [ProcessProfile(pid: 1, executablePath: "/bin/app", mappings: [], threads: [
+                           ThreadProfile(tid: 1, name: "main", stacks: [StackCount(frames: grows, count: 500), StackCount(frames: rest, count: 500)]),
+                           ThreadProfile(tid: 2, name: "worker", stacks: [StackCount(frames: other, count: 1000)]),
+                       ])],
+                       statistics: SamplingStatistics(samplesTaken: 2000), timeline: timeline)
+    }
+
+    static func span(_ id: String, _ name: String, service: String, from: Int64, to: Int64, pid: Int32? = nil, tid: Int32? = nil) -> RunReport.Span {
+        RunReport.Span(traceID: String(repeating: "a", count: 32), spanID: id, parentSpanID: id == "0000000000000001" ? "" : "0000000000000001",
+                       name: name, serviceName: service, startTime: start + from * ms, endTime: start + to * ms, isError: false,
+                       processID: pid, threadID: tid)
+    }
+
+    @Test func aSpansFlameGraphHoldsTheSamplesTakenInsideIt() throws {
+        let report = RunReport(command: ["/bin/app"], exitStatus: 0, startTime: Self.start, endTime: Self.start + 1000 * Self.ms,
+                               cpuProfile: Self.profile(), spans: [
+                                   Self.span("0000000000000001", "run", service: "hybrid-run", from: 0, to: 1000),
+                                   Self.span("0000000000000002", "first half", service: "app", from: 0, to: 499),
+                                   Self.span("0000000000000003", "second half on the worker", service: "lib", from: 500, to: 999, tid: 2),
+                                   Self.span("0000000000000004", "another process", service: "db", from: 0, to: 999, pid: 99),
+                               ])
+        let path = try ReportBrowser.outputDirectory("ReportSpanSelectionBrowserTests").appendingPathComponent("spans.html").path
+        try Data(report.html(generator: "test")).write(to: URL(fileURLWithPath: path))
+        let screenshot = try ReportBrowser.outputDirectory("ReportSpanSelectionBrowserTests").appendingPathComponent("span.png").path
+        let drawn = "Object.fromEntries([...document.querySelectorAll('#flame .frame')].map(e => [e.textContent, e.getBoundingClientRect().width]))"
+        let table = "Object.fromEntries([...document.querySelectorAll('#function-table tbody tr')].map(r => [r.dataset.function, Number(r.children[3].textContent.replace(/,/g, ''))]))"
+        let outcome = try ReportBrowser.run(page: path, [
+            .evaluate(table),                                                             // 0: whole run
+            .click(".span-row[data-span='0000000000000002']"),
+            .evaluate(table),                                                             // 2
+            .evaluate("document.getElementById('flame-title').textContent"),              // 3
+            .screenshot(screenshot),
+            .click(".span-row[data-span='0000000000000003']"),
+            .evaluate(table),                                                             // 6
+            .click(".span-row[data-span='0000000000000004']"),
+            .evaluate(drawn),                                                             // 8
+            .click("#whole-run"),
+            .evaluate(table),                                                             // 10
+        ])
+        print("span selection screenshot: \(screenshot)")
+        #expect(outcome.exceptions.isEmpty, "\(outcome.exceptions)")
+        func totals(_ step: Int) -> [String: Double] { outcome.results[step] as? [String: Double] ?? [:] }
+        #expect(totals(0) == ["main": 1000, "grows": 500, "rest": 500, "worker": 1000, "other": 1000])
+        #expect(totals(2) == ["main": 500, "grows": 500, "worker": 500, "other": 500], "0–499 ms of app's threads")
+        #expect(outcome.string(3) == "Flame graph: CPU time of span “first half” (1,000 samples)")
+        #expect(totals(6) == ["worker": 500, "other": 500], "500–999 ms of thread 2 only")
+        #expect((outcome.results[8] as? [String: Double])?.isEmpty == true, "no sample of pid 99")
+        #expect(totals(10) == totals(0))
+    }
+}
