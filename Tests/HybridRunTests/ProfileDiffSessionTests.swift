@@ -45,7 +45,8 @@ import TestSupport
     @Test func aShareGrowingFrom25To40PercentFailsTheGateWithThatFunctionFirst() async throws {
         let profiles = try await Self.profiles.value
         let folded = profiles.directory.appendingPathComponent("diff-\(UUID().uuidString).folded").path
-        let result = try await HybridRunProcess.run(["--diff", profiles.base, profiles.grown, "--fail-above", "5", "-o", folded])
+        let html = try ReportBrowser.outputDirectory("ProfileDiffSessionTests").appendingPathComponent("diff.html").path
+        let result = try await HybridRunProcess.run(["--diff", profiles.base, profiles.grown, "--fail-above", "5", "-o", folded, "-o", html])
         #expect(result.status == 1, "\(result.stdoutText)\(result.stderr)")
         let first = try #require(rows(result.stdoutText).first)
         #expect(first.hasSuffix(" variable_share  REGRESSION"), "\(result.stdoutText)")
@@ -61,6 +62,21 @@ import TestSupport
         let counts = variable.map { $0.split(separator: " ").suffix(2).compactMap { Int($0) } }
         #expect(counts.allSatisfy { $0.count == 2 })
         #expect(counts.reduce(0) { $0 + $1[0] } < counts.reduce(0) { $0 + $1[1] }, "BASE (scaled) below NEW for the grown function")
+
+        // The differential flame graph: the grown function red, its shares on hover, the page offline.
+        let screenshot = try ReportBrowser.outputDirectory("ProfileDiffSessionTests").appendingPathComponent("diff.png").path
+        let outcome = try ReportBrowser.run(page: html, [
+            .evaluate("(document.getElementById('target')?.removeAttribute('id'), [...document.querySelectorAll('#flame .frame')].find(e => e.textContent === 'variable_share').id = 'target')"),
+            .evaluate("getComputedStyle(document.getElementById('target')).backgroundColor"),
+            .hover("#target"),
+            .evaluate("document.getElementById('tooltip').textContent"),
+            .screenshot(screenshot),
+        ])
+        print("diff screenshot: \(screenshot)")
+        #expect(outcome.exceptions.isEmpty && outcome.requests == ["file://\(html)"], "\(outcome.exceptions) \(outcome.requests)")
+        let rgb = (outcome.string(1) ?? "").split { !$0.isNumber }.compactMap { Int($0) }
+        #expect(rgb.count == 3 && rgb[0] > rgb[2] + 40, "red: \(rgb)")
+        #expect(outcome.string(3)?.contains("total: BASE \(shares[0]") == true, "\(outcome.string(3) ?? "")")
     }
 
     @Test func withoutFailAboveAChangeIsReportedButExitsZero() async throws {
