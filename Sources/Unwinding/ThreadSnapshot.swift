@@ -28,9 +28,9 @@ public final class ThreadSnapshot {
         stack = UnsafeRawBufferPointer(rebasing: stackBuffer[0..<length])
     }
 
-    /// The 8-byte word at `address` if it lies in the copy.
+    /// The 8-byte word at `address` if it lies in the copy (a copy shorter than a word, even empty, holds none).
     func stackWord(at address: UInt64) -> UInt64? {
-        guard address >= stackStart, address - stackStart <= UInt64(max(stack.count - 8, -1)) else { return nil }
+        guard address >= stackStart, stack.count >= 8, address - stackStart <= UInt64(stack.count - 8) else { return nil }
         return stack.loadUnaligned(fromByteOffset: Int(address - stackStart), as: UInt64.self)
     }
 

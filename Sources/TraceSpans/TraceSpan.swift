@@ -1,5 +1,6 @@
-/// A span as a child exported it, with what the report needs to draw it and to find its samples.
-public struct CapturedSpan: Sendable, Equatable {
+/// A span of the run, hybrid-run's own or one the command exported: what the report draws and what finds its
+/// samples. A leaf, so that the relay that captures spans and the report that draws them share it.
+public struct TraceSpan: Sendable, Equatable {
     /// Lowercase hex, 32 and 16 digits; `parentSpanID` is empty for a root.
     public var traceID: String
     public var spanID: String
