@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "ProcessLaunch", "Sampling", "Profiles", "ProfileDiff", "ProfileExport", "PyroscopeExport", "Report", "SafeText", "SpanCapture", "Telemetry",
+                "ProcessLaunch", "Sampling", "Profiles", "ProfileDiff", "ProfileExport", "PyroscopeExport", "Report", "SafeText", "SpanCapture", "Telemetry", "TraceSpans",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -128,17 +128,18 @@ let package = Package(
         .target(
             name: "SpanCapture",
             dependencies: [
-                "GzipCoding", "SafeText",
+                "GzipCoding", "SafeText", "TraceSpans",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
-        .testTarget(name: "SpanCaptureTests", dependencies: ["SpanCapture", "GzipCoding", "TestSupport",
+        .testTarget(name: "SpanCaptureTests", dependencies: ["SpanCapture", "GzipCoding", "TestSupport", "TraceSpans",
                                                            .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio")]),
         // The report page's template, style and script are compiled into the binary: nothing to install beside it.
-        .target(name: "Report", dependencies: ["Profiles"],
+        .target(name: "TraceSpans"),
+        .target(name: "Report", dependencies: ["Profiles", "TraceSpans"],
                 resources: [.embedInCode("Resources/report.html"), .embedInCode("Resources/report.css"), .embedInCode("Resources/report.js")]),
         .target(
             name: "_CUnwindShims",
@@ -156,7 +157,7 @@ let package = Package(
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "ProfileExportTests", dependencies: ["ProfileExport", "Profiles", "GzipCoding", "ProfilerTestSupport"]),
         .testTarget(name: "GzipCodingTests", dependencies: ["GzipCoding"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Profiles", "ProfilerTestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Profiles", "ProfilerTestSupport", "TraceSpans"]),
         .testTarget(name: "ProfileDiffTests", dependencies: ["ProfileDiff", "ProfileExport", "Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "ProfilerTestSupport", "TestSupport"]),
 

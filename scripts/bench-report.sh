@@ -13,13 +13,12 @@ SECONDS_PROFILED="${1:-60}"
 COUNT="${2:-10000000}"
 # shellcheck source=lib/postgres.sh
 source "$ROOT/scripts/lib/postgres.sh"
+# shellcheck source=lib/release.sh
+source "$ROOT/scripts/lib/release.sh"
 
 "$ROOT/scripts/setup.sh"
-for product in hybrid-run generator-otel loader-otel; do
-  swift build -c release --product "$product" >/dev/null 2>&1 \
-    || { echo "bench-report.sh: release build of $product failed:" >&2; swift build -c release --product "$product" >&2; exit 1; }
-done
-BIN="$(swift build -c release --show-bin-path)"
+hybrid_release_build hybrid-run generator-otel loader-otel
+BIN="$HYBRID_RELEASE_BIN"
 WORK="$(mktemp -d)"
 chmod 0755 "$WORK"
 cleanup() { hybrid_pg_stop || true; rm -rf "$WORK"; }
@@ -38,6 +37,15 @@ fi
 samples="$(grep -o 'profile: [0-9]* samples taken' "$WORK/hybrid-run.log" | grep -o '[0-9]*' || echo '?')"
 stacks="$(wc -l <"$WORK/cpu.folded")"
 megabytes() { awk -v bytes="$(stat -c %s "$1")" 'BEGIN { printf "%.2f MB", bytes / 1e6 }'; }
+row() { echo "| $1 | $samples | $stacks | $(megabytes "$WORK/report.html") | $(megabytes "$WORK/cpu.pb.gz") |"; }
 echo "| run | samples | distinct stacks | report.html | cpu.pb.gz |"
 echo "|---|---|---|---|---|"
-echo "| $SECONDS_PROFILED s of loader-otel at 1000 Hz | $samples | $stacks | $(megabytes "$WORK/report.html") | $(megabytes "$WORK/cpu.pb.gz") |"
+row "$SECONDS_PROFILED s of loader-otel at 1000 Hz"
+
+# The same length of a program that keeps a core busy (the generator writing to /dev/null): the most samples
+# one thread gives at this rate, for the report's size per sample.
+"$BIN/hybrid-run" --rate 1000 -o "$WORK/report.html" -o "$WORK/cpu.pb.gz" -o "$WORK/cpu.folded" \
+  -- sh -c "exec timeout -s INT $SECONDS_PROFILED '$BIN/generator-otel' 2000000000 - >/dev/null" 2>"$WORK/hybrid-run.log" || true
+samples="$(grep -o 'profile: [0-9]* samples taken' "$WORK/hybrid-run.log" | grep -o '[0-9]*' || echo '?')"
+stacks="$(wc -l <"$WORK/cpu.folded")"
+row "$SECONDS_PROFILED s of generator-otel (CPU-bound) at 1000 Hz"

@@ -1,5 +1,6 @@
 import Logging
 import SpanCapture
+import TraceSpans
 
 /// The spans the command and its children export, for the HTML report: while a report is requested (and only
 /// then), the child's trace exporter is pointed at an ``OTLPRelay`` that forwards everything to the collector
@@ -27,7 +28,7 @@ struct ChildSpanCapture: Sendable {
     }
 
     /// Stops relaying (the command has exited) and returns what was captured.
-    func finish() async -> (spans: [CapturedSpan], notes: [String]) {
+    func finish() async -> (spans: [TraceSpan], notes: [String]) {
         guard let relay else { return ([], note.map { [$0] } ?? []) }
         let relayed = await relay.stop()
         let notes = relayed.requestsNotKept == 0 ? [] : ["\(relayed.requestsNotKept) export requests were relayed but not kept (over \(OTLPRelay.copyLimit >> 20) MiB): some spans are missing here."]

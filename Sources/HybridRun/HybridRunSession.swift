@@ -10,6 +10,7 @@ import Sampling
 import SpanCapture
 import Telemetry
 import Tracing
+import TraceSpans
 
 /// One run of `hybrid-run -- COMMAND`: root span, child, signals, exit status.
 ///
@@ -121,7 +122,7 @@ public struct HybridRunSession: Sendable {
 
     /// The HTML report's page: the run, its profile and its trace.
     private func report(root: RootSpan, telemetry: Telemetry, status: Int32, endTime: Int64, profile: Profile, profileLink: String?,
-                        captured: (spans: [CapturedSpan], notes: [String])) -> [UInt8] {
+                        captured: (spans: [TraceSpan], notes: [String])) -> [UInt8] {
         let parent = telemetry.traceParent(of: root.context)
         let incoming = telemetry.traceParent(of: telemetry.incomingContext)
         var links: [RunReport.Link] = []
@@ -130,15 +131,14 @@ public struct HybridRunSession: Sendable {
             links.append(.init(title: "trace", url: template.replacingOccurrences(of: "{trace_id}", with: parent.traceID)))
         }
         let spans = parent.map { parent in
-            [RunReport.Span(traceID: parent.traceID, spanID: parent.spanID, parentSpanID: incoming?.spanID ?? "",
+            [TraceSpan(traceID: parent.traceID, spanID: parent.spanID, parentSpanID: incoming?.spanID ?? "",
                             name: Redaction.redactingCredentials(in: root.name), serviceName: configuredServiceName ?? "hybrid-run",
                             startTime: root.startTime, endTime: endTime, isError: status != 0)]
         } ?? []
         let children = captured.spans.map { span in
-            RunReport.Span(traceID: span.traceID, spanID: span.spanID, parentSpanID: span.parentSpanID,
-                           name: Redaction.redactingCredentials(in: span.name), serviceName: span.serviceName,
-                           startTime: span.startTime, endTime: span.endTime, isError: span.isError,
-                           processID: span.processID, threadID: span.threadID)
+            var shown = span
+            shown.name = Redaction.redactingCredentials(in: span.name)
+            return shown
         }
         var notes = captured.notes
         if parent == nil { notes.append("Tracing is off (OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none): the run has no trace.") }

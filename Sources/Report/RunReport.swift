@@ -1,5 +1,6 @@
 import Foundation
 import Profiles
+import TraceSpans
 
 /// Everything the report of one `hybrid-run -- COMMAND` shows; ``html()`` makes the page.
 ///
@@ -19,7 +20,7 @@ public struct RunReport: Sendable {
     /// The CPU profile, when the command was profiled.
     public var cpuProfile: Profile?
     /// The root span and the spans the command and its children exported.
-    public var spans: [Span]
+    public var spans: [TraceSpan]
     /// Lines a reader should know (e.g. why children's spans are missing).
     public var notes: [String]
 
@@ -33,39 +34,9 @@ public struct RunReport: Sendable {
         }
     }
 
-    /// A span as the waterfall shows it. Times are nanoseconds since the Unix epoch.
-    public struct Span: Sendable, Equatable {
-        public var traceID: String
-        public var spanID: String
-        /// Empty for a root.
-        public var parentSpanID: String
-        public var name: String
-        public var serviceName: String
-        public var startTime: Int64
-        public var endTime: Int64
-        public var isError: Bool
-        /// The resource's `process.pid` and the span's `thread.id`, when the exporter set them.
-        public var processID: Int32?
-        public var threadID: Int32?
-
-        public init(traceID: String, spanID: String, parentSpanID: String, name: String, serviceName: String,
-                    startTime: Int64, endTime: Int64, isError: Bool, processID: Int32? = nil, threadID: Int32? = nil) {
-            self.traceID = traceID
-            self.spanID = spanID
-            self.parentSpanID = parentSpanID
-            self.name = name
-            self.serviceName = serviceName
-            self.startTime = startTime
-            self.endTime = endTime
-            self.isError = isError
-            self.processID = processID
-            self.threadID = threadID
-        }
-    }
-
     public init(command: [String], exitStatus: Int32, startTime: Int64, endTime: Int64, traceID: String? = nil,
                 rootSpanID: String? = nil, serviceName: String? = nil, links: [Link] = [], cpuProfile: Profile? = nil,
-                spans: [Span] = [], notes: [String] = []) {
+                spans: [TraceSpan] = [], notes: [String] = []) {
         self.command = command
         self.exitStatus = exitStatus
         self.startTime = startTime

@@ -57,11 +57,9 @@ struct HTTP1RequestParser {
                 state = next
                 if case .body(remaining: 0) = next { finishBody(into: &bodies) }
             case .body(let remaining):
-                let take = min(remaining, buffer.count - offset)
-                keep(buffer[offset..<offset + take])
-                offset += take
-                guard take == remaining else {
-                    state = .body(remaining: remaining - take)
+                let left = keepBody(remaining, from: &offset)
+                guard left == 0 else {
+                    state = .body(remaining: left)
                     break loop
                 }
                 finishBody(into: &bodies)
@@ -79,11 +77,9 @@ struct HTTP1RequestParser {
                 }
                 state = size == 0 ? .trailer : .chunkData(remaining: size)
             case .chunkData(let remaining):
-                let take = min(remaining, buffer.count - offset)
-                keep(buffer[offset..<offset + take])
-                offset += take
-                guard take == remaining else {
-                    state = .chunkData(remaining: remaining - take)
+                let left = keepBody(remaining, from: &offset)
+                guard left == 0 else {
+                    state = .chunkData(remaining: left)
                     break loop
                 }
                 state = .chunkEnd
@@ -134,6 +130,14 @@ struct HTTP1RequestParser {
         body = []
         bodyTooLarge = false
         return chunked ? .chunkSize : .body(remaining: length)
+    }
+
+    /// Keeps up to `remaining` body bytes of the buffer from `offset` on; returns how many are still to come.
+    private mutating func keepBody(_ remaining: Int, from offset: inout Int) -> Int {
+        let take = min(remaining, buffer.count - offset)
+        keep(buffer[offset..<offset + take])
+        offset += take
+        return remaining - take
     }
 
     private mutating func keep(_ bytes: ArraySlice<UInt8>) {

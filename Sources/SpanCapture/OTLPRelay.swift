@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import TraceSpans
 
 /// A local endpoint for a child's OTLP trace exporter that forwards every connection byte for byte to the
 /// collector the child would have used (same protocol, headers, body; the collector's answers go back the same
@@ -62,7 +63,7 @@ public final class OTLPRelay: Sendable {
 
 /// What ``OTLPRelay/stop()`` returns.
 public struct RelayedSpans: Sendable {
-    public var spans: [CapturedSpan]
+    public var spans: [TraceSpan]
     /// Export requests kept, and those relayed but not kept (over the copy limit).
     public var requests: Int
     public var requestsNotKept: Int

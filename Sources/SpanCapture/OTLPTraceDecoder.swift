@@ -1,6 +1,7 @@
 import Foundation
 import GzipCoding
 import SwiftProtobuf
+import TraceSpans
 
 /// The spans in an OTLP trace export request, in any of the three encodings the OTLP specification defines:
 /// gRPC and HTTP carry `ExportTraceServiceRequest` as protobuf, HTTP may carry it as JSON (the protobuf JSON
@@ -8,7 +9,7 @@ import SwiftProtobuf
 ///
 /// A body that does not decode yields no spans: what a child sends must never break the run.
 enum OTLPTraceDecoder {
-    static func spans(in body: OTLPBody) -> [CapturedSpan] {
+    static func spans(in body: OTLPBody) -> [TraceSpan] {
         switch body.encoding {
         case .grpc(let compressed):
             guard let bytes = compressed ? try? Gzip.decompress(body.bytes) : body.bytes else { return [] }
@@ -25,9 +26,9 @@ enum OTLPTraceDecoder {
         }
     }
 
-    static func protobufSpans(_ bytes: [UInt8]) -> [CapturedSpan] {
+    static func protobufSpans(_ bytes: [UInt8]) -> [TraceSpan] {
         guard let request = try? Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: bytes) else { return [] }
-        var result: [CapturedSpan] = []
+        var result: [TraceSpan] = []
         for resourceSpans in request.resourceSpans {
             let resource = Dictionary(resourceSpans.resource.attributes.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
             let service = resource["service.name"]?.stringValue ?? ""
@@ -35,7 +36,7 @@ enum OTLPTraceDecoder {
             for scopeSpans in resourceSpans.scopeSpans {
                 for span in scopeSpans.spans {
                     let thread = span.attributes.first { $0.key == "thread.id" }?.value
-                    result.append(CapturedSpan(
+                    result.append(TraceSpan(
                         traceID: hex(span.traceID), spanID: hex(span.spanID), parentSpanID: hex(span.parentSpanID),
                         name: span.name, serviceName: service,
                         startTime: Int64(clamping: span.startTimeUnixNano), endTime: Int64(clamping: span.endTimeUnixNano),
@@ -47,9 +48,9 @@ enum OTLPTraceDecoder {
         return result
     }
 
-    static func jsonSpans(_ bytes: [UInt8]) -> [CapturedSpan] {
+    static func jsonSpans(_ bytes: [UInt8]) -> [TraceSpan] {
         guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return [] }
-        var result: [CapturedSpan] = []
+        var result: [TraceSpan] = []
         for resourceSpans in root["resourceSpans"] as? [[String: Any]] ?? [] {
             let resource = attributes((resourceSpans["resource"] as? [String: Any])?["attributes"])
             let service = resource["service.name"]?["stringValue"] as? String ?? ""
@@ -58,7 +59,7 @@ enum OTLPTraceDecoder {
                 for span in scopeSpans["spans"] as? [[String: Any]] ?? [] {
                     let status = span["status"] as? [String: Any]
                     let thread = integer(attributes(span["attributes"])["thread.id"]?["intValue"]).flatMap { Int32(exactly: $0) }
-                    result.append(CapturedSpan(
+                    result.append(TraceSpan(
                         traceID: (span["traceId"] as? String ?? "").lowercased(), spanID: (span["spanId"] as? String ?? "").lowercased(),
                         parentSpanID: (span["parentSpanId"] as? String ?? "").lowercased(), name: span["name"] as? String ?? "",
                         serviceName: service, startTime: integer(span["startTimeUnixNano"]) ?? 0, endTime: integer(span["endTimeUnixNano"]) ?? 0,

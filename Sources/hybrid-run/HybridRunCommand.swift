@@ -62,10 +62,10 @@ struct HybridRunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How stacks are captured: auto (perf-event where the kernel allows it, else ptrace), perf-event, ptrace.", valueName: "sampler"))
     var sampler: SamplingMethod?
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file, repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof.", valueName: "file"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file, repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof, .html (a report).", valueName: "file"))
     var outputs: [String] = []
 
-    @Option(help: ArgumentHelp("Format of every --output, instead of the extension: folded, speedscope, pprof.", valueName: "format"))
+    @Option(help: ArgumentHelp("Format of every --output, instead of the extension: folded, speedscope, pprof, html.", valueName: "format"))
     var format: String?
 
     @Flag(name: .shortAndLong, help: "Print only warnings and errors.")

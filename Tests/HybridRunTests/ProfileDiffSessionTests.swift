@@ -76,7 +76,7 @@ import TestSupport
         #expect(outcome.exceptions.isEmpty && outcome.requests == ["file://\(html)"], "\(outcome.exceptions) \(outcome.requests)")
         let rgb = (outcome.string(1) ?? "").split { !$0.isNumber }.compactMap { Int($0) }
         #expect(rgb.count == 3 && rgb[0] > rgb[2] + 40, "red: \(rgb)")
-        #expect(outcome.string(3)?.contains("total: BASE \(shares[0]") == true, "\(outcome.string(3) ?? "")")
+        #expect(outcome.string(3)?.contains("total: BASE \(shares[0])%") == true, "\(outcome.string(3) ?? "")")
     }
 
     @Test func withoutFailAboveAChangeIsReportedButExitsZero() async throws {

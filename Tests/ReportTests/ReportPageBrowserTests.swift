@@ -3,6 +3,7 @@ import ProfilerTestSupport
 import Profiles
 import Report
 import Testing
+import TraceSpans
 
 /// The report page in a real browser (headless Chromium, no network), driven like a person would: the flame
 /// graph must draw, search must highlight and measure, a click must zoom, hovering must explain a frame.
@@ -158,8 +159,8 @@ import Testing
                        statistics: SamplingStatistics(samplesTaken: 2000), timeline: timeline)
     }
 
-    static func span(_ id: String, _ name: String, service: String, from: Int64, to: Int64, pid: Int32? = nil, tid: Int32? = nil) -> RunReport.Span {
-        RunReport.Span(traceID: String(repeating: "a", count: 32), spanID: id, parentSpanID: id == "0000000000000001" ? "" : "0000000000000001",
+    static func span(_ id: String, _ name: String, service: String, from: Int64, to: Int64, pid: Int32? = nil, tid: Int32? = nil) -> TraceSpan {
+        TraceSpan(traceID: String(repeating: "a", count: 32), spanID: id, parentSpanID: id == "0000000000000001" ? "" : "0000000000000001",
                        name: name, serviceName: service, startTime: start + from * ms, endTime: start + to * ms, isError: false,
                        processID: pid, threadID: tid)
     }

@@ -3,6 +3,7 @@ import GzipCoding
 @testable import SpanCapture
 import Testing
 import TestSupport
+import TraceSpans
 
 @Suite struct OTLPTraceDecoderTests {
     /// OTLP/HTTP JSON as the specification writes it: hex ids, integer enums, 64-bit integers as strings.
@@ -16,7 +17,7 @@ import TestSupport
 
     @Test func decodesJSON() {
         let spans = OTLPTraceDecoder.spans(in: OTLPBody(encoding: .http(contentType: "application/json", contentEncoding: ""), bytes: Array(Self.json.utf8)))
-        #expect(spans == [CapturedSpan(traceID: "5b8efff798038103d269b633813fc60c", spanID: "eee19b7ec3c1b174", parentSpanID: "eee19b7ec3c1b173",
+        #expect(spans == [TraceSpan(traceID: "5b8efff798038103d269b633813fc60c", spanID: "eee19b7ec3c1b174", parentSpanID: "eee19b7ec3c1b173",
                                        name: "load", serviceName: "loader", startTime: 1_544_712_660_000_000_000, endTime: 1_544_712_661_000_000_000,
                                        isError: true, processID: 4242, threadID: 7)])
         let gzipped = OTLPBody(encoding: .http(contentType: "application/json", contentEncoding: "gzip"), bytes: Gzip.compress(Array(Self.json.utf8)))
@@ -43,7 +44,7 @@ import TestSupport
         #expect(result.status == 0, "\(result.stderr)")
         let hex = result.stdoutText
         let bytes = stride(from: 0, to: hex.count, by: 2).map { UInt8(hex.dropFirst($0).prefix(2), radix: 16)! }
-        let expected = [CapturedSpan(traceID: "0af7651916cd43dd8448eb211c80319c", spanID: "b7ad6b7169203331", parentSpanID: "", name: "generate",
+        let expected = [TraceSpan(traceID: "0af7651916cd43dd8448eb211c80319c", spanID: "b7ad6b7169203331", parentSpanID: "", name: "generate",
                                      serviceName: "generator", startTime: 1_700_000_000_000_000_000, endTime: 1_700_000_000_500_000_000, isError: false)]
         #expect(OTLPTraceDecoder.spans(in: OTLPBody(encoding: .grpc(compressed: false), bytes: bytes)) == expected)
         #expect(OTLPTraceDecoder.spans(in: OTLPBody(encoding: .grpc(compressed: true), bytes: Gzip.compress(bytes))) == expected)
