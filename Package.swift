@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // MARK: Executables (thin commands)
@@ -101,7 +102,7 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "OutputFiles", "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "SafeText", "Telemetry",
+                "OutputFiles", "ProcessLaunch", "Sampling", "Profiles", "ProfileDiff", "ProfileExport", "PyroscopeExport", "Report", "SafeText", "SpanCapture", "Telemetry", "TraceSpans",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -123,8 +124,27 @@ let package = Package(
         ),
         .target(
             name: "ProfileExport",
-            dependencies: ["Profiles", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["Profiles", "GzipCoding", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        .target(name: "GzipCoding", dependencies: ["CZlib"]),
+        .target(name: "ProfileDiff", dependencies: ["Profiles", "ProfileExport", "SafeText"]),
+        // Children's spans for the report: a byte-for-byte OTLP relay that keeps a copy (generated OTLP types in Generated/)
+        .target(
+            name: "SpanCapture",
+            dependencies: [
+                "GzipCoding", "SafeText", "TraceSpans",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .testTarget(name: "SpanCaptureTests", dependencies: ["SpanCapture", "GzipCoding", "TestSupport", "TraceSpans",
+                                                           .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio")]),
+        // The report page's template, style and script are compiled into the binary: nothing to install beside it.
+        .target(name: "TraceSpans"),
+        .target(name: "Report", dependencies: ["Profiles", "TraceSpans"],
+                resources: [.embedInCode("Resources/report.html"), .embedInCode("Resources/report.css"), .embedInCode("Resources/report.js")]),
         .target(
             name: "_CUnwindShims",
             linkerSettings: [.linkedLibrary("unwind-x86_64")]
@@ -139,7 +159,10 @@ let package = Package(
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "Binaries", "Symbolization", "ProfilerTestSupport"]),
         .testTarget(name: "SymbolizationTests", dependencies: ["Symbolization", "Binaries", "ProfilerTestSupport"]),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ProfilerTestSupport"]),
-        .testTarget(name: "ProfileExportTests", dependencies: ["ProfileExport", "Profiles", "ProfilerTestSupport"]),
+        .testTarget(name: "ProfileExportTests", dependencies: ["ProfileExport", "Profiles", "GzipCoding", "ProfilerTestSupport"]),
+        .testTarget(name: "GzipCodingTests", dependencies: ["GzipCoding"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Profiles", "ProfilerTestSupport", "TraceSpans"]),
+        .testTarget(name: "ProfileDiffTests", dependencies: ["ProfileDiff", "ProfileExport", "Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "ProfilerTestSupport", "TestSupport"]),
         .testTarget(name: "ProcessLaunchTests", dependencies: ["ProcessLaunch", "ProfilerTestSupport", "TestSupport"]),
 
@@ -155,7 +178,8 @@ let package = Package(
         .testTarget(name: "RecordsTests", dependencies: ["OutputFiles", "Records", "TestSupport"]),
         .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),
         .testTarget(name: "WorkloadTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "ProfilerTestSupport", "TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,6 +18,7 @@ PACKAGES=(
   python3 python3-venv
   golang-github-google-pprof-dev golang-go
   ca-certificates util-linux procps binutils
+  chromium
 )
 
 LOG="$(mktemp "${TMPDIR:-/tmp}/hybrid-run-setup.XXXXXX")"

@@ -48,6 +48,14 @@ extension HybridRunConfiguration {
             }
         }
 
+        if let text = environment["HYBRID_TRACE_URL"], !text.isEmpty {
+            if text.contains("{trace_id}") {
+                traceURLTemplate = text
+            } else {
+                warnings.append("HYBRID_TRACE_URL=\(Redaction.redactingCredentials(in: text)) has no {trace_id} in it; the report links no trace")
+            }
+        }
+
         if let text = environment["OTEL_EXPORTER_OTLP_ENDPOINT"], !text.trimmingWhitespace().isEmpty {
             otlpEndpoint = text
         }

@@ -45,11 +45,17 @@ public struct HybridRunConfiguration: Sendable, Equatable {
     public var spanAttributes: [KeyValue] = []
     /// Only warnings and errors on stderr (`--quiet`).
     public var quiet = false
+    /// Where the HTML report links the run's trace: a URL with `{trace_id}` in it (Grafana's Explore or Tempo's
+    /// `/api/traces/{trace_id}`). `HYBRID_TRACE_URL`; default none (no link).
+    public var traceURLTemplate: String?
 
     public init() {}
 
     /// Whether the command is sampled at all: for Pyroscope or for a local file.
     public var isProfiling: Bool { pyroscopeEnabled || !outputs.isEmpty }
+
+    /// Whether an HTML report is asked for: only then are the child's spans relayed (``ChildSpanCapture``).
+    var wantsReport: Bool { outputs.contains { ProfileFormat.resolve(path: $0, explicit: outputFormat) == .html } }
 
     public static let rateRange = 1...10_000
 }

@@ -4,10 +4,13 @@ import ProcessLaunch
 import Profiles
 import ProfileExport
 import PyroscopeExport
+import Report
 import SafeText
 import Sampling
+import SpanCapture
 import Telemetry
 import Tracing
+import TraceSpans
 
 /// One run of `hybrid-run -- COMMAND`: root span, child, signals, exit status.
 ///
@@ -50,11 +53,18 @@ public struct HybridRunSession: Sendable {
         // Before the command starts, so that what is wrong with the Pyroscope settings is said first, once.
         let pyroscope = configuration.pyroscopeEnabled ? makeUploader(logger: logger) : nil
         let root = RootSpan(command: command, configuration: configuration, ci: ci, context: telemetry.incomingContext)
+        var childEnvironment = telemetry.childEnvironment(environment, context: root.context)
+        var capture: ChildSpanCapture?
+        if configuration.wantsReport {
+            let started = await ChildSpanCapture.start(childEnvironment: childEnvironment, logger: logger)
+            (capture, childEnvironment) = (started.0, started.1)
+        }
         let child: GatedChild
         do {
-            child = try GatedChild.spawn(arguments: command, environment: telemetry.childEnvironment(environment, context: root.context))
+            child = try GatedChild.spawn(arguments: command, environment: childEnvironment)
         } catch {
             logger.error("\(error)")
+            _ = await capture?.finish()
             root.end(status: Self.ownErrorStatus, termination: nil, ci: ci)
             _ = await pyroscope?.shutdown(deadline: Self.pyroscopeShutdownDeadline)
             await telemetry.shutdown()
@@ -74,9 +84,9 @@ public struct HybridRunSession: Sendable {
 
         let termination = if let profiler { await profiler.waitForExit() } else { await ChildWaiter.wait(pid: child.pid) }
         forwarder.stop()
+        let captured = await capture?.finish()
 
         let runProfile = collector?.finish()
-        if let runProfile { writeProfiles(runProfile, correlation: correlation, logger: logger) }
         let profileLink = uploader == nil ? nil : runProfile.flatMap { profile in
             PyroscopeQueryURL.forRun(serverAddress: configuration.serverAddress, applicationName: applicationName,
                                      traceID: correlation?.root.traceID, startTime: profile.startTime, endTime: profile.endTime)
@@ -93,6 +103,13 @@ public struct HybridRunSession: Sendable {
             status = termination.exitStatus
             root.end(status: status, termination: termination, ci: ci)
         }
+        let endTime = RootSpan.now()
+        if let runProfile {
+            writeProfiles(runProfile, correlation: correlation, logger: logger) {
+                report(root: root, telemetry: telemetry, status: status, endTime: endTime, profile: runProfile, profileLink: profileLink,
+                       captured: captured ?? ([], []))
+            }
+        }
 
         // Both bounded: Pyroscope by its deadline, spans by the telemetry shutdown timeout; they run side by side.
         async let delivery = uploader?.shutdown(deadline: Self.pyroscopeShutdownDeadline)
@@ -108,12 +125,42 @@ public struct HybridRunSession: Sendable {
     /// How long exit may wait for profiles to reach Pyroscope (the issue's bound is 3 s in all).
     static let pyroscopeShutdownDeadline: Duration = .milliseconds(2500)
 
+    /// The HTML report's page: the run, its profile and its trace.
+    private func report(root: RootSpan, telemetry: Telemetry, status: Int32, endTime: Int64, profile: Profile, profileLink: String?,
+                        captured: (spans: [TraceSpan], notes: [String])) -> [UInt8] {
+        let parent = telemetry.traceParent(of: root.context)
+        let incoming = telemetry.traceParent(of: telemetry.incomingContext)
+        var links: [RunReport.Link] = []
+        if let profileLink { links.append(.init(title: "Pyroscope", url: profileLink)) }
+        if let parent, let template = configuration.traceURLTemplate {
+            links.append(.init(title: "trace", url: template.replacingOccurrences(of: "{trace_id}", with: parent.traceID)))
+        }
+        let spans = parent.map { parent in
+            [TraceSpan(traceID: parent.traceID, spanID: parent.spanID, parentSpanID: incoming?.spanID ?? "",
+                            name: Redaction.redactingCredentials(in: root.name), serviceName: configuredServiceName ?? "hybrid-run",
+                            startTime: root.startTime, endTime: endTime, isError: status != 0)]
+        } ?? []
+        let children = captured.spans.map { span in
+            var shown = span
+            shown.name = Redaction.redactingCredentials(in: span.name)
+            return shown
+        }
+        var notes = captured.notes
+        if parent == nil { notes.append("Tracing is off (OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none): the run has no trace.") }
+        return RunReport(command: RootSpan.shownArguments(command), exitStatus: status, startTime: root.startTime, endTime: endTime,
+                         traceID: parent?.traceID, rootSpanID: parent?.spanID, serviceName: applicationName, links: links,
+                         cpuProfile: profile, spans: spans + children, notes: notes).html(generator: "hybrid-run \(HybridRunVersion.current)")
+    }
+
     /// The Pyroscope application name: `PYROSCOPE_APPLICATION_NAME`, else `service.name`, else the command's name.
     var applicationName: String {
-        configuration.applicationName
-            ?? environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.applicationName ?? configuredServiceName ?? String(command[0].split(separator: "/").last ?? Substring(command[0]))
+    }
+
+    /// `service.name` as the user set it: `OTEL_SERVICE_NAME`, else `OTEL_RESOURCE_ATTRIBUTES` (or `--resource-attribute`).
+    var configuredServiceName: String? {
+        environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? configuration.resourceAttributes.last { $0.key == "service.name" }?.value
-            ?? String(command[0].split(separator: "/").last ?? Substring(command[0]))
     }
 
     /// The root span's ids for the profiles, when correlation is on and there is a valid span to correlate with.
@@ -163,12 +210,13 @@ public struct HybridRunSession: Sendable {
         }
     }
 
-    private func writeProfiles(_ profile: Profile, correlation: Correlation?, logger: Logger) {
+    private func writeProfiles(_ profile: Profile, correlation: Correlation?, logger: Logger, report: () -> [UInt8]) {
         guard !configuration.outputs.isEmpty else { return }
         // The command has ended: a reader of `-o -` or of a FIFO that went away is one error line, not a SIGPIPE
         // that ends hybrid-run with a status other than the command's (nothing is started after this point).
         signal(SIGPIPE, SIG_IGN)
-        let outcome = ProfileFiles.write(profile, to: configuration.outputs, format: configuration.outputFormat, sampleLabels: correlation?.sampleLabels ?? [:])
+        let outcome = ProfileFiles.write(profile, to: configuration.outputs, format: configuration.outputFormat,
+                                         sampleLabels: correlation?.sampleLabels ?? [:], report: report)
         for error in outcome.errors { logger.error("\(error)") }
         for line in ProfileSummary.lines(profile) { logger.info("\(line)") }
         if !outcome.written.isEmpty { logger.info("profile written to \(outcome.written.joined(separator: ", "))") }

@@ -1,3 +1,4 @@
+import GzipCoding
 import Profiles
 import SwiftProtobuf
 

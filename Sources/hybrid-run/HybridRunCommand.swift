@@ -18,6 +18,7 @@ struct HybridRunCommand: AsyncParsableCommand {
           hybrid-run -o cpu.pb.gz -o cpu.folded -- ./job in.json
           PYROSCOPE_ENABLE=true PYROSCOPE_TRACE_CORRELATION=true \\
             hybrid-run -- generator-otel 5000 /tmp/out.json
+          hybrid-run --diff main.pb.gz branch.pb.gz --fail-above 5    # exit 1 on a regression, 2 on bad input
         """,
         version: HybridRunVersion.current
     )
@@ -61,14 +62,20 @@ struct HybridRunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How stacks are captured: auto (perf-event where the kernel allows it, else ptrace), perf-event, ptrace.", valueName: "sampler"))
     var sampler: SamplingMethod?
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file (- for standard output), repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof.", valueName: "file"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file (- for standard output), repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof, .html (a report).", valueName: "file"))
     var outputs: [String] = []
 
-    @Option(help: ArgumentHelp("Format of every --output, instead of the extension: folded, speedscope, pprof.", valueName: "format"))
+    @Option(help: ArgumentHelp("Format of every --output, instead of the extension: folded, speedscope, pprof, html.", valueName: "format"))
     var format: String?
 
     @Flag(name: .shortAndLong, help: "Print only warnings and errors.")
     var quiet = false
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Compare two pprof CPU profiles instead of running a command: the functions whose share changed most.", valueName: "base new"))
+    var diff: [String] = []
+
+    @Option(help: ArgumentHelp("With --diff: exit 1 when a function's share grew by more than this many points, significantly.", valueName: "pct"))
+    var failAbove: Double?
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command to run and its arguments.", valueName: "command"))
     var command: [String] = []
@@ -85,6 +92,13 @@ struct HybridRunCommand: AsyncParsableCommand {
             }
         }
         if command.first == "--" { command.removeFirst() }
+        if !diff.isEmpty {
+            guard diff.count == 2 else { throw ValidationError("--diff takes two profiles: --diff BASE NEW") }
+            guard command.isEmpty else { throw ValidationError("--diff compares two profiles and runs no command") }
+            if let failAbove, !(failAbove >= 0) { throw ValidationError("--fail-above must be a number of points, 0 or more") }
+            return
+        }
+        if failAbove != nil { throw ValidationError("--fail-above goes with --diff BASE NEW") }
         guard !command.isEmpty else { throw ValidationError("Missing COMMAND: hybrid-run [OPTIONS] [--] COMMAND [ARGS...]") }
         if let rate, !HybridRunConfiguration.rateRange.contains(rate) {
             throw ValidationError("--rate must be between \(HybridRunConfiguration.rateRange.lowerBound) and \(HybridRunConfiguration.rateRange.upperBound) Hz")
@@ -94,6 +108,7 @@ struct HybridRunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if !diff.isEmpty { runDiff() }
         let environment = ProcessInfo.processInfo.environment
         var configuration = HybridRunConfiguration()
         let warnings = configuration.applyEnvironment(environment)
@@ -119,6 +134,14 @@ struct HybridRunCommand: AsyncParsableCommand {
         Foundation.exit(await session.run())
     }
 
+    /// `--diff`: the table on stdout (it is the output asked for), trouble on stderr, `diff`'s exit statuses.
+    private func runDiff() -> Never {
+        let outcome = ProfileDiffSession(basePath: diff[0], newPath: diff[1], failAbove: failAbove, outputs: outputs, format: format).run()
+        if !outcome.table.isEmpty { print(outcome.table.joined(separator: "\n")) }
+        for line in outcome.errors { FileHandle.standardError.write(Data("hybrid-run: \(line)\n".utf8)) }
+        Foundation.exit(outcome.status)
+    }
+
     /// Parses like `AsyncParsableCommand.main()`, but a usage error exits with 125, not 64: a wrapper's own
     /// failure must never look like the command's (`env`, `nice` and `timeout` do the same).
     static func main() async {
@@ -140,7 +163,8 @@ struct HybridRunCommand: AsyncParsableCommand {
                 // A parse or validation error comes with the usage; our own errors (`UnknownOption`) say all in one line.
                 let message = code == .validationFailure ? fullMessage(for: error) : self.message(for: error)
                 FileHandle.standardError.write(Data("hybrid-run: \(message.split(separator: "\n").joined(separator: "\nhybrid-run: "))\n".utf8))
-                Foundation.exit(HybridRunSession.ownErrorStatus)
+                let comparing = CommandLine.arguments.dropFirst().prefix { $0 != "--" }.contains("--diff")
+                Foundation.exit(comparing ? ProfileDiffSession.badInputStatus : HybridRunSession.ownErrorStatus)
             }
             exit(withError: error)
         }

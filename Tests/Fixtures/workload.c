@@ -12,6 +12,9 @@
 //   workload foreignstack SECONDS     spins with its stack pointer off its stack: unmapped, at the top of
 //                                     the address space, in heap blocks of pointers into themselves or into
 //                                     its own code, misaligned (what a sampler must survive)
+//   workload shares PERCENT SECONDS   PERCENT of the work in variable_share, the rest in remaining_share, each
+//                                     working in its own frame (self and total time alike), for SECONDS:
+//                                     the diff's fixtures (the same PERCENT twice; 25 then 40)
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -50,6 +53,29 @@ static void split(double seconds) {
     while (cpu_now() < end) {
         hot_three_quarters(0.003);
         hot_one_quarter(0.001);
+    }
+}
+
+// A fixed amount of CPU work, inlined into each caller so that the caller's own frame is where the samples land.
+// Counted in work, not time: a time-based split drifts when the machine is loaded (a thread descheduled in one
+// function loses that function's time), a split of work does not.
+__attribute__((always_inline)) static inline void work_here(long units) {
+    for (long i = 0; i < units * 100; i++) sink += i * 7;
+}
+
+__attribute__((noinline)) void variable_share(long units) { work_here(units); }
+__attribute__((noinline)) void remaining_share(long units) { work_here(units); }
+
+// Each round is a random 0.5 to 1.5 times 10000 units (about a millisecond): rounds of one fixed length would
+// phase-lock with a sampler's fixed period and show whichever function the samples keep landing in.
+static void shares(long percent, double seconds) {
+    double end = now() + seconds;
+    unsigned long random = 88172645463325252UL;
+    while (now() < end) {
+        random ^= random << 13, random ^= random >> 7, random ^= random << 17;
+        long scale = 50 + (long)(random % 101);
+        variable_share(percent * scale);
+        remaining_share((100 - percent) * scale);
     }
 }
 
@@ -149,10 +175,11 @@ int main(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "split") == 0) split(atof(argv[2]));
     else if (argc >= 4 && strcmp(argv[1], "threads") == 0) threads(atoi(argv[2]), atof(argv[3]));
     else if (argc >= 5 && strcmp(argv[1], "deep") == 0) deep(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
+    else if (argc >= 4 && strcmp(argv[1], "shares") == 0) shares(atol(argv[2]), atof(argv[3]));
     else if (argc >= 3 && strcmp(argv[1], "sleep") == 0) usleep((useconds_t)(atof(argv[2]) * 1e6));
     else if (argc >= 3 && strcmp(argv[1], "foreignstack") == 0) foreign_stack(atof(argv[2]));
     else {
-        fprintf(stderr, "usage: workload split|threads|deep|sleep|foreignstack ...\n");
+        fprintf(stderr, "usage: workload split|threads|deep|shares|sleep|foreignstack ...\n");
         return 2;
     }
     return 0;

@@ -65,9 +65,14 @@ public struct OTLPReceiver: Sendable {
         }
     }
 
+    /// Every export request received so far, in arrival order.
+    public func requests() async throws -> [Request] {
+        try await HTTPQuery.get([Request].self, queryURL.appendingPathComponent("requests"))
+    }
+
     /// The export requests that carried spans of `traceID`.
     public func requests(traceID: String) async throws -> [Request] {
-        try await HTTPQuery.get([Request].self, queryURL.appendingPathComponent("requests")).filter { $0.traceIDs.contains(traceID.lowercased()) }
+        try await requests().filter { $0.traceIDs.contains(traceID.lowercased()) }
     }
 
     /// POSTs `body` to the OTLP/HTTP traces path as a client would, and returns the HTTP status the receiver answered.
@@ -104,6 +109,7 @@ public struct OTLPReceiver: Sendable {
                 + "last saw \(last.count): \(last.map(\.name))")
         }
     }
+
 }
 
 extension URL {
