@@ -4,8 +4,8 @@ import PackageDescription
 /// hybrid-run: OpenTelemetry traces and native CPU profiles of any command, linked by the same ids.
 ///
 /// Targets are cut where dependencies differ: thin executables, one library per concern or pipeline
-/// stage, and C shims that only hold what Swift cannot express (variadic `ptrace`, wait-status macros,
-/// code between `fork` and `exec`, libunwind's macro API).
+/// stage, and C shims that only hold what Swift cannot express (variadic `ptrace` and `curl_easy_setopt`,
+/// wait-status macros, code between `fork` and `exec`, libunwind's macro API).
 let package = Package(
     name: "hybrid-run",
     platforms: [.macOS(.v15)],
@@ -21,7 +21,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: Executables (thin commands)
@@ -67,12 +66,17 @@ let package = Package(
         .target(name: "SafeText"),
         .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
 
+        // MARK: HTTP through libcurl: proxies from the standard variables, private CAs, HTTP/2
+        .target(name: "CurlHTTP", dependencies: ["SafeText", "_CCurlShims"]),
+        .target(name: "_CCurlShims", dependencies: ["CCurl"]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "TestSupport"]),
+
         // MARK: Pyroscope export
         .target(
             name: "PyroscopeExport",
             dependencies: [
-                "SafeText",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "CurlHTTP", "SafeText",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -97,7 +101,7 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "SafeText", "Telemetry",
+                "CurlHTTP", "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "SafeText", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -139,13 +143,7 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "ProfilerTestSupport", "TestSupport"]),
 
         // MARK: Test support
-        .target(
-            name: "TestSupport",
-            dependencies: [
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            path: "Tests/TestSupport"
-        ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "SafeText", "TestSupport"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "TestSupport"]),
         .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),

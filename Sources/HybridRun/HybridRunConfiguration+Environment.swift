@@ -18,6 +18,7 @@ extension HybridRunConfiguration {
         }
         boolean("PYROSCOPE_ENABLE", &pyroscopeEnabled)
         boolean("PYROSCOPE_TRACE_CORRELATION", &traceCorrelation)
+        boolean("PYROSCOPE_INSECURE_SKIP_VERIFY", &pyroscopeInsecureSkipVerify)
 
         // Pyroscope names (server, application, tags, tenant) are checked against the server's rules by
         // `PyroscopeUploader` when profiles are shipped: a value that would be refused is reported there.
@@ -31,6 +32,8 @@ extension HybridRunConfiguration {
             tags = KeyValueList.merge(tags, pairs)
         }
         if let text = environment["PYROSCOPE_TENANT_ID"], !text.isEmpty { tenantID = text }
+        if let text = environment["PYROSCOPE_PROXY"], !text.trimmingWhitespace().isEmpty { pyroscopeProxy = String(text.trimmingWhitespace()) }
+        if let text = environment["PYROSCOPE_CA_FILE"], !text.isEmpty { pyroscopeCAFile = text }
         basicAuthUser = environment["PYROSCOPE_BASIC_AUTH_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? basicAuthUser
         basicAuthPassword = environment["PYROSCOPE_BASIC_AUTH_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 } ?? basicAuthPassword
         authToken = environment["PYROSCOPE_AUTH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? authToken

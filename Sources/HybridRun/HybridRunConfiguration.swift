@@ -24,6 +24,14 @@ public struct HybridRunConfiguration: Sendable, Equatable {
     public var basicAuthPassword: String?
     /// Bearer token for Pyroscope. `PYROSCOPE_AUTH_TOKEN`.
     public var authToken: String?
+    /// A proxy for Pyroscope uploads only, used for every Pyroscope address. `PYROSCOPE_PROXY`; default none: the
+    /// standard `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply.
+    public var pyroscopeProxy: String?
+    /// A PEM file of the CAs that sign the Pyroscope server's certificate, instead of the system's store.
+    /// `PYROSCOPE_CA_FILE`; default none (`CURL_CA_BUNDLE`, `SSL_CERT_FILE`, else the system's store).
+    public var pyroscopeCAFile: String?
+    /// Do not verify the Pyroscope server's certificate (a warning says so). `PYROSCOPE_INSECURE_SKIP_VERIFY`; default false.
+    public var pyroscopeInsecureSkipVerify = false
     /// OTLP endpoint for the root span. `OTEL_EXPORTER_OTLP_ENDPOINT`; default `localhost:4317` (gRPC).
     public var otlpEndpoint: String?
     /// Resource attributes of hybrid-run's spans. `OTEL_RESOURCE_ATTRIBUTES` (`k=v,…`).

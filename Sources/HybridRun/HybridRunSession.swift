@@ -1,3 +1,4 @@
+import CurlHTTP
 import Glibc
 import Logging
 import ProcessLaunch
@@ -36,6 +37,9 @@ public struct HybridRunSession: Sendable {
         }
         let logger = telemetry.logger
         for warning in configurationWarnings { logger.warning("\(warning)") }
+        if telemetry.isExporting, let warning = DirectConnectionWarning.message(what: "spans", endpoint: telemetry.tracesEndpoint, environment: environment) {
+            logger.warning("\(warning)")
+        }
 
         let forwarder: SignalForwarder
         do {
@@ -126,7 +130,10 @@ public struct HybridRunSession: Sendable {
             serverAddress: configuration.serverAddress, applicationName: applicationName,
             labels: configuration.tags.map { PyroscopeLabel(name: $0.key, value: $0.value) },
             tenantID: configuration.tenantID, basicAuthUser: configuration.basicAuthUser,
-            basicAuthPassword: configuration.basicAuthPassword, bearerToken: configuration.authToken
+            basicAuthPassword: configuration.basicAuthPassword, bearerToken: configuration.authToken,
+            connection: .fromEnvironment(
+                environment, explicitProxy: configuration.pyroscopeProxy, explicitCAFile: configuration.pyroscopeCAFile,
+                caFileOrigin: "PYROSCOPE_CA_FILE", verifiesPeer: !configuration.pyroscopeInsecureSkipVerify)
         ), logger: logger)
     }
 

@@ -5,12 +5,10 @@ import SafeText
 /// never holds up the profiled program: ``enqueue(_:)`` returns at once, and ``shutdown(deadline:)`` returns by
 /// its deadline whatever the server does.
 ///
-/// Create one per run, enqueue each interval's profile and the final one, then call ``shutdown(deadline:)``
-/// before letting go of it: that also shuts the HTTP client down, which AsyncHTTPClient requires.
+/// Create one per run, enqueue each interval's profile and the final one, then call ``shutdown(deadline:)``.
 public final class PyroscopeUploader: Sendable {
     private let queue: UploadQueue
     private let ledger: DeliveryLedger
-    private let client: IngestClient
     private let delivery: Task<Void, Never>
     private let logger: Logger
 
@@ -35,6 +33,9 @@ public final class PyroscopeUploader: Sendable {
             logger.warning("Pyroscope: tenant id \(scrubber.scrub(LabelWarning.shortened(tenant))) \(problem); sending without X-Scope-OrgID")
             tenantID = nil
         }
+        for warning in configuration.connection.trust.warnings() {
+            logger.warning("Pyroscope: \(warning)")
+        }
         let (staticLabels, rejected) = LabelFilter.filter(configuration.labels)
         for rejection in rejected {
             logger.warning("Pyroscope: label \(scrubber.scrub(LabelWarning.shown(rejection.label))) dropped: \(rejection.problem)")
@@ -42,14 +43,14 @@ public final class PyroscopeUploader: Sendable {
 
         let queue = UploadQueue(capacity: configuration.queueCapacity)
         let ledger = DeliveryLedger()
-        let client = IngestClient(authorization: credentials.authorization, tenantID: tenantID, requestTimeout: configuration.requestTimeout, scrubber: scrubber)
+        let client = IngestClient(authorization: credentials.authorization, tenantID: tenantID, requestTimeout: configuration.requestTimeout,
+                                  connection: configuration.connection, scrubber: scrubber)
         let loop = DeliveryLoop(
             server: server, applicationName: applicationName, staticLabels: staticLabels, spyName: configuration.spyName,
             retry: configuration.retry, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
         )
         self.queue = queue
         self.ledger = ledger
-        self.client = client
         self.delivery = Task { await loop.run() }
     }
 
@@ -68,9 +69,8 @@ public final class PyroscopeUploader: Sendable {
     }
 
     /// Delivers what is queued, but returns by `deadline` no matter what the server does: at 80% of it (at
-    /// most 300 ms before it) the delivery task is cancelled, which ends the request in flight, and the rest is
-    /// left for shutting the HTTP client down. Logs one line when anything was dropped or failed that no
-    /// warning has reported yet.
+    /// most 300 ms before it) the delivery task is cancelled, which ends the request in flight at once. Logs one
+    /// line when anything was dropped or failed that no warning has reported yet.
     public func shutdown(deadline: Duration) async -> PyroscopeDeliveryReport {
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: max(deadline, .zero))
@@ -81,11 +81,6 @@ public final class PyroscopeUploader: Sendable {
             delivery.cancel()
             _ = await Deadline.wait(until: end.advanced(by: .zero - reserve / 2), for: { await delivery.value })
         }
-        let httpClient = client.httpClient
-        if await !Deadline.wait(until: end, for: { try? await httpClient.shutdown() }) {
-            logger.debug("Pyroscope: the HTTP client did not shut down by the deadline; leaving it")
-        }
-
         let (enqueued, dropped) = queue.counts
         let delivered = ledger.delivered
         let failed = max(enqueued - dropped - delivered, 0)

@@ -20,7 +20,8 @@ public final class Telemetry: Sendable {
     public let incomingContext: ServiceContext
     /// Whether spans are exported at all (false with `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`).
     public let isExporting: Bool
-    private let tracesEndpoint: String
+    /// Where spans go (`OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` or the default), as a user would want it named.
+    public let tracesEndpoint: String
     private let recorder: DiagnosticRecorder
     private let serviceGroup: ServiceGroup?
     private let runTask: Task<Void, Never>?

@@ -84,6 +84,22 @@ import Testing
         #expect(configuration.resourceAttributes.isEmpty)
     }
 
+    @Test func readsTheConnectionVariablesOfPyroscope() {
+        var configuration = HybridRunConfiguration()
+        let warnings = configuration.applyEnvironment([
+            "PYROSCOPE_PROXY": " http://proxy.corp:3128 ", "PYROSCOPE_CA_FILE": "/etc/corp/ca.pem", "PYROSCOPE_INSECURE_SKIP_VERIFY": "yes",
+        ])
+        #expect(warnings.isEmpty)
+        #expect(configuration.pyroscopeProxy == "http://proxy.corp:3128")
+        #expect(configuration.pyroscopeCAFile == "/etc/corp/ca.pem")
+        #expect(configuration.pyroscopeInsecureSkipVerify)
+
+        var defaults = HybridRunConfiguration()
+        #expect(defaults.applyEnvironment(["PYROSCOPE_INSECURE_SKIP_VERIFY": "sometimes"])
+            == ["PYROSCOPE_INSECURE_SKIP_VERIFY=sometimes is not a boolean (true/false, 1/0, yes/no); assuming false"])
+        #expect(defaults.pyroscopeProxy == nil && defaults.pyroscopeCAFile == nil && !defaults.pyroscopeInsecureSkipVerify)
+    }
+
     @Test func flagsForOTelVariablesReachTheTelemetryEnvironment() {
         var configuration = HybridRunConfiguration()
         configuration.otlpEndpoint = "collector:4317"

@@ -9,6 +9,7 @@ Nothing else is ever written to stdout; diagnostics go to stderr only when somet
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +33,24 @@ class QuietServer(ThreadingHTTPServer):
         if isinstance(exc, (ConnectionError, TimeoutError, BrokenPipeError)):
             return
         super().handle_error(request, client_address)
+
+
+class TLSServer(QuietServer):
+    """QuietServer over TLS (certificate and key in PEM files). The handshake runs in the connection's own thread,
+    so a client that connects and never speaks TLS holds up no one else."""
+
+    def __init__(self, address, handler, cert_file, key_file):
+        self.tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.tls_context.load_cert_chain(cert_file, key_file)
+        self.tls_context.set_alpn_protocols(["http/1.1"])
+        super().__init__(address, handler)
+
+    def finish_request(self, request, client_address):
+        try:
+            request = self.tls_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return  # the client refused our certificate or hung up: what a TLS server sees then
+        super().finish_request(request, client_address)
 
 
 class JSONHandler(BaseHTTPRequestHandler):
