@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // The gRPC stack swift-otel 1.6.0 already brings for its span exporter, at the versions it resolves to.
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Executables (thin commands)
@@ -72,11 +76,15 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "TestSupport"]),
 
+        // MARK: Waiting for work that may never finish, without being held by it
+        .target(name: "Deadlines"),
+        .testTarget(name: "DeadlinesTests", dependencies: ["Deadlines"]),
+
         // MARK: Pyroscope export
         .target(
             name: "PyroscopeExport",
             dependencies: [
-                "CurlHTTP", "SafeText",
+                "CurlHTTP", "Deadlines", "SafeText",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -84,6 +92,20 @@ let package = Package(
             name: "PyroscopeExportTests",
             dependencies: ["PyroscopeExport", "ProfileExport", "Profiles", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
+
+        // MARK: OTLP profiles export (generated opentelemetry-proto code in Generated/, scripts/generate-otlp-profiles.sh)
+        .target(
+            name: "OTLPProfileExport",
+            dependencies: [
+                "CurlHTTP", "Deadlines", "Profiles", "SafeText",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ]
+        ),
+        .testTarget(name: "OTLPProfileExportTests", dependencies: ["OTLPProfileExport", "Profiles", "TestSupport", .product(name: "Logging", package: "swift-log")]),
 
         // MARK: Workloads
         .target(name: "Records"),
@@ -101,7 +123,7 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "CurlHTTP", "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "SafeText", "Telemetry",
+                "CurlHTTP", "OTLPProfileExport", "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "SafeText", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -143,12 +165,12 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "ProfilerTestSupport", "TestSupport"]),
 
         // MARK: Test support
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "SafeText", "TestSupport"]),
         .testTarget(name: "RecordsTests", dependencies: ["Records", "TestSupport"]),
         .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),
         .testTarget(name: "WorkloadTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "ProfilerTestSupport", "TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

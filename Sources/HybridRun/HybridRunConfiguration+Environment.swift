@@ -45,6 +45,13 @@ extension HybridRunConfiguration {
             }
         }
 
+        if let text = environment["HYBRID_PROFILES_EXPORTER"], !text.isEmpty {
+            if let exporter = ProfilesExporter(rawValue: text.lowercased()) {
+                profilesExporter = exporter
+            } else {
+                warnings.append("HYBRID_PROFILES_EXPORTER=\(ShownText.value(text)) is not one of \(ProfilesExporter.allCases.map(\.rawValue).joined(separator: ", ")); assuming \(effectiveProfilesExporter.rawValue)")
+            }
+        }
         if let text = environment["HYBRID_SAMPLER"], !text.isEmpty {
             if let method = SamplingMethod(rawValue: text) {
                 samplingMethod = method
@@ -69,10 +76,26 @@ extension HybridRunConfiguration {
     public func telemetryEnvironment(_ environment: [String: String], ci: CIContext?) -> [String: String] {
         var result = environment
         if let otlpEndpoint { result["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint }
-        let attributes = KeyValueList.merge(ci?.resourceAttributes ?? [], resourceAttributes)
+        let attributes = resourceAttributes(ci: ci)
         if !attributes.isEmpty {
             result["OTEL_RESOURCE_ATTRIBUTES"] = attributes.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         }
         return result
+    }
+
+    /// The resource attributes of hybrid-run's telemetry: the CI system's, then `OTEL_RESOURCE_ATTRIBUTES` and
+    /// `--resource-attribute`, a later key replacing an earlier one.
+    func resourceAttributes(ci: CIContext?) -> [KeyValue] {
+        KeyValueList.merge(ci?.resourceAttributes ?? [], resourceAttributes)
+    }
+
+    /// The resource of the run's OTLP profiles: the spans' (``resourceAttributes(ci:)`` with `service.name` from
+    /// `OTEL_SERVICE_NAME`, else from the attributes, else `hybrid-run`, as swift-otel sets it), so that a backend
+    /// files the profiles with the trace.
+    func profileResource(_ environment: [String: String], ci: CIContext?) -> [KeyValue] {
+        let attributes = resourceAttributes(ci: ci)
+        let serviceName = environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? attributes.last { $0.key == "service.name" }?.value ?? "hybrid-run"
+        return KeyValueList.merge(attributes, [KeyValue(key: "service.name", value: serviceName)])
     }
 }

@@ -8,6 +8,9 @@ import Telemetry
 public struct HybridRunConfiguration: Sendable, Equatable {
     /// Profile the command and ship the profiles to Pyroscope. `PYROSCOPE_ENABLE`; default false.
     public var pyroscopeEnabled = false
+    /// Where profiles go (`--profiles-exporter`). `HYBRID_PROFILES_EXPORTER`; default `pyroscope` when
+    /// ``pyroscopeEnabled``, else `none`.
+    public var profilesExporter: ProfilesExporter?
     /// Tag every profile of the run with the root span's `trace_id` and `root_span_id`.
     /// `PYROSCOPE_TRACE_CORRELATION`; default false.
     public var traceCorrelation = false
@@ -56,8 +59,11 @@ public struct HybridRunConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    /// Whether the command is sampled at all: for Pyroscope or for a local file.
-    public var isProfiling: Bool { pyroscopeEnabled || !outputs.isEmpty }
+    /// The exporter in effect: the one chosen, else Pyroscope when it is enabled.
+    public var effectiveProfilesExporter: ProfilesExporter { profilesExporter ?? (pyroscopeEnabled ? .pyroscope : .none) }
+
+    /// Whether the command is sampled at all: for an exporter or for a local file.
+    public var isProfiling: Bool { effectiveProfilesExporter != .none || !outputs.isEmpty }
 
     public static let rateRange = 1...10_000
 }

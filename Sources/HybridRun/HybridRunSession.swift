@@ -1,6 +1,7 @@
 import CurlHTTP
 import Glibc
 import Logging
+import OTLPProfileExport
 import ProcessLaunch
 import Profiles
 import ProfileExport
@@ -66,8 +67,14 @@ public struct HybridRunSession: Sendable {
         let correlation = profiler == nil ? nil : makeCorrelation(root: root, telemetry: telemetry)
         let outcome = profiler?.execOutcome ?? child.release()
         if outcome == .started { root.started(pid: child.pid) }
-        let uploader = profiler != nil && configuration.pyroscopeEnabled ? makeUploader(logger: logger) : nil
-        let collector = profiler.map { ProfileCollector(profiler: $0, uploader: uploader, correlation: correlation, sampleRate: configuration.rate) }
+        let exporter = profiler == nil ? ProfilesExporter.none : configuration.effectiveProfilesExporter
+        let uploader = exporter == .pyroscope ? makeUploader(logger: logger) : nil
+        let otlpProfiles = exporter == .otlp ? makeOTLPProfileExporter(ci: ci, logger: logger) : nil
+        // Every sample links to the root span; its trace may be the caller's (TRACEPARENT).
+        let spanLink = otlpProfiles == nil ? nil : telemetry.traceParent(of: root.context).flatMap { SpanLink(traceID: $0.traceID, spanID: $0.spanID) }
+        let collector = profiler.map {
+            ProfileCollector(profiler: $0, uploader: uploader, otlpExporter: otlpProfiles, spanLink: spanLink, correlation: correlation, sampleRate: configuration.rate)
+        }
         collector?.start(interval: configuration.uploadInterval)
 
         let termination = if let profiler { await profiler.waitForExit() } else { await ChildWaiter.wait(pid: child.pid) }
@@ -92,10 +99,12 @@ public struct HybridRunSession: Sendable {
             root.end(status: status, termination: termination, ci: ci)
         }
 
-        // Both bounded: Pyroscope by its deadline, spans by the telemetry shutdown timeout; they run side by side.
-        async let delivery = uploader?.shutdown(deadline: Self.pyroscopeShutdownDeadline)
+        // All bounded: profiles by their deadline, spans by the telemetry shutdown timeout; they run side by side.
+        async let delivery = uploader?.shutdown(deadline: Self.profileShutdownDeadline)
+        async let otlpDelivery = otlpProfiles?.shutdown(deadline: Self.profileShutdownDeadline)
         await telemetry.shutdown()
         _ = await delivery
+        _ = await otlpDelivery
         if let profileLink {
             let trace = telemetry.traceParent(of: root.context).map { " for trace \($0.traceID)" } ?? ""
             logger.info("profile\(trace): \(profileLink)")
@@ -103,8 +112,8 @@ public struct HybridRunSession: Sendable {
         return status
     }
 
-    /// How long exit may wait for profiles to reach Pyroscope (the bound is 3 s in all).
-    static let pyroscopeShutdownDeadline: Duration = .milliseconds(2500)
+    /// How long exit may wait for profiles to reach Pyroscope or the OTLP collector (the bound is 3 s in all).
+    static let profileShutdownDeadline: Duration = .milliseconds(2500)
 
     /// The Pyroscope application name: `PYROSCOPE_APPLICATION_NAME`, else `service.name`, else the command's name.
     var applicationName: String {
@@ -135,6 +144,25 @@ public struct HybridRunSession: Sendable {
                 environment, explicitProxy: configuration.pyroscopeProxy, explicitCAFile: configuration.pyroscopeCAFile,
                 caFileOrigin: "PYROSCOPE_CA_FILE", verifiesPeer: !configuration.pyroscopeInsecureSkipVerify)
         ), logger: logger)
+    }
+
+    /// The OTLP profiles exporter, set up from the OTLP variables as the span exporter is (flags applied), with the
+    /// spans' resource; nil, after one line saying why, when the endpoint cannot be used.
+    private func makeOTLPProfileExporter(ci: CIContext?, logger: Logger) -> OTLPProfileExporter? {
+        let otelEnvironment = configuration.telemetryEnvironment(environment, ci: ci)
+        let (settings, warnings) = OTLPProfileSettings.fromEnvironment(otelEnvironment)
+        for warning in warnings { logger.warning("\(warning)") }
+        guard let settings else { return nil }
+        if !settings.usesProxies, let warning = DirectConnectionWarning.message(what: "profiles", endpoint: settings.endpoint, environment: environment) {
+            logger.warning("\(warning)")
+        }
+        do {
+            let resource = configuration.profileResource(otelEnvironment, ci: ci).map { (key: $0.key, value: $0.value) }
+            return try OTLPProfileExporter(settings: settings, resource: resource, logger: logger)
+        } catch {
+            logger.warning("OTLP profiles: \(error); profiles are not exported")
+            return nil
+        }
     }
 
     /// Attaches the profiler; when tracing is not permitted the command still runs, unprofiled, after one

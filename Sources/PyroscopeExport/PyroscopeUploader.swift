@@ -1,3 +1,4 @@
+import Deadlines
 import Logging
 import SafeText
 
@@ -68,19 +69,13 @@ public final class PyroscopeUploader: Sendable {
         }
     }
 
-    /// Delivers what is queued, but returns by `deadline` no matter what the server does: at 80% of it (at
-    /// most 300 ms before it) the delivery task is cancelled, which ends the request in flight at once. Logs one
-    /// line when anything was dropped or failed that no warning has reported yet.
+    /// Delivers what is queued, but returns by `deadline` no matter what the server does (``Deadline/drain(_:by:)``:
+    /// cancelling the delivery task ends the request in flight at once). Logs one line when anything was dropped or
+    /// failed that no warning has reported yet.
     public func shutdown(deadline: Duration) async -> PyroscopeDeliveryReport {
-        let clock = ContinuousClock()
-        let end = clock.now.advanced(by: max(deadline, .zero))
-        let reserve = min(max(deadline, .zero) * 0.2, .milliseconds(300))
+        let end = ContinuousClock.now.advanced(by: max(deadline, .zero))
         queue.close()
-        let delivery = self.delivery
-        if await !Deadline.wait(until: end.advanced(by: .zero - reserve), for: { await delivery.value }) {
-            delivery.cancel()
-            _ = await Deadline.wait(until: end.advanced(by: .zero - reserve / 2), for: { await delivery.value })
-        }
+        _ = await Deadline.drain(delivery, by: end)
         let (enqueued, dropped) = queue.counts
         let delivered = ledger.delivered
         let failed = max(enqueued - dropped - delivered, 0)
