@@ -20,6 +20,21 @@ struct PyroscopeUploaderTLSTests {
         }
     }
 
+    @Test(arguments: [(true, "2"), (false, "1.1")])
+    func http2IsUsedWhereTheServerOffersIt(offered: Bool, version: String) async throws {
+        let authority = try await TestCertificateAuthority.make()
+        defer { authority.remove() }
+        try await PyroscopeReceiver.withDedicated(tls: authority, http2: offered) { pyroscope in
+            let connection = ConnectionSettings.fromEnvironment([:], explicitCAFile: authority.caFile, caFileOrigin: "PYROSCOPE_CA_FILE")
+            let (report, _) = await Self.upload(to: pyroscope, connection: connection)
+
+            #expect(report.delivered == 1)
+            let received = try #require(try await pyroscope.uploads().only)
+            #expect(received.httpVersion == version)
+            #expect(received.profile?.totals == CPUProfileFixture.totals)
+        }
+    }
+
     @Test(arguments: ["SSL_CERT_FILE", "CURL_CA_BUNDLE"])
     func theStandardCAVariablesAreHonoured(variable: String) async throws {
         try await Self.withTLSReceiver { authority, pyroscope in

@@ -17,7 +17,8 @@ Query + control (--query-port, JSON):
   POST /control/reset                forget every upload and attempt
 Start-up: prints one JSON line {"http_port":..,"query_port":..,"url":..,"query_url":..,"pid":..}.
 --tls-cert FILE --tls-key FILE serve ingest over TLS (url then starts with https://); each upload records
-`tls_version` (null over plain HTTP) and the `host` it was addressed to.
+`tls_version` (null over plain HTTP), `http_version` (1.1 or 2) and the `host` it was addressed to; --http2 offers
+HTTP/2 through ALPN as well.
 --out DIR saves each received profile (APP-SEQ.pb.gz, or .folded) for the demo.
 """
 
@@ -333,6 +334,7 @@ class Receiver:
             "user_agent": headers.get("User-Agent"),
             "host": headers.get("Host"),
             "tls_version": handler.connection.version() if isinstance(handler.connection, ssl.SSLSocket) else None,
+            "http_version": "2" if getattr(handler, "http2", False) else handler.request_version.removeprefix("HTTP/"),
             "body_bytes": len(body),
         }
         # Metadata (parseInputMetadataFromRequest): errors are 400.
@@ -565,6 +567,7 @@ def main():
     parser.add_argument("--out", help="save every received profile into this directory")
     parser.add_argument("--tls-cert", help="serve ingest over TLS with this PEM certificate (chain)")
     parser.add_argument("--tls-key", help="the certificate's PEM private key")
+    parser.add_argument("--http2", action="store_true", help="with TLS, offer HTTP/2 (ALPN h2) as well as HTTP/1.1")
     common.add_common_arguments(parser)
     args = parser.parse_args()
     common.install_stop_handlers(args.exit_on_stdin_eof)
@@ -577,7 +580,7 @@ def main():
     try:
         if args.tls_cert:
             ingest = common.TLSServer((common.LOOPBACK, args.http_port), make_ingest_handler(receiver),
-                                      args.tls_cert, args.tls_key)
+                                      args.tls_cert, args.tls_key, http2=args.http2)
         else:
             ingest = common.QuietServer((common.LOOPBACK, args.http_port), make_ingest_handler(receiver))
         query = common.QuietServer((common.LOOPBACK, args.query_port), make_query_handler(receiver))
