@@ -127,11 +127,7 @@ enum OTLPProfileEncoder {
         }
 
         mutating func string(_ value: String) -> Int32 {
-            if let index = strings[value] { return index }
-            let index = Int32(tables.stringTable.count)
-            tables.stringTable.append(value)
-            strings[value] = index
-            return index
+            Self.intern(value, &strings, &tables.stringTable) { value }
         }
 
         mutating func valueType(_ type: String, _ unit: String) -> Opentelemetry_Proto_Profiles_V1development_ValueType {
@@ -146,77 +142,74 @@ enum OTLPProfileEncoder {
         mutating func mapping(_ mapping: Profiles.Mapping) -> Int32 {
             let attributeIndices = mapping.buildID.map { [attribute("process.executable.build_id.gnu", $0)] } ?? []
             let key = MappingKey(start: mapping.start, limit: mapping.end, offset: mapping.fileOffset, file: string(mapping.path), attributes: attributeIndices)
-            if let index = mappings[key] { return index }
-            var entry = Opentelemetry_Proto_Profiles_V1development_Mapping()
-            entry.memoryStart = key.start
-            entry.memoryLimit = key.limit
-            entry.fileOffset = key.offset
-            entry.filenameStrindex = key.file
-            entry.attributeIndices = key.attributes
-            let index = Int32(tables.mappingTable.count)
-            tables.mappingTable.append(entry)
-            mappings[key] = index
-            return index
+            return Self.intern(key, &mappings, &tables.mappingTable) {
+                var entry = Opentelemetry_Proto_Profiles_V1development_Mapping()
+                entry.memoryStart = key.start
+                entry.memoryLimit = key.limit
+                entry.fileOffset = key.offset
+                entry.filenameStrindex = key.file
+                entry.attributeIndices = key.attributes
+                return entry
+            }
         }
 
         mutating func location(_ frame: Frame, mappingIndex: Int32, file: String) -> Int32 {
             let key = LocationKey(mapping: mappingIndex, address: frame.address, function: function(frame, file: file))
-            if let index = locations[key] { return index }
-            var line = Opentelemetry_Proto_Profiles_V1development_Line()
-            line.functionIndex = key.function
-            var entry = Opentelemetry_Proto_Profiles_V1development_Location()
-            entry.mappingIndex = key.mapping
-            entry.address = key.address
-            entry.lines = [line]
-            let index = Int32(tables.locationTable.count)
-            tables.locationTable.append(entry)
-            locations[key] = index
-            return index
+            return Self.intern(key, &locations, &tables.locationTable) {
+                var line = Opentelemetry_Proto_Profiles_V1development_Line()
+                line.functionIndex = key.function
+                var entry = Opentelemetry_Proto_Profiles_V1development_Location()
+                entry.mappingIndex = key.mapping
+                entry.address = key.address
+                entry.lines = [line]
+                return entry
+            }
         }
 
         mutating func function(_ frame: Frame, file: String) -> Int32 {
             let key = FunctionKey(name: string(frame.name), systemName: string(frame.symbolName ?? frame.name), file: string(file))
-            if let index = functions[key] { return index }
-            var entry = Opentelemetry_Proto_Profiles_V1development_Function()
-            entry.nameStrindex = key.name
-            entry.systemNameStrindex = key.systemName
-            entry.filenameStrindex = key.file
-            let index = Int32(tables.functionTable.count)
-            tables.functionTable.append(entry)
-            functions[key] = index
-            return index
+            return Self.intern(key, &functions, &tables.functionTable) {
+                var entry = Opentelemetry_Proto_Profiles_V1development_Function()
+                entry.nameStrindex = key.name
+                entry.systemNameStrindex = key.systemName
+                entry.filenameStrindex = key.file
+                return entry
+            }
         }
 
         mutating func stack(_ locationIndices: [Int32]) -> Int32 {
-            if let index = stacks[locationIndices] { return index }
-            var entry = Opentelemetry_Proto_Profiles_V1development_Stack()
-            entry.locationIndices = locationIndices
-            let index = Int32(tables.stackTable.count)
-            tables.stackTable.append(entry)
-            stacks[locationIndices] = index
-            return index
+            Self.intern(locationIndices, &stacks, &tables.stackTable) {
+                var entry = Opentelemetry_Proto_Profiles_V1development_Stack()
+                entry.locationIndices = locationIndices
+                return entry
+            }
         }
 
         mutating func link(_ link: SpanLink) -> Int32 {
-            if let index = links[link] { return index }
-            var entry = Opentelemetry_Proto_Profiles_V1development_Link()
-            entry.traceID = Data(link.traceID)
-            entry.spanID = Data(link.spanID)
-            let index = Int32(tables.linkTable.count)
-            tables.linkTable.append(entry)
-            links[link] = index
-            return index
+            Self.intern(link, &links, &tables.linkTable) {
+                var entry = Opentelemetry_Proto_Profiles_V1development_Link()
+                entry.traceID = Data(link.traceID)
+                entry.spanID = Data(link.spanID)
+                return entry
+            }
         }
 
         mutating func attribute(_ key: String, _ value: String) -> Int32 {
             let attributeKey = AttributeKey(key: string(key), value: value)
-            if let index = attributes[attributeKey] { return index }
-            var entry = Opentelemetry_Proto_Profiles_V1development_KeyValueAndUnit()
-            entry.keyStrindex = attributeKey.key
-            entry.value.stringValue = value
-            let index = Int32(tables.attributeTable.count)
-            tables.attributeTable.append(entry)
-            attributes[attributeKey] = index
+            return Self.intern(attributeKey, &attributes, &tables.attributeTable) {
+                var entry = Opentelemetry_Proto_Profiles_V1development_KeyValueAndUnit()
+                entry.keyStrindex = attributeKey.key
+                entry.value.stringValue = value
+                return entry
+            }
+        }
+
+        /// The index of `key`'s entry in `table`, appended (made by `make`) the first time the key comes up.
+        private static func intern<Key: Hashable, Entry>(_ key: Key, _ indices: inout [Key: Int32], _ table: inout [Entry], _ make: () -> Entry) -> Int32 {
+            if let index = indices[key] { return index }
+            let index = Int32(table.count)
+            table.append(make())
+            indices[key] = index
             return index
         }
     }

@@ -62,15 +62,7 @@ public struct ProxyStandIn: Sendable {
     public static func withDedicated<T: Sendable>(
         aliasDomain: String? = nil, requiredAuth: String? = nil, _ body: (ProxyStandIn) async throws -> T
     ) async throws -> T {
-        let proxy = try await startDedicated(aliasDomain: aliasDomain, requiredAuth: requiredAuth)
-        do {
-            let result = try await body(proxy)
-            await proxy.stop()
-            return result
-        } catch {
-            await proxy.stop()
-            throw error
-        }
+        try await StandInProcess.stopping(try await startDedicated(aliasDomain: aliasDomain, requiredAuth: requiredAuth), stop: { await $0.stop() }, body)
     }
 
     public func stop() async {

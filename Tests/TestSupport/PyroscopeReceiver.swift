@@ -66,15 +66,7 @@ public struct PyroscopeReceiver: Sendable {
         responses: [Int] = [], hang: Bool = false, tls: TestCertificateAuthority? = nil, http2: Bool = false,
         _ body: (PyroscopeReceiver) async throws -> T
     ) async throws -> T {
-        let receiver = try await startDedicated(responses: responses, hang: hang, tls: tls, http2: http2)
-        do {
-            let result = try await body(receiver)
-            await receiver.stop()
-            return result
-        } catch {
-            await receiver.stop()
-            throw error
-        }
+        try await StandInProcess.stopping(try await startDedicated(responses: responses, hang: hang, tls: tls, http2: http2), stop: { await $0.stop() }, body)
     }
 
     /// Stops a dedicated receiver (no-op for the shared one).

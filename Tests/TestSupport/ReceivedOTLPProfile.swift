@@ -1,15 +1,7 @@
 /// One OTLP profile as the OTLP receiver got it (decoded with the official `opentelemetry-proto` Python code), its
 /// samples resolved through the request's dictionary.
 public struct ReceivedOTLPProfile: Sendable, Decodable {
-    public struct ValueType: Sendable, Decodable, Hashable {
-        public var type: String
-        public var unit: String
-
-        public init(type: String, unit: String) {
-            self.type = type
-            self.unit = unit
-        }
-    }
+    public typealias ValueType = ReceivedProfile.ValueType
 
     public struct Link: Sendable, Decodable, Hashable {
         /// 32 lowercase hex digits.
