@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "generator-otel",
             dependencies: [
-                "Records", "SafeText", "Telemetry",
+                "OutputFiles", "Records", "SafeText", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -70,6 +70,10 @@ let package = Package(
         .target(name: "SafeText"),
         .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
 
+        // MARK: Output files: the one rule for every file the programs write (a leaf, like SafeText)
+        .target(name: "OutputFiles", dependencies: ["SafeText", "_CProcessShims"]),
+        .testTarget(name: "OutputFilesTests", dependencies: ["OutputFiles", "TestSupport"]),
+
         // MARK: HTTP through libcurl: proxies from the standard variables, private CAs, HTTP/2
         .target(name: "CurlHTTP", dependencies: ["SafeText", "_CCurlShims"]),
         .target(name: "_CCurlShims", dependencies: ["CCurl"]),
@@ -97,7 +101,7 @@ let package = Package(
         .target(
             name: "OTLPProfileExport",
             dependencies: [
-                "CurlHTTP", "Deadlines", "Profiles", "SafeText",
+                "CurlHTTP", "Deadlines", "Profiles", "SafeText", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -108,11 +112,11 @@ let package = Package(
         .testTarget(name: "OTLPProfileExportTests", dependencies: ["OTLPProfileExport", "Profiles", "TestSupport", .product(name: "Logging", package: "swift-log")]),
 
         // MARK: Workloads
-        .target(name: "Records"),
+        .target(name: "Records", dependencies: ["OutputFiles", "SafeText"]),
         .target(
             name: "PostgresLoader",
             dependencies: [
-                "CLibPQ", "Records",
+                "CLibPQ", "Records", "SafeText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -123,7 +127,8 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "CurlHTTP", "OTLPProfileExport", "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "SafeText", "Telemetry",
+                "CurlHTTP", "OTLPProfileExport", "OutputFiles", "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport",
+                "SafeText", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -167,7 +172,7 @@ let package = Package(
         // MARK: Test support
         .target(name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "SafeText", "TestSupport"]),
-        .testTarget(name: "RecordsTests", dependencies: ["Records", "TestSupport"]),
+        .testTarget(name: "RecordsTests", dependencies: ["OutputFiles", "Records", "TestSupport"]),
         .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),
         .testTarget(name: "WorkloadTests", dependencies: ["TestSupport"]),
         .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "ProfilerTestSupport", "TestSupport"], exclude: ["Fixtures"]),

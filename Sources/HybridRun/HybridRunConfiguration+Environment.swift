@@ -4,7 +4,8 @@ import Telemetry
 
 extension HybridRunConfiguration {
     /// Applies the guide's variables. An invalid value is ignored with one warning naming the variable,
-    /// the value and what was assumed; nothing here is fatal, so a typo never stops the user's command.
+    /// the value (through ``ShownText``: masked, escaped, shortened) and what was assumed; nothing here is fatal,
+    /// so a typo never stops the user's command.
     public mutating func applyEnvironment(_ environment: [String: String]) -> [String] {
         var warnings: [String] = []
 
@@ -13,22 +14,22 @@ extension HybridRunConfiguration {
             if let value = BooleanText.parse(text) {
                 target = value
             } else {
-                warnings.append("\(name)=\(text) is not a boolean (true/false, 1/0, yes/no); assuming \(target)")
+                warnings.append("\(name)=\(ShownText.value(text)) is not a boolean (true/false, 1/0, yes/no); assuming \(target)")
             }
         }
         boolean("PYROSCOPE_ENABLE", &pyroscopeEnabled)
         boolean("PYROSCOPE_TRACE_CORRELATION", &traceCorrelation)
         boolean("PYROSCOPE_INSECURE_SKIP_VERIFY", &pyroscopeInsecureSkipVerify)
 
-        // Pyroscope names (server, application, tags, tenant) are checked against the server's rules by
-        // `PyroscopeUploader` when profiles are shipped: a value that would be refused is reported there.
+        // Pyroscope settings (server, credentials, application, tags, tenant) are checked against the server's
+        // rules by `PyroscopeUploader`, which the session creates before the command starts.
         if let text = environment["PYROSCOPE_SERVER_ADDRESS"], !text.trimmingWhitespace().isEmpty {
             serverAddress = String(text.trimmingWhitespace())
         }
         if let text = environment["PYROSCOPE_APPLICATION_NAME"], !text.isEmpty { applicationName = text }
         if let text = environment["PYROSCOPE_TAGS"] {
             let (pairs, malformed) = KeyValueList.parse(text)
-            for entry in malformed { warnings.append("PYROSCOPE_TAGS: \(entry) is not k=v; ignored") }
+            for entry in malformed { warnings.append("PYROSCOPE_TAGS: \(ShownText.value(entry)) is not k=v; ignored") }
             tags = KeyValueList.merge(tags, pairs)
         }
         if let text = environment["PYROSCOPE_TENANT_ID"], !text.isEmpty { tenantID = text }
@@ -41,7 +42,7 @@ extension HybridRunConfiguration {
             if let interval = DurationText.parse(text, bareUnit: .seconds), interval >= .seconds(1) {
                 uploadInterval = interval
             } else {
-                warnings.append("PYROSCOPE_UPLOAD_INTERVAL=\(text) is not a duration of at least 1s (e.g. 10, 10s); assuming \(DurationText.format(uploadInterval))")
+                warnings.append("PYROSCOPE_UPLOAD_INTERVAL=\(ShownText.value(text)) is not a duration of at least 1s (e.g. 10, 10s); assuming \(DurationText.format(uploadInterval))")
             }
         }
 
@@ -56,7 +57,7 @@ extension HybridRunConfiguration {
             if let method = SamplingMethod(rawValue: text) {
                 samplingMethod = method
             } else {
-                warnings.append("HYBRID_SAMPLER=\(text) is not one of \(SamplingMethod.allCases.map(\.rawValue).joined(separator: ", ")); assuming \(samplingMethod.rawValue)")
+                warnings.append("HYBRID_SAMPLER=\(ShownText.value(text)) is not one of \(SamplingMethod.allCases.map(\.rawValue).joined(separator: ", ")); assuming \(samplingMethod.rawValue)")
             }
         }
 
@@ -64,8 +65,8 @@ extension HybridRunConfiguration {
             otlpEndpoint = text
         }
         if let text = environment["OTEL_RESOURCE_ATTRIBUTES"] {
-            let (pairs, malformed) = KeyValueList.parse(text)
-            for entry in malformed { warnings.append("OTEL_RESOURCE_ATTRIBUTES: \(entry) is not k=v; ignored") }
+            let (pairs, problems) = OTelKeyValueList.parse(text)
+            warnings += problems.map { $0.warning(in: "OTEL_RESOURCE_ATTRIBUTES", consequence: "ignored") }
             resourceAttributes = KeyValueList.merge(resourceAttributes, pairs)
         }
         return warnings
@@ -76,10 +77,10 @@ extension HybridRunConfiguration {
     public func telemetryEnvironment(_ environment: [String: String], ci: CIContext?) -> [String: String] {
         var result = environment
         if let otlpEndpoint { result["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint }
+        // Written as the spec's format (values percent-encoded): a CI pipeline named "Build, test" stays one value.
+        // Without attributes the variable goes, so entries already reported above are not reported again.
         let attributes = resourceAttributes(ci: ci)
-        if !attributes.isEmpty {
-            result["OTEL_RESOURCE_ATTRIBUTES"] = attributes.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        }
+        result["OTEL_RESOURCE_ATTRIBUTES"] = attributes.isEmpty ? nil : OTelKeyValueList.format(attributes)
         return result
     }
 

@@ -6,6 +6,7 @@ import ProcessLaunch
 import Profiles
 import ProfileExport
 import PyroscopeExport
+import SafeText
 import Sampling
 import Telemetry
 import Tracing
@@ -51,6 +52,9 @@ public struct HybridRunSession: Sendable {
             return Self.ownErrorStatus
         }
 
+        // Before the command starts, so that what is wrong with the exporter's settings is said first, once.
+        let pyroscope = configuration.effectiveProfilesExporter == .pyroscope ? makeUploader(logger: logger) : nil
+        let otlpProfiles = configuration.effectiveProfilesExporter == .otlp ? makeOTLPProfileExporter(ci: ci, logger: logger) : nil
         let root = RootSpan(command: command, configuration: configuration, ci: ci, context: telemetry.incomingContext)
         let child: GatedChild
         do {
@@ -58,6 +62,7 @@ public struct HybridRunSession: Sendable {
         } catch {
             logger.error("\(error)")
             root.end(status: Self.ownErrorStatus, termination: nil, ci: ci)
+            await shutdownExporters(pyroscope, otlpProfiles)
             await telemetry.shutdown()
             return Self.ownErrorStatus
         }
@@ -67,13 +72,13 @@ public struct HybridRunSession: Sendable {
         let correlation = profiler == nil ? nil : makeCorrelation(root: root, telemetry: telemetry)
         let outcome = profiler?.execOutcome ?? child.release()
         if outcome == .started { root.started(pid: child.pid) }
-        let exporter = profiler == nil ? ProfilesExporter.none : configuration.effectiveProfilesExporter
-        let uploader = exporter == .pyroscope ? makeUploader(logger: logger) : nil
-        let otlpProfiles = exporter == .otlp ? makeOTLPProfileExporter(ci: ci, logger: logger) : nil
-        // Every sample links to the root span; its trace may be the caller's (TRACEPARENT).
-        let spanLink = otlpProfiles == nil ? nil : telemetry.traceParent(of: root.context).flatMap { SpanLink(traceID: $0.traceID, spanID: $0.spanID) }
+        let uploader = profiler == nil ? nil : pyroscope
+        let otlpExporter = profiler == nil ? nil : otlpProfiles
+        if profiler == nil { await shutdownExporters(pyroscope, otlpProfiles) }
+        // Every OTLP sample links to the root span; its trace may be the caller's (TRACEPARENT).
+        let spanLink = otlpExporter == nil ? nil : telemetry.traceParent(of: root.context).flatMap { SpanLink(traceID: $0.traceID, spanID: $0.spanID) }
         let collector = profiler.map {
-            ProfileCollector(profiler: $0, uploader: uploader, otlpExporter: otlpProfiles, spanLink: spanLink, correlation: correlation, sampleRate: configuration.rate)
+            ProfileCollector(profiler: $0, uploader: uploader, otlpExporter: otlpExporter, spanLink: spanLink, correlation: correlation, sampleRate: configuration.rate)
         }
         collector?.start(interval: configuration.uploadInterval)
 
@@ -91,7 +96,7 @@ public struct HybridRunSession: Sendable {
         let status: Int32
         if case .failed(let error) = outcome, let shellStatus = outcome.shellStatus {
             let reason = error == ENOENT ? "command not found" : String(cString: strerror(error))
-            logger.error("\(command[0]): \(reason)")
+            logger.error("\(ShownText.path(command[0])): \(reason)")
             status = shellStatus
             root.end(status: status, termination: nil, ci: ci)
         } else {
@@ -100,11 +105,9 @@ public struct HybridRunSession: Sendable {
         }
 
         // All bounded: profiles by their deadline, spans by the telemetry shutdown timeout; they run side by side.
-        async let delivery = uploader?.shutdown(deadline: Self.profileShutdownDeadline)
-        async let otlpDelivery = otlpProfiles?.shutdown(deadline: Self.profileShutdownDeadline)
+        async let delivery: Void = shutdownExporters(uploader, otlpExporter)
         await telemetry.shutdown()
-        _ = await delivery
-        _ = await otlpDelivery
+        await delivery
         if let profileLink {
             let trace = telemetry.traceParent(of: root.context).map { " for trace \($0.traceID)" } ?? ""
             logger.info("profile\(trace): \(profileLink)")
@@ -114,6 +117,13 @@ public struct HybridRunSession: Sendable {
 
     /// How long exit may wait for profiles to reach Pyroscope or the OTLP collector (the issue's bound is 3 s in all).
     static let profileShutdownDeadline: Duration = .milliseconds(2500)
+
+    /// Both exporters' shutdowns side by side, each bounded by ``profileShutdownDeadline``.
+    private func shutdownExporters(_ pyroscope: PyroscopeUploader?, _ otlp: OTLPProfileExporter?) async {
+        async let delivery = pyroscope?.shutdown(deadline: Self.profileShutdownDeadline)
+        _ = await otlp?.shutdown(deadline: Self.profileShutdownDeadline)
+        _ = await delivery
+    }
 
     /// The Pyroscope application name: `PYROSCOPE_APPLICATION_NAME`, else `service.name`, else the command's name.
     var applicationName: String {
@@ -134,16 +144,29 @@ public struct HybridRunSession: Sendable {
         return Correlation(root: parent)
     }
 
-    private func makeUploader(logger: Logger) -> PyroscopeUploader {
-        PyroscopeUploader(configuration: PyroscopeClientConfiguration(
-            serverAddress: configuration.serverAddress, applicationName: applicationName,
-            labels: configuration.tags.map { PyroscopeLabel(name: $0.key, value: $0.value) },
-            tenantID: configuration.tenantID, basicAuthUser: configuration.basicAuthUser,
-            basicAuthPassword: configuration.basicAuthPassword, bearerToken: configuration.authToken,
-            connection: .fromEnvironment(
-                environment, explicitProxy: configuration.pyroscopeProxy, explicitCAFile: configuration.pyroscopeCAFile,
-                caFileOrigin: "PYROSCOPE_CA_FILE", verifiesPeer: !configuration.pyroscopeInsecureSkipVerify)
-        ), logger: logger)
+    /// The uploader, or nil after one line naming the setting no profile could be sent with (its value shown
+    /// only when it is not a credential): the command runs, profiled, without uploads.
+    private func makeUploader(logger: Logger) -> PyroscopeUploader? {
+        do {
+            return try PyroscopeUploader(configuration: PyroscopeClientConfiguration(
+                serverAddress: configuration.serverAddress, applicationName: applicationName,
+                labels: configuration.tags.map { PyroscopeLabel(name: $0.key, value: $0.value) },
+                tenantID: configuration.tenantID, basicAuthUser: configuration.basicAuthUser,
+                basicAuthPassword: configuration.basicAuthPassword, bearerToken: configuration.authToken,
+                connection: .fromEnvironment(
+                    environment, explicitProxy: configuration.pyroscopeProxy, explicitCAFile: configuration.pyroscopeCAFile,
+                    caFileOrigin: "PYROSCOPE_CA_FILE", verifiesPeer: !configuration.pyroscopeInsecureSkipVerify)
+            ), logger: logger)
+        } catch {
+            let source = switch error.setting {
+            case .serverAddress: "PYROSCOPE_SERVER_ADDRESS (--server-address)"
+            case .basicAuthUser: "PYROSCOPE_BASIC_AUTH_USER"
+            case .basicAuthPassword: "PYROSCOPE_BASIC_AUTH_PASSWORD"
+            case .bearerToken: "PYROSCOPE_AUTH_TOKEN"
+            }
+            logger.warning("\(source)\(error.shownValue.map { " \($0):" } ?? "") \(error.reason); profiles are not sent to Pyroscope this run")
+            return nil
+        }
     }
 
     /// The OTLP profiles exporter, set up from the OTLP variables as the span exporter is (flags applied), with the
@@ -181,9 +204,12 @@ public struct HybridRunSession: Sendable {
 
     private func writeProfiles(_ profile: Profile, correlation: Correlation?, logger: Logger) {
         guard !configuration.outputs.isEmpty else { return }
-        let errors = ProfileFiles.write(profile, to: configuration.outputs, format: configuration.outputFormat, sampleLabels: correlation?.sampleLabels ?? [:])
-        for error in errors { logger.error("\(error)") }
+        // The command has ended: a reader of `-o -` or of a FIFO that went away is one error line, not a SIGPIPE
+        // that ends hybrid-run with a status other than the command's (nothing is started after this point).
+        signal(SIGPIPE, SIG_IGN)
+        let outcome = ProfileFiles.write(profile, to: configuration.outputs, format: configuration.outputFormat, sampleLabels: correlation?.sampleLabels ?? [:])
+        for error in outcome.errors { logger.error("\(error)") }
         for line in ProfileSummary.lines(profile) { logger.info("\(line)") }
-        logger.info("profile written to \(configuration.outputs.joined(separator: ", "))")
+        if !outcome.written.isEmpty { logger.info("profile written to \(outcome.written.joined(separator: ", "))") }
     }
 }

@@ -54,10 +54,11 @@ final class ProfileCollector: Sendable {
         guard window.totalSamples > 0 else { return }
         let spanLink = self.spanLink
         otlpExporter?.export(window) { _ in spanLink }
+        let sampleLabels = correlation?.sampleLabels ?? [:]
         uploader?.enqueue(PyroscopeUpload(
-            profile: PprofEncoder.encode(window, sampleLabels: correlation?.sampleLabels ?? [:], threadNames: false),
-            startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate,
-            labels: correlation?.uploadLabels ?? []
+            profile: PprofEncoder.encode(window, sampleLabels: sampleLabels, threadNames: false),
+            startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate, labels: correlation?.uploadLabels ?? [],
+            sampleLabelNames: PprofEncoder.stringLabelNames(sampleLabels: sampleLabels, threadNames: false)
         ))
     }
 }

@@ -1,28 +1,42 @@
-import Foundation
+import OutputFiles
 import ProfileExport
 import Profiles
+import SafeText
 
-/// Writes the run's profile to the `--output` files.
+/// Writes the run's profile to the `--output` files, each by the rule of ``OutputTarget``.
 public enum ProfileFiles {
-    /// Why an `--output` cannot be written, found before the command starts so the user is told at once.
-    public static func problem(withOutput path: String, format explicit: String?) -> String? {
-        guard ProfileFormat.resolve(path: path, explicit: explicit) != nil else {
-            return explicit == nil
-                ? "--output \(path): cannot tell the format from the extension (use .folded, .speedscope.json, .pb.gz or .pprof, or --format)"
-                : "--format \(explicit!) is not one of \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+    /// Why the `--output` files cannot be written, found before the command starts so the user is told at once:
+    /// a format that cannot be told, a path that cannot be written, or the same file named twice (it would be
+    /// written twice: two profiles in one FIFO, or two formats racing for one file).
+    public static func problem(withOutputs paths: [String], format explicit: String?) -> String? {
+        var seen: [OutputTarget.Identity: String] = [:]
+        for path in paths {
+            let shown = ShownText.path(path)
+            guard ProfileFormat.resolve(path: path, explicit: explicit) != nil else {
+                if let explicit {
+                    return "--format \(ShownText.value(explicit)) is not one of \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+                }
+                return path == "-"
+                    ? "--output - (standard output) needs --format: folded, speedscope or pprof"
+                    : "--output \(shown): cannot tell the format from the extension (use .folded, .speedscope.json, .pb.gz or .pprof, or --format)"
+            }
+            let target: OutputTarget
+            do {
+                target = try OutputTarget.resolve(path)
+            } catch {
+                return "--output \(shown): \(error.reason)"
+            }
+            guard let identity = target.identity else { continue }
+            if let first = seen[identity] { return "--output \(shown): the same file as --output \(ShownText.path(first)): give each file once" }
+            seen[identity] = path
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            return "--output \(path): directory \(directory) does not exist"
-        }
-        guard FileManager.default.isWritableFile(atPath: directory) else { return "--output \(path): directory \(directory) is not writable" }
         return nil
     }
 
-    /// Writes each file through a temporary name and a rename, so a reader never sees half a profile.
-    /// - Returns: one error line per file that could not be written.
-    static func write(_ profile: Profile, to paths: [String], format explicit: String?, sampleLabels: [String: String]) -> [String] {
+    /// Writes each file; a FIFO nobody reads is an error, never a wait (hybrid-run must not hang at exit).
+    /// - Returns: the files written, and one error line for each file that could not be.
+    static func write(_ profile: Profile, to paths: [String], format explicit: String?, sampleLabels: [String: String]) -> (written: [String], errors: [String]) {
+        var written: [String] = []
         var errors: [String] = []
         for path in paths {
             guard let format = ProfileFormat.resolve(path: path, explicit: explicit) else { continue }
@@ -31,16 +45,15 @@ public enum ProfileFiles {
             case .speedscope: Array(SpeedscopeWriter.write(profile).utf8)
             case .pprof: PprofEncoder.encode(profile, sampleLabels: sampleLabels)
             }
-            let url = URL(fileURLWithPath: path)
-            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
             do {
-                try Data(bytes).write(to: temporary)
-                guard rename(temporary.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+                let file = try OutputFile(path: path, noReader: .fail)
+                try file.write(bytes)
+                try file.commit()
+                written.append(path == "-" ? "standard output" : path)
             } catch {
-                try? FileManager.default.removeItem(at: temporary)
-                errors.append("cannot write \(path): \(error.localizedDescription)")
+                errors.append("\(error)")
             }
         }
-        return errors
+        return (written, errors)
     }
 }

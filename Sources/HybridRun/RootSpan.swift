@@ -16,10 +16,12 @@ struct RootSpan: Sendable {
         let executable = String(command[0].split(separator: "/").last ?? Substring(command[0]))
         span = startSpan(configuration.spanName ?? executable, context: context, ofKind: .internal)
         span.attributes["process.executable.name"] = executable
-        span.attributes["process.command_args"] = SpanAttribute.stringArray(command.map { Redaction.redactingCredentials(in: $0) })
+        span.attributes["process.command_args"] = SpanAttribute.stringArray(Redaction.redactingArguments(command))
         span.attributes["process.parent_pid"] = Int(getpid())
         for attribute in ci?.taskAttributes ?? [] { span.attributes[attribute.key] = attribute.value }
-        for attribute in configuration.spanAttributes { span.attributes[attribute.key] = attribute.value }
+        for attribute in configuration.spanAttributes {
+            span.attributes[attribute.key] = Redaction.redactingValue(attribute.value, named: attribute.key)
+        }
     }
 
     var context: ServiceContext { span.context }

@@ -1,6 +1,7 @@
 import CurlHTTP
 import Foundation
 import SafeText
+import Telemetry
 
 /// Where and how OTLP profiles go, from the exporter variables of the OpenTelemetry specification
 /// (https://opentelemetry.io/docs/specs/otel/protocol/exporter/), read with the same rules as hybrid-run's spans:
@@ -11,7 +12,7 @@ import SafeText
 ///   endpoint without a port gets its scheme's.
 /// - `OTEL_EXPORTER_OTLP_PROFILES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`: `grpc` (the default, as for the
 ///   spans) or `http/protobuf`.
-/// - `…_HEADERS` (`k=v,k2=v2`, values percent-decoded), `…_TIMEOUT` (milliseconds, default 10 s) and
+/// - `…_HEADERS` (read as the spans' are, ``OTelKeyValueList``), `…_TIMEOUT` (milliseconds, default 10 s) and
 ///   `…_CERTIFICATE` (the collector's CA), the signal's own variable first.
 /// OTLP/HTTP goes through the proxies of ``ProxySettings``; gRPC connects directly (see ``usesProxies``).
 public struct OTLPProfileSettings: Sendable, Equatable {
@@ -73,28 +74,24 @@ public struct OTLPProfileSettings: Sendable, Equatable {
 
         let endpoint: String
         if let (name, text) = value("OTEL_EXPORTER_OTLP_PROFILES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT") {
-            guard let url = normalized(text, grpc: grpc) else {
-                warnings.append("\(name)=\(ShownText.value(Redaction.redactingCredentials(in: text))) is not an http(s)://host[:port] URL; profiles are not exported")
+            switch OTLPEndpoint.normalize(text, grpc: grpc) {
+            case .success(let url):
+                // Only the general endpoint is a base URL that the signal's path is added to.
+                let isBase = name == "OTEL_EXPORTER_OTLP_ENDPOINT" && !grpc
+                endpoint = isBase ? (url.hasSuffix("/") ? String(url.dropLast()) : url) + httpPath : url
+            case .failure(let invalid):
+                warnings.append("\(name)=\(ShownText.value(Redaction.redactingCredentials(in: text))) cannot be used: \(invalid); profiles are not exported")
                 return (nil, warnings)
             }
-            // Only the general endpoint is a base URL that the signal's path is added to.
-            let isBase = name == "OTEL_EXPORTER_OTLP_ENDPOINT" && !grpc
-            endpoint = isBase ? (url.hasSuffix("/") ? String(url.dropLast()) : url) + httpPath : url
         } else {
             endpoint = grpc ? "http://localhost:4317" : "http://localhost:4318" + httpPath
         }
 
         var headers: [HTTPHeader] = []
         if let (name, text) = value("OTEL_EXPORTER_OTLP_PROFILES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS") {
-            for (position, entry) in text.split(separator: ",").enumerated() {
-                let parts = entry.split(separator: "=", maxSplits: 1)
-                let key = parts.first.map { String($0.trimmingWhitespace()) } ?? ""
-                guard parts.count == 2, !key.isEmpty, let decoded = String(parts[1].trimmingWhitespace()).removingPercentEncoding else {
-                    warnings.append("\(name): entry \(position + 1) is not key=value (percent-encoded); left out")
-                    continue
-                }
-                headers.append(HTTPHeader(key, decoded))
-            }
+            let (pairs, problems) = OTelKeyValueList.parse(text)
+            headers = pairs.map { HTTPHeader($0.key, $0.value) }
+            warnings += problems.map { $0.warning(in: name, consequence: "left out of the profiles' headers") }
         }
 
         var timeout = Duration.seconds(10)
@@ -109,27 +106,5 @@ public struct OTLPProfileSettings: Sendable, Equatable {
         let certificate = value("OTEL_EXPORTER_OTLP_PROFILES_CERTIFICATE", "OTEL_EXPORTER_OTLP_CERTIFICATE")
         let connection = ConnectionSettings.fromEnvironment(environment, explicitCAFile: certificate?.value, caFileOrigin: certificate?.name ?? "")
         return (OTLPProfileSettings(endpoint: endpoint, transportProtocol: transportProtocol, headers: headers, timeout: timeout, connection: connection), warnings)
-    }
-
-    /// `http(s)://host[:port][/path]` with a port from 1 to 65535, the scheme in lower case; `host:port` gets
-    /// `http://`; a gRPC endpoint without a port gets its scheme's (80 or 443). Nil for anything else.
-    static func normalized(_ text: String, grpc: Bool) -> String? {
-        let withScheme = text.contains("://") ? text : "http://" + text
-        guard let separator = withScheme.range(of: "://") else { return nil }
-        let scheme = withScheme[..<separator.lowerBound].lowercased()
-        guard scheme == "http" || scheme == "https" else { return nil }
-        let rest = withScheme[separator.upperBound...]
-        let authority = rest.prefix { !"/?#".contains($0) }
-        let hostAndPort = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
-        // The port follows the last colon, unless that colon is inside an IPv6 literal (`[::1]`).
-        let portColon = hostAndPort.lastIndex(of: ":").flatMap { hostAndPort[$0...].contains("]") ? nil : $0 }
-        let host = portColon.map { hostAndPort[..<$0] } ?? hostAndPort
-        let port = portColon.map { hostAndPort[hostAndPort.index(after: $0)...] } ?? ""
-        guard !host.isEmpty, port.isEmpty || (port.allSatisfy(\.isASCII) && port.allSatisfy(\.isNumber) && (1...65535).contains(Int(port) ?? 0)) else {
-            return nil
-        }
-        let withPort = grpc && port.isEmpty ? authority + ":\(scheme == "https" ? 443 : 80)" : authority
-        let normalized = scheme + "://" + withPort + rest.dropFirst(authority.count)
-        return URLComponents(string: normalized)?.host == nil ? nil : normalized
     }
 }

@@ -1,4 +1,5 @@
 import Records
+import SafeText
 
 #if canImport(Glibc)
 import Glibc
@@ -14,8 +15,8 @@ public enum LoadError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .cannotOpen(let path, let code): "cannot open \(path): \(String(cString: strerror(code)))"
-        case .badRecord(let path, let error): "\(path):\(error.line): \(error.reason); nothing was loaded"
+        case .cannotOpen(let path, let code): "cannot open \(ShownText.path(path)): \(String(cString: strerror(code)))"
+        case .badRecord(let path, let error): "\(ShownText.path(path)):\(error.line): \(error.reason); nothing was loaded"
         case .connection(let error): "\(error)"
         case .statement(let operation, let error): "\(operation) failed: \(error); nothing was loaded"
         }

@@ -2,8 +2,9 @@ import CurlHTTP
 
 /// Where and how profiles are shipped. hybrid-run fills it from the `PYROSCOPE_*` environment variables.
 public struct PyroscopeClientConfiguration: Sendable {
-    /// `PYROSCOPE_SERVER_ADDRESS`, default `http://localhost:4040`. A path (a proxy's prefix) is kept;
-    /// `user:password@` in it is used as basic auth when ``basicAuthUser`` is not set, and never shown.
+    /// `PYROSCOPE_SERVER_ADDRESS`, default `http://localhost:4040`; `http://` is assumed without a scheme. A path
+    /// (a proxy's prefix) is kept; `user:password@` in it is used as basic auth when ``basicAuthUser`` is not
+    /// set, and never shown.
     public var serverAddress: String
     /// `PYROSCOPE_APPLICATION_NAME`: the series' `service_name`. Characters Pyroscope refuses are replaced by `_`.
     public var applicationName: String
@@ -14,7 +15,8 @@ public struct PyroscopeClientConfiguration: Sendable {
     /// `PYROSCOPE_BASIC_AUTH_USER` / `PYROSCOPE_BASIC_AUTH_PASSWORD`; basic auth wins over ``bearerToken``.
     public var basicAuthUser: String?
     public var basicAuthPassword: String?
-    /// `PYROSCOPE_AUTH_TOKEN` (older clients' bearer token).
+    /// `PYROSCOPE_AUTH_TOKEN` (older clients' bearer token). Credentials with a control character are refused
+    /// (``PyroscopeSettingProblem``): they cannot be sent in a header.
     public var bearerToken: String?
     /// Stored by the server as the label `pyroscope_spy`.
     public var spyName: String

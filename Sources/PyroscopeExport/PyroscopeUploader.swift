@@ -13,33 +13,41 @@ public final class PyroscopeUploader: Sendable {
     private let delivery: Task<Void, Never>
     private let logger: Logger
 
-    /// Checks the configuration against Pyroscope's rules (warning about, and leaving out, what the server would
-    /// refuse) and starts the delivery task.
-    public init(configuration: PyroscopeClientConfiguration, logger: Logger) {
-        self.logger = logger
-        let server = Result { () throws(ServerAddress.Invalid) in try ServerAddress.parse(configuration.serverAddress) }
-        let credentials = UploadCredentials(configuration: configuration, server: try? server.get())
+    /// Checks the configuration against Pyroscope's rules and starts the delivery task. What the server would
+    /// refuse in a tag, the application name or the tenant is warned about (quoted through ``ShownText``) and
+    /// left out or made valid; a server address or credentials that no upload could be sent with throw, before
+    /// anything is started, so the caller can say so once and run without uploads.
+    /// - Parameter jitter: the random source of the retries' backoff jitter; tests pass a fixed one, so that
+    ///   whether the retries or the shutdown deadline end a delivery is the same on every run.
+    public init(
+        configuration: PyroscopeClientConfiguration, logger: Logger,
+        jitter: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) throws(PyroscopeSettingProblem) {
+        let server = try ServerAddress.parse(configuration.serverAddress)
+        let credentials = try UploadCredentials(configuration: configuration, server: server)
         let scrubber = credentials.scrubber
-        if case .failure(let invalid) = server {
-            logger.error("Pyroscope: \(invalid.description); no profile will be sent")
-        }
+        self.logger = logger
 
         var applicationName = configuration.applicationName
         if let problem = PyroscopeLabelRules.problem(withApplicationName: applicationName) {
             applicationName = PyroscopeLabelRules.sanitizedApplicationName(applicationName)
-            logger.warning("Pyroscope: application name \(LabelWarning.shortened(configuration.applicationName)) \(problem); using \(applicationName)")
+            logger.warning("Pyroscope: application name \(ShownText.value(configuration.applicationName)) \(problem); using \(ShownText.value(applicationName))")
         }
         var tenantID = configuration.tenantID
         if let tenant = tenantID, let problem = PyroscopeLabelRules.problem(withTenantID: tenant) {
-            logger.warning("Pyroscope: tenant id \(scrubber.scrub(LabelWarning.shortened(tenant))) \(problem); sending without X-Scope-OrgID")
+            logger.warning("Pyroscope: tenant id \(ShownText.value(scrubber.scrub(tenant))) \(problem); sending without X-Scope-OrgID")
             tenantID = nil
         }
         for warning in configuration.connection.trust.warnings() {
             logger.warning("Pyroscope: \(warning)")
         }
-        let (staticLabels, rejected) = LabelFilter.filter(configuration.labels)
-        for rejection in rejected {
-            logger.warning("Pyroscope: label \(scrubber.scrub(LabelWarning.shown(rejection.label))) dropped: \(rejection.problem)")
+        var staticLabels: [PyroscopeLabel] = []
+        for label in configuration.labels {
+            if let problem = PyroscopeLabelRules.problem(with: label) {
+                logger.warning("Pyroscope: label \(scrubber.scrub(LabelWarning.shown(label))) dropped: \(problem)")
+            } else {
+                staticLabels.append(label)
+            }
         }
 
         let queue = UploadQueue(capacity: configuration.queueCapacity)
@@ -48,7 +56,7 @@ public final class PyroscopeUploader: Sendable {
                                   connection: configuration.connection, scrubber: scrubber)
         let loop = DeliveryLoop(
             server: server, applicationName: applicationName, staticLabels: staticLabels, spyName: configuration.spyName,
-            retry: configuration.retry, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
+            retry: configuration.retry, jitter: jitter, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
         )
         self.queue = queue
         self.ledger = ledger
@@ -74,16 +82,18 @@ public final class PyroscopeUploader: Sendable {
     /// failed that no warning has reported yet.
     public func shutdown(deadline: Duration) async -> PyroscopeDeliveryReport {
         let end = ContinuousClock.now.advanced(by: max(deadline, .zero))
+        // Every failure from now on is reported by the report's line, whether the retries or the deadline end it.
+        ledger.beginShutdown()
         queue.close()
         _ = await Deadline.drain(delivery, by: end)
         let (enqueued, dropped) = queue.counts
-        let delivered = ledger.delivered
-        let failed = max(enqueued - dropped - delivered, 0)
+        let outcomes = ledger.outcomes
+        let failed = max(enqueued - dropped - outcomes.delivered, 0)
         let report = PyroscopeDeliveryReport(
-            delivered: delivered, dropped: dropped, failed: failed,
-            firstFailure: failed == 0 ? nil : ledger.firstFailure ?? "not delivered within the shutdown deadline of \(DurationText.format(deadline))"
+            delivered: outcomes.delivered, dropped: dropped, failed: failed,
+            firstFailure: failed == 0 ? nil : outcomes.firstFailure ?? "not delivered within the shutdown deadline of \(DurationText.format(deadline))"
         )
-        if report.isComplete || (report.dropped == 0 && report.failed <= ledger.announcedFailures) {
+        if report.isComplete || (report.dropped == 0 && report.failed <= outcomes.announcedFailures) {
             // Nothing the user has not been warned about already: one bad answer makes one line, not two.
             logger.debug("\(report.description)")
         } else {

@@ -1,6 +1,7 @@
 import Foundation
+import OutputFiles
 
-/// Streams `count` generated orders into a ``RecordOutput`` with constant memory: records are encoded into
+/// Streams `count` generated orders into an `OutputFile` with constant memory: records are encoded into
 /// one reused buffer that is written out whenever it passes ``flushThreshold``.
 public struct RecordFileGenerator: Sendable {
     /// How each record becomes JSON.
@@ -26,8 +27,8 @@ public struct RecordFileGenerator: Sendable {
 
     /// - Parameter progress: called with the number of records written so far, every ``progressInterval`` records.
     /// - Returns: the number of bytes written.
-    /// - Throws: ``OutputError``, or an `EncodingError` from `JSONEncoder` (which these value types never cause).
-    public func write(count: Int, to output: RecordOutput, progress: (Int) -> Void = { _ in }) throws -> Int {
+    /// - Throws: `OutputFileError`, or an `EncodingError` from `JSONEncoder` (which these value types never cause).
+    public func write(count: Int, to output: OutputFile, progress: (Int) -> Void = { _ in }) throws -> Int {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(Self.flushThreshold + 64 * 1024)
         var bytes = 0

@@ -63,12 +63,14 @@ final class ProfileStore: Sendable {
         state.withLock { $0.images[imageID]?.hasExited = true }
     }
 
+    /// - Parameter threadName: the thread's name now, asked at every sample (it must be cheap): a thread usually
+    ///   names itself first thing, but on a busy machine it can be sampled before, under its creator's name,
+    ///   and a thread that has ended keeps the last name seen.
     func add(stack: [UInt64], imageID: Int, tid: pid_t, threadName: () -> String) {
         state.withLock { state in
             state.samplesTaken += 1
-            if state.images[imageID]?.threads[tid] == nil {
-                state.images[imageID]?.threads[tid] = Thread(name: threadName())
-            }
+            let name = threadName()
+            state.images[imageID]?.threads[tid, default: Thread(name: name)].name = name
             state.images[imageID]?.threads[tid]?.stacks.add(stack)
         }
     }

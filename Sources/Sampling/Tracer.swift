@@ -207,7 +207,7 @@ final class Tracer {
             store.updateModules(imageID: imageID, modules: refreshed.modules)
             refreshed.unwind(thread.snapshot, into: &frames)
         }
-        store.add(stack: frames, imageID: imageID, tid: thread.tid, threadName: thread.readName)
+        store.add(stack: frames, imageID: imageID, tid: thread.tid) { thread.name }
     }
 
     private func unwinder(for process: TracedProcess) -> Unwinder? {

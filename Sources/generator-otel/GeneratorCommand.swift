@@ -1,6 +1,8 @@
 import ArgumentParser
 import Logging
+import OutputFiles
 import Records
+import SafeText
 import Telemetry
 import Tracing
 
@@ -15,8 +17,9 @@ struct GeneratorCommand: AsyncParsableCommand {
         abstract: "Writes synthetic order records as JSON, traced with OpenTelemetry.",
         discussion: """
             Records are orders with line items, timestamps, amounts and free text (Unicode, quotes, backslashes, \
-            newlines), each with a unique id. The same COUNT and --seed give byte-identical output. FILE appears \
-            only when complete. Spans continue the trace in TRACEPARENT; exporting follows the OTEL_* variables.
+            newlines), each with a unique id. The same COUNT and --seed give byte-identical output. A regular FILE \
+            appears only when complete (a symlink is written through); a FIFO or device is written in place. \
+            Spans continue the trace in TRACEPARENT; exporting follows the OTEL_* variables.
             """
     )
 
@@ -37,24 +40,26 @@ struct GeneratorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        OutputFile.removeTemporaryFilesOnSignals()
         let succeeded = await Telemetry.runProgram("generator-otel", operation: "generate") { span, logger in
-            generate(span: span, logger: logger)
+            try generate(span: span, logger: logger)
         }
         if !succeeded { throw ExitCode.failure }
     }
 
-    /// Runs the three phases, each in its own span; returns false after logging the one line that says why it failed.
-    private func generate(span: any Span, logger: Logger) -> Bool {
+    /// Runs the three phases, each in its own span; throws the error that says why it failed.
+    private func generate(span: any Span, logger: Logger) throws {
         let format = RecordFileFormat(path: file)
         span.attributes["generator.records.requested"] = count
         span.attributes["generator.seed"] = String(seed)
         span.attributes["generator.format"] = format.rawValue
-        span.attributes["file.path"] = file
+        span.attributes["file.path"] = Redaction.redactingCredentials(in: file)
         let start = ContinuousClock.now
         let progress = TerminalProgress(total: count)
+        let bytes: Int
         do {
-            let output = try withSpan("open output") { _ in try RecordOutput(path: file) }
-            let bytes = try withSpan("write records") { phase in
+            let output = try withSpan("open output") { _ in try OutputFile(path: file) }
+            bytes = try withSpan("write records") { phase in
                 let bytes = try RecordFileGenerator(generator: OrderGenerator(seed: seed), format: format, encoder: encoder)
                     .write(count: count, to: output, progress: progress.update)
                 phase.attributes["generator.records.count"] = count
@@ -62,18 +67,15 @@ struct GeneratorCommand: AsyncParsableCommand {
                 return bytes
             }
             try withSpan("commit output") { _ in try output.commit() }
-            progress.finish()
-            span.attributes["generator.records.count"] = count
-            span.attributes["generator.output.bytes"] = bytes
-            logger.info("\(Summary(records: count, bytes: bytes, elapsed: ContinuousClock.now - start, destination: file))")
-            return true
         } catch {
+            // The progress line goes before the error's.
             progress.finish()
-            span.recordError(error)
-            span.setStatus(SpanStatus(code: .error, message: "\(error)"))
-            logger.error("\(error)")
-            return false
+            throw error
         }
+        progress.finish()
+        span.attributes["generator.records.count"] = count
+        span.attributes["generator.output.bytes"] = bytes
+        logger.info("\(Summary(records: count, bytes: bytes, elapsed: ContinuousClock.now - start, destination: file))")
     }
 }
 

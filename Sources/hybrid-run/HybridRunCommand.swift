@@ -64,7 +64,7 @@ struct HybridRunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How stacks are captured: auto (perf-event where the kernel allows it, else ptrace), perf-event, ptrace.", valueName: "sampler"))
     var sampler: SamplingMethod?
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file, repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof.", valueName: "file"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file (- for standard output), repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof.", valueName: "file"))
     var outputs: [String] = []
 
     @Option(help: ArgumentHelp("Format of every --output, instead of the extension: folded, speedscope, pprof.", valueName: "format"))
@@ -77,15 +77,23 @@ struct HybridRunCommand: AsyncParsableCommand {
     var command: [String] = []
 
     mutating func validate() throws {
+        // The passthrough argument starts capturing at the first word that is not one of our options: a
+        // positional word, `--`, or an option we do not know. Words starting with `-` before the command are
+        // options, as `env`, `nice` and `timeout` read them, so an unknown one is a usage error, never a command.
+        if let first = command.first, first.hasPrefix("-"), first != "-", first != "--" {
+            switch first {
+            case "--help", "-h": throw CleanExit.helpRequest(self)
+            case "--version": throw CleanExit.message(HybridRunVersion.current)
+            default: throw UnknownOption(word: first)
+            }
+        }
         if command.first == "--" { command.removeFirst() }
         guard !command.isEmpty else { throw ValidationError("Missing COMMAND: hybrid-run [OPTIONS] [--] COMMAND [ARGS...]") }
         if let rate, !HybridRunConfiguration.rateRange.contains(rate) {
             throw ValidationError("--rate must be between \(HybridRunConfiguration.rateRange.lowerBound) and \(HybridRunConfiguration.rateRange.upperBound) Hz")
         }
         if let uploadInterval, !(uploadInterval >= 1) { throw ValidationError("--upload-interval must be at least 1 second") }
-        for output in outputs {
-            if let problem = ProfileFiles.problem(withOutput: output, format: format) { throw ValidationError(problem) }
-        }
+        if let problem = ProfileFiles.problem(withOutputs: outputs, format: format) { throw ValidationError(problem) }
     }
 
     func run() async throws {
@@ -119,17 +127,6 @@ struct HybridRunCommand: AsyncParsableCommand {
     /// failure must never look like the command's (`env`, `nice` and `timeout` do the same).
     static func main() async {
         _ = InheritedState.atStartup
-        // The passthrough argument captures everything from the first word it sees, `--help` included,
-        // so the two built-in flags are looked for among hybrid-run's own leading options.
-        let leadingOptions = CommandLine.arguments.dropFirst().prefix { $0 != "--" && $0.hasPrefix("-") }
-        if leadingOptions.contains("--version") {
-            print(HybridRunVersion.current)
-            return
-        }
-        if leadingOptions.contains("--help") || leadingOptions.contains("-h") {
-            print(helpMessage())
-            return
-        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -140,7 +137,8 @@ struct HybridRunCommand: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure || (code != .success && !(error is ExitCode)) {
-                let message = fullMessage(for: error)
+                // A parse or validation error comes with the usage; our own errors (`UnknownOption`) say all in one line.
+                let message = code == .validationFailure ? fullMessage(for: error) : self.message(for: error)
                 FileHandle.standardError.write(Data("hybrid-run: \(message.split(separator: "\n").joined(separator: "\nhybrid-run: "))\n".utf8))
                 Foundation.exit(HybridRunSession.ownErrorStatus)
             }

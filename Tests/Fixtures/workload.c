@@ -3,6 +3,7 @@
 //
 //   workload split SECONDS            3/4 of the time under hot_three_quarters, 1/4 under hot_one_quarter
 //   workload threads N SECONDS        N threads named worker-0.. spinning in thread_spin
+// (SECONDS of each thread's own CPU time for split and threads: as many samples on a loaded machine as on an idle one)
 //   workload deep DEPTH ITERATIONS THREADS
 //                                     fixed work under DEPTH recursive frames per thread; prints the
 //                                     elapsed seconds on stdout (self-timed, for the benchmark);
@@ -20,24 +21,30 @@
 // any pause of one thread (such as a profiler's stop) would then speed the others up.
 static __thread volatile unsigned long sink;
 
-static double now(void) {
+static double seconds_on(clockid_t clock) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+static double now(void) { return seconds_on(CLOCK_MONOTONIC); }
+// The calling thread's CPU time: it stands still while the thread waits for a CPU or is stopped, so work
+// measured in it is the same, in the same proportions, on a busy machine as on an idle one.
+static double cpu_now(void) { return seconds_on(CLOCK_THREAD_CPUTIME_ID); }
+
+// Spins until the thread's CPU time reaches `deadline` (reading it is a system call: once every ~10 µs).
 __attribute__((noinline)) static void spin_until(double deadline) {
-    while (now() < deadline) {
-        for (int i = 0; i < 1000; i++) sink += i * 7;
+    while (cpu_now() < deadline) {
+        for (int i = 0; i < 10000; i++) sink += i * 7;
     }
 }
 
-__attribute__((noinline)) void hot_three_quarters(double seconds) { spin_until(now() + seconds); }
-__attribute__((noinline)) void hot_one_quarter(double seconds) { spin_until(now() + seconds); }
+__attribute__((noinline)) void hot_three_quarters(double seconds) { spin_until(cpu_now() + seconds); }
+__attribute__((noinline)) void hot_one_quarter(double seconds) { spin_until(cpu_now() + seconds); }
 
 static void split(double seconds) {
-    double end = now() + seconds;
-    while (now() < end) {
+    double end = cpu_now() + seconds;
+    while (cpu_now() < end) {
         hot_three_quarters(0.003);
         hot_one_quarter(0.001);
     }
@@ -45,7 +52,7 @@ static void split(double seconds) {
 
 struct spin_args { int index; double seconds; };
 
-__attribute__((noinline)) void thread_spin(double seconds) { spin_until(now() + seconds); }
+__attribute__((noinline)) void thread_spin(double seconds) { spin_until(cpu_now() + seconds); }
 
 static void *spin_thread(void *raw) {
     struct spin_args *args = raw;

@@ -1,5 +1,6 @@
 import Testing
 @testable import HybridRun
+import Telemetry
 
 @Suite struct HybridRunConfigurationTests {
     @Test func defaultsFollowTheGuide() {
@@ -77,7 +78,7 @@ import Testing
         #expect(warnings == [
             "PYROSCOPE_TAGS: broken is not k=v; ignored",
             "PYROSCOPE_UPLOAD_INTERVAL=0 is not a duration of at least 1s (e.g. 10, 10s); assuming 10s",
-            "OTEL_RESOURCE_ATTRIBUTES: =x is not k=v; ignored",
+            "OTEL_RESOURCE_ATTRIBUTES: entry 1 has no valid key (letters, digits and !#$%&'*+-.^_`|~); ignored",
         ])
         #expect(configuration.tags == [KeyValue(key: "env", value: "dev")])
         #expect(configuration.uploadInterval == .seconds(10))
@@ -142,5 +143,25 @@ import Testing
         let environment = configuration.telemetryEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "other:4317"], ci: ci)
         #expect(environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "collector:4317")
         #expect(environment["OTEL_RESOURCE_ATTRIBUTES"] == "cicd.pipeline.name=build,cicd.pipeline.run.id=7,env=ci")
+    }
+
+    /// Values are written percent-encoded and read back decoded, so commas, `=` and `%` in them survive.
+    @Test func resourceAttributeValuesSurviveTheTelemetryEnvironment() {
+        var configuration = HybridRunConfiguration()
+        #expect(configuration.applyEnvironment(["OTEL_RESOURCE_ATTRIBUTES": "team=a%20b"]).isEmpty)
+        configuration.resourceAttributes.append(KeyValue(key: "note", value: "100% = done"))
+        let ci = CIContext(system: "github_actions", pipelineName: "Build, test", pipelineRunID: "7", taskName: "test", taskRunID: nil)
+        let environment = configuration.telemetryEnvironment(["OTEL_RESOURCE_ATTRIBUTES": "team=a%20b"], ci: ci)
+        let settings = OTelEnvironment.sanitize(environment)
+        #expect(settings.warnings.isEmpty)
+        #expect(settings.resourceAttributes.map { "\($0.key)=\($0.value)" } == [
+            "cicd.pipeline.name=Build, test", "cicd.pipeline.run.id=7", "team=a b", "note=100% = done",
+        ])
+    }
+
+    @Test func attributesAlreadyReportedAreNotReportedAgain() {
+        var configuration = HybridRunConfiguration()
+        #expect(configuration.applyEnvironment(["OTEL_RESOURCE_ATTRIBUTES": "oops"]).count == 1)
+        #expect(configuration.telemetryEnvironment(["OTEL_RESOURCE_ATTRIBUTES": "oops"], ci: nil)["OTEL_RESOURCE_ATTRIBUTES"] == nil)
     }
 }

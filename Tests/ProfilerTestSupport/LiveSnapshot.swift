@@ -13,9 +13,30 @@ public struct LiveSnapshot {
     public let snapshot: ThreadSnapshot
     public let modules: ModuleMap
 
-    /// Starts `arguments` traced from its first instruction, lets it run for `warmUp`, copies the main
+    /// When a started process is far enough along to be copied. Polled on `/proc`: a loaded machine may give the
+    /// process little CPU, so no fixed wait is long enough.
+    public enum Readiness: Sendable {
+        /// It has used this much CPU time, far more than its start-up takes: a CPU-bound workload is in its loop.
+        case usedCPU(Duration)
+        /// Every thread is asleep (state S): a workload that blocks, e.g. in `usleep`, is blocked there.
+        case asleep
+
+        func holds(for pid: pid_t) -> Bool {
+            switch self {
+            case .usedCPU(let duration):
+                let (seconds, attoseconds) = duration.components
+                let ticks = (Double(seconds) + Double(attoseconds) / 1e18) * Double(sysconf(Int32(_SC_CLK_TCK)))
+                return Double(ProcessTable.cpuTicks(of: pid) ?? 0) >= ticks
+            case .asleep:
+                let states = ProcessTable.threadStates(of: pid)
+                return !states.isEmpty && states.allSatisfy { $0 == "S" }
+            }
+        }
+    }
+
+    /// Starts `arguments` traced from its first instruction, lets it run until it is `ready`, copies the main
     /// thread at one stop, then kills and reaps it.
-    public static func capture(_ arguments: [String], warmUp: Duration, images: ELFImageCache = ELFImageCache()) throws -> LiveSnapshot {
+    public static func capture(_ arguments: [String], when ready: Readiness, images: ELFImageCache = ELFImageCache()) throws -> LiveSnapshot {
         let child = try GatedChild.spawn(arguments: arguments, environment: ["PATH": "/usr/bin:/bin"])
         let pid = child.pid
         defer {
@@ -30,10 +51,7 @@ public struct LiveSnapshot {
         guard child.release() == .started else { throw FixtureError("\(arguments[0]) did not start") }
         try waitForStop(pid)  // the exec event
         _ = hr_ptrace(Int32(PTRACE_CONT.rawValue), pid, nil, nil)
-        var request = timespec(tv_sec: Int(warmUp.components.seconds),
-                               tv_nsec: Int(warmUp.components.attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) < 0 && errno == EINTR { request = remaining }
+        try wait(until: ready, pid)
         guard hr_ptrace(Int32(PTRACE_INTERRUPT.rawValue), pid, nil, nil) == 0 else { throw FixtureError("interrupt failed") }
         try waitForStop(pid)
         let snapshot = ThreadSnapshot(stackCapacity: 64 * 1024)
@@ -49,6 +67,17 @@ public struct LiveSnapshot {
         snapshot.useBuffer(length: max(0, hr_process_vm_readv(pid, &local, 1, &remote, 1)))
         let modules = ModuleMap(mappings: mappings, images: images)
         return LiveSnapshot(snapshot: snapshot, modules: modules)
+    }
+
+    /// Polls every 10 ms for up to a minute; fails at once if the process ends first.
+    private static func wait(until ready: Readiness, _ pid: pid_t) throws {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        while !ready.holds(for: pid) {
+            let states = ProcessTable.threadStates(of: pid)
+            if states.isEmpty || states.contains("Z") { throw FixtureError("\(pid) ended before it was \(ready)") }
+            if ContinuousClock.now >= deadline { throw FixtureError("\(pid) not \(ready) after 60 s (threads \(states))") }
+            usleep(10_000)
+        }
     }
 
     private static func waitForStop(_ pid: pid_t) throws {

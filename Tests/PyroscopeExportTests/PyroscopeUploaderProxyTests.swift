@@ -109,7 +109,7 @@ struct PyroscopeUploaderProxyTests {
     @Test func aProxyThatNeverAnswersDelaysShutdownNoLongerThanTheDeadline() async throws {
         let proxy = try BlackHoleListener()
         defer { proxy.close() }
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(
                 serverAddress: "https://pyroscope.example", applicationName: "hung-proxy",
                 connection: .fromEnvironment(["HTTPS_PROXY": proxy.url.absoluteString], caFileOrigin: "")),
@@ -127,7 +127,7 @@ struct PyroscopeUploaderProxyTests {
     private static func upload(
         to server: String, app: String, connection: ConnectionSettings, log: RecordingLogHandler = RecordingLogHandler()
     ) async throws -> PyroscopeDeliveryReport {
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(
                 serverAddress: server, applicationName: app,
                 retry: PyroscopeRetryPolicy(maximumAttempts: 1, initialBackoff: .milliseconds(10), maximumBackoff: .milliseconds(10)),

@@ -11,7 +11,7 @@ struct PyroscopeUploaderTLSTests {
     @Test func aPrivateCAFileMakesTheServerTrusted() async throws {
         try await Self.withTLSReceiver { authority, pyroscope in
             let connection = ConnectionSettings.fromEnvironment([:], explicitCAFile: authority.caFile, caFileOrigin: "PYROSCOPE_CA_FILE")
-            let (report, _) = await Self.upload(to: pyroscope, connection: connection)
+            let (report, _) = try await Self.upload(to: pyroscope, connection: connection)
 
             #expect(report.delivered == 1)
             let received = try #require(try await pyroscope.uploads().only)
@@ -26,7 +26,7 @@ struct PyroscopeUploaderTLSTests {
         defer { authority.remove() }
         try await PyroscopeReceiver.withDedicated(tls: authority, http2: offered) { pyroscope in
             let connection = ConnectionSettings.fromEnvironment([:], explicitCAFile: authority.caFile, caFileOrigin: "PYROSCOPE_CA_FILE")
-            let (report, _) = await Self.upload(to: pyroscope, connection: connection)
+            let (report, _) = try await Self.upload(to: pyroscope, connection: connection)
 
             #expect(report.delivered == 1)
             let received = try #require(try await pyroscope.uploads().only)
@@ -38,14 +38,14 @@ struct PyroscopeUploaderTLSTests {
     @Test(arguments: ["SSL_CERT_FILE", "CURL_CA_BUNDLE"])
     func theStandardCAVariablesAreHonoured(variable: String) async throws {
         try await Self.withTLSReceiver { authority, pyroscope in
-            let (report, _) = await Self.upload(to: pyroscope, connection: .fromEnvironment([variable: authority.caFile], caFileOrigin: "PYROSCOPE_CA_FILE"))
+            let (report, _) = try await Self.upload(to: pyroscope, connection: .fromEnvironment([variable: authority.caFile], caFileOrigin: "PYROSCOPE_CA_FILE"))
             #expect(report.delivered == 1)
         }
     }
 
     @Test func aServerSignedByAnUnknownCAIsRefusedWithAReasonThatSaysWhatToDo() async throws {
         try await Self.withTLSReceiver { _, pyroscope in
-            let (report, log) = await Self.upload(to: pyroscope, connection: .direct)
+            let (report, log) = try await Self.upload(to: pyroscope, connection: .direct)
 
             #expect(report.delivered == 0)
             let failure = try #require(report.firstFailure)
@@ -59,7 +59,7 @@ struct PyroscopeUploaderTLSTests {
     @Test func skippingVerificationDeliversAndSaysSoOnce() async throws {
         try await Self.withTLSReceiver { _, pyroscope in
             let connection = ConnectionSettings.fromEnvironment([:], caFileOrigin: "PYROSCOPE_CA_FILE", verifiesPeer: false)
-            let (report, log) = await Self.upload(to: pyroscope, connection: connection)
+            let (report, log) = try await Self.upload(to: pyroscope, connection: connection)
 
             #expect(report.delivered == 1)
             #expect(log.warnings.filter { $0.contains("not verified") }.count == 1)
@@ -69,7 +69,7 @@ struct PyroscopeUploaderTLSTests {
     @Test func anUnreadableCAFileIsReportedBeforeTheFirstUpload() async throws {
         let log = RecordingLogHandler()
         let missing = "/nonexistent/ca-\(UInt32.random(in: .min ... .max)).pem"
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(
                 serverAddress: "https://pyroscope.example", applicationName: "missing-ca",
                 connection: .fromEnvironment([:], explicitCAFile: missing, caFileOrigin: "PYROSCOPE_CA_FILE")),
@@ -84,9 +84,9 @@ struct PyroscopeUploaderTLSTests {
         try await PyroscopeReceiver.withDedicated(tls: authority) { pyroscope in try await body(authority, pyroscope) }
     }
 
-    private static func upload(to pyroscope: PyroscopeReceiver, connection: ConnectionSettings) async -> (PyroscopeDeliveryReport, RecordingLogHandler) {
+    private static func upload(to pyroscope: PyroscopeReceiver, connection: ConnectionSettings) async throws -> (PyroscopeDeliveryReport, RecordingLogHandler) {
         let log = RecordingLogHandler()
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(
                 serverAddress: pyroscope.url.absoluteString, applicationName: "tls",
                 retry: PyroscopeRetryPolicy(maximumAttempts: 1, initialBackoff: .milliseconds(10), maximumBackoff: .milliseconds(10)),

@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 import Records
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
     static func generate(count: Int, seed: UInt64 = 7, format: RecordFileFormat, encoder: RecordFileGenerator.Encoder = .bytes) throws -> Data {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("records-\(UUID().uuidString).\(format.rawValue)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let output = try RecordOutput(path: path)
+        let output = try OutputFile(path: path)
         let bytes = try RecordFileGenerator(generator: OrderGenerator(seed: seed), format: format, encoder: encoder).write(count: count, to: output)
         try output.commit()
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -80,35 +81,5 @@ import Testing
         #expect(RecordFileFormat(path: "out.jsonl") == .jsonLines)
         #expect(RecordFileFormat(path: "out.ndjson") == .jsonLines)
         #expect(RecordFileFormat(path: "-") == .jsonLines)
-    }
-}
-
-@Suite struct RecordOutputTests {
-    @Test func uncommittedOutputLeavesTheOldFileUntouched() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("output-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("out.jsonl").path
-        try Data("old\n".utf8).write(to: URL(fileURLWithPath: path))
-
-        let output = try RecordOutput(path: path)
-        try output.write(Array("partial".utf8))
-        output.discard()
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old\n")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.jsonl"])
-
-        let replacement = try RecordOutput(path: path)
-        try replacement.write(Array("new\n".utf8))
-        try replacement.commit()
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "new\n")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.jsonl"])
-    }
-
-    @Test func missingDirectoryIsReportedWithTheUsersPath() {
-        #expect {
-            try RecordOutput(path: "/nonexistent-\(UUID().uuidString)/out.json")
-        } throws: { error in
-            "\(error)".hasPrefix("cannot create /nonexistent-") && "\(error)".hasSuffix("/out.json: No such file or directory")
-        }
     }
 }

@@ -28,20 +28,25 @@ enum HTTPQuery {
         try await send(url, body: try JSONEncoder().encode(json), timeout: timeout)
     }
 
-    /// GET without a body, POST with one.
+    /// GET without a body, POST with one; anything but 200 is an error.
     static func send(_ url: URL, body: Data?, timeout: Duration) async throws -> Data {
+        let (status, data) = try await exchange(url, body: body, contentType: "application/json", timeout: timeout)
+        guard status == 200 else {
+            throw Failure(description: "\(body == nil ? "GET" : "POST") \(url) answered \(status): \(String(decoding: data, as: UTF8.self))")
+        }
+        return data
+    }
+
+    /// GET without a body, POST with one: the status and body of the response, whatever they are.
+    static func exchange(_ url: URL, body: Data?, contentType: String, timeout: Duration = .seconds(30)) async throws -> (status: Int, body: Data) {
         var request = URLRequest(url: url, timeoutInterval: timeout.timeInterval)
         request.httpMethod = body == nil ? "GET" : "POST"
         if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
             request.httpBody = body
         }
         let (data, response) = try await session.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else {
-            throw Failure(description: "\(request.httpMethod ?? "GET") \(url) answered \(status): \(String(decoding: data, as: UTF8.self))")
-        }
-        return data
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 }
 

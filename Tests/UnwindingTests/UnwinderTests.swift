@@ -15,7 +15,7 @@ import Unwinding
     }
 
     @Test func unwindsOptimizedCWithoutFramePointersToMain() throws {
-        let live = try LiveSnapshot.capture([try Fixture.workload(), "split", "10"], warmUp: .milliseconds(300))
+        let live = try LiveSnapshot.capture([try Fixture.workload(), "split", "10"], when: .usedCPU(.milliseconds(100)))
         let names = names(of: live)
         let hot = try #require(names.firstIndex { $0 == "hot_three_quarters" || $0 == "hot_one_quarter" })
         #expect(names.contains("spin_until"))
@@ -24,7 +24,7 @@ import Unwinding
     }
 
     @Test func unwindsADeepStack() throws {
-        let live = try LiveSnapshot.capture([try Fixture.workload(), "deep", "25", "1000000", "0"], warmUp: .milliseconds(300))
+        let live = try LiveSnapshot.capture([try Fixture.workload(), "deep", "25", "1000000", "0"], when: .usedCPU(.milliseconds(100)))
         let names = names(of: live)
         #expect(names.filter { $0 == "recurse" }.count == 25)
         #expect(names.contains("main"))
@@ -32,14 +32,14 @@ import Unwinding
     }
 
     @Test func unwindsAThreadBlockedInLibc() throws {
-        let live = try LiveSnapshot.capture([try Fixture.workload(), "sleep", "10"], warmUp: .milliseconds(200))
+        let live = try LiveSnapshot.capture([try Fixture.workload(), "sleep", "10"], when: .asleep)
         let names = names(of: live)
         #expect(names.contains("main"))
         #expect(names.last == "_start")
     }
 
     @Test func unwindsOptimizedSwiftAndDemanglesIt() throws {
-        let live = try LiveSnapshot.capture([try Fixture.swiftWorkload(), "10"], warmUp: .milliseconds(300))
+        let live = try LiveSnapshot.capture([try Fixture.swiftWorkload(), "10"], when: .usedCPU(.milliseconds(100)))
         let names = names(of: live)
         #expect(names.contains { $0.contains("Checksummer.mix(rounds:") })
         #expect(names.contains { $0.contains("spinChecksums(for:") })

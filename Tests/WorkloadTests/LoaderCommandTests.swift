@@ -77,6 +77,19 @@ struct LoaderCommandTests {
         #expect(try await workload.rowCount() == 10)
     }
 
+    /// A record's unexpected member name is quoted short and escaped: it was the whole 10 KB name.
+    @Test func anUnexpectedMemberIsQuotedShortAndEscaped() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let name = "\\u001b[2J\\nloader-otel: all good " + String(repeating: "x", count: 10_000)
+        try "{\"\(name)\": 1}\n".write(toFile: workload.path("odd.jsonl"), atomically: true, encoding: .utf8)
+        let result = try await workload.load(workload.path("odd.jsonl"))
+        #expect(result.status == 1)
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr.prefix(2000))")
+        #expect(result.stderr.utf8.count < 600, "\(result.stderr.prefix(2000))")
+        #expect(result.stderr.contains("record 1: unexpected member \"\\e[2J\\nloader-otel: all good xxx"), "\(result.stderr.prefix(2000))")
+    }
+
     @Test func loadKilledMidCopyLeavesNoNewRowsAndARerunCompletes() async throws {
         let workload = try Workload()
         defer { workload.removeDirectory() }
@@ -117,10 +130,10 @@ struct LoaderCommandTests {
     @Test func unreachableServerIsNamedWithHostAndPortWithinSeconds() async throws {
         let workload = try Workload()
         defer { workload.removeDirectory() }
-        let closedPort = try Self.closedPort()
-        let result = try await workload.load("unused.jsonl", url: "postgres://hybrid:s3cret-pass@127.0.0.1:\(closedPort)/db?sslmode=disable")
+        let closed = try ClosedPort()
+        let result = try await workload.load("unused.jsonl", url: "postgres://hybrid:s3cret-pass@\(closed.hostAndPort)/db?sslmode=disable")
         #expect(result.status == 1)
-        #expect(result.stderr == "loader-otel: error: cannot connect to PostgreSQL at 127.0.0.1:\(closedPort): Connection refused\n")
+        #expect(result.stderr == "loader-otel: error: cannot connect to PostgreSQL at \(closed.hostAndPort): Connection refused\n")
         #expect(result.duration < .seconds(5))
     }
 
@@ -140,18 +153,5 @@ struct LoaderCommandTests {
     func badArgumentsExitWithUsageStatus(arguments: [String]) async throws {
         let result = try await ProcessRunner.run(try TestEnvironment.executable("loader-otel"), arguments, environment: Workload.environment())
         #expect(result.status == 64, "\(result.stderr)")
-    }
-
-    /// A port on 127.0.0.1 that nothing listens on: bound, then released.
-    static func closedPort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

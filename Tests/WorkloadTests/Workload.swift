@@ -27,6 +27,18 @@ struct Workload {
         ProcessRunner.environment(adding: adding, removing: ["TRACEPARENT", "TRACESTATE", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SDK_DISABLED"])
     }
 
+    /// Polls the directory until the temporary sibling of `name` (`.name.XXXXXX`) holds some bytes, i.e. the
+    /// generator is mid-write; throws if the generator ends first or nothing shows up within a minute.
+    func waitUntilATemporaryFileGrows(next name: String, written generator: RunningProcess) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline && generator.isRunning {
+            let temporary = try FileManager.default.contentsOfDirectory(atPath: directory.path).first { $0.hasPrefix(".\(name).") }
+            if let temporary, let size = try? FileManager.default.attributesOfItem(atPath: path(temporary))[.size] as? Int, size > 0 { return }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        throw NoTemporaryFile(name: name, stderr: generator.stderrSoFar)
+    }
+
     func generate(_ arguments: [String], environment: [String: String] = Workload.environment()) async throws -> RunResult {
         try await ProcessRunner.run(try TestEnvironment.executable("generator-otel"), arguments, environment: environment)
     }
@@ -54,6 +66,12 @@ struct Workload {
 
     func rowCount() async throws -> Int {
         Int(try await query("SELECT count(*) FROM \(table)")) ?? -1
+    }
+
+    struct NoTemporaryFile: Error, CustomStringConvertible {
+        let name: String
+        let stderr: String
+        var description: String { "no growing temporary file next to \(name); generator stderr: \(stderr)" }
     }
 
     struct QueryFailed: Error, CustomStringConvertible {

@@ -7,7 +7,8 @@ Ingest:
 Query (--query-port, JSON):
   GET /health                      {"status":"ok","spans":N,"requests":N}
   GET /spans[?trace_id=HEX][&name=NAME][&service=NAME]   list of spans in arrival order
-  GET /requests                    one entry per export request: transport, compressed, span count, headers
+  GET /requests                    one entry per export request: transport, compressed, span count, trace_ids,
+                                   headers (lowercase names; transport and content headers left out)
 Profiles (opentelemetry.proto.profiles.v1development, decoded with the same package):
   gRPC  opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export
   HTTP  POST /v1development/profiles  application/x-protobuf (gzip accepted)
@@ -32,6 +33,7 @@ import base64
 import gzip
 import json
 import os
+import string
 import sys
 import threading
 import zlib
@@ -134,7 +136,7 @@ class Store:
         with self.lock:
             self.spans.extend(spans)
             self.requests.append({"transport": transport, "compressed": compressed, "spans": len(spans),
-                                  "headers": headers})
+                                  "trace_ids": sorted({span["trace_id"] for span in spans}), "headers": headers})
             if self.out:
                 for span in spans:
                     self.out.write(json.dumps(span, separators=(",", ":")) + "\n")
@@ -290,18 +292,32 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
 
 
 def hex_ids_to_base64(document):
-    """OTLP/JSON writes trace and span ids as hex; protobuf's JSON mapping expects base64."""
-    def convert(obj, keys):
-        for key in keys:
-            if isinstance(obj.get(key), str) and obj[key]:
-                obj[key] = base64.b64encode(bytes.fromhex(obj[key])).decode()
+    """OTLP/JSON writes trace and span ids as hex; protobuf's JSON mapping expects base64.
+
+    Strict as the collector's pdata decoder: an id must be exactly 32 (trace) or 16 (span) hex digits
+    ("traceId and spanId ... MUST be represented as case-insensitive hex-encoded strings",
+    https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding); only a parent span id may be empty. Anything
+    else (the base64 of protobuf's own JSON mapping among them) raises ValueError: the request is answered 400.
+    """
+    lengths = {"traceId": 32, "trace_id": 32, "spanId": 16, "span_id": 16, "parentSpanId": 16, "parent_span_id": 16}
+
+    def convert(obj):
+        for key, length in lengths.items():
+            if key not in obj:
+                continue
+            value = obj[key]
+            if value == "" and key in ("parentSpanId", "parent_span_id"):
+                continue
+            if not isinstance(value, str) or len(value) != length or any(c not in string.hexdigits for c in value):
+                raise ValueError(f"{key} must be {length} hex digits, got {str(value)[:60]!r}")
+            obj[key] = base64.b64encode(bytes.fromhex(value)).decode()
 
     for rs in document.get("resourceSpans", document.get("resource_spans", [])):
         for ss in rs.get("scopeSpans", rs.get("scope_spans", [])):
             for span in ss.get("spans", []):
-                convert(span, ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"))
+                convert(span)
                 for link in span.get("links", []):
-                    convert(link, ("traceId", "spanId", "trace_id", "span_id"))
+                    convert(link)
     return document
 
 

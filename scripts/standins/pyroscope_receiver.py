@@ -6,7 +6,8 @@ Ingest (--http-port):  POST /ingest?name=APP.cpu{k=v,...}&from=..&until=..&forma
   `format`; raw pprof (gzipped or not) with format=pprof; folded (`a;b;c N` lines, the default) and `lines`.
   pprof is decoded with profile_pb2 generated from the official profile.proto (scripts/setup.sh).
   200 empty body = stored; 400 bad metadata (the `name` parser's errors, as the server words them);
-  422 validation (invalid label names in pprof sample labels, too many labels, over-long names/values,
+  422 validation (as `validate_series` says: the labels the server adds counted, a name starting with a digit,
+  the same name twice after dots are read as `_`, too many labels, over-long names/values, invalid sample labels,
   an undecodable or inconsistent profile, a profile older than 1 h or more than 10 min in the future);
   scripted statuses (--responses / POST /control/responses) are answered before any parsing.
 Query + control (--query-port, JSON):
@@ -88,6 +89,59 @@ def validate_label_name(key):
             raise RequestError(400, f"invalid label name: {key}: character is not allowed: {_go_quote_rune(c)}")
     if key == "__name__":
         raise RequestError(400, f"label name is reserved: {key}")
+
+
+def sanitize_legacy_label_name(name):
+    """validation.SanitizeLegacyLabelName: [A-Za-z_] then [A-Za-z0-9_], dots read as `_`; None if invalid."""
+    if not name:
+        return None
+    for index, c in enumerate(name):
+        if not (("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_" or ("0" <= c <= "9" and index > 0) or c == "."):
+            return None
+    return name.replace(".", "_")
+
+
+def validate_series_labels(pairs):
+    """validation.ValidateLabels (pkg/validation/validate.go) over one series' label pairs; raises 422."""
+    text = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(pairs)) + "}"
+    if len(pairs) > MAX_LABELS_PER_SERIES:
+        raise RequestError(422, f"profile series '{text}' has {len(pairs)} label names; limit {MAX_LABELS_PER_SERIES}")
+    stored = {}
+    for name, value in sorted(pairs):
+        if len(name.encode()) > MAX_LABEL_NAME_LENGTH:
+            raise RequestError(422, f"profile with labels '{text}' has label name too long: '{name}'")
+        if len(value.encode()) > MAX_LABEL_VALUE_LENGTH:
+            raise RequestError(422, f"profile with labels '{text}' has label value too long: '{value}'")
+        sanitized = sanitize_legacy_label_name(name)
+        if sanitized is None:
+            raise RequestError(422, f"invalid labels '{text}' with error: invalid label name '{name}'")
+        # The same name twice is refused; a name that is the same only after sanitizing is merged when the
+        # values agree (handleSanitizedLabel).
+        if sanitized in stored and (stored[sanitized][0] == name or stored[sanitized][1] != value):
+            raise RequestError(422, f"profile with labels '{text}' has duplicate label name: '{sanitized}'")
+        stored[sanitized] = (name, value)
+
+
+def validate_series(entry, app, profile):
+    """The series a legacy pprof upload makes, counted and checked as the server does it.
+
+    `createLabels` (pkg/og/convert/pprof/profile.go) puts __name__, __delta__ and pyroscope_spy on the series,
+    service_name unless the name has that label, then the name's labels; `pprofsplit.VisitSampleSeries` adds
+    each sample's string labels but trace_id and span_id (profile_id is renamed span_id), a name already there
+    winning (addSampleLabelsToLabelsBuilder); each resulting series then goes through validation.ValidateLabels.
+    """
+    base = [("__name__", "process_cpu"), ("__delta__", "false"), ("pyroscope_spy", entry["spy_name"])]
+    if "service_name" not in entry["labels"]:
+        base.append(("service_name", app))
+    base += list(entry["labels"].items())
+    checked = set()
+    for sample in profile["samples"]:
+        names = {name for name, _ in base}
+        extra = tuple(sorted((k, v) for k, v in sample["labels"].items()
+                             if k not in ("span_id", "trace_id", "profile_id") and k not in names))
+        if extra not in checked:
+            checked.add(extra)
+            validate_series_labels(base + list(extra))
 
 
 def validate_service_name(name):
@@ -393,23 +447,7 @@ class Receiver:
         entry.update({"body_kind": kind, "sample_type_config": sample_type_config, "profile": profile})
 
         # Series validation (the distributor's limits): 422.
-        series_labels = dict(entry["labels"])
-        series_labels.setdefault("service_name", app)
-        for sample in profile["samples"]:
-            for key in sample["labels"]:
-                if key not in ("span_id", "trace_id", "span_name", "profile_id"):
-                    series_labels.setdefault(key, sample["labels"][key])
-        for key, value in series_labels.items():
-            try:
-                validate_label_name(key)
-            except RequestError as error:
-                raise RequestError(422, str(error))
-            if len(key) > MAX_LABEL_NAME_LENGTH:
-                raise RequestError(422, f"label name too long: {key[:64]}…")
-            if len(value) > MAX_LABEL_VALUE_LENGTH:
-                raise RequestError(422, f"label value too long for label {key}")
-        if len(series_labels) + 2 > MAX_LABELS_PER_SERIES:  # + __name__ and pyroscope_spy
-            raise RequestError(422, f"profile series has {len(series_labels) + 2} labels, limit {MAX_LABELS_PER_SERIES}")
+        validate_series(entry, app, profile)
         profile_time = profile["time_nanos"] or entry["from_unix_nanos"]
         if profile_time < now - MAX_PROFILE_AGE_NANOS:
             raise RequestError(422, f"profile too old: {profile_time} ns is more than 1 h ago")

@@ -3,21 +3,22 @@ import Foundation
 import Glibc
 #endif
 
-/// A 127.0.0.1 port that refuses connections (a Pyroscope that is down): a socket bound to it but never
-/// listening, so that no other socket takes the port while the test runs.
+/// A 127.0.0.1 port that refuses connections (a server that is down): a socket bound to it but never listening,
+/// held until deinit, so that nothing else takes the port while the test runs (other tests, other test runs on
+/// the machine, or a client's own ephemeral port, which would connect to itself).
 ///
-/// Not `BlackHoleListener` + `close()`: its accept thread can start after the close and then accept on the
-/// reused descriptor number, stealing connections meant for a listener created later in the same process.
-final class ClosedPort: Sendable {
-    let port: Int
+/// Not a port that was free a moment ago (`BlackHoleListener` + `close()`, or bind + close): by the time the
+/// program under test connects, someone may be listening on it.
+public final class ClosedPort: Sendable {
+    public let port: Int
     private let socketDescriptor: Int32
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    public init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -38,8 +39,9 @@ final class ClosedPort: Sendable {
     }
 
     /// `127.0.0.1:PORT`.
-    var hostAndPort: String { "127.0.0.1:\(port)" }
-    var url: URL { URL(string: "http://\(hostAndPort)")! }
+    public var hostAndPort: String { "127.0.0.1:\(port)" }
+    /// `http://127.0.0.1:PORT`.
+    public var url: URL { URL(string: "http://\(hostAndPort)")! }
 
     deinit { close(socketDescriptor) }
 }
