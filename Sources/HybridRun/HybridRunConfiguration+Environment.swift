@@ -16,6 +16,7 @@ extension HybridRunConfiguration {
         }
         boolean("PYROSCOPE_ENABLE", &pyroscopeEnabled)
         boolean("PYROSCOPE_TRACE_CORRELATION", &traceCorrelation)
+        boolean("PYROSCOPE_INSECURE_SKIP_VERIFY", &pyroscopeInsecureSkipVerify)
 
         // Pyroscope settings (server, credentials, application, tags, tenant) are checked against the server's
         // rules by `PyroscopeUploader`, which the session creates before the command starts.
@@ -29,6 +30,8 @@ extension HybridRunConfiguration {
             tags = KeyValueList.merge(tags, pairs)
         }
         if let text = environment["PYROSCOPE_TENANT_ID"], !text.isEmpty { tenantID = text }
+        if let text = environment["PYROSCOPE_PROXY"], !text.trimmingWhitespace().isEmpty { pyroscopeProxy = String(text.trimmingWhitespace()) }
+        if let text = environment["PYROSCOPE_CA_FILE"], !text.isEmpty { pyroscopeCAFile = text }
         basicAuthUser = environment["PYROSCOPE_BASIC_AUTH_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? basicAuthUser
         basicAuthPassword = environment["PYROSCOPE_BASIC_AUTH_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 } ?? basicAuthPassword
         authToken = environment["PYROSCOPE_AUTH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? authToken
@@ -40,6 +43,13 @@ extension HybridRunConfiguration {
             }
         }
 
+        if let text = environment["HYBRID_PROFILES_EXPORTER"], !text.isEmpty {
+            if let exporter = ProfilesExporter(rawValue: text.lowercased()) {
+                profilesExporter = exporter
+            } else {
+                warnings.append("HYBRID_PROFILES_EXPORTER=\(ShownText.value(text)) is not one of \(ProfilesExporter.allCases.map(\.rawValue).joined(separator: ", ")); assuming \(effectiveProfilesExporter.rawValue)")
+            }
+        }
         if let text = environment["HYBRID_SAMPLER"], !text.isEmpty {
             if let method = SamplingMethod(rawValue: text) {
                 samplingMethod = method
@@ -74,8 +84,24 @@ extension HybridRunConfiguration {
         if let otlpEndpoint { result["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint }
         // Written as the spec's format (values percent-encoded): a CI pipeline named "Build, test" stays one value.
         // Without attributes the variable goes, so entries already reported above are not reported again.
-        let attributes = KeyValueList.merge(ci?.resourceAttributes ?? [], resourceAttributes)
+        let attributes = resourceAttributes(ci: ci)
         result["OTEL_RESOURCE_ATTRIBUTES"] = attributes.isEmpty ? nil : OTelKeyValueList.format(attributes)
         return result
+    }
+
+    /// The resource attributes of hybrid-run's telemetry: the CI system's, then `OTEL_RESOURCE_ATTRIBUTES` and
+    /// `--resource-attribute`, a later key replacing an earlier one.
+    func resourceAttributes(ci: CIContext?) -> [KeyValue] {
+        KeyValueList.merge(ci?.resourceAttributes ?? [], resourceAttributes)
+    }
+
+    /// The resource of the run's OTLP profiles: the spans' (``resourceAttributes(ci:)`` with `service.name` from
+    /// `OTEL_SERVICE_NAME`, else from the attributes, else `hybrid-run`, as swift-otel sets it), so that a backend
+    /// files the profiles with the trace.
+    func profileResource(_ environment: [String: String], ci: CIContext?) -> [KeyValue] {
+        let attributes = resourceAttributes(ci: ci)
+        let serviceName = environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? attributes.last { $0.key == "service.name" }?.value ?? "hybrid-run"
+        return KeyValueList.merge(attributes, [KeyValue(key: "service.name", value: serviceName)])
     }
 }

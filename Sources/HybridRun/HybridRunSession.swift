@@ -1,5 +1,7 @@
+import CurlHTTP
 import Glibc
 import Logging
+import OTLPProfileExport
 import ProcessLaunch
 import Profiles
 import ProfileExport
@@ -40,6 +42,9 @@ public struct HybridRunSession: Sendable {
         }
         let logger = telemetry.logger
         for warning in configurationWarnings { logger.warning("\(warning)") }
+        if telemetry.isExporting, let warning = DirectConnectionWarning.message(what: "spans", endpoint: telemetry.tracesEndpoint, environment: environment) {
+            logger.warning("\(warning)")
+        }
 
         let forwarder: SignalForwarder
         do {
@@ -50,8 +55,9 @@ public struct HybridRunSession: Sendable {
             return Self.ownErrorStatus
         }
 
-        // Before the command starts, so that what is wrong with the Pyroscope settings is said first, once.
-        let pyroscope = configuration.pyroscopeEnabled ? makeUploader(logger: logger) : nil
+        // Before the command starts, so that what is wrong with the exporter's settings is said first, once.
+        let pyroscope = configuration.effectiveProfilesExporter == .pyroscope ? makeUploader(logger: logger) : nil
+        let otlpProfiles = configuration.effectiveProfilesExporter == .otlp ? makeOTLPProfileExporter(ci: ci, logger: logger) : nil
         let root = RootSpan(command: command, configuration: configuration, ci: ci, context: telemetry.incomingContext)
         var childEnvironment = telemetry.childEnvironment(environment, context: root.context)
         var capture: ChildSpanCapture?
@@ -66,7 +72,7 @@ public struct HybridRunSession: Sendable {
             logger.error("\(error)")
             _ = await capture?.finish()
             root.end(status: Self.ownErrorStatus, termination: nil, ci: ci)
-            _ = await pyroscope?.shutdown(deadline: Self.pyroscopeShutdownDeadline)
+            await shutdownExporters(pyroscope, otlpProfiles)
             await telemetry.shutdown()
             return Self.ownErrorStatus
         }
@@ -78,8 +84,13 @@ public struct HybridRunSession: Sendable {
         let outcome = profiler?.execOutcome ?? child.release()
         if outcome == .started { root.started(pid: child.pid) }
         let uploader = profiler == nil ? nil : pyroscope
-        if profiler == nil { _ = await pyroscope?.shutdown(deadline: Self.pyroscopeShutdownDeadline) }
-        let collector = profiler.map { ProfileCollector(profiler: $0, uploader: uploader, correlation: correlation, sampleRate: configuration.rate) }
+        let otlpExporter = profiler == nil ? nil : otlpProfiles
+        if profiler == nil { await shutdownExporters(pyroscope, otlpProfiles) }
+        // Every OTLP sample links to the root span; its trace may be the caller's (TRACEPARENT).
+        let spanLink = otlpExporter == nil ? nil : telemetry.traceParent(of: root.context).flatMap { SpanLink(traceID: $0.traceID, spanID: $0.spanID) }
+        let collector = profiler.map {
+            ProfileCollector(profiler: $0, uploader: uploader, otlpExporter: otlpExporter, spanLink: spanLink, correlation: correlation, sampleRate: configuration.rate)
+        }
         collector?.start(interval: configuration.uploadInterval)
 
         let termination = if let profiler { await profiler.waitForExit() } else { await ChildWaiter.wait(pid: child.pid) }
@@ -111,10 +122,10 @@ public struct HybridRunSession: Sendable {
             }
         }
 
-        // Both bounded: Pyroscope by its deadline, spans by the telemetry shutdown timeout; they run side by side.
-        async let delivery = uploader?.shutdown(deadline: Self.pyroscopeShutdownDeadline)
+        // All bounded: profiles by their deadline, spans by the telemetry shutdown timeout; they run side by side.
+        async let delivery: Void = shutdownExporters(uploader, otlpExporter)
         await telemetry.shutdown()
-        _ = await delivery
+        await delivery
         if let profileLink {
             let trace = telemetry.traceParent(of: root.context).map { " for trace \($0.traceID)" } ?? ""
             logger.info("profile\(trace): \(profileLink)")
@@ -122,8 +133,15 @@ public struct HybridRunSession: Sendable {
         return status
     }
 
-    /// How long exit may wait for profiles to reach Pyroscope (the issue's bound is 3 s in all).
-    static let pyroscopeShutdownDeadline: Duration = .milliseconds(2500)
+    /// How long exit may wait for profiles to reach Pyroscope or the OTLP collector (the issue's bound is 3 s in all).
+    static let profileShutdownDeadline: Duration = .milliseconds(2500)
+
+    /// Both exporters' shutdowns side by side, each bounded by ``profileShutdownDeadline``.
+    private func shutdownExporters(_ pyroscope: PyroscopeUploader?, _ otlp: OTLPProfileExporter?) async {
+        async let delivery = pyroscope?.shutdown(deadline: Self.profileShutdownDeadline)
+        _ = await otlp?.shutdown(deadline: Self.profileShutdownDeadline)
+        _ = await delivery
+    }
 
     /// The HTML report's page: the run, its profile and its trace.
     private func report(root: RootSpan, telemetry: Telemetry, status: Int32, endTime: Int64, profile: Profile, profileLink: String?,
@@ -182,7 +200,10 @@ public struct HybridRunSession: Sendable {
                 serverAddress: configuration.serverAddress, applicationName: applicationName,
                 labels: configuration.tags.map { PyroscopeLabel(name: $0.key, value: $0.value) },
                 tenantID: configuration.tenantID, basicAuthUser: configuration.basicAuthUser,
-                basicAuthPassword: configuration.basicAuthPassword, bearerToken: configuration.authToken
+                basicAuthPassword: configuration.basicAuthPassword, bearerToken: configuration.authToken,
+                connection: .fromEnvironment(
+                    environment, explicitProxy: configuration.pyroscopeProxy, explicitCAFile: configuration.pyroscopeCAFile,
+                    caFileOrigin: "PYROSCOPE_CA_FILE", verifiesPeer: !configuration.pyroscopeInsecureSkipVerify)
             ), logger: logger)
         } catch {
             let source = switch error.setting {
@@ -192,6 +213,25 @@ public struct HybridRunSession: Sendable {
             case .bearerToken: "PYROSCOPE_AUTH_TOKEN"
             }
             logger.warning("\(source)\(error.shownValue.map { " \($0):" } ?? "") \(error.reason); profiles are not sent to Pyroscope this run")
+            return nil
+        }
+    }
+
+    /// The OTLP profiles exporter, set up from the OTLP variables as the span exporter is (flags applied), with the
+    /// spans' resource; nil, after one line saying why, when the endpoint cannot be used.
+    private func makeOTLPProfileExporter(ci: CIContext?, logger: Logger) -> OTLPProfileExporter? {
+        let otelEnvironment = configuration.telemetryEnvironment(environment, ci: ci)
+        let (settings, warnings) = OTLPProfileSettings.fromEnvironment(otelEnvironment)
+        for warning in warnings { logger.warning("\(warning)") }
+        guard let settings else { return nil }
+        if !settings.usesProxies, let warning = DirectConnectionWarning.message(what: "profiles", endpoint: settings.endpoint, environment: environment) {
+            logger.warning("\(warning)")
+        }
+        do {
+            let resource = configuration.profileResource(otelEnvironment, ci: ci).map { (key: $0.key, value: $0.value) }
+            return try OTLPProfileExporter(settings: settings, resource: resource, logger: logger)
+        } catch {
+            logger.warning("OTLP profiles: \(error); profiles are not exported")
             return nil
         }
     }

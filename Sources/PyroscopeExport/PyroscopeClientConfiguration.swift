@@ -1,3 +1,5 @@
+import CurlHTTP
+
 /// Where and how profiles are shipped. hybrid-run fills it from the `PYROSCOPE_*` environment variables.
 public struct PyroscopeClientConfiguration: Sendable {
     /// `PYROSCOPE_SERVER_ADDRESS`, default `http://localhost:4040`; `http://` is assumed without a scheme. A path
@@ -23,6 +25,10 @@ public struct PyroscopeClientConfiguration: Sendable {
     /// Profiles waiting to be sent; when full, the oldest is dropped, as pyroscope-go does.
     public var queueCapacity: Int
     public var retry: PyroscopeRetryPolicy
+    /// Proxy and TLS trust: hybrid-run fills them from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`, `PYROSCOPE_PROXY`,
+    /// `PYROSCOPE_CA_FILE` (else `CURL_CA_BUNDLE`/`SSL_CERT_FILE`) and `PYROSCOPE_INSECURE_SKIP_VERIFY`.
+    /// Default: direct, the system's CA store.
+    public var connection: ConnectionSettings
 
     public init(
         serverAddress: String = "http://localhost:4040",
@@ -35,7 +41,8 @@ public struct PyroscopeClientConfiguration: Sendable {
         spyName: String = "hybrid-run",
         requestTimeout: Duration = .seconds(10),
         queueCapacity: Int = 16,
-        retry: PyroscopeRetryPolicy = .default
+        retry: PyroscopeRetryPolicy = .default,
+        connection: ConnectionSettings = .direct
     ) {
         self.serverAddress = serverAddress
         self.applicationName = applicationName
@@ -48,5 +55,6 @@ public struct PyroscopeClientConfiguration: Sendable {
         self.requestTimeout = requestTimeout
         self.queueCapacity = queueCapacity
         self.retry = retry
+        self.connection = connection
     }
 }

@@ -1,3 +1,4 @@
+import Deadlines
 import Logging
 import SafeText
 
@@ -5,12 +6,10 @@ import SafeText
 /// never holds up the profiled program: ``enqueue(_:)`` returns at once, and ``shutdown(deadline:)`` returns by
 /// its deadline whatever the server does.
 ///
-/// Create one per run, enqueue each interval's profile and the final one, then call ``shutdown(deadline:)``
-/// before letting go of it: that also shuts the HTTP client down, which AsyncHTTPClient requires.
+/// Create one per run, enqueue each interval's profile and the final one, then call ``shutdown(deadline:)``.
 public final class PyroscopeUploader: Sendable {
     private let queue: UploadQueue
     private let ledger: DeliveryLedger
-    private let client: IngestClient
     private let delivery: Task<Void, Never>
     private let logger: Logger
 
@@ -39,6 +38,9 @@ public final class PyroscopeUploader: Sendable {
             logger.warning("Pyroscope: tenant id \(ShownText.value(scrubber.scrub(tenant))) \(problem); sending without X-Scope-OrgID")
             tenantID = nil
         }
+        for warning in configuration.connection.trust.warnings() {
+            logger.warning("Pyroscope: \(warning)")
+        }
         var staticLabels: [PyroscopeLabel] = []
         for label in configuration.labels {
             if let problem = PyroscopeLabelRules.problem(with: label) {
@@ -50,14 +52,14 @@ public final class PyroscopeUploader: Sendable {
 
         let queue = UploadQueue(capacity: configuration.queueCapacity)
         let ledger = DeliveryLedger()
-        let client = IngestClient(authorization: credentials.authorization, tenantID: tenantID, requestTimeout: configuration.requestTimeout, scrubber: scrubber)
+        let client = IngestClient(authorization: credentials.authorization, tenantID: tenantID, requestTimeout: configuration.requestTimeout,
+                                  connection: configuration.connection, scrubber: scrubber)
         let loop = DeliveryLoop(
             server: server, applicationName: applicationName, staticLabels: staticLabels, spyName: configuration.spyName,
             retry: configuration.retry, jitter: jitter, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
         )
         self.queue = queue
         self.ledger = ledger
-        self.client = client
         self.delivery = Task { await loop.run() }
     }
 
@@ -75,27 +77,15 @@ public final class PyroscopeUploader: Sendable {
         }
     }
 
-    /// Delivers what is queued, but returns by `deadline` no matter what the server does: at 80% of it (at
-    /// most 300 ms before it) the delivery task is cancelled, which ends the request in flight, and the rest is
-    /// left for shutting the HTTP client down. Logs one line when anything was dropped or failed that no
-    /// warning has reported yet.
+    /// Delivers what is queued, but returns by `deadline` no matter what the server does (``Deadline/drain(_:by:)``:
+    /// cancelling the delivery task ends the request in flight at once). Logs one line when anything was dropped or
+    /// failed that no warning has reported yet.
     public func shutdown(deadline: Duration) async -> PyroscopeDeliveryReport {
-        let clock = ContinuousClock()
-        let end = clock.now.advanced(by: max(deadline, .zero))
-        let reserve = min(max(deadline, .zero) * 0.2, .milliseconds(300))
+        let end = ContinuousClock.now.advanced(by: max(deadline, .zero))
         // Every failure from now on is reported by the report's line, whether the retries or the deadline end it.
         ledger.beginShutdown()
         queue.close()
-        let delivery = self.delivery
-        if await !Deadline.wait(until: end.advanced(by: .zero - reserve), for: { await delivery.value }) {
-            delivery.cancel()
-            _ = await Deadline.wait(until: end.advanced(by: .zero - reserve / 2), for: { await delivery.value })
-        }
-        let httpClient = client.httpClient
-        if await !Deadline.wait(until: end, for: { try? await httpClient.shutdown() }) {
-            logger.debug("Pyroscope: the HTTP client did not shut down by the deadline; leaving it")
-        }
-
+        _ = await Deadline.drain(delivery, by: end)
         let (enqueued, dropped) = queue.counts
         let outcomes = ledger.outcomes
         let failed = max(enqueued - dropped - outcomes.delivered, 0)

@@ -1,5 +1,6 @@
 import Foundation
 import GzipCoding
+import OTLPProto
 import SwiftProtobuf
 import TraceSpans
 

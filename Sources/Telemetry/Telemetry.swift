@@ -22,7 +22,8 @@ public final class Telemetry: Sendable {
     public let isExporting: Bool
     /// The caller's `TRACEPARENT` and `TRACESTATE`, each only when valid, for a child when no span of ours exists.
     private let forwardedContext: [String: String]
-    private let tracesEndpoint: String
+    /// Where spans go (`OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` or the default), as a user would want it named.
+    public let tracesEndpoint: String
     private let recorder: DiagnosticRecorder
     private let serviceGroup: ServiceGroup?
     private let runTask: Task<Void, Never>?

@@ -29,6 +29,9 @@ struct HybridRunCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Tag profiles with the root span's trace_id and root_span_id (PYROSCOPE_TRACE_CORRELATION).")
     var traceCorrelation: Bool?
 
+    @Option(help: ArgumentHelp("Where profiles go: pyroscope (the default with PYROSCOPE_ENABLE), otlp (the OTLP endpoint, each sample linked to its span), none (HYBRID_PROFILES_EXPORTER).", valueName: "exporter"))
+    var profilesExporter: ProfilesExporter?
+
     @Option(help: ArgumentHelp("Pyroscope server URL (PYROSCOPE_SERVER_ADDRESS).", valueName: "url"))
     var serverAddress: String?
 
@@ -114,6 +117,7 @@ struct HybridRunCommand: AsyncParsableCommand {
         let warnings = configuration.applyEnvironment(environment)
         if let pyroscope { configuration.pyroscopeEnabled = pyroscope }
         if let traceCorrelation { configuration.traceCorrelation = traceCorrelation }
+        if let profilesExporter { configuration.profilesExporter = profilesExporter }
         if let serverAddress { configuration.serverAddress = serverAddress }
         if let applicationName { configuration.applicationName = applicationName }
         configuration.tags = KeyValueList.merge(configuration.tags, tags)
@@ -172,6 +176,8 @@ struct HybridRunCommand: AsyncParsableCommand {
 }
 
 extension SamplingMethod: ExpressibleByArgument {}
+
+extension ProfilesExporter: ExpressibleByArgument {}
 
 extension KeyValue: ExpressibleByArgument {
     public init?(argument: String) {

@@ -85,6 +85,56 @@ import Telemetry
         #expect(configuration.resourceAttributes.isEmpty)
     }
 
+    @Test func readsTheConnectionVariablesOfPyroscope() {
+        var configuration = HybridRunConfiguration()
+        let warnings = configuration.applyEnvironment([
+            "PYROSCOPE_PROXY": " http://proxy.corp:3128 ", "PYROSCOPE_CA_FILE": "/etc/corp/ca.pem", "PYROSCOPE_INSECURE_SKIP_VERIFY": "yes",
+        ])
+        #expect(warnings.isEmpty)
+        #expect(configuration.pyroscopeProxy == "http://proxy.corp:3128")
+        #expect(configuration.pyroscopeCAFile == "/etc/corp/ca.pem")
+        #expect(configuration.pyroscopeInsecureSkipVerify)
+
+        var defaults = HybridRunConfiguration()
+        #expect(defaults.applyEnvironment(["PYROSCOPE_INSECURE_SKIP_VERIFY": "sometimes"])
+            == ["PYROSCOPE_INSECURE_SKIP_VERIFY=sometimes is not a boolean (true/false, 1/0, yes/no); assuming false"])
+        #expect(defaults.pyroscopeProxy == nil && defaults.pyroscopeCAFile == nil && !defaults.pyroscopeInsecureSkipVerify)
+    }
+
+    @Test func theProfilesExporterIsPyroscopeWhenEnabledUnlessChosen() {
+        var configuration = HybridRunConfiguration()
+        #expect(configuration.effectiveProfilesExporter == .none && !configuration.isProfiling)
+        _ = configuration.applyEnvironment(["PYROSCOPE_ENABLE": "true"])
+        #expect(configuration.effectiveProfilesExporter == .pyroscope)
+        _ = configuration.applyEnvironment(["HYBRID_PROFILES_EXPORTER": "OTLP"])
+        #expect(configuration.effectiveProfilesExporter == .otlp && configuration.isProfiling)
+
+        var otlpAlone = HybridRunConfiguration()
+        _ = otlpAlone.applyEnvironment(["HYBRID_PROFILES_EXPORTER": "otlp"])
+        #expect(otlpAlone.isProfiling, "choosing an exporter asks for profiles")
+        var none = HybridRunConfiguration()
+        _ = none.applyEnvironment(["PYROSCOPE_ENABLE": "true", "HYBRID_PROFILES_EXPORTER": "none"])
+        #expect(!none.isProfiling)
+    }
+
+    @Test func anUnknownProfilesExporterIsWarnedAboutAndTheDefaultKept() {
+        var configuration = HybridRunConfiguration()
+        let warnings = configuration.applyEnvironment(["PYROSCOPE_ENABLE": "1", "HYBRID_PROFILES_EXPORTER": "jaeger"])
+        #expect(warnings == ["HYBRID_PROFILES_EXPORTER=jaeger is not one of pyroscope, otlp, none; assuming pyroscope"])
+        #expect(configuration.effectiveProfilesExporter == .pyroscope)
+    }
+
+    @Test func profilesHaveTheResourceOfTheSpans() {
+        var configuration = HybridRunConfiguration()
+        configuration.resourceAttributes = [KeyValue(key: "env", value: "ci"), KeyValue(key: "service.name", value: "from-attributes")]
+        let ci = CIContext(system: "github_actions", pipelineName: "build", pipelineRunID: "7", taskName: "test", taskRunID: nil)
+        let resource = configuration.profileResource([:], ci: ci)
+        #expect(resource.map(\.key) == ["cicd.pipeline.name", "cicd.pipeline.run.id", "env", "service.name"])
+        #expect(resource.last?.value == "from-attributes")
+        #expect(configuration.profileResource(["OTEL_SERVICE_NAME": "named"], ci: nil).last == KeyValue(key: "service.name", value: "named"))
+        #expect(HybridRunConfiguration().profileResource([:], ci: nil) == [KeyValue(key: "service.name", value: "hybrid-run")])
+    }
+
     @Test func flagsForOTelVariablesReachTheTelemetryEnvironment() {
         var configuration = HybridRunConfiguration()
         configuration.otlpEndpoint = "collector:4317"

@@ -173,8 +173,3 @@ struct PyroscopeUploaderTests {
         }
     }
 }
-
-extension Array {
-    /// The one element, or nil when there are none or several.
-    var only: Element? { count == 1 ? first : nil }
-}

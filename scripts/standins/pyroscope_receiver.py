@@ -17,6 +17,9 @@ Query + control (--query-port, JSON):
   POST /control/hang                 {"hang":true|false}            accept and never answer (like --hang)
   POST /control/reset                forget every upload and attempt
 Start-up: prints one JSON line {"http_port":..,"query_port":..,"url":..,"query_url":..,"pid":..}.
+--tls-cert FILE --tls-key FILE serve ingest over TLS (url then starts with https://); each upload records
+`tls_version` (null over plain HTTP), `http_version` (1.1 or 2) and the `host` it was addressed to; --http2 offers
+HTTP/2 through ALPN as well.
 --out DIR saves each received profile (APP-SEQ.pb.gz, or .folded) for the demo.
 """
 
@@ -32,6 +35,7 @@ import os
 import re
 import select
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -382,6 +386,9 @@ class Receiver:
             "tenant": headers.get("X-Scope-OrgID"),
             "auth": auth_summary(headers.get("Authorization")),
             "user_agent": headers.get("User-Agent"),
+            "host": headers.get("Host"),
+            "tls_version": handler.connection.version() if isinstance(handler.connection, ssl.SSLSocket) else None,
+            "http_version": "2" if getattr(handler, "http2", False) else handler.request_version.removeprefix("HTTP/"),
             "body_bytes": len(body),
         }
         # Metadata (parseInputMetadataFromRequest): errors are 400.
@@ -596,6 +603,9 @@ def main():
     parser.add_argument("--responses", default="", help="statuses to answer before normal handling, e.g. 500,200")
     parser.add_argument("--hang", action="store_true", help="accept uploads and never answer")
     parser.add_argument("--out", help="save every received profile into this directory")
+    parser.add_argument("--tls-cert", help="serve ingest over TLS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the certificate's PEM private key")
+    parser.add_argument("--http2", action="store_true", help="with TLS, offer HTTP/2 (ALPN h2) as well as HTTP/1.1")
     common.add_common_arguments(parser)
     args = parser.parse_args()
     common.install_stop_handlers(args.exit_on_stdin_eof)
@@ -606,16 +616,20 @@ def main():
 
     receiver = Receiver(responses, args.hang, args.out)
     try:
-        ingest = common.QuietServer((common.LOOPBACK, args.http_port), make_ingest_handler(receiver))
+        if args.tls_cert:
+            ingest = common.TLSServer((common.LOOPBACK, args.http_port), make_ingest_handler(receiver),
+                                      args.tls_cert, args.tls_key, http2=args.http2)
+        else:
+            ingest = common.QuietServer((common.LOOPBACK, args.http_port), make_ingest_handler(receiver))
         query = common.QuietServer((common.LOOPBACK, args.query_port), make_query_handler(receiver))
-    except OSError as error:
-        sys.exit(f"pyroscope_receiver: cannot bind: {error}")
+    except (OSError, ssl.SSLError) as error:
+        sys.exit(f"pyroscope_receiver: cannot bind or load the TLS certificate: {error}")
     common.serve_in_background(ingest)
     common.serve_in_background(query)
     http_port, query_port = ingest.server_address[1], query.server_address[1]
     common.announce({
         "http_port": http_port, "query_port": query_port,
-        "url": f"http://{common.LOOPBACK}:{http_port}",
+        "url": f"{'https' if args.tls_cert else 'http'}://{common.LOOPBACK}:{http_port}",
         "query_url": f"http://{common.LOOPBACK}:{query_port}",
         "pid": os.getpid(),
     })
