@@ -97,7 +97,7 @@ import Telemetry
 
         var defaults = HybridRunConfiguration()
         #expect(defaults.applyEnvironment(["PYROSCOPE_INSECURE_SKIP_VERIFY": "sometimes"])
-            == ["PYROSCOPE_INSECURE_SKIP_VERIFY=sometimes is not a boolean (true/false, 1/0, yes/no); assuming false"])
+            == ["PYROSCOPE_INSECURE_SKIP_VERIFY=sometimes is not a boolean (true/false, 1/0, yes/no, on/off); assuming false"])
         #expect(defaults.pyroscopeProxy == nil && defaults.pyroscopeCAFile == nil && !defaults.pyroscopeInsecureSkipVerify)
     }
 
