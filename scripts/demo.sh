@@ -10,7 +10,7 @@
 #
 #   PYROSCOPE_ENABLE=true PYROSCOPE_TRACE_CORRELATION=true PYROSCOPE_SERVER_ADDRESS=<Pyroscope stand-in> \
 #   OTEL_EXPORTER_OTLP_ENDPOINT=<OTLP stand-in, gRPC> OTEL_RESOURCE_ATTRIBUTES=service.name=generator-otel,env=dev \
-#     hybrid-run -o generator.pb.gz -o generator.folded -o generator.speedscope.json \
+#     hybrid-run -o generator.html -o generator.pb.gz -o generator.folded -o generator.speedscope.json \
 #       -- generator-otel RECORDS orders.jsonl
 #   ... and the same for: loader-otel <throwaway PostgreSQL URL> orders.jsonl  (service.name=loader-otel)
 #
@@ -152,7 +152,7 @@ hybrid_step() {
   step "$service under hybrid-run" "$LOGS/$name.log" env PATH="$BIN:$PATH" \
     PYROSCOPE_ENABLE=true PYROSCOPE_TRACE_CORRELATION=true PYROSCOPE_SERVER_ADDRESS="$PYROSCOPE_URL" \
     OTEL_EXPORTER_OTLP_ENDPOINT="$OTLP_GRPC" OTEL_RESOURCE_ATTRIBUTES="service.name=$service,env=dev" \
-    hybrid-run -o "$OUT/$name.pb.gz" -o "$OUT/$name.folded" -o "$OUT/$name.speedscope.json" -- "$@"
+    hybrid-run -o "$OUT/$name.html" -o "$OUT/$name.pb.gz" -o "$OUT/$name.folded" -o "$OUT/$name.speedscope.json" -- "$@"
 }
 hybrid_step generator-otel generator generator-otel "$RECORDS" "$OUT/orders.jsonl"
 phase generator-otel
@@ -186,6 +186,7 @@ echo
 cat "$LOGS/report-loader.txt"
 echo
 echo "files in $OUT/"
+echo "  reports          generator.html loader.html (open offline in any browser: run, flame graph, trace)"
 echo "  local profiles   generator.pb.gz generator.folded generator.speedscope.json"
 echo "                   loader.pb.gz loader.folded loader.speedscope.json"
 echo "  received pprof   ${received% }"
