@@ -6,6 +6,9 @@ public enum Fixture {
     /// `workload.c`: C workloads with known hot functions (see the file's header for its commands).
     public static func workload() throws -> String { try workloadBinary.get() }
 
+    /// `names.c`: code that is easily named wrong (past an unsized symbol, in a second mapping, JIT), and forks.
+    public static func names() throws -> String { try namesBinary.get() }
+
     /// `SwiftWorkload.swift`: optimized Swift code under `Checksummer.mix(rounds:)`.
     public static func swiftWorkload() throws -> String { try swiftWorkloadBinary.get() }
 
@@ -29,6 +32,8 @@ public enum Fixture {
         try compile("workload.c", with: "clang",
                     ["-O2", "-fomit-frame-pointer", "-fno-optimize-sibling-calls", "-pthread", "-Wl,--build-id=sha1"])
     }
+
+    private static let namesBinary = Result { try compile("names.c", with: "clang", ["-O2", "-fomit-frame-pointer"]) }
 
     private static let swiftWorkloadBinary = Result {
         try compile("SwiftWorkload.swift", with: "swiftc", ["-O"])
