@@ -9,7 +9,12 @@ extension ELFImage {
     /// slot that the `i`-th `.rela.plt` relocation (in GOT order) fills with its `.dynsym` symbol's address.
     /// With IBT (`-fcf-protection`) the calls go to `.plt.sec`, whose entries have no header before them;
     /// a lazy `.plt` starts with a 16-byte header (named `.plt`) unless it has exactly one entry per relocation.
+    /// `.plt.got` entries jump through a GOT slot that a `.rela.dyn` relocation fills.
     public func procedureLinkageTableSymbols() -> [ELFSymbol] {
+        lazyBindingSymbols() + globalOffsetTableEntrySymbols()
+    }
+
+    private func lazyBindingSymbols() -> [ELFSymbol] {
         let entrySize: UInt64 = 16
         let reader = ELFReader(bytes)
         guard let header = reader.header, header.e_machine == UInt16(EM_X86_64),
@@ -46,9 +51,49 @@ extension ELFImage {
         }
         return result
     }
+
+    /// `.plt.got`: each entry is `jmp *DISP(%rip)` (after an `endbr64` and a `bnd` prefix, if any), DISP
+    /// counted from the end of the instruction, to the GOT slot of the function it calls.
+    private func globalOffsetTableEntrySymbols() -> [ELFSymbol] {
+        let reader = ELFReader(bytes)
+        guard let header = reader.header, header.e_machine == UInt16(EM_X86_64),
+              let entries = reader.section(named: ".plt.got"), entries.sh_entsize > 0,
+              let relocations = reader.section(named: ".rela.dyn"), relocations.sh_type == UInt32(SHT_RELA)
+        else { return [] }
+        let sections = reader.sectionHeaders(header)
+        guard Int(relocations.sh_link) < sections.count else { return [] }
+        let symbols = sections[Int(relocations.sh_link)]
+        guard Int(symbols.sh_link) < sections.count else { return [] }
+        let names = sections[Int(symbols.sh_link)]
+        let slots = Dictionary(reader.relocations(in: relocations).map { ($0.r_offset, $0.r_info >> 32) }) { first, _ in first }
+        // Entries lie in the file (the section is code): at most as many as its bytes hold, whatever the header says.
+        let size = min(entries.sh_size, UInt64(bytes.count) - min(entries.sh_offset, UInt64(bytes.count)))
+        var result: [ELFSymbol] = []
+        for offset in stride(from: 0, to: size, by: Int(clamping: entries.sh_entsize)) {
+            let (address, overflow) = entries.sh_addr.addingReportingOverflow(offset)
+            let (fileOffset, beyond) = entries.sh_offset.addingReportingOverflow(offset)
+            guard !overflow, !beyond, let slot = reader.jumpSlot(at: fileOffset, address: address),
+                  let index = slots[slot], index != 0,
+                  let name = reader.symbolName(index: index, table: symbols, strings: names), !name.isEmpty
+            else { continue }
+            result.append(ELFSymbol(address: address, size: entries.sh_entsize, name: name + "@plt"))
+        }
+        return result
+    }
 }
 
 extension ELFReader {
+    /// The address an x86-64 `jmp *DISP(%rip)` at file offset `offset` (loaded at `address`) jumps through.
+    func jumpSlot(at offset: UInt64, address: UInt64) -> UInt64? {
+        guard var index = Int(exactly: offset), index < data.bytes.count else { return nil }
+        if data.load(UInt32.self, at: index) == 0xfa1e_0ff3 { index += 4 }  // endbr64: f3 0f 1e fa
+        if data.load(UInt8.self, at: index) == 0xf2 { index += 1 }  // bnd
+        guard data.load(UInt16.self, at: index) == 0x25ff, let displacement = data.load(Int32.self, at: index + 2) else {
+            return nil
+        }
+        return (address &+ UInt64(index + 6 - Int(offset))) &+ UInt64(bitPattern: Int64(displacement))
+    }
+
     /// The entries of a `SHT_RELA` section, bounded by the file's size whatever its header claims.
     func relocations(in section: Elf64_Shdr) -> [Elf64_Rela] {
         guard let start = Int(exactly: section.sh_offset), start <= data.bytes.count else { return [] }
