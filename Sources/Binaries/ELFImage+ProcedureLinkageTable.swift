@@ -17,15 +17,9 @@ extension ELFImage {
     private func lazyBindingSymbols() -> [ELFSymbol] {
         let entrySize: UInt64 = 16
         let reader = ELFReader(bytes)
-        guard let header = reader.header, header.e_machine == UInt16(EM_X86_64),
-              let plt = reader.section(named: ".plt"),
-              let relocations = reader.section(named: ".rela.plt"), relocations.sh_type == UInt32(SHT_RELA)
+        guard let plt = reader.section(named: ".plt"),
+              let (relocations, symbols, names) = reader.x86_64Relocations(named: ".rela.plt")
         else { return [] }
-        let sections = reader.sectionHeaders(header)
-        guard Int(relocations.sh_link) < sections.count else { return [] }
-        let symbols = sections[Int(relocations.sh_link)]
-        guard Int(symbols.sh_link) < sections.count else { return [] }
-        let names = sections[Int(symbols.sh_link)]
         let slots = reader.relocations(in: relocations).sorted { $0.r_offset < $1.r_offset }
 
         var result: [ELFSymbol] = []
@@ -56,15 +50,9 @@ extension ELFImage {
     /// counted from the end of the instruction, to the GOT slot of the function it calls.
     private func globalOffsetTableEntrySymbols() -> [ELFSymbol] {
         let reader = ELFReader(bytes)
-        guard let header = reader.header, header.e_machine == UInt16(EM_X86_64),
-              let entries = reader.section(named: ".plt.got"), entries.sh_entsize > 0,
-              let relocations = reader.section(named: ".rela.dyn"), relocations.sh_type == UInt32(SHT_RELA)
+        guard let entries = reader.section(named: ".plt.got"), entries.sh_entsize > 0,
+              let (relocations, symbols, names) = reader.x86_64Relocations(named: ".rela.dyn")
         else { return [] }
-        let sections = reader.sectionHeaders(header)
-        guard Int(relocations.sh_link) < sections.count else { return [] }
-        let symbols = sections[Int(relocations.sh_link)]
-        guard Int(symbols.sh_link) < sections.count else { return [] }
-        let names = sections[Int(symbols.sh_link)]
         let slots = Dictionary(reader.relocations(in: relocations).map { ($0.r_offset, $0.r_info >> 32) }) { first, _ in first }
         // Entries lie in the file (the section is code): at most as many as its bytes hold, whatever the header says.
         let size = min(entries.sh_size, UInt64(bytes.count) - min(entries.sh_offset, UInt64(bytes.count)))
@@ -83,6 +71,18 @@ extension ELFImage {
 }
 
 extension ELFReader {
+    /// An x86-64 file's `SHT_RELA` section `name`, the symbol table it refers to and that table's names.
+    func x86_64Relocations(named name: String) -> (relocations: Elf64_Shdr, symbols: Elf64_Shdr, names: Elf64_Shdr)? {
+        guard let header, header.e_machine == UInt16(EM_X86_64),
+              let relocations = section(named: name), relocations.sh_type == UInt32(SHT_RELA)
+        else { return nil }
+        let sections = sectionHeaders(header)
+        guard Int(relocations.sh_link) < sections.count else { return nil }
+        let symbols = sections[Int(relocations.sh_link)]
+        guard Int(symbols.sh_link) < sections.count else { return nil }
+        return (relocations, symbols, sections[Int(symbols.sh_link)])
+    }
+
     /// The address an x86-64 `jmp *DISP(%rip)` at file offset `offset` (loaded at `address`) jumps through.
     func jumpSlot(at offset: UInt64, address: UInt64) -> UInt64? {
         guard var index = Int(exactly: offset), index < data.bytes.count else { return nil }
