@@ -95,12 +95,26 @@ public final class ELFImage: @unchecked Sendable {
     /// The file name `.gnu_debuglink` gives for the symbols stripped from this file (`objcopy --add-gnu-debuglink`).
     public var debugLink: String? {
         let reader = ELFReader(bytes)
-        guard let header = reader.header else { return nil }
-        let sections = reader.sectionHeaders(header)
-        guard Int(header.e_shstrndx) < sections.count else { return nil }
-        let names = sections[Int(header.e_shstrndx)]
-        let link = sections.first { reader.data.string(at: names.sh_offset, plus: UInt64($0.sh_name)) == ".gnu_debuglink" }
-        return link.flatMap { reader.data.string(at: $0.sh_offset, plus: 0) }
+        return reader.section(named: ".gnu_debuglink").flatMap { reader.data.string(at: $0.sh_offset, plus: 0) }
+    }
+
+    /// The address ranges that hold code: the executable sections (`.init`, `.plt`, `.text`, `.fini`, …), or
+    /// the executable load segments of a file without section headers.
+    ///
+    /// An unsized symbol (`_fini`, hand-written assembly) ends where its section ends: code past that belongs
+    /// to no symbol of the section, however near.
+    public func codeRanges() -> [Range<UInt64>] {
+        let reader = ELFReader(bytes)
+        let sections = reader.header.map { reader.sectionHeaders($0) } ?? []
+        let code = sections.filter { $0.sh_flags & UInt64(SHF_EXECINSTR) != 0 && $0.sh_addr != 0 }
+            .map { (start: $0.sh_addr, size: $0.sh_size) }
+        let ranges = code.isEmpty
+            ? loadSegments.filter(\.isExecutable).map { (start: $0.virtualAddress, size: $0.memorySize) }
+            : code
+        return ranges.compactMap { range in
+            let (end, overflow) = range.start.addingReportingOverflow(range.size)
+            return overflow || range.size == 0 ? nil : range.start..<end
+        }
     }
 
     /// The functions of `.symtab`, or of `.dynsym` when the file is stripped, in no particular order.

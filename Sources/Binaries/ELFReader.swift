@@ -26,6 +26,15 @@ struct ELFReader {
         table(Elf64_Shdr.self, at: header.e_shoff, count: Int(header.e_shnum), entrySize: Int(header.e_shentsize))
     }
 
+    /// The first section called `name` (names are in the section-name string table, `e_shstrndx`).
+    func section(named name: String) -> Elf64_Shdr? {
+        guard let header else { return nil }
+        let sections = sectionHeaders(header)
+        guard Int(header.e_shstrndx) < sections.count else { return nil }
+        let names = sections[Int(header.e_shstrndx)]
+        return sections.first { data.string(at: names.sh_offset, plus: UInt64($0.sh_name)) == name }
+    }
+
     /// `count` and `entrySize` are 16-bit fields, so only the start needs bounding for the sums to stay small.
     private func table<T>(_ type: T.Type, at offset: UInt64, count: Int, entrySize: Int) -> [T] {
         guard entrySize >= MemoryLayout<T>.size, let start = Int(exactly: offset), start <= data.bytes.count else { return [] }

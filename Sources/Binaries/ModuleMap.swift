@@ -9,22 +9,32 @@ public struct ModuleMap: Sendable {
     /// Groups runs of mappings of the same file (or the vDSO) into modules, keeping those with executable code.
     ///
     /// A run ends where another file's mapping starts, so a file mapped twice becomes two modules and
-    /// module ranges never overlap; anonymous mappings inside a run (`.bss`) do not end it.
+    /// module ranges never overlap; anonymous mappings inside a run (`.bss`) do not end it, but they are
+    /// not among the module's ``LoadedModule/fileRanges``. A run also ends at an executable mapping whose
+    /// file offset puts the file somewhere else than the run's: the same file mapped a second time at
+    /// another address (node maps part of its text again for huge pages), which is a module of its own.
     public init(mappings: [MemoryMapping], images: ELFImageCache) {
-        var runs: [[MemoryMapping]] = []
+        var runs: [(mappings: [MemoryMapping], image: ELFImage?, bias: UInt64?)] = []
         for mapping in mappings.sorted(by: { $0.start < $1.start })
         where mapping.isFileBacked || mapping.path == VDSO.name {
-            if let last = runs.last?.last, last.inode == mapping.inode, last.path == mapping.path {
-                runs[runs.count - 1].append(mapping)
-            } else {
-                runs.append([mapping])
+            let last = runs.last
+            if let previous = last?.mappings.last, previous.inode == mapping.inode, previous.path == mapping.path {
+                let bias = mapping.isExecutable ? Self.bias(of: mapping, image: last?.image) : nil
+                if bias == nil || last?.bias == nil || bias == last?.bias {
+                    runs[runs.count - 1].mappings.append(mapping)
+                    runs[runs.count - 1].bias = last?.bias ?? bias
+                    continue
+                }
             }
+            let image = mapping.path == VDSO.name ? VDSO.image : images.image(path: mapping.path, inode: mapping.inode)
+            runs.append(([mapping], image, mapping.isExecutable ? Self.bias(of: mapping, image: image) : nil))
         }
         let modules = runs.compactMap { run -> LoadedModule? in
-            guard run.contains(where: \.isExecutable), let first = run.first, let last = run.last else { return nil }
-            let image = first.path == VDSO.name ? VDSO.image : images.image(path: first.path, inode: first.inode)
-            return LoadedModule(path: first.path, image: image, start: first.start, end: last.end,
-                                fileOffset: first.offset, loadBias: Self.loadBias(of: run, image: image))
+            guard run.mappings.contains(where: \.isExecutable), let first = run.mappings.first, let last = run.mappings.last
+            else { return nil }
+            return LoadedModule(path: first.path, image: run.image, start: first.start, end: last.end,
+                                fileOffset: first.offset, loadBias: run.bias ?? Self.loadBias(of: run.mappings, image: run.image),
+                                fileRanges: run.mappings.map { $0.start..<max($0.start, $0.end) })
         }
         self.init(modules: modules)
     }
@@ -51,6 +61,21 @@ public struct ModuleMap: Sendable {
             if modules[middle].end <= address { low = middle + 1 } else { high = middle }
         }
         return low < modules.count && modules[low].contains(address) ? low : nil
+    }
+
+    /// Where a mapping puts the file: its address minus the virtual address of the file offset it starts at
+    /// (as perf maps a sample: address − mapping start + mapping offset is a file offset, which a load segment
+    /// gives a virtual address). `nil` when no load segment holds that offset.
+    private static func bias(of mapping: MemoryMapping, image: ELFImage?) -> UInt64? {
+        let page: UInt64 = 4096
+        // Segments may share a page of the file: prefer one with the mapping's own permission to execute.
+        let holding = image?.loadSegments.filter {
+            let start = $0.fileOffset & ~(page - 1)
+            return mapping.offset >= start && mapping.offset - start < $0.fileSize &+ ($0.fileOffset - start)
+        } ?? []
+        guard let segment = holding.first(where: { $0.isExecutable == mapping.isExecutable }) ?? holding.first
+        else { return nil }
+        return mapping.start &- ((segment.virtualAddress & ~(page - 1)) &+ (mapping.offset - (segment.fileOffset & ~(page - 1))))
     }
 
     /// A mapping of file offset O at address A belongs to the load segment whose page-aligned offset is O;

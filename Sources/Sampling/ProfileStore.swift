@@ -127,13 +127,17 @@ final class ProfileStore: Sendable {
     private func symbolize(_ image: Image, id: Int) -> ProcessProfile {
         var cache = frames.withLock { $0[id] ?? [:] }
         let modules = image.modules
+        let unnamed = Set(image.threads.values.lazy.flatMap { $0.stacks.counts.keys.joined() }.filter { cache[$0] == nil })
+        var named: [UInt64: Frame] = [:]
+        for (address, name) in symbolizer.frameNames(of: unnamed, in: modules, pid: image.pid) {
+            let frame = Frame(address: address, mapping: modules.index(containing: address), name: name.name,
+                              symbolName: name.symbolName)
+            named[address] = frame
+            // A frame that a perf map written later may name is looked up again in the next profile.
+            if name.isFinal { cache[address] = frame }
+        }
         func frame(_ address: UInt64) -> Frame {
-            if let known = cache[address] { return known }
-            let index = modules.index(containing: address)
-            let (name, symbolName) = symbolizer.frameName(at: address, in: index.map { modules.modules[$0] })
-            let frame = Frame(address: address, mapping: index, name: name, symbolName: symbolName)
-            cache[address] = frame
-            return frame
+            cache[address] ?? named[address] ?? Frame(address: address, mapping: nil, name: Symbolizer.unknown, symbolName: nil)
         }
         let threads = image.threads.sorted { $0.key < $1.key }.map { tid, thread in
             ThreadProfile(tid: tid, name: image.hasExited ? thread.name : ProcessMaps.threadName(pid: image.pid, tid: tid) ?? thread.name, stacks: thread.stacks.counts.map { stack, count in

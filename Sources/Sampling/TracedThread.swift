@@ -9,6 +9,9 @@ final class TracedThread {
     let process: TracedProcess
     /// Held by ``PTRACE_LISTEN`` in a group stop (job control): stopped on purpose, not sampled.
     var isListening = false
+    /// Its creator's clone/fork event has been seen (or it is the root child): a new thread's own first stop
+    /// can be reported before that event, and the thread can even end before it.
+    var isAnnounced = false
     /// Filled at the last stop, waiting to be unwound.
     var hasSnapshot = false
     private(set) lazy var snapshot = ThreadSnapshot(stackCapacity: stackCapacity)

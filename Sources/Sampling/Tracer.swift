@@ -26,6 +26,9 @@ final class Tracer {
     private let tracingKeepsPrivileges = OwnPrivileges.canTraceWithPrivileges
     /// Privileged programs already said to have run without their privilege.
     private var privilegesLost: Set<String> = []
+    /// New threads that reported their first stop before their creator's clone/fork event did, and ended
+    /// before it came: the event must not adopt (and count) them a second time.
+    private var endedBeforeAnnounced: Set<pid_t> = []
 
     /// How often a process's maps may be re-read when its stacks reach code outside the known modules
     /// (a fresh process still loading its libraries, or a `dlopen`); reading costs about 100 µs.
@@ -42,7 +45,7 @@ final class Tracer {
     /// Attaches to the (still gated) child; `errno` when tracing is refused.
     func seize() -> Int32 {
         let error = Ptrace.seize(rootPID)
-        if error == 0 { adopt(rootPID) }
+        if error == 0 { adopt(rootPID).isAnnounced = true }
         return error
     }
 
@@ -109,8 +112,9 @@ final class Tracer {
             thread.process.execed()
             sayIfPrivilegeLost(thread.process.pid)
         case let event where WaitStatus.newTaskEvents.contains(event):
-            if let child = Ptrace.eventMessage(tid).map({ pid_t(truncatingIfNeeded: $0) }), threads[child] == nil {
-                adopt(child)
+            if let child = Ptrace.eventMessage(tid).map({ pid_t(truncatingIfNeeded: $0) }),
+               endedBeforeAnnounced.remove(child) == nil {
+                (threads[child] ?? adopt(child)).isAnnounced = true
             }
         default:
             break
@@ -159,6 +163,7 @@ final class Tracer {
             CrashGuard.childTerminated(termination)
         }
         guard let thread = threads.removeValue(forKey: tid) else { return }
+        if !thread.isAnnounced { endedBeforeAnnounced.insert(tid) }
         let process = thread.process
         if !threads.values.contains(where: { $0.process === process }) {
             processes[process.pid] = nil

@@ -20,8 +20,12 @@ public enum Demangler {
         return unsafeBitCast(symbol, to: F.self)
     }
 
-    /// The readable name, or `name` itself when it is not mangled (C) or cannot be demangled.
+    /// The readable name, or `name` itself when it is not mangled (C) or cannot be demangled. A PLT entry's
+    /// name (`_ZN3foo3barEv@plt`) is its function's, demangled, with `@plt` kept.
     public static func demangle(_ name: String) -> String {
+        if name.hasSuffix(pltSuffix), name.utf8.count > pltSuffix.utf8.count {
+            return demangle(String(name.dropLast(pltSuffix.count))) + pltSuffix
+        }
         if isSwift(name), let swiftDemangle {
             return name.withCString { pointer in
                 guard let result = swiftDemangle(pointer, strlen(pointer), nil, nil, 0) else { return name }
@@ -39,6 +43,8 @@ public enum Demangler {
         }
         return name
     }
+
+    private static let pltSuffix = "@plt"
 
     /// Swift 5+ (`$s`), Swift 4 (`$S`, `_T0`) and embedded (`$e`) manglings, with or without the leading `_`.
     static func isSwift(_ name: String) -> Bool {

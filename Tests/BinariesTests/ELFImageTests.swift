@@ -74,3 +74,47 @@ import Testing
         #expect(image.functionSymbols() == [ELFSymbol(address: 0x1000, size: 0x10, name: "hot")])
     }
 }
+
+/// PLT entries are named `foo@plt` at the addresses where objdump (binutils, not the code under test) puts them.
+@Suite struct ProcedureLinkageTableTests {
+    private func objdumpPLTLabels(_ binary: String) throws -> [UInt64: String] {
+        let result = try ExternalTool.run("/usr/bin/objdump", ["-d", binary])
+        try #require(result.status == 0, "\(result.standardError)")
+        var labels: [UInt64: String] = [:]
+        for line in result.standardOutput.split(separator: "\n") where line.hasSuffix("@plt>:") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, let address = UInt64(parts[0], radix: 16) else { continue }
+            labels[address] = String(parts[1].dropFirst().dropLast(2))
+        }
+        return labels
+    }
+
+    @Test func namesEveryEntryOfEachLayoutAsObjdumpDoes() throws {
+        for binary in try Fixture.namesWithEachPLTLayout() {
+            let expected = try objdumpPLTLabels(binary)
+            try #require(expected.count > 5, "objdump found no PLT in \(binary)")
+            let image = try #require(ELFImage(path: binary))
+            let named = Dictionary(image.procedureLinkageTableSymbols().filter { $0.name != ".plt" }.map { ($0.address, $0.name) }) { a, _ in a }
+            #expect(named == expected, "\(binary)")
+        }
+    }
+
+    /// A hostile `.plt.got` (its size far past the file, entries pointing anywhere) yields fewer names, never a trap.
+    @Test func aPLTWhoseSectionsLieOutsideTheFileHasNoEntries() throws {
+        var elf = HandMadeELF()
+        let names = Array(".shstrtab\0.plt\0.rela.plt\0.plt.got\0.rela.dyn\0".utf8)
+        elf.sectionHeaders = [
+            HandMadeELF.section(SHT_NULL),
+            HandMadeELF.section(SHT_STRTAB, name: 0, size: UInt64(names.count)),
+            HandMadeELF.section(SHT_PROGBITS, name: 10, offset: UInt64.max - 4, size: UInt64.max),
+            HandMadeELF.section(SHT_RELA, name: 15, offset: 1 << 62, size: UInt64.max, link: 1, entrySize: 24),
+            HandMadeELF.section(SHT_PROGBITS, name: 25, offset: UInt64(Int.max) - 2, size: UInt64.max, entrySize: 1),
+            HandMadeELF.section(SHT_RELA, name: 34, offset: 0, size: UInt64.max, link: 1, entrySize: 24),
+        ]
+        elf.sectionNameIndex = 1
+        elf.sectionHeaders[1].sh_offset = UInt64(elf.payloadOffset)
+        elf.payload = names
+        let image = try #require(elf.image())
+        #expect(image.procedureLinkageTableSymbols().allSatisfy { $0.name == ".plt" })
+    }
+}

@@ -6,6 +6,13 @@ public enum Fixture {
     /// `workload.c`: C workloads with known hot functions (see the file's header for its commands).
     public static func workload() throws -> String { try workloadBinary.get() }
 
+    /// `names.c`: code that is easily named wrong (past an unsized symbol, in a second mapping, JIT), and forks.
+    public static func names() throws -> String { try namesBinary.get() }
+
+    /// `names.c` linked with each procedure linkage table layout: a lazy `.plt` (clang), `.plt.sec` and
+    /// `.plt.got` (gcc with IBT), and `-z now`.
+    public static func namesWithEachPLTLayout() throws -> [String] { try namesPLTLayouts.get() }
+
     /// `SwiftWorkload.swift`: optimized Swift code under `Checksummer.mix(rounds:)`.
     public static func swiftWorkload() throws -> String { try swiftWorkloadBinary.get() }
 
@@ -30,6 +37,14 @@ public enum Fixture {
                     ["-O2", "-fomit-frame-pointer", "-fno-optimize-sibling-calls", "-pthread", "-Wl,--build-id=sha1"])
     }
 
+    private static let namesBinary = Result { try compile("names.c", with: "clang", ["-O2", "-fomit-frame-pointer"]) }
+
+    private static let namesPLTLayouts = Result {
+        [try compile("names.c", with: "clang", ["-O2"], output: "names-lazy-plt"),
+         try compile("names.c", with: "gcc", ["-O2", "-fcf-protection=full", "-Wl,-z,ibtplt"], output: "names-plt-sec"),
+         try compile("names.c", with: "gcc", ["-O2", "-Wl,-z,now"], output: "names-bind-now")]
+    }
+
     private static let swiftWorkloadBinary = Result {
         try compile("SwiftWorkload.swift", with: "swiftc", ["-O"])
     }
@@ -44,12 +59,12 @@ public enum Fixture {
     public static let sourceDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    private static func compile(_ source: String, with compiler: String, _ flags: [String],
+    private static func compile(_ source: String, with compiler: String, _ flags: [String], output name: String? = nil,
                                 environment: (String) -> [String: String] = { _ in [:] }) throws -> String {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("hybrid-run-fixtures-\(getpid())", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let output = directory.appendingPathComponent((source as NSString).deletingPathExtension).path
+        let output = directory.appendingPathComponent(name ?? (source as NSString).deletingPathExtension).path
         let process = Process()
         process.executableURL = try tool(compiler)
         process.arguments = flags + ["-o", output, sourceDirectory.appendingPathComponent(source).path]

@@ -345,3 +345,58 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
     }
 }
+
+/// Frames are never given a symbol that does not cover them: code past an unsized symbol's section, a second
+/// mapping of a file, JIT code in anonymous memory; and each process is counted once.
+extension ProfilerEndToEndTests {
+    private func leafSamples(_ lines: [(frames: [String], count: Int)], where matches: (String) -> Bool) -> Int {
+        lines.filter { $0.frames.last.map(matches) ?? false }.reduce(0) { $0 + $1.count }
+    }
+
+    /// The section after `zero_size_marker`'s, as readelf (not the code under test) places it.
+    private func section(_ name: String, of binary: String) throws -> Range<UInt64> {
+        let result = try ExternalTool.run("/usr/bin/readelf", ["-SW", binary])
+        let line = try #require(result.standardOutput.split(separator: "\n").first { $0.contains(" \(name) ") })
+        let fields = line.split(separator: "]", maxSplits: 1)[1].split(separator: " ")
+        let address = try #require(UInt64(fields[2], radix: 16))
+        return address..<(address + (try #require(UInt64(fields[4], radix: 16))))
+    }
+
+    @Test(arguments: samplers) func namesCodePastAnUnsizedSymbolsSectionByItsModule(sampler: String) async throws {
+        let file = output("beyond.folded")
+        let names = try Fixture.names()
+        _ = try await profile(sampler, [names, "beyond", "1"], outputs: [file])
+        let lines = try folded(file)
+        let beyond = try section("beyond_text", of: names)
+        let total = lines.reduce(0) { $0 + $1.count }
+        #expect(samples(lines, containing: "zero_size_marker") == 0, "\(lines)")
+        let inSection = leafSamples(lines) { name in
+            name.hasPrefix("names+0x") && UInt64(name.dropFirst("names+0x".count), radix: 16).map(beyond.contains) == true
+        }
+        #expect(inSection > total / 2, "\(lines)")
+    }
+
+    @Test(arguments: samplers) func namesCodeRunFromASecondMappingOfItsFile(sampler: String) async throws {
+        let file = output("remap.folded")
+        _ = try await profile(sampler, [try Fixture.names(), "remap", "1"], outputs: [file])
+        let lines = try folded(file)
+        let total = lines.reduce(0) { $0 + $1.count }
+        #expect(leafSamples(lines) { $0 == "remapped_spin" } > total / 2, "\(lines)")
+        #expect(samples(lines, containing: "_fini") == 0, "\(lines)")
+    }
+
+    @Test(arguments: samplers) func namesJITCodeFromThePerfMapItsProcessWrote(sampler: String) async throws {
+        let file = output("jit.folded")
+        let result = try await profile(sampler, [try Fixture.names(), "jit", "1"], outputs: [file])
+        let pid = String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { unlink("/tmp/perf-\(pid).map") }
+        let lines = try folded(file)
+        let total = lines.reduce(0) { $0 + $1.count }
+        #expect(leafSamples(lines) { $0 == "jitted_loop" } > total / 2, "\(lines)")
+    }
+
+    @Test(arguments: samplers) func countsEachProcessOfAForkBurstOnce(sampler: String) async throws {
+        let result = try await profile(sampler, [try Fixture.names(), "forks", "300"], outputs: [output("forks.folded")])
+        #expect(result.stderr.contains(" and 301 processes seen"), "\(result.stderr)")
+    }
+}

@@ -43,3 +43,31 @@ import Testing
         #expect(Demangler.demangle("_Zbroken") == "_Zbroken")
     }
 }
+
+/// No symbol names what lies beyond it: an unsized symbol (`_fini`) ends with its section.
+@Suite struct UnsizedSymbolTests {
+    let table = SymbolTable(symbols: [
+        ELFSymbol(address: 0x1000, size: 0x10, name: "main"),
+        ELFSymbol(address: 0x1040, size: 0, name: "handwritten"),
+        ELFSymbol(address: 0x2000, size: 0, name: "_fini"),
+    ], codeRanges: [0x1000..<0x1080, 0x1080..<0x10c0, 0x2000..<0x2009])
+
+    @Test func anUnsizedSymbolEndsWhereItsSectionEnds() {
+        #expect(table.symbol(containing: 0x107f)?.name == "handwritten")
+        #expect(table.symbol(containing: 0x1080) == nil, "the next section has no symbol")
+        #expect(table.symbol(containing: 0x2008)?.name == "_fini")
+        #expect(table.symbol(containing: 0x2009) == nil)
+        #expect(table.symbol(containing: 0x4000_2000) == nil, "a second mapping's address, far above")
+    }
+
+    @Test func theLastUnsizedSymbolOfAnUnknownLayoutCoversOnlyItsAddress() {
+        let table = SymbolTable(symbols: [ELFSymbol(address: 0x2000, size: 0, name: "_fini")])
+        #expect(table.symbol(containing: 0x2000)?.name == "_fini")
+        #expect(table.symbol(containing: 0x2001) == nil)
+    }
+
+    @Test func aPLTEntryIsNamedAfterItsFunctionDemangled() {
+        #expect(Demangler.demangle("puts@plt") == "puts@plt")
+        #expect(Demangler.demangle("_ZN3foo3barEv@plt") == "foo::bar()@plt")
+    }
+}

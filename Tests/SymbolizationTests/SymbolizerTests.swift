@@ -21,7 +21,7 @@ import Testing
                                    fileOffset: libc.fileOffset, loadBias: libc.loadBias)
         let name = Symbolizer().frameName(at: libc.start + 0x40, in: unnamed).name
         #expect(name == "\(libc.name)+0x" + String(libc.virtualAddress(of: libc.start + 0x40), radix: 16))
-        #expect(Symbolizer().frameName(at: 0x1234, in: nil).name == "0x1234")
+        #expect(Symbolizer().frameName(at: 0x1234, in: nil).name == "[unknown]")
     }
 
     /// A binary stripped with its symbols moved to a `.gnu_debuglink` file beside it, as distributions ship them.
@@ -47,5 +47,31 @@ import Testing
         #expect(Symbolizer().symbol(at: hot.address + 1, in: module)?.name == "hot_three_quarters")
         try FileManager.default.removeItem(atPath: debug)
         #expect(Symbolizer().symbol(at: hot.address + 1, in: module)?.name != "hot_three_quarters", "named without the debug file?")
+    }
+}
+
+/// Memory inside a module's range that the file is not mapped at is never named from the file's symbols.
+@Suite struct SymbolizerGapTests {
+    @Test func namesAnAnonymousGapUnknownWithItsModuleOrFromThePerfMap() throws {
+        let binary = try Fixture.names()
+        let image = try #require(ELFImage(path: binary))
+        let spin = try #require(image.functionSymbols().first { $0.name == "remapped_spin" })
+        let mapped = LoadedModule(path: binary, image: image, start: 0, end: 0x100_0000, fileOffset: 0, loadBias: 0)
+        let gap = LoadedModule(path: binary, image: image, start: 0, end: 0x100_0000, fileOffset: 0, loadBias: 0,
+                               fileRanges: [0..<spin.address])
+        #expect(Symbolizer().frameName(at: spin.address + 1, in: mapped).name == "remapped_spin")
+        #expect(Symbolizer().frameName(at: spin.address + 1, in: gap).name == "[unknown] (names)")
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hybrid-run-gap-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let modules = ModuleMap(modules: [gap])
+        let symbolizer = Symbolizer(perfMapDirectory: directory)
+        let before = symbolizer.frameNames(of: [spin.address + 1], in: modules, pid: 4242)[spin.address + 1]
+        #expect(before?.name == "[unknown] (names)" && before?.isFinal == false)
+        try Data((String(spin.address, radix: 16) + " 10 copied_spin\n").utf8)
+            .write(to: URL(fileURLWithPath: PerfMap.path(pid: 4242, directory: directory)))
+        let after = symbolizer.frameNames(of: [spin.address + 1], in: modules, pid: 4242)[spin.address + 1]
+        #expect(after?.name == "copied_spin" && after?.isFinal == true)
     }
 }
