@@ -50,10 +50,10 @@ import TestSupport
         #expect(result.status == 1, "\(result.stdoutText)\(result.stderr)")
         let first = try #require(rows(result.stdoutText).first)
         #expect(first.hasSuffix(" variable_share  REGRESSION"), "\(result.stdoutText)")
-        // Shares are of the whole process tree's samples (start-up and exit take a few), so 25 and 40 are upper
-        // bounds; a wide band still tells 25 from 40.
+        // Shares are of the whole process tree's samples (start-up and exit take a few). On a machine at load 8 the
+        // 40 % side was once measured at 45.7 %, so the bands are wide; they still do not overlap, and tell 25 from 40.
         let shares = first.split(separator: " ").prefix(3).compactMap { Double($0) }
-        #expect(shares.count == 2 && (20...30).contains(shares[0]) && (35...45).contains(shares[1]), "\(result.stdoutText)")
+        #expect(shares.count == 2 && (17...32).contains(shares[0]) && (33...50).contains(shares[1]), "\(result.stdoutText)")
         #expect(result.stdoutText.hasSuffix("1 function grew by more than 5 points with significance: variable_share\n"))
 
         let lines = try String(contentsOfFile: folded, encoding: .utf8).split(separator: "\n")
