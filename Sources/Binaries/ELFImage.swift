@@ -93,13 +93,24 @@ public final class ELFImage: @unchecked Sendable {
 
     /// The file name `.gnu_debuglink` gives for the symbols stripped from this file (`objcopy --add-gnu-debuglink`).
     public var debugLink: String? {
+        section(named: ".gnu_debuglink").flatMap { ELFReader(bytes).string(at: $0.fileOffset) }
+    }
+
+    /// The section called `name` whose contents are in the file (not `SHT_NOBITS`), or `nil`.
+    ///
+    /// Section headers are optional in a loaded program, so only what needs a section the program headers do
+    /// not describe asks for one: `.debug_frame`, or `.eh_frame` when there is no `.eh_frame_hdr`.
+    public func section(named name: String) -> ELFSection? {
         let reader = ELFReader(bytes)
         guard let header = reader.header else { return nil }
         let sections = reader.sectionHeaders(header)
         guard Int(header.e_shstrndx) < sections.count else { return nil }
         let names = sections[Int(header.e_shstrndx)]
-        let link = sections.first { reader.string(at: Int(names.sh_offset) + Int($0.sh_name)) == ".gnu_debuglink" }
-        return link.flatMap { reader.string(at: Int($0.sh_offset)) }
+        guard let found = sections.first(where: {
+            $0.sh_type != UInt32(SHT_NOBITS) && reader.string(at: Int(names.sh_offset) + Int($0.sh_name)) == name
+        }), found.sh_offset <= UInt64(bytes.count), found.sh_size <= UInt64(bytes.count) - found.sh_offset
+        else { return nil }
+        return ELFSection(virtualAddress: found.sh_addr, fileOffset: Int(found.sh_offset), size: Int(found.sh_size))
     }
 
     /// The functions of `.symtab`, or of `.dynsym` when the file is stripped, in no particular order.

@@ -1,0 +1,62 @@
+import Binaries
+
+/// A module's call frame information: `.eh_frame` through its `.eh_frame_hdr` table, or through a table
+/// built here when the linker wrote none, and `.debug_frame` for code that `.eh_frame` does not cover.
+///
+/// perf and libunwind (remote) only search `.eh_frame_hdr`: without it they unwind such a binary to a
+/// single frame.
+struct ModuleCFI {
+    private let indexes: [CFIIndex]
+
+    init(image: ELFImage) {
+        var indexes: [CFIIndex] = []
+        if let index = Self.headerIndex(image) ?? image.section(named: ".eh_frame").flatMap({ Self.scannedIndex(image, $0, .ehFrame) }) {
+            indexes.append(index)
+        }
+        if let section = image.section(named: ".debug_frame"), let index = Self.scannedIndex(image, section, .debugFrame) {
+            indexes.append(index)
+        }
+        self.indexes = indexes
+    }
+
+    /// Whether there is any CFI at all.
+    var isEmpty: Bool { indexes.isEmpty }
+
+    /// The rule at `address` (link-time), looked up in `.eh_frame` first; ``UnwindRule/libunwind`` where no
+    /// FDE covers it, for libunwind's frame-pointer and PLT heuristics.
+    func rule(at address: UInt64) -> UnwindRule {
+        for index in indexes {
+            guard let offset = index.descriptionOffset(before: address) else { continue }
+            do {
+                let description = try FrameDescriptionEntry(in: index.section, at: offset)
+                guard description.covers(address) else { continue }
+                return UnwindRule(row: try CFIRow(description: description, in: index.section, at: address), cie: description.cie)
+            } catch .unsupported {
+                return .libunwind
+            } catch {
+                return .endOfStack
+            }
+        }
+        return .libunwind
+    }
+
+    private static func headerIndex(_ image: ELFImage) -> CFIIndex? {
+        guard let header = image.ehFrameHeader, let offset = image.fileOffset(ofVirtualAddress: header.lowerBound) else {
+            return nil
+        }
+        let section = image.section(named: ".eh_frame")
+        return CFIIndex(header: image.bytes, at: offset, address: header.lowerBound) { address in
+            // Without section headers, `.eh_frame` ends where the file's part of its segment does.
+            guard let start = image.fileOffset(ofVirtualAddress: address) else { return nil }
+            let end = section.map { $0.fileOffset + $0.size }
+                ?? image.loadSegments.first { address >= $0.virtualAddress && address - $0.virtualAddress < $0.fileSize }
+                .map { Int($0.fileOffset + $0.fileSize) }
+            return end.flatMap { CFISection(kind: .ehFrame, bytes: image.bytes, start: start, end: $0, address: address) }
+        }
+    }
+
+    private static func scannedIndex(_ image: ELFImage, _ section: ELFSection, _ kind: CFISection.Kind) -> CFIIndex? {
+        CFISection(kind: kind, bytes: image.bytes, start: section.fileOffset, end: section.fileOffset + section.size,
+                   address: section.virtualAddress).map(CFIIndex.init(scanning:))
+    }
+}
