@@ -1,22 +1,18 @@
 // Replays the same live snapshots through libunwind (the reference) and through the CFI rule unwinder in
-// one process, so the comparison does not depend on the machine's load at the time: prints the CPU time
-// per sample of each, counting the stacks the way the profiler's store does, and whether both unwound
-// every snapshot to the same frames. Run by scripts/bench-unwinder.sh (also under callgrind there).
+// one process, so that the comparison does not depend on the machine's load at the time, and prints one
+// Markdown table row: CPU time per sample of each, of counting the stack as the profiler's store does,
+// whether both unwound every snapshot to the same frames, and how many stacks the rules left to libunwind.
+// Run by scripts/bench-unwinder.sh, also under callgrind: each measured loop is a function of its own
+// (replayLibunwind, replayRules, replayCounting) so that callgrind can attribute its instructions.
 //
-//   unwinder-benchmark WORKLOAD SWIFT_WORKLOAD [SNAPSHOTS [ROUNDS]]
+//   unwinder-benchmark SNAPSHOTS ROUNDS COMMAND [ARGUMENT...]
 //
-// WORKLOAD and SWIFT_WORKLOAD are Tests/Fixtures/workload.c and SwiftWorkload.swift built as the script
-// builds them; 200 snapshots of each (2 ms apart), each unwound 200 times, by default.
+// COMMAND's main thread is copied SNAPSHOTS times, 2 ms apart, and each copy is unwound ROUNDS times.
 import Binaries
 import Glibc
 import Profiles
 import ProfilerTestSupport
 import Unwinding
-
-struct Workload {
-    var name: String
-    var arguments: [String]
-}
 
 func threadCPUNanoseconds() -> Int64 {
     var time = timespec()
@@ -24,81 +20,71 @@ func threadCPUNanoseconds() -> Int64 {
     return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
 }
 
-/// Unwinds every snapshot `rounds` times with `unwind`, counting each stack in `counter` when given;
-/// returns the thread's CPU nanoseconds per sample. Kept out of line so callgrind can attribute it
-/// (`--toggle-collect='*replayLibunwind*'`, `'*replayRules*'`).
-@inline(never)
-func replayLibunwind(_ snapshots: [LiveSnapshot], rounds: Int, counting: Bool) -> Double {
-    let unwinder = LibunwindUnwinder(modules: snapshots[0].modules)
-    return replay(snapshots, rounds: rounds, counting: counting) { unwinder.unwind($0, into: &$1) }
-}
-
-@inline(never)
-func replayRules(_ snapshots: [LiveSnapshot], rounds: Int, counting: Bool) -> Double {
-    let unwinder = Unwinder(modules: snapshots[0].modules)
-    return replay(snapshots, rounds: rounds, counting: counting) { unwinder.unwind($0, into: &$1) }
-}
-
-func replay(_ snapshots: [LiveSnapshot], rounds: Int, counting: Bool,
-            unwind: (ThreadSnapshot, inout [UInt64]) -> Bool) -> Double {
-    var frames: [UInt64] = []
-    frames.reserveCapacity(256)
-    var counter = StackCounter()
+/// CPU nanoseconds per call of `body`, called `rounds` times for each of `count` items.
+func nanosecondsPerSample(rounds: Int, count: Int, _ body: (Int) -> Void) -> Double {
     let start = threadCPUNanoseconds()
     for _ in 0..<rounds {
-        for live in snapshots {
-            _ = unwind(live.snapshot, &frames)
-            if counting { counter.add(frames) }
-        }
+        for index in 0..<count { body(index) }
     }
-    return Double(threadCPUNanoseconds() - start) / Double(rounds * snapshots.count)
+    return Double(threadCPUNanoseconds() - start) / Double(rounds * count)
 }
 
-func frames(of snapshots: [LiveSnapshot], _ unwind: (ThreadSnapshot, inout [UInt64]) -> Bool) -> [[UInt64]] {
-    snapshots.map { live in
-        var frames: [UInt64] = []
-        _ = unwind(live.snapshot, &frames)
-        return frames
-    }
+@inline(never)
+func replayLibunwind(_ snapshots: [LiveSnapshot], rounds: Int) -> Double {
+    let unwinder = LibunwindUnwinder(modules: snapshots[0].modules)
+    var frames: [UInt64] = []
+    return nanosecondsPerSample(rounds: rounds, count: snapshots.count) { unwinder.unwind(snapshots[$0].snapshot, into: &frames) }
+}
+
+@inline(never)
+func replayRules(_ snapshots: [LiveSnapshot], rounds: Int) -> Double {
+    let unwinder = Unwinder(modules: snapshots[0].modules)
+    var frames: [UInt64] = []
+    return nanosecondsPerSample(rounds: rounds, count: snapshots.count) { unwinder.unwind(snapshots[$0].snapshot, into: &frames) }
+}
+
+/// What adding each unwound stack to the profiler's ``StackCounter`` costs.
+@inline(never)
+func replayCounting(_ stacks: [[UInt64]], rounds: Int) -> Double {
+    var counter = StackCounter()
+    return nanosecondsPerSample(rounds: rounds, count: stacks.count) { counter.add(stacks[$0]) }
+}
+
+func fail(_ message: String, status: Int32) -> Never {
+    _ = "unwinder-benchmark: \(message)\n".withCString { write(2, $0, strlen($0)) }
+    exit(status)
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 3 else {
-    _ = "usage: unwinder-benchmark WORKLOAD SWIFT_WORKLOAD [SNAPSHOTS [ROUNDS]]\n".withCString { write(2, $0, strlen($0)) }
-    exit(2)
-}
-let snapshotCount = arguments.count > 3 ? Int(arguments[3]) ?? 200 : 200
-let rounds = arguments.count > 4 ? Int(arguments[4]) ?? 200 : 200
+guard arguments.count >= 4, let snapshotCount = Int(arguments[1]), snapshotCount > 0, let rounds = Int(arguments[2]), rounds > 0
+else { fail("usage: unwinder-benchmark SNAPSHOTS ROUNDS COMMAND [ARGUMENT...]", status: 2) }
+let command = Array(arguments[3...])
+let snapshots: [LiveSnapshot]
 do {
-    let workloads = [
-        Workload(name: "C -O2, 25 frames", arguments: [arguments[1], "deep", "25", "100000000", "0"]),
-        Workload(name: "Swift -O, 25 frames", arguments: [arguments[2], "deep", "25", "100000000"]),
-    ]
-    print("| workload | snapshots | frames (mean) | libunwind µs | rules µs | libunwind + count µs | rules + count µs | same frames | stacks to libunwind |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for workload in workloads {
-        let snapshots = try LiveSnapshot.series(workload.arguments, warmUp: .milliseconds(200), count: snapshotCount,
-                                                interval: .milliseconds(2))
-        guard snapshots.allSatisfy({ $0.modules.ranges == snapshots[0].modules.ranges }) else {
-            throw FixtureError("\(workload.name): modules changed between snapshots")
-        }
-        let reference = LibunwindUnwinder(modules: snapshots[0].modules)
-        let rules = Unwinder(modules: snapshots[0].modules)
-        let expected = frames(of: snapshots) { reference.unwind($0, into: &$1) }
-        let actual = frames(of: snapshots) { rules.unwind($0, into: &$1) }
-        let same = zip(expected, actual).filter { $0 == $1 }.count
-        let meanFrames = Double(expected.map(\.count).reduce(0, +)) / Double(expected.count)
-        let libunwind = replayLibunwind(snapshots, rounds: rounds, counting: false)
-        let ours = replayRules(snapshots, rounds: rounds, counting: false)
-        let libunwindCounted = replayLibunwind(snapshots, rounds: rounds, counting: true)
-        let oursCounted = replayRules(snapshots, rounds: rounds, counting: true)
-        func microseconds(_ nanoseconds: Double) -> String { String(format: "%.2f", nanoseconds / 1000) }
-        print("| \(workload.name) | \(snapshots.count) | \(String(format: "%.1f", meanFrames)) | \(microseconds(libunwind)) | "
-            + "\(microseconds(ours)) | \(microseconds(libunwindCounted)) | \(microseconds(oursCounted)) | \(same)/\(snapshots.count) | "
-            + "\(rules.libunwindStacks)/\(snapshots.count) |")
-    }
+    snapshots = try LiveSnapshot.series(command, warmUp: .milliseconds(200), count: snapshotCount, interval: .milliseconds(2))
 } catch {
-    let message = "unwinder-benchmark: \(error)\n"
-    _ = message.withCString { write(2, $0, strlen($0)) }
-    exit(1)
+    fail("cannot copy \(command.joined(separator: " ")): \(error)", status: 1)
 }
+guard snapshots.allSatisfy({ $0.modules.ranges == snapshots[0].modules.ranges }) else {
+    fail("\(command[0]) mapped code while it was copied", status: 1)
+}
+let reference = LibunwindUnwinder(modules: snapshots[0].modules)
+let rules = Unwinder(modules: snapshots[0].modules)
+var expected: [[UInt64]] = []
+var same = 0
+for live in snapshots {
+    var theirs: [UInt64] = []
+    var ours: [UInt64] = []
+    reference.unwind(live.snapshot, into: &theirs)
+    rules.unwind(live.snapshot, into: &ours)
+    expected.append(theirs)
+    if ours == theirs { same += 1 }
+}
+let meanFrames = Double(expected.map(\.count).reduce(0, +)) / Double(expected.count)
+let libunwind = replayLibunwind(snapshots, rounds: rounds)
+let ours = replayRules(snapshots, rounds: rounds)
+let counting = replayCounting(expected, rounds: rounds)
+func microseconds(_ nanoseconds: Double) -> String { String(format: "%.2f", nanoseconds / 1000) }
+let name = ([String(command[0].split(separator: "/").last ?? "")] + command.dropFirst()).joined(separator: " ")
+print("| \(name) | \(snapshots.count) | \(String(format: "%.1f", meanFrames)) | \(microseconds(libunwind)) | \(microseconds(ours)) | "
+    + "\(microseconds(counting)) | \(same)/\(snapshots.count) | \(rules.libunwindStacks)/\(snapshots.count) |")

@@ -60,6 +60,20 @@ struct CFIIndex {
         }
     }
 
+    /// The rule at `address` (link-time) from the FDE covering it; `nil` when none does.
+    func rule(at address: UInt64) -> UnwindRule? {
+        guard let offset = descriptionOffset(before: address) else { return nil }
+        do {
+            let description = try FrameDescriptionEntry(in: section, at: offset)
+            guard description.covers(address) else { return nil }
+            return UnwindRule(row: try CFIRow(description: description, in: section, at: address), cie: description.cie)
+        } catch .unsupported {
+            return .libunwind
+        } catch {
+            return .endOfStack
+        }
+    }
+
     /// Binary search for the last of `count` ascending starts that is at or below `address`.
     private static func lastIndex(count: Int, atOrBelow address: UInt64, start: (Int) -> UInt64) -> Int? {
         var low = 0

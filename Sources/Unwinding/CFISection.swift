@@ -1,3 +1,5 @@
+import Binaries
+
 /// One section of call frame information in a module's file: `.eh_frame` (loaded with the program) or
 /// `.debug_frame` (only in the file, left to debuggers; same rows, a few fields spelled differently).
 struct CFISection {
@@ -21,6 +23,12 @@ struct CFISection {
         self.start = start
         self.end = end
         self.address = address
+    }
+
+    /// A section as the section headers describe it.
+    init?(kind: Kind, image: ELFImage, section: ELFSection) {
+        self.init(kind: kind, bytes: image.bytes, start: section.fileOffset, end: section.fileOffset + section.size,
+                  address: section.virtualAddress)
     }
 
     /// The bounds of a CIE or FDE and the field that tells them apart.

@@ -6,7 +6,8 @@ import Binaries
 ///
 /// Registers come from the snapshot, stack memory from its copy, and everything else (unwind tables, CFI,
 /// code) from the module files mapped in this process's address space; `find_proc_info` locates each
-/// module's `.eh_frame_hdr` once and lets `dwarf_search_unwind_table` do the lookup (perf's design).
+/// module's `.eh_frame_hdr` once (or builds its table when the linker wrote none) and lets
+/// `dwarf_search_unwind_table` do the lookup (perf's design).
 /// Nothing here touches the traced process, so unwinding can happen after the thread has resumed or the
 /// process has exited.
 ///
@@ -98,14 +99,17 @@ public final class LibunwindUnwinder {
 
     private func table(forModuleAt index: Int) -> UnwindTable? {
         if let cached = tables[index] { return cached }
-        let table = UnwindTable(module: modules.modules[index])
+        let table = UnwindTable(module: modules.modules[index]) ?? UnwindTable(buildingFor: modules.modules[index], index: index)
         tables[index] = table
         return table
     }
 
     private func readMemory(at address: unw_word_t, into value: UnsafeMutablePointer<unw_word_t>, write: Int32) -> Int32 {
         guard write == 0, let snapshot else { return -Int32(UNW_EREADONLYREG.rawValue) }
-        guard let word = memory.word(at: address, stack: snapshot) else { return -Int32(UNW_EINVAL.rawValue) }
+        guard let word = address >= UnwindTable.builtTablesBase
+            ? tables[Int((address - UnwindTable.builtTablesBase) >> 32)]??.builtWord(at: address)
+            : memory.word(at: address, stack: snapshot)
+        else { return -Int32(UNW_EINVAL.rawValue) }
         value.pointee = word
         return 0
     }

@@ -25,19 +25,7 @@ struct ModuleCFI {
     /// The rule at `address` (link-time), looked up in `.eh_frame` first; ``UnwindRule/libunwind`` where no
     /// FDE covers it, for libunwind's frame-pointer and PLT heuristics.
     func rule(at address: UInt64) -> UnwindRule {
-        for index in indexes {
-            guard let offset = index.descriptionOffset(before: address) else { continue }
-            do {
-                let description = try FrameDescriptionEntry(in: index.section, at: offset)
-                guard description.covers(address) else { continue }
-                return UnwindRule(row: try CFIRow(description: description, in: index.section, at: address), cie: description.cie)
-            } catch .unsupported {
-                return .libunwind
-            } catch {
-                return .endOfStack
-            }
-        }
-        return .libunwind
+        indexes.lazy.compactMap { $0.rule(at: address) }.first ?? .libunwind
     }
 
     private static func headerIndex(_ image: ELFImage) -> CFIIndex? {
@@ -56,7 +44,6 @@ struct ModuleCFI {
     }
 
     private static func scannedIndex(_ image: ELFImage, _ section: ELFSection, _ kind: CFISection.Kind) -> CFIIndex? {
-        CFISection(kind: kind, bytes: image.bytes, start: section.fileOffset, end: section.fileOffset + section.size,
-                   address: section.virtualAddress).map(CFIIndex.init(scanning:))
+        CFISection(kind: kind, image: image, section: section).map(CFIIndex.init(scanning:))
     }
 }

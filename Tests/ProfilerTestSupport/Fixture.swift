@@ -9,6 +9,12 @@ public enum Fixture {
     /// `SwiftWorkload.swift`: optimized Swift code under `Checksummer.mix(rounds:)`.
     public static func swiftWorkload() throws -> String { try swiftWorkloadBinary.get() }
 
+    /// `workload.c` linked statically by gcc, which leaves `.eh_frame_hdr` out unless asked for it
+    /// (`-Wl,--eh-frame-hdr`): only `.eh_frame` then says how to unwind.
+    public static func staticWorkload(ehFrameHeader: Bool) throws -> String {
+        try (ehFrameHeader ? staticWorkloadWithHeader : staticWorkloadWithoutHeader).get()
+    }
+
     /// `deny_syscalls.c`: runs a command with `perf_event_open` and/or `ptrace` refused by a seccomp filter.
     public static func denySyscalls() throws -> String { try denySyscallsBinary.get() }
 
@@ -19,6 +25,14 @@ public enum Fixture {
                     ["-O2", "-fomit-frame-pointer", "-fno-optimize-sibling-calls", "-pthread", "-Wl,--build-id=sha1"])
     }
 
+    private static let staticFlags = ["-O2", "-static", "-fomit-frame-pointer", "-fno-optimize-sibling-calls", "-pthread"]
+    private static let staticWorkloadWithoutHeader = Result {
+        try compile("workload.c", with: "gcc", staticFlags, output: "workload-static")
+    }
+    private static let staticWorkloadWithHeader = Result {
+        try compile("workload.c", with: "gcc", staticFlags + ["-Wl,--eh-frame-hdr"], output: "workload-static-indexed")
+    }
+
     private static let swiftWorkloadBinary = Result {
         try compile("SwiftWorkload.swift", with: "swiftc", ["-O"])
     }
@@ -26,11 +40,11 @@ public enum Fixture {
     public static let sourceDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    private static func compile(_ source: String, with compiler: String, _ flags: [String]) throws -> String {
+    private static func compile(_ source: String, with compiler: String, _ flags: [String], output name: String? = nil) throws -> String {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("hybrid-run-fixtures-\(getpid())", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let output = directory.appendingPathComponent((source as NSString).deletingPathExtension).path
+        let output = directory.appendingPathComponent(name ?? (source as NSString).deletingPathExtension).path
         let process = Process()
         process.executableURL = try tool(compiler)
         process.arguments = flags + [sourceDirectory.appendingPathComponent(source).path, "-o", output]
