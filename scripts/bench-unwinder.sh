@@ -51,7 +51,7 @@ for workload in "${workloads[@]}"; do
   # shellcheck disable=SC2086
   valgrind -q --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
     "$WORK/unwinder-benchmark" "$CG_SNAPSHOTS" "$CG_ROUNDS" $workload >/dev/null
-  callgrind_annotate --inclusive=yes "$WORK/callgrind.out" >"$WORK/annotated"
+  callgrind_annotate --inclusive=yes --threshold=100 "$WORK/callgrind.out" >"$WORK/annotated"
   per_sample() {
     awk -v name="$1" -v samples=$((CG_SNAPSHOTS * CG_ROUNDS)) \
       '$0 ~ name && !found { gsub(",", "", $1); printf "%d", $1 / samples; found = 1 }' "$WORK/annotated"

@@ -18,6 +18,7 @@ PACKAGES=(
   python3 python3-venv
   golang-github-google-pprof-dev golang-go
   ca-certificates util-linux procps binutils
+  gcc libc6-dev
 )
 
 LOG="$(mktemp "${TMPDIR:-/tmp}/hybrid-run-setup.XXXXXX")"

@@ -23,9 +23,6 @@ final class CFIUnwinder {
         self.maximumFrames = maximumFrames
     }
 
-    /// Rules compiled so far (rule cache misses).
-    var rulesCompiled: Int { rules.misses }
-
     func unwind(_ snapshot: ThreadSnapshot, into frames: inout [UInt64]) -> Outcome {
         frames.removeAll(keepingCapacity: true)
         var stackPointer = snapshot.registers.rsp

@@ -3,8 +3,8 @@ import Binaries
 /// A module's call frame information: `.eh_frame` through its `.eh_frame_hdr` table, or through a table
 /// built here when the linker wrote none, and `.debug_frame` for code that `.eh_frame` does not cover.
 ///
-/// perf and libunwind (remote) only search `.eh_frame_hdr`: without it they unwind such a binary to a
-/// single frame.
+/// perf, like libunwind's remote API, searches only `.eh_frame_hdr`, and without it unwinds such a binary to
+/// a single frame (``UnwindTable`` builds the table for libunwind here).
 struct ModuleCFI {
     private let indexes: [CFIIndex]
 
@@ -18,9 +18,6 @@ struct ModuleCFI {
         }
         self.indexes = indexes
     }
-
-    /// Whether there is any CFI at all.
-    var isEmpty: Bool { indexes.isEmpty }
 
     /// The rule at `address` (link-time), looked up in `.eh_frame` first; ``UnwindRule/libunwind`` where no
     /// FDE covers it, for libunwind's frame-pointer and PLT heuristics.

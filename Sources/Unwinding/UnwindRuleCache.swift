@@ -14,8 +14,6 @@ final class UnwindRuleCache {
     /// An address no lookup uses: lookup addresses are user-space instruction addresses.
     private static let emptyAddress = UInt64.max
     private let slots: UnsafeMutablePointer<Slot>
-    /// Lookups that had to compile a rule.
-    private(set) var misses = 0
 
     init() {
         slots = .allocate(capacity: Self.slotCount)
@@ -28,7 +26,6 @@ final class UnwindRuleCache {
     func rule(at address: UInt64, compute: (UInt64) -> UnwindRule) -> UnwindRule {
         let slot = slots + Self.index(of: address)
         if slot.pointee.address == address { return slot.pointee.rule }
-        misses += 1
         let rule = compute(address)
         slot.pointee = Slot(address: address, rule: rule)
         return rule

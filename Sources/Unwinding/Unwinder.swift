@@ -24,9 +24,6 @@ public final class Unwinder {
         rules = CFIUnwinder(memory: ModuleMemory(modules: modules), maximumFrames: maximumFrames)
     }
 
-    /// Rules compiled from CFI so far (each address once, while it stays cached).
-    public var rulesCompiled: Int { rules.rulesCompiled }
-
     /// Replaces `frames` with the instruction addresses of the snapshot's stack, leaf first.
     ///
     /// Caller frames are return addresses minus one, so they fall inside the calling instruction (and its
