@@ -6,8 +6,8 @@
 struct CFIIndex {
     private enum Table {
         /// `.eh_frame_hdr`'s entries: `count` pairs of signed 4-byte offsets from `base` (initial location,
-        /// FDE address), sorted by location, starting at file offset `offset`.
-        case header(offset: Int, count: Int, base: UInt64)
+        /// FDE address), sorted by location, starting at `offset` in `bytes` (which hold all of them).
+        case header(bytes: UnsafeRawBufferPointer, offset: Int, count: Int, base: UInt64)
         /// Pairs of initial location and the FDE's file offset, sorted by location.
         case sorted([(start: UInt64, offset: Int)])
     }
@@ -24,13 +24,13 @@ struct CFIIndex {
         var cursor = DWARFCursor(bytes, offset: headerOffset, limit: bytes.count)
         guard cursor.read(UInt8.self) == 1, let frameEncoding = cursor.read(UInt8.self),
               let countEncoding = cursor.read(UInt8.self), cursor.read(UInt8.self) == Self.datarelSigned4,
-              let frameAddress = cursor.pointer(encoding: frameEncoding, fieldAddress: headerAddress + 4),
+              let frameAddress = cursor.pointer(encoding: frameEncoding, fieldAddress: headerAddress &+ 4),
               let count = cursor.value(format: countEncoding & 0x0f),
               count <= UInt64(cursor.limit - cursor.offset) / 8,
               let section = section(frameAddress)
         else { return nil }
         self.section = section
-        table = .header(offset: cursor.offset, count: Int(count), base: headerAddress)
+        table = .header(bytes: bytes, offset: cursor.offset, count: Int(count), base: headerAddress)
     }
 
     /// A table built from every FDE of `section`.
@@ -46,8 +46,7 @@ struct CFIIndex {
     /// The file offset of the FDE with the greatest initial location at or below `address` (link-time).
     func descriptionOffset(before address: UInt64) -> Int? {
         switch table {
-        case let .header(offset, count, base):
-            let bytes = section.bytes
+        case let .header(bytes, offset, count, base):
             func start(_ index: Int) -> UInt64 {
                 base &+ UInt64(bitPattern: Int64(bytes.loadUnaligned(fromByteOffset: offset + 8 * index, as: Int32.self)))
             }

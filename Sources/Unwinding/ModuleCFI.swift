@@ -31,11 +31,15 @@ struct ModuleCFI {
         }
         let section = image.section(named: ".eh_frame")
         return CFIIndex(header: image.bytes, at: offset, address: header.lowerBound) { address in
-            // Without section headers, `.eh_frame` ends where the file's part of its segment does.
+            // Without section headers, `.eh_frame` ends where the file's part of its segment does, or where the
+            // file does if the program header claims more.
             guard let start = image.fileOffset(ofVirtualAddress: address) else { return nil }
             let end = section.map { $0.fileOffset + $0.size }
                 ?? image.loadSegments.first { address >= $0.virtualAddress && address - $0.virtualAddress < $0.fileSize }
-                .map { Int($0.fileOffset + $0.fileSize) }
+                .map { segment in
+                    let (end, overflow) = segment.fileOffset.addingReportingOverflow(segment.fileSize)
+                    return Int(overflow ? UInt64(image.bytes.count) : min(end, UInt64(image.bytes.count)))
+                }
             return end.flatMap { CFISection(kind: .ehFrame, bytes: image.bytes, start: start, end: $0, address: address) }
         }
     }

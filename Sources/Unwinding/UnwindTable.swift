@@ -76,9 +76,9 @@ struct UnwindTable {
         builtEntries = entries
     }
 
-    /// The 8 bytes at `address` of a built table, if they lie in it.
+    /// The 8 bytes at `address` of a built table, if they lie in it (nothing of a table the file has).
     func builtWord(at address: UInt64) -> UInt64? {
-        guard address >= tableStart, address - tableStart < tableWords * 8 else { return nil }
+        guard address >= tableStart, (address - tableStart) / 8 < UInt64(builtEntries.count) else { return nil }
         let offset = address - tableStart
         let index = Int(offset / 8)
         let shift = offset % 8 * 8

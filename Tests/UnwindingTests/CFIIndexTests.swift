@@ -141,6 +141,57 @@ import Testing
         }
     }
 
+    /// Offsets no stack frame has, advances past the end of the address space, factors that overflow any
+    /// product: the row is computed with wrapping arithmetic and compiles to what libunwind would make of it,
+    /// or to nothing, without a trap.
+    @Test func compilesHugeOffsetsAndAdvancesWithoutATrap() {
+        func compiled(cie body: [UInt8], fde instructions: [UInt8], at address: UInt64 = 0x1000) -> UnwindRule? {
+            var frame = EHFrame()
+            let cie = frame.entry([0, 0, 0, 0, 1] + Array("zR".utf8) + [0] + body + [1, 0x1b] + Self.entryRow)
+            frame.fde(cie: cie, start: 0x1000, length: 0x10, instructions)
+            return frame.rule(at: address)
+        }
+        let standard: [UInt8] = [1, 0x78, 16]  // code alignment 1, data alignment -8, return address in column 16
+        let twoToThe63: [UInt8] = Array(repeating: 0x80, count: 9) + [0x01]  // ULEB128
+        // CFA = rsp + 2^63 (as an offset, -2^63), and rsp + 2^40: not a frame any stack holds, left to libunwind.
+        #expect(compiled(cie: standard, fde: [0x0e] + twoToThe63) == .libunwind)
+        #expect(compiled(cie: standard, fde: [0x0e, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20]) == .libunwind)
+        // The return address at CFA - 8 * 2^20 and at CFA + 8 * 2^20: past what a rule holds.
+        #expect(compiled(cie: standard, fde: [0x90, 0x80, 0x80, 0x40]) == .libunwind)
+        #expect(compiled(cie: standard, fde: [0x11, 0x10, 0x80, 0x80, 0x40]) == .libunwind)
+        // Code alignment 2^63 and data alignment -2^63: the advance wraps to 0 and the offsets to -2^63.
+        let extreme: [UInt8] = Array(repeating: 0x80, count: 9) + [0x01] + Array(repeating: 0x80, count: 9) + [0x7f, 16]
+        #expect(compiled(cie: extreme, fde: [0x42, 0x0e, 0x10]) == .libunwind)
+        // Advances by 2^32 - 1 (past the function) and by (2^32 - 1) * 2^40 (wraps past the end of the address space).
+        #expect(compiled(cie: standard, fde: [0x04, 0xff, 0xff, 0xff, 0xff, 0x0e, 0x10], at: 0x100f) == rule(.cfaFromStackPointer, cfa: 8))
+        let wide: [UInt8] = [0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 0x78, 16]
+        #expect(compiled(cie: wide, fde: [0x04, 0xff, 0xff, 0xff, 0xff, 0x0e, 0x10], at: 0x100f) == rule(.cfaFromStackPointer, cfa: 8))
+    }
+
+    /// A `.eh_frame_hdr` linked at the top of the address space: the address of its `.eh_frame` pointer field
+    /// wraps instead of trapping, and the table reads only what lies in the file.
+    @Test func readsAHeaderTableAtTheTopOfTheAddressSpace() {
+        var frame = EHFrame()
+        let cie = frame.cie(Self.entryRow)
+        let fde = frame.fde(cie: cie, start: 0x1000, length: 0x10, [])
+        let headerAddress = UInt64.max - 1
+        func le32(_ value: UInt64) -> [UInt8] { frame.le(UInt32(truncatingIfNeeded: value)) }
+        // Version 1, `.eh_frame` as udata8, the count as udata4, the table datarel|sdata4: one entry there,
+        // and a count that claims 1,000.
+        for count: UInt64 in [1, 1000] {
+            let header: [UInt8] = [1, 0x04, 0x03, 0x3b] + le32(frame.address) + le32(frame.address >> 32) + le32(count)
+                + le32(0x1000 &- headerAddress) + le32(frame.address &+ UInt64(fde) &- headerAddress)
+            let found = frame.bytes.withUnsafeBytes { section in
+                header.withUnsafeBytes { bytes in
+                    CFIIndex(header: bytes, at: 0, address: headerAddress) { address in
+                        CFISection(kind: .ehFrame, bytes: section, start: 0, end: section.count, address: address)
+                    }.flatMap { $0.rule(at: 0x1004) }
+                }
+            }
+            #expect(found == (count == 1 ? rule(.cfaFromStackPointer, cfa: 8) : nil), "count \(count)")
+        }
+    }
+
     /// Entries that point where they must not, or claim more bytes than there are.
     @Test func readsNothingThroughInconsistentEntries() {
         var selfPointing = EHFrame()

@@ -1,4 +1,5 @@
 import Binaries
+import Glibc
 import ProfilerTestSupport
 import Symbolization
 import Testing
@@ -49,6 +50,45 @@ import Unwinding
         #expect(names.contains { $0.contains("spinChecksums(for:") })
         #expect(!names.contains { $0.hasPrefix("$s") || $0.hasPrefix("_$s") })
         #expect(names.contains("main"))
+    }
+
+    /// Stacks no program left behind: every instruction of libc as the leaf, over stack copies full of
+    /// addresses into libc's code, of pointers back into the copy itself, of zeros and of all-ones, with the
+    /// stack pointer at the bottom of the address space, at the copy, and at its very top. Each ends (at
+    /// the frame limit at most) without a trap, whatever it reads: the rules' arithmetic wraps, and a stack
+    /// pointer that does not move up ends the stack.
+    @Test func endsHostileStacksWithoutATrap() throws {
+        let modules = ModuleMap(mappings: ProcessMaps.read(pid: getpid()), images: ELFImageCache())
+        let libc = try #require(modules.modules.first { $0.name.hasPrefix("libc.so") })
+        let unwinder = Unwinder(modules: modules, maximumFrames: 64)
+        let snapshot = ThreadSnapshot(stackCapacity: 4096)
+        let wordCount = snapshot.stackBuffer.count / 8
+        let words = snapshot.stackBuffer.bindMemory(to: UInt64.self)
+        var frames: [UInt64] = []
+        var unwound = 0
+        for stackStart: UInt64 in [0, 0x7ff0_0000_0000, UInt64.max - UInt64(snapshot.stackBuffer.count) + 1] {
+            for pattern in 0..<4 {
+                for index in 0..<wordCount {
+                    words[index] = switch (index &* 7 &+ pattern) % 4 {
+                    case 0: libc.start &+ UInt64(index &* 4099) % (libc.end - libc.start)
+                    case 1: stackStart &+ UInt64(index &* 40) % UInt64(snapshot.stackBuffer.count)
+                    case 2: 0
+                    default: .max
+                    }
+                }
+                snapshot.useBuffer(length: snapshot.stackBuffer.count)
+                snapshot.stackStart = stackStart
+                for leaf in stride(from: libc.start, to: libc.end, by: 997) {
+                    snapshot.registers.rip = leaf
+                    snapshot.registers.rsp = stackStart
+                    snapshot.registers.rbp = words[Int(leaf % UInt64(wordCount))]
+                    unwinder.unwind(snapshot, into: &frames)
+                    #expect(frames.first == leaf && frames.count <= 64)
+                    unwound += 1
+                }
+            }
+        }
+        #expect(unwound > 1000)
     }
 
     // MARK: Frame for frame as libunwind
