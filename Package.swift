@@ -4,8 +4,8 @@ import PackageDescription
 /// hybrid-run: OpenTelemetry traces and native CPU profiles of any command, linked by the same ids.
 ///
 /// Targets are cut where dependencies differ: thin executables, one library per concern or pipeline
-/// stage, and C shims that only hold what Swift cannot express (variadic `ptrace`, wait-status macros,
-/// code between `fork` and `exec`, libunwind's macro API).
+/// stage, and C shims that only hold what Swift cannot express (variadic `ptrace` and `curl_easy_setopt`,
+/// wait-status macros, code between `fork` and `exec`, libunwind's macro API).
 let package = Package(
     name: "hybrid-run",
     platforms: [.macOS(.v15)],
@@ -21,7 +21,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // The gRPC stack swift-otel 1.6.0 already brings for its span exporter, at the versions it resolves to.
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Executables (thin commands)
@@ -71,12 +75,21 @@ let package = Package(
         .target(name: "OutputFiles", dependencies: ["SafeText", "_CProcessShims"]),
         .testTarget(name: "OutputFilesTests", dependencies: ["OutputFiles", "TestSupport"]),
 
+        // MARK: HTTP through libcurl: proxies from the standard variables, private CAs, HTTP/2
+        .target(name: "CurlHTTP", dependencies: ["SafeText", "_CCurlShims"]),
+        .target(name: "_CCurlShims", dependencies: ["CCurl"]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "TestSupport"]),
+
+        // MARK: Waiting for work that may never finish, without being held by it
+        .target(name: "Deadlines"),
+        .testTarget(name: "DeadlinesTests", dependencies: ["Deadlines"]),
+
         // MARK: Pyroscope export
         .target(
             name: "PyroscopeExport",
             dependencies: [
-                "SafeText",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "CurlHTTP", "Deadlines", "SafeText",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -85,12 +98,34 @@ let package = Package(
             dependencies: ["PyroscopeExport", "ProfileExport", "Profiles", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // MARK: OTLP: the messages (generated from opentelemetry-proto by scripts/generate-otlp.sh), profiles export
+        .target(
+            name: "OTLPProto",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ]
+        ),
+        .target(
+            name: "OTLPProfileExport",
+            dependencies: [
+                "CurlHTTP", "Deadlines", "OTLPProto", "Profiles", "SafeText", "Telemetry",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ]
+        ),
+        .testTarget(name: "OTLPProfileExportTests", dependencies: ["OTLPProfileExport", "OTLPProto", "Profiles", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+
         // MARK: Workloads
-        .target(name: "Records", dependencies: ["OutputFiles"]),
+        .target(name: "Records", dependencies: ["OutputFiles", "SafeText"]),
         .target(
             name: "PostgresLoader",
             dependencies: [
-                "CLibPQ", "Records",
+                "CLibPQ", "Records", "SafeText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -101,7 +136,8 @@ let package = Package(
         .target(
             name: "HybridRun",
             dependencies: [
-                "OutputFiles", "ProcessLaunch", "Sampling", "Profiles", "ProfileExport", "PyroscopeExport", "SafeText", "Telemetry",
+                "CurlHTTP", "OTLPProfileExport", "OutputFiles", "ProcessLaunch", "Sampling", "Profiles", "ProfileDiff", "ProfileExport", "PyroscopeExport", "Report",
+                "SafeText", "SpanCapture", "Telemetry", "TraceSpans",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
@@ -123,8 +159,27 @@ let package = Package(
         ),
         .target(
             name: "ProfileExport",
-            dependencies: ["Profiles", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["Profiles", "GzipCoding", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
+        .target(name: "GzipCoding", dependencies: ["CZlib"]),
+        .target(name: "ProfileDiff", dependencies: ["Profiles", "ProfileExport", "SafeText"]),
+        // Children's spans for the report: a byte-for-byte OTLP relay that keeps a copy
+        .target(
+            name: "SpanCapture",
+            dependencies: [
+                "GzipCoding", "OTLPProto", "SafeText", "TraceSpans",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .testTarget(name: "SpanCaptureTests", dependencies: ["SpanCapture", "GzipCoding", "TestSupport", "TraceSpans",
+                                                           .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio")]),
+        // The report page's template, style and script are compiled into the binary: nothing to install beside it.
+        .target(name: "TraceSpans"),
+        .target(name: "Report", dependencies: ["Profiles", "TraceSpans"],
+                resources: [.embedInCode("Resources/report.html"), .embedInCode("Resources/report.css"), .embedInCode("Resources/report.js")]),
         .target(
             name: "_CUnwindShims",
             linkerSettings: [.linkedLibrary("unwind-x86_64")]
@@ -144,22 +199,21 @@ let package = Package(
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "Binaries", "Symbolization", "ProfilerTestSupport"]),
         .testTarget(name: "SymbolizationTests", dependencies: ["Symbolization", "Binaries", "ProfilerTestSupport"]),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ProfilerTestSupport"]),
-        .testTarget(name: "ProfileExportTests", dependencies: ["ProfileExport", "Profiles", "ProfilerTestSupport"]),
+        .testTarget(name: "ProfileExportTests", dependencies: ["ProfileExport", "Profiles", "GzipCoding", "ProfilerTestSupport"]),
+        .testTarget(name: "GzipCodingTests", dependencies: ["GzipCoding"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Profiles", "ProfilerTestSupport", "TraceSpans"]),
+        .testTarget(name: "ProfileDiffTests", dependencies: ["ProfileDiff", "ProfileExport", "Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "ProfilerTestSupport", "TestSupport"]),
+        .testTarget(name: "ProcessLaunchTests", dependencies: ["ProcessLaunch", "ProfilerTestSupport", "TestSupport"]),
 
         // MARK: Test support
-        .target(
-            name: "TestSupport",
-            dependencies: [
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            path: "Tests/TestSupport"
-        ),
+        .target(name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "SafeText", "TestSupport"]),
         .testTarget(name: "RecordsTests", dependencies: ["OutputFiles", "Records", "TestSupport"]),
         .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),
         .testTarget(name: "WorkloadTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "ProfilerTestSupport", "TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

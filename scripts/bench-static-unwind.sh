@@ -18,9 +18,11 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-static-unwind.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
 if [[ -z "${HYBRID_RUN:-}" ]]; then
-  (cd "$ROOT" && swift build -c release --product hybrid-run >"$WORK/build.log" 2>&1) \
-    || { echo "bench-static-unwind.sh: release build failed" >&2; tail -n 20 "$WORK/build.log" >&2; exit 1; }
-  HYBRID_RUN="$ROOT/.build/release/hybrid-run"
+  # shellcheck source=lib/release.sh
+  source "$ROOT/scripts/lib/release.sh"
+  cd "$ROOT"
+  hybrid_release_build hybrid-run
+  HYBRID_RUN="$HYBRID_RELEASE_BIN/hybrid-run"
 fi
 gcc -O2 -static -fomit-frame-pointer -fno-optimize-sibling-calls -pthread \
   "$ROOT/Tests/Fixtures/workload.c" -o "$WORK/workload-static"

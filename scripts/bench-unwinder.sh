@@ -20,9 +20,11 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-unwinder.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
 if [[ -z "${UNWINDER_BENCHMARK:-}" ]]; then
-  (cd "$ROOT" && swift build -c release --product unwinder-benchmark >"$WORK/build.log" 2>&1) \
-    || { echo "bench-unwinder.sh: release build failed" >&2; tail -n 20 "$WORK/build.log" >&2; exit 1; }
-  UNWINDER_BENCHMARK="$ROOT/.build/release/unwinder-benchmark"
+  # shellcheck source=lib/release.sh
+  source "$ROOT/scripts/lib/release.sh"
+  cd "$ROOT"
+  hybrid_release_build unwinder-benchmark
+  UNWINDER_BENCHMARK="$HYBRID_RELEASE_BIN/unwinder-benchmark"
 fi
 clang -O2 -fomit-frame-pointer -fno-optimize-sibling-calls -pthread -Wl,--build-id=sha1 \
   "$ROOT/Tests/Fixtures/workload.c" -o "$WORK/workload"

@@ -13,13 +13,12 @@ COUNT="${1:-1000000}"
 SMALL=$((COUNT / 10))
 # shellcheck source=lib/postgres.sh
 source "$ROOT/scripts/lib/postgres.sh"
+# shellcheck source=lib/release.sh
+source "$ROOT/scripts/lib/release.sh"
 
 "$ROOT/scripts/setup.sh"
-for product in generator-otel loader-otel; do
-  swift build -c release --product "$product" >/dev/null 2>&1 \
-    || { echo "bench-workloads.sh: release build of $product failed:" >&2; swift build -c release --product "$product" >&2; exit 1; }
-done
-BIN="$(swift build -c release --show-bin-path)"
+hybrid_release_build generator-otel loader-otel
+BIN="$HYBRID_RELEASE_BIN"
 WORK="$(mktemp -d)"
 chmod 0755 "$WORK"
 cleanup() { hybrid_pg_stop || true; rm -rf "$WORK"; }

@@ -61,7 +61,7 @@ else { fail("usage: unwinder-benchmark SNAPSHOTS ROUNDS COMMAND [ARGUMENT...]", 
 let command = Array(arguments[3...])
 let snapshots: [LiveSnapshot]
 do {
-    snapshots = try LiveSnapshot.series(command, warmUp: .milliseconds(200), count: snapshotCount, interval: .milliseconds(2))
+    snapshots = try LiveSnapshot.series(command, when: .usedCPU(.milliseconds(200)), count: snapshotCount, interval: .milliseconds(2))
 } catch {
     fail("cannot copy \(command.joined(separator: " ")): \(error)", status: 1)
 }

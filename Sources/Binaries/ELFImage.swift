@@ -62,11 +62,12 @@ public final class ELFImage: @unchecked Sendable {
             LoadSegment(virtualAddress: $0.p_vaddr, memorySize: $0.p_memsz, fileOffset: $0.p_offset,
                         fileSize: $0.p_filesz, isExecutable: $0.p_flags & UInt32(PF_X) != 0)
         }
-        ehFrameHeader = programHeaders.first { $0.p_type == UInt32(PT_GNU_EH_FRAME) }.map {
-            $0.p_vaddr..<($0.p_vaddr + $0.p_memsz)
+        ehFrameHeader = programHeaders.first { $0.p_type == UInt32(PT_GNU_EH_FRAME) }.flatMap { header in
+            let (end, overflow) = header.p_vaddr.addingReportingOverflow(header.p_memsz)
+            return overflow ? nil : header.p_vaddr..<end
         }
         buildID = programHeaders.lazy.filter { $0.p_type == UInt32(PT_NOTE) }
-            .compactMap { reader.gnuBuildID(inNoteAt: Int($0.p_offset), size: Int($0.p_filesz)) }.first
+            .compactMap { reader.gnuBuildID(inNoteAt: $0.p_offset, size: $0.p_filesz) }.first
     }
 
     deinit { release(bytes) }
@@ -74,9 +75,9 @@ public final class ELFImage: @unchecked Sendable {
     /// The file offset holding virtual address `address`, if a loaded segment has it on disk.
     public func fileOffset(ofVirtualAddress address: UInt64) -> Int? {
         for segment in loadSegments
-        where address >= segment.virtualAddress && address < segment.virtualAddress + segment.fileSize {
-            let offset = address - segment.virtualAddress + segment.fileOffset
-            return offset < UInt64(bytes.count) ? Int(offset) : nil
+        where address >= segment.virtualAddress && address - segment.virtualAddress < segment.fileSize {
+            let (offset, overflow) = (address - segment.virtualAddress).addingReportingOverflow(segment.fileOffset)
+            return !overflow && offset < UInt64(bytes.count) ? Int(offset) : nil
         }
         return nil
     }
@@ -93,7 +94,7 @@ public final class ELFImage: @unchecked Sendable {
 
     /// The file name `.gnu_debuglink` gives for the symbols stripped from this file (`objcopy --add-gnu-debuglink`).
     public var debugLink: String? {
-        section(named: ".gnu_debuglink").flatMap { ELFReader(bytes).string(at: $0.fileOffset) }
+        section(named: ".gnu_debuglink").flatMap { ByteReader(bytes).string(at: $0.fileOffset) }
     }
 
     /// The section called `name` whose contents are in the file (not `SHT_NOBITS`), or `nil`.
@@ -107,7 +108,7 @@ public final class ELFImage: @unchecked Sendable {
         guard Int(header.e_shstrndx) < sections.count else { return nil }
         let names = sections[Int(header.e_shstrndx)]
         guard let found = sections.first(where: {
-            $0.sh_type != UInt32(SHT_NOBITS) && reader.string(at: Int(names.sh_offset) + Int($0.sh_name)) == name
+            $0.sh_type != UInt32(SHT_NOBITS) && reader.data.string(at: names.sh_offset, plus: UInt64($0.sh_name)) == name
         }), found.sh_offset <= UInt64(bytes.count), found.sh_size <= UInt64(bytes.count) - found.sh_offset
         else { return nil }
         return ELFSection(virtualAddress: found.sh_addr, fileOffset: Int(found.sh_offset), size: Int(found.sh_size))

@@ -33,7 +33,7 @@ public struct MappingTable: Sendable, Equatable {
             }
             if existing.end > mapping.end {
                 var tail = existing
-                tail.offset += mapping.end - existing.start
+                tail.offset &+= mapping.end - existing.start
                 tail.start = mapping.end
                 kept.append(tail)
             }

@@ -1,3 +1,5 @@
+import Telemetry
+
 /// The CI/CD pipeline and task a run belongs to, read from the CI system's own environment.
 ///
 /// Attribute names follow the OpenTelemetry CI/CD semantic conventions: pipeline attributes describe the

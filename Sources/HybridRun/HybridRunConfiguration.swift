@@ -8,6 +8,9 @@ import Telemetry
 public struct HybridRunConfiguration: Sendable, Equatable {
     /// Profile the command and ship the profiles to Pyroscope. `PYROSCOPE_ENABLE`; default false.
     public var pyroscopeEnabled = false
+    /// Where profiles go (`--profiles-exporter`). `HYBRID_PROFILES_EXPORTER`; default `pyroscope` when
+    /// ``pyroscopeEnabled``, else `none`.
+    public var profilesExporter: ProfilesExporter?
     /// Tag every profile of the run with the root span's `trace_id` and `root_span_id`.
     /// `PYROSCOPE_TRACE_CORRELATION`; default false.
     public var traceCorrelation = false
@@ -24,6 +27,14 @@ public struct HybridRunConfiguration: Sendable, Equatable {
     public var basicAuthPassword: String?
     /// Bearer token for Pyroscope. `PYROSCOPE_AUTH_TOKEN`.
     public var authToken: String?
+    /// A proxy for Pyroscope uploads only, used for every Pyroscope address. `PYROSCOPE_PROXY`; default none: the
+    /// standard `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply.
+    public var pyroscopeProxy: String?
+    /// A PEM file of the CAs that sign the Pyroscope server's certificate, instead of the system's store.
+    /// `PYROSCOPE_CA_FILE`; default none (`CURL_CA_BUNDLE`, `SSL_CERT_FILE`, else the system's store).
+    public var pyroscopeCAFile: String?
+    /// Do not verify the Pyroscope server's certificate (a warning says so). `PYROSCOPE_INSECURE_SKIP_VERIFY`; default false.
+    public var pyroscopeInsecureSkipVerify = false
     /// OTLP endpoint for the root span. `OTEL_EXPORTER_OTLP_ENDPOINT`; default `localhost:4317` (gRPC).
     public var otlpEndpoint: String?
     /// Resource attributes of hybrid-run's spans. `OTEL_RESOURCE_ATTRIBUTES` (`k=v,…`).
@@ -45,11 +56,20 @@ public struct HybridRunConfiguration: Sendable, Equatable {
     public var spanAttributes: [KeyValue] = []
     /// Only warnings and errors on stderr (`--quiet`).
     public var quiet = false
+    /// Where the HTML report links the run's trace: a URL with `{trace_id}` in it (Grafana's Explore or Tempo's
+    /// `/api/traces/{trace_id}`). `HYBRID_TRACE_URL`; default none (no link).
+    public var traceURLTemplate: String?
 
     public init() {}
 
-    /// Whether the command is sampled at all: for Pyroscope or for a local file.
-    public var isProfiling: Bool { pyroscopeEnabled || !outputs.isEmpty }
+    /// The exporter in effect: the one chosen, else Pyroscope when it is enabled.
+    public var effectiveProfilesExporter: ProfilesExporter { profilesExporter ?? (pyroscopeEnabled ? .pyroscope : .none) }
+
+    /// Whether the command is sampled at all: for an exporter or for a local file.
+    public var isProfiling: Bool { effectiveProfilesExporter != .none || !outputs.isEmpty }
+
+    /// Whether an HTML report is asked for: only then are the child's spans relayed (``ChildSpanCapture``).
+    var wantsReport: Bool { outputs.contains { ProfileFormat.resolve(path: $0, explicit: outputFormat) == .html } }
 
     public static let rateRange = 1...10_000
 }

@@ -1,12 +1,18 @@
+import CurlHTTP
 import Glibc
 import Logging
+import OTLPProfileExport
 import ProcessLaunch
 import Profiles
 import ProfileExport
 import PyroscopeExport
+import Report
+import SafeText
 import Sampling
+import SpanCapture
 import Telemetry
 import Tracing
+import TraceSpans
 
 /// One run of `hybrid-run -- COMMAND`: root span, child, signals, exit status.
 ///
@@ -36,6 +42,9 @@ public struct HybridRunSession: Sendable {
         }
         let logger = telemetry.logger
         for warning in configurationWarnings { logger.warning("\(warning)") }
+        if telemetry.isExporting, let warning = DirectConnectionWarning.message(what: "spans", endpoint: telemetry.tracesEndpoint, environment: environment) {
+            logger.warning("\(warning)")
+        }
 
         let forwarder: SignalForwarder
         do {
@@ -46,31 +55,49 @@ public struct HybridRunSession: Sendable {
             return Self.ownErrorStatus
         }
 
+        // Before the command starts, so that what is wrong with the exporter's settings is said first, once.
+        let pyroscope = configuration.effectiveProfilesExporter == .pyroscope ? makeUploader(logger: logger) : nil
+        let otlpProfiles = configuration.effectiveProfilesExporter == .otlp ? makeOTLPProfileExporter(ci: ci, logger: logger) : nil
         let root = RootSpan(command: command, configuration: configuration, ci: ci, context: telemetry.incomingContext)
+        var childEnvironment = telemetry.childEnvironment(environment, context: root.context)
+        var capture: ChildSpanCapture?
+        if configuration.wantsReport {
+            let started = await ChildSpanCapture.start(childEnvironment: childEnvironment, logger: logger)
+            (capture, childEnvironment) = (started.0, started.1)
+        }
         let child: GatedChild
         do {
-            child = try GatedChild.spawn(arguments: command, environment: telemetry.childEnvironment(environment, context: root.context))
+            child = try GatedChild.spawn(arguments: command, environment: childEnvironment)
         } catch {
             logger.error("\(error)")
+            _ = await capture?.finish()
             root.end(status: Self.ownErrorStatus, termination: nil, ci: ci)
+            await shutdownExporters(pyroscope, otlpProfiles)
             await telemetry.shutdown()
             return Self.ownErrorStatus
         }
         forwarder.forward(to: child.pid)
+        CrashGuard.install(child: child.pid, programName: "hybrid-run")
 
         let profiler = configuration.isProfiling ? startProfiler(child, logger: logger) : nil
         let correlation = profiler == nil ? nil : makeCorrelation(root: root, telemetry: telemetry)
         let outcome = profiler?.execOutcome ?? child.release()
         if outcome == .started { root.started(pid: child.pid) }
-        let uploader = profiler != nil && configuration.pyroscopeEnabled ? makeUploader(logger: logger) : nil
-        let collector = profiler.map { ProfileCollector(profiler: $0, uploader: uploader, correlation: correlation, sampleRate: configuration.rate) }
+        let uploader = profiler == nil ? nil : pyroscope
+        let otlpExporter = profiler == nil ? nil : otlpProfiles
+        if profiler == nil { await shutdownExporters(pyroscope, otlpProfiles) }
+        // Every OTLP sample links to the root span; its trace may be the caller's (TRACEPARENT).
+        let spanLink = otlpExporter == nil ? nil : telemetry.traceParent(of: root.context).flatMap { SpanLink(traceID: $0.traceID, spanID: $0.spanID) }
+        let collector = profiler.map {
+            ProfileCollector(profiler: $0, uploader: uploader, otlpExporter: otlpExporter, spanLink: spanLink, correlation: correlation, sampleRate: configuration.rate)
+        }
         collector?.start(interval: configuration.uploadInterval)
 
         let termination = if let profiler { await profiler.waitForExit() } else { await ChildWaiter.wait(pid: child.pid) }
         forwarder.stop()
+        let captured = await capture?.finish()
 
         let runProfile = collector?.finish()
-        if let runProfile { writeProfiles(runProfile, correlation: correlation, logger: logger) }
         let profileLink = uploader == nil ? nil : runProfile.flatMap { profile in
             PyroscopeQueryURL.forRun(serverAddress: configuration.serverAddress, applicationName: applicationName,
                                      traceID: correlation?.root.traceID, startTime: profile.startTime, endTime: profile.endTime)
@@ -80,18 +107,25 @@ public struct HybridRunSession: Sendable {
         let status: Int32
         if case .failed(let error) = outcome, let shellStatus = outcome.shellStatus {
             let reason = error == ENOENT ? "command not found" : String(cString: strerror(error))
-            logger.error("\(command[0]): \(reason)")
+            logger.error("\(ShownText.path(command[0])): \(reason)")
             status = shellStatus
             root.end(status: status, termination: nil, ci: ci)
         } else {
             status = termination.exitStatus
             root.end(status: status, termination: termination, ci: ci)
         }
+        let endTime = RootSpan.now()
+        if let runProfile {
+            writeProfiles(runProfile, correlation: correlation, logger: logger) {
+                report(root: root, telemetry: telemetry, status: status, endTime: endTime, profile: runProfile, profileLink: profileLink,
+                       captured: captured ?? ([], []))
+            }
+        }
 
-        // Both bounded: Pyroscope by its deadline, spans by the telemetry shutdown timeout; they run side by side.
-        async let delivery = uploader?.shutdown(deadline: Self.pyroscopeShutdownDeadline)
+        // All bounded: profiles by their deadline, spans by the telemetry shutdown timeout; they run side by side.
+        async let delivery: Void = shutdownExporters(uploader, otlpExporter)
         await telemetry.shutdown()
-        _ = await delivery
+        await delivery
         if let profileLink {
             let trace = telemetry.traceParent(of: root.context).map { " for trace \($0.traceID)" } ?? ""
             logger.info("profile\(trace): \(profileLink)")
@@ -99,15 +133,52 @@ public struct HybridRunSession: Sendable {
         return status
     }
 
-    /// How long exit may wait for profiles to reach Pyroscope (the issue's bound is 3 s in all).
-    static let pyroscopeShutdownDeadline: Duration = .milliseconds(2500)
+    /// How long exit may wait for profiles to reach Pyroscope or the OTLP collector (the issue's bound is 3 s in all).
+    static let profileShutdownDeadline: Duration = .milliseconds(2500)
+
+    /// Both exporters' shutdowns side by side, each bounded by ``profileShutdownDeadline``.
+    private func shutdownExporters(_ pyroscope: PyroscopeUploader?, _ otlp: OTLPProfileExporter?) async {
+        async let delivery = pyroscope?.shutdown(deadline: Self.profileShutdownDeadline)
+        _ = await otlp?.shutdown(deadline: Self.profileShutdownDeadline)
+        _ = await delivery
+    }
+
+    /// The HTML report's page: the run, its profile and its trace.
+    private func report(root: RootSpan, telemetry: Telemetry, status: Int32, endTime: Int64, profile: Profile, profileLink: String?,
+                        captured: (spans: [TraceSpan], notes: [String])) -> [UInt8] {
+        let parent = telemetry.traceParent(of: root.context)
+        let incoming = telemetry.traceParent(of: telemetry.incomingContext)
+        var links: [RunReport.Link] = []
+        if let profileLink { links.append(.init(title: "Pyroscope", url: profileLink)) }
+        if let parent, let template = configuration.traceURLTemplate {
+            links.append(.init(title: "trace", url: template.replacingOccurrences(of: "{trace_id}", with: parent.traceID)))
+        }
+        let spans = parent.map { parent in
+            [TraceSpan(traceID: parent.traceID, spanID: parent.spanID, parentSpanID: incoming?.spanID ?? "",
+                            name: Redaction.redactingCredentials(in: root.name), serviceName: configuredServiceName ?? "hybrid-run",
+                            startTime: root.startTime, endTime: endTime, isError: status != 0)]
+        } ?? []
+        let children = captured.spans.map { span in
+            var shown = span
+            shown.name = Redaction.redactingCredentials(in: span.name)
+            return shown
+        }
+        var notes = captured.notes
+        if parent == nil { notes.append("Tracing is off (OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none): the run has no trace.") }
+        return RunReport(command: RootSpan.shownArguments(command), exitStatus: status, startTime: root.startTime, endTime: endTime,
+                         traceID: parent?.traceID, rootSpanID: parent?.spanID, serviceName: applicationName, links: links,
+                         cpuProfile: profile, spans: spans + children, notes: notes).html(generator: "hybrid-run \(HybridRunVersion.current)")
+    }
 
     /// The Pyroscope application name: `PYROSCOPE_APPLICATION_NAME`, else `service.name`, else the command's name.
     var applicationName: String {
-        configuration.applicationName
-            ?? environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.applicationName ?? configuredServiceName ?? String(command[0].split(separator: "/").last ?? Substring(command[0]))
+    }
+
+    /// `service.name` as the user set it: `OTEL_SERVICE_NAME`, else `OTEL_RESOURCE_ATTRIBUTES` (or `--resource-attribute`).
+    var configuredServiceName: String? {
+        environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? configuration.resourceAttributes.last { $0.key == "service.name" }?.value
-            ?? String(command[0].split(separator: "/").last ?? Substring(command[0]))
     }
 
     /// The root span's ids for the profiles, when correlation is on and there is a valid span to correlate with.
@@ -121,13 +192,48 @@ public struct HybridRunSession: Sendable {
         return Correlation(root: parent)
     }
 
-    private func makeUploader(logger: Logger) -> PyroscopeUploader {
-        PyroscopeUploader(configuration: PyroscopeClientConfiguration(
-            serverAddress: configuration.serverAddress, applicationName: applicationName,
-            labels: configuration.tags.map { PyroscopeLabel(name: $0.key, value: $0.value) },
-            tenantID: configuration.tenantID, basicAuthUser: configuration.basicAuthUser,
-            basicAuthPassword: configuration.basicAuthPassword, bearerToken: configuration.authToken
-        ), logger: logger)
+    /// The uploader, or nil after one line naming the setting no profile could be sent with (its value shown
+    /// only when it is not a credential): the command runs, profiled, without uploads.
+    private func makeUploader(logger: Logger) -> PyroscopeUploader? {
+        do {
+            return try PyroscopeUploader(configuration: PyroscopeClientConfiguration(
+                serverAddress: configuration.serverAddress, applicationName: applicationName,
+                labels: configuration.tags.map { PyroscopeLabel(name: $0.key, value: $0.value) },
+                tenantID: configuration.tenantID, basicAuthUser: configuration.basicAuthUser,
+                basicAuthPassword: configuration.basicAuthPassword, bearerToken: configuration.authToken,
+                connection: .fromEnvironment(
+                    environment, explicitProxy: configuration.pyroscopeProxy, explicitCAFile: configuration.pyroscopeCAFile,
+                    caFileOrigin: "PYROSCOPE_CA_FILE", verifiesPeer: !configuration.pyroscopeInsecureSkipVerify)
+            ), logger: logger)
+        } catch {
+            let source = switch error.setting {
+            case .serverAddress: "PYROSCOPE_SERVER_ADDRESS (--server-address)"
+            case .basicAuthUser: "PYROSCOPE_BASIC_AUTH_USER"
+            case .basicAuthPassword: "PYROSCOPE_BASIC_AUTH_PASSWORD"
+            case .bearerToken: "PYROSCOPE_AUTH_TOKEN"
+            }
+            logger.warning("\(source)\(error.shownValue.map { " \($0):" } ?? "") \(error.reason); profiles are not sent to Pyroscope this run")
+            return nil
+        }
+    }
+
+    /// The OTLP profiles exporter, set up from the OTLP variables as the span exporter is (flags applied), with the
+    /// spans' resource; nil, after one line saying why, when the endpoint cannot be used.
+    private func makeOTLPProfileExporter(ci: CIContext?, logger: Logger) -> OTLPProfileExporter? {
+        let otelEnvironment = configuration.telemetryEnvironment(environment, ci: ci)
+        let (settings, warnings) = OTLPProfileSettings.fromEnvironment(otelEnvironment)
+        for warning in warnings { logger.warning("\(warning)") }
+        guard let settings else { return nil }
+        if !settings.usesProxies, let warning = DirectConnectionWarning.message(what: "profiles", endpoint: settings.endpoint, environment: environment) {
+            logger.warning("\(warning)")
+        }
+        do {
+            let resource = configuration.profileResource(otelEnvironment, ci: ci).map { (key: $0.key, value: $0.value) }
+            return try OTLPProfileExporter(settings: settings, resource: resource, logger: logger)
+        } catch {
+            logger.warning("OTLP profiles: \(error); profiles are not exported")
+            return nil
+        }
     }
 
     /// Attaches the profiler; when tracing is not permitted the command still runs, unprofiled, after one
@@ -144,12 +250,13 @@ public struct HybridRunSession: Sendable {
         }
     }
 
-    private func writeProfiles(_ profile: Profile, correlation: Correlation?, logger: Logger) {
+    private func writeProfiles(_ profile: Profile, correlation: Correlation?, logger: Logger, report: () -> [UInt8]) {
         guard !configuration.outputs.isEmpty else { return }
         // The command has ended: a reader of `-o -` or of a FIFO that went away is one error line, not a SIGPIPE
         // that ends hybrid-run with a status other than the command's (nothing is started after this point).
         signal(SIGPIPE, SIG_IGN)
-        let outcome = ProfileFiles.write(profile, to: configuration.outputs, format: configuration.outputFormat, sampleLabels: correlation?.sampleLabels ?? [:])
+        let outcome = ProfileFiles.write(profile, to: configuration.outputs, format: configuration.outputFormat,
+                                         sampleLabels: correlation?.sampleLabels ?? [:], report: report)
         for error in outcome.errors { logger.error("\(error)") }
         for line in ProfileSummary.lines(profile) { logger.info("\(line)") }
         if !outcome.written.isEmpty { logger.info("profile written to \(outcome.written.joined(separator: ", "))") }

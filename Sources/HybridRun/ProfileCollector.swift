@@ -1,31 +1,37 @@
+import OTLPProfileExport
 import Profiles
 import ProfileExport
 import PyroscopeExport
 import Sampling
 import Synchronization
 
-/// Takes the profiler's profile every upload interval, ships each window to Pyroscope, and adds the windows up
-/// into the run's whole profile for the local files and the summary.
+/// Takes the profiler's profile every upload interval, ships each window to Pyroscope or over OTLP, and adds the
+/// windows up into the run's whole profile for the local files and the summary.
 ///
-/// A window with no samples is not uploaded: it would only add an empty point to the series.
+/// A window with no samples is not shipped: it would only add an empty point to the series.
 final class ProfileCollector: Sendable {
     private let profiler: Profiler
     private let uploader: PyroscopeUploader?
+    private let otlpExporter: OTLPProfileExporter?
+    /// The span OTLP samples link to (the root span), nil without one.
+    private let spanLink: SpanLink?
     private let correlation: Correlation?
     private let sampleRate: Int
     private let run = Mutex<Profile?>(nil)
     private let ticker = Mutex<Task<Void, Never>?>(nil)
 
-    init(profiler: Profiler, uploader: PyroscopeUploader?, correlation: Correlation?, sampleRate: Int) {
+    init(profiler: Profiler, uploader: PyroscopeUploader?, otlpExporter: OTLPProfileExporter?, spanLink: SpanLink?, correlation: Correlation?, sampleRate: Int) {
         self.profiler = profiler
         self.uploader = uploader
+        self.otlpExporter = otlpExporter
+        self.spanLink = spanLink
         self.correlation = correlation
         self.sampleRate = sampleRate
     }
 
-    /// Starts taking windows every `interval` while the command runs (only when shipping to Pyroscope).
+    /// Starts taking windows every `interval` while the command runs (only when shipping profiles).
     func start(interval: Duration) {
-        guard uploader != nil else { return }
+        guard uploader != nil || otlpExporter != nil else { return }
         let task = Task { [self] in
             while !Task.isCancelled {
                 do { try await Task.sleep(for: interval) } catch { return }
@@ -45,11 +51,14 @@ final class ProfileCollector: Sendable {
     private func collect() {
         let window = profiler.takeProfile()
         run.withLock { $0 = $0.map { $0.merged(with: window) } ?? window }
-        guard let uploader, window.totalSamples > 0 else { return }
-        uploader.enqueue(PyroscopeUpload(
-            profile: PprofEncoder.encode(window, sampleLabels: correlation?.sampleLabels ?? [:], threadNames: false),
-            startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate,
-            labels: correlation?.uploadLabels ?? []
+        guard window.totalSamples > 0 else { return }
+        let spanLink = self.spanLink
+        otlpExporter?.export(window) { _ in spanLink }
+        let sampleLabels = correlation?.sampleLabels ?? [:]
+        uploader?.enqueue(PyroscopeUpload(
+            profile: PprofEncoder.encode(window, sampleLabels: sampleLabels, threadNames: false),
+            startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate, labels: correlation?.uploadLabels ?? [],
+            sampleLabelNames: PprofEncoder.stringLabelNames(sampleLabels: sampleLabels, threadNames: false)
         ))
     }
 }

@@ -11,14 +11,14 @@ public enum ProfileFiles {
     public static func problem(withOutputs paths: [String], format explicit: String?) -> String? {
         var seen: [OutputTarget.Identity: String] = [:]
         for path in paths {
-            let shown = ShownText.value(path)
+            let shown = ShownText.path(path)
             guard ProfileFormat.resolve(path: path, explicit: explicit) != nil else {
                 if let explicit {
                     return "--format \(ShownText.value(explicit)) is not one of \(ProfileFormat.allCases.map(\.rawValue).joined(separator: ", "))"
                 }
                 return path == "-"
-                    ? "--output - (standard output) needs --format: folded, speedscope or pprof"
-                    : "--output \(shown): cannot tell the format from the extension (use .folded, .speedscope.json, .pb.gz or .pprof, or --format)"
+                    ? "--output - (standard output) needs --format: folded, speedscope, pprof or html"
+                    : "--output \(shown): cannot tell the format from the extension (use .folded, .speedscope.json, .pb.gz, .pprof or .html, or --format)"
             }
             let target: OutputTarget
             do {
@@ -27,15 +27,27 @@ public enum ProfileFiles {
                 return "--output \(shown): \(error.reason)"
             }
             guard let identity = target.identity else { continue }
-            if let first = seen[identity] { return "--output \(shown): the same file as --output \(ShownText.value(first)): give each file once" }
+            if let first = seen[identity] { return "--output \(shown): the same file as --output \(ShownText.path(first)): give each file once" }
             seen[identity] = path
         }
         return nil
     }
 
+    /// Why `path` cannot be written (the rule of ``OutputTarget``), or `nil`.
+    static func problem(writing path: String) -> String? {
+        do {
+            _ = try OutputTarget.resolve(path)
+            return nil
+        } catch {
+            return "--output \(ShownText.path(path)): \(error.reason)"
+        }
+    }
+
     /// Writes each file; a FIFO nobody reads is an error, never a wait (hybrid-run must not hang at exit).
+    /// - Parameter report: the HTML report's bytes, made only when an `.html` output asks for it.
     /// - Returns: the files written, and one error line for each file that could not be.
-    static func write(_ profile: Profile, to paths: [String], format explicit: String?, sampleLabels: [String: String]) -> (written: [String], errors: [String]) {
+    static func write(_ profile: Profile, to paths: [String], format explicit: String?, sampleLabels: [String: String],
+                      report: () -> [UInt8]) -> (written: [String], errors: [String]) {
         var written: [String] = []
         var errors: [String] = []
         for path in paths {
@@ -44,16 +56,23 @@ public enum ProfileFiles {
             case .folded: Array(FoldedWriter.write(profile).utf8)
             case .speedscope: Array(SpeedscopeWriter.write(profile).utf8)
             case .pprof: PprofEncoder.encode(profile, sampleLabels: sampleLabels)
+            case .html: report()
             }
-            do {
-                let file = try OutputFile(path: path, noReader: .fail)
-                try file.write(bytes)
-                try file.commit()
-                written.append(path == "-" ? "standard output" : path)
-            } catch {
-                errors.append("\(error)")
-            }
+            if let error = store(bytes, at: path) { errors.append(error) } else { written.append(path == "-" ? "standard output" : path) }
         }
         return (written, errors)
+    }
+
+    /// Writes `bytes` to `path` whole or not at all (``OutputFile``).
+    /// - Returns: the error line when it could not be written.
+    static func store(_ bytes: [UInt8], at path: String) -> String? {
+        do {
+            let file = try OutputFile(path: path, noReader: .fail)
+            try file.write(bytes)
+            try file.commit()
+            return nil
+        } catch {
+            return "\(error)"
+        }
     }
 }

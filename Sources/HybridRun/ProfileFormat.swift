@@ -6,8 +6,10 @@ public enum ProfileFormat: String, Sendable, CaseIterable {
     case speedscope
     /// gzipped `profile.proto`, for `go tool pprof` and Pyroscope.
     case pprof
+    /// A self-contained page (no network request): the run, flame graphs, top functions and the trace.
+    case html
 
-    /// The format a file name asks for: `.folded`, `.speedscope.json`, `.pb.gz` or `.pprof`.
+    /// The format a file name asks for: `.folded`, `.speedscope.json`, `.pb.gz`, `.pprof` or `.html`.
     public init?(fileName: String) {
         let name = fileName.lowercased()
         if name.hasSuffix(".folded") || name.hasSuffix(".collapsed") {
@@ -16,6 +18,8 @@ public enum ProfileFormat: String, Sendable, CaseIterable {
             self = .speedscope
         } else if name.hasSuffix(".pb.gz") || name.hasSuffix(".pprof") {
             self = .pprof
+        } else if name.hasSuffix(".html") || name.hasSuffix(".htm") {
+            self = .html
         } else {
             return nil
         }

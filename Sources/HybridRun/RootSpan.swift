@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import ProcessLaunch
 import SafeText
@@ -11,18 +12,35 @@ import Tracing
 /// `process.exit.code`.
 struct RootSpan: Sendable {
     let span: any Span
+    let name: String
+    /// Wall-clock start, nanoseconds since the Unix epoch (for the report; the exporter keeps its own).
+    let startTime: Int64
 
     init(command: [String], configuration: HybridRunConfiguration, ci: CIContext?, context: ServiceContext) {
         let executable = String(command[0].split(separator: "/").last ?? Substring(command[0]))
-        span = startSpan(configuration.spanName ?? executable, context: context, ofKind: .internal)
+        name = configuration.spanName ?? executable
+        startTime = Self.now()
+        span = startSpan(name, context: context, ofKind: .internal)
         span.attributes["process.executable.name"] = executable
-        span.attributes["process.command_args"] = SpanAttribute.stringArray(command.map { Redaction.redactingCredentials(in: $0) })
+        span.attributes["process.command_args"] = SpanAttribute.stringArray(Self.shownArguments(command))
         span.attributes["process.parent_pid"] = Int(getpid())
         for attribute in ci?.taskAttributes ?? [] { span.attributes[attribute.key] = attribute.value }
-        for attribute in configuration.spanAttributes { span.attributes[attribute.key] = attribute.value }
+        for attribute in configuration.spanAttributes {
+            span.attributes[attribute.key] = Redaction.redactingValue(attribute.value, named: attribute.key)
+        }
     }
 
     var context: ServiceContext { span.context }
+
+    /// The command line as spans and the report show it: secrets masked.
+    static func shownArguments(_ command: [String]) -> [String] {
+        Redaction.redactingArguments(command)
+    }
+
+    /// Wall-clock time in nanoseconds since the Unix epoch (to the microsecond: what a report needs).
+    static func now() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1e6) * 1000
+    }
 
     func started(pid: pid_t) {
         span.attributes["process.pid"] = Int(pid)

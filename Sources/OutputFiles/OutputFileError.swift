@@ -32,8 +32,8 @@ public struct OutputFileError: Error, Equatable, CustomStringConvertible {
     public var reason: String {
         switch problem {
         case .directory: "it names a directory: give the name of a file"
-        case .missingDirectory(let directory): "directory \(ShownText.value(directory)) does not exist: create it first"
-        case .readOnlyDirectory(let directory): "directory \(ShownText.value(directory)) is not writable: choose a directory you can write to"
+        case .missingDirectory(let directory): "directory \(ShownText.path(directory)) does not exist: create it first"
+        case .readOnlyDirectory(let directory): "directory \(ShownText.path(directory)) is not writable: choose a directory you can write to"
         case .readOnlyFile: "the file is read-only: make it writable or choose another name"
         case .socket: "it is a socket, which cannot be opened as a file: give a file or a FIFO"
         case .noReader: "no process has the FIFO open for reading: start the reader first"
@@ -44,6 +44,6 @@ public struct OutputFileError: Error, Equatable, CustomStringConvertible {
 
     /// `cannot write PATH: REASON`, standard output named as such.
     public var description: String {
-        "cannot write \(path == "-" ? "standard output" : ShownText.value(path)): \(reason)"
+        "cannot write \(path == "-" ? "standard output" : ShownText.path(path)): \(reason)"
     }
 }

@@ -15,8 +15,9 @@ import Records
 struct CopyTextEncoder {
     private var decoded: [UInt8] = []
 
-    /// Appends one row: the members from ``OrderRecordValidator/validate(_:)``.
-    mutating func append(_ record: JSONRecord, columns: [JSONRecord.Member?], to row: inout [UInt8]) {
+    /// Appends one row: the members from ``OrderRecordValidator/validate(_:)``, then, when `withLine`, the
+    /// record's line in the file (the staging table's last column).
+    mutating func append(_ record: JSONRecord, columns: [JSONRecord.Member?], withLine: Bool = false, to row: inout [UInt8]) {
         for (index, column) in columns.enumerated() {
             if index > 0 { row.append(UInt8(ascii: "\t")) }
             guard let column else {
@@ -33,6 +34,10 @@ struct CopyTextEncoder {
             } else {
                 row.append(contentsOf: text)
             }
+        }
+        if withLine {
+            row.append(UInt8(ascii: "\t"))
+            row.append(contentsOf: String(record.line).utf8)
         }
         row.append(UInt8(ascii: "\n"))
     }

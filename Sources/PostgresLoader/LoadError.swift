@@ -1,4 +1,5 @@
 import Records
+import SafeText
 
 #if canImport(Glibc)
 import Glibc
@@ -11,13 +12,21 @@ public enum LoadError: Error, CustomStringConvertible {
     case connection(ConnectionError)
     /// `operation` is the span name of the statement, e.g. `COPY orders`.
     case statement(operation: String, PostgresError)
+    /// The table exists without a unique index on `id` that `ON CONFLICT (id)` can use: a reload would add
+    /// every record again.
+    case noUniqueID(OrderTable)
 
     public var description: String {
         switch self {
-        case .cannotOpen(let path, let code): "cannot open \(path): \(String(cString: strerror(code)))"
-        case .badRecord(let path, let error): "\(path):\(error.line): \(error.reason); nothing was loaded"
+        case .cannotOpen(let path, let code): "cannot open \(ShownText.path(path)): \(String(cString: strerror(code)))"
+        case .badRecord(let path, let error): "\(ShownText.path(path)):\(error.line): \(error.reason); nothing was loaded"
         case .connection(let error): "\(error)"
         case .statement(let operation, let error): "\(operation) failed: \(error); nothing was loaded"
+        case .noUniqueID(let table):
+            """
+            table \(table.name) has no primary key or unique index on id (not deferrable, not partial), so a reload \
+            would add every record again: add one (\(table.addPrimaryKeyStatement)); nothing was loaded
+            """
         }
     }
 }

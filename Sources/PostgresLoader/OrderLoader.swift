@@ -15,6 +15,11 @@ import Glibc
 /// table, merged with `INSERT … ON CONFLICT (id) DO NOTHING`. Input that cannot be read twice (standard
 /// input, a pipe) takes the staging path directly. Each record is validated while it streams; the first
 /// bad one aborts the COPY and the transaction.
+///
+/// Idempotence rests on the table's unique index on `id`, so a table without one is refused before anything
+/// is loaded. Records the merge leaves out are counted, with the line of the first: later records of an id
+/// the file already had (the first one is loaded), and records whose id the table holds with other values
+/// (the table's row stays).
 public final class OrderLoader {
     private let connection: PostgresConnection
     private let table: OrderTable
@@ -55,11 +60,12 @@ public final class OrderLoader {
 
         do {
             try statement("BEGIN", operation: "BEGIN", collection: nil)
-            try statement(table.createStatement, operation: "CREATE TABLE", collection: table.name)
+            try prepareTable()
             let summary: LoadSummary
             if rereadable {
                 try statement("SAVEPOINT loader_otel_direct", operation: "SAVEPOINT", collection: nil)
-                if let copied = try copy(from: JSONRecordReader(descriptor: descriptor), path: path, into: table.quotedName, collection: table.name) {
+                let direct = table.copyStatement(into: table.quotedName)
+                if let copied = try copy(from: JSONRecordReader(descriptor: descriptor), path: path, statement: direct, collection: table.name) {
                     summary = LoadSummary(records: copied.records, inserted: copied.rows)
                 } else {
                     logger.debug("some ids are already in \(table.name): merging through a staging table")
@@ -79,26 +85,52 @@ public final class OrderLoader {
         }
     }
 
-    /// Copies into the staging table, then inserts what is new.
+    /// Creates the table when it is missing. An existing table is used as it is, without `CREATE TABLE IF NOT
+    /// EXISTS`, which would need CREATE on its schema from a role that only loads; and it must have a unique
+    /// index on `id`, or loading the same file again would add every record again.
+    private func prepareTable() throws {
+        let found = try query(OrderTable.inspectStatement, parameters: [table.quotedName], operation: "SELECT", collection: "pg_index")
+        let (exists, hasUniqueID) = (Self.column(0, of: found) == "t", Self.column(1, of: found) == "t")
+        if !exists {
+            try statement(table.createStatement, operation: "CREATE TABLE", collection: table.name)
+        } else if !hasUniqueID {
+            throw LoadError.noUniqueID(table)
+        }
+    }
+
+    /// Copies into the staging table, sets aside the records that must not be merged, then inserts what is new.
     private func merge(from reader: JSONRecordReader, path: String) throws -> LoadSummary {
         try statement(table.createStagingStatement, operation: "CREATE TABLE", collection: OrderTable.stagingName)
-        guard let copied = try copy(from: reader, path: path, into: OrderTable.stagingName, collection: OrderTable.stagingName) else {
+        guard let copied = try copy(from: reader, path: path, statement: OrderTable.stagingCopyStatement, withLines: true, collection: OrderTable.stagingName) else {
             throw LoadError.statement(operation: "COPY \(OrderTable.stagingName)", PostgresError(sqlState: nil, message: "the server ended the COPY early"))
         }
+        let repeated = try skipped(OrderTable.removeRepeatsStatement, operation: "DELETE", collection: OrderTable.stagingName)
+        let differing = try skipped(table.differingStatement, operation: "SELECT", collection: table.name)
         let inserted = try statement(table.mergeStatement, operation: "INSERT", collection: table.name) { span, rows in
             span.attributes["loader.rows.inserted"] = rows
         }
-        return LoadSummary(records: copied.records, inserted: inserted)
+        return LoadSummary(records: copied.records, inserted: inserted, repeatedInFile: repeated, differingFromTable: differing)
+    }
+
+    /// Runs a query whose one row is a count of records and the first line among them.
+    private func skipped(_ sql: String, operation: String, collection: String) throws -> SkippedRecords {
+        let row = try query(sql, operation: operation, collection: collection)
+        return SkippedRecords(count: Self.column(0, of: row).flatMap { Int($0) } ?? 0, firstLine: Self.column(1, of: row).flatMap { Int($0) })
+    }
+
+    /// A column of a row from ``query(_:parameters:operation:collection:)``; nil for NULL or a missing column.
+    private static func column(_ index: Int, of row: [String?]) -> String? {
+        index < row.count ? row[index] : nil
     }
 
     /// Streams every record into `COPY target FROM STDIN`.
     /// - Returns: the records read and the rows the server copied, or nil when the server stopped the COPY
     ///   because a row conflicted with an existing id (the caller rolls back and merges instead).
-    private func copy(from reader: JSONRecordReader, path: String, into target: String, collection: String) throws -> (records: Int, rows: Int)? {
+    private func copy(from reader: JSONRecordReader, path: String, statement: String, withLines: Bool = false, collection: String) throws -> (records: Int, rows: Int)? {
         try withSpan("COPY \(collection)", ofKind: .client) { span in
             describe(span, operation: "COPY", collection: collection)
             do {
-                let outcome = try streamCopy(from: reader, path: path, into: target, operation: "COPY \(collection)")
+                let outcome = try streamCopy(from: reader, path: path, statement: statement, withLines: withLines, operation: "COPY \(collection)")
                 span.attributes["loader.records.count"] = outcome.records
                 span.attributes["loader.rows.copied"] = outcome.rows
                 return outcome
@@ -114,16 +146,16 @@ public final class OrderLoader {
         }
     }
 
-    private func streamCopy(from reader: JSONRecordReader, path: String, into target: String, operation: String) throws -> (records: Int, rows: Int) {
+    private func streamCopy(from reader: JSONRecordReader, path: String, statement: String, withLines: Bool, operation: String) throws -> (records: Int, rows: Int) {
         var validator = OrderRecordValidator()
         var encoder = CopyTextEncoder()
         var chunk: [UInt8] = []
         chunk.reserveCapacity(Self.sendThreshold + 64 * 1024)
         var records = 0
         do {
-            try connection.beginCopy(table.copyStatement(into: target))
+            try connection.beginCopy(statement)
             while let record = try reader.next() {
-                encoder.append(record, columns: try validator.validate(record), to: &chunk)
+                encoder.append(record, columns: try validator.validate(record), withLine: withLines, to: &chunk)
                 records += 1
                 if chunk.count >= Self.sendThreshold {
                     guard try connection.sendCopyData(chunk) else {
@@ -147,13 +179,27 @@ public final class OrderLoader {
     /// Runs one statement in a CLIENT span; `record` sees the span and the affected row count.
     @discardableResult
     private func statement(_ sql: String, operation: String, collection: String?, record: (any Span, Int) -> Void = { _, _ in }) throws -> Int {
+        try inSpan(operation: operation, collection: collection) { span in
+            let rows = try connection.execute(sql)
+            record(span, rows)
+            return rows
+        }
+    }
+
+    /// Runs one query in a CLIENT span and returns its first row (empty when there is none).
+    private func query(_ sql: String, parameters: [String] = [], operation: String, collection: String?) throws -> [String?] {
+        try inSpan(operation: operation, collection: collection) { _ in
+            try connection.query(sql, parameters: parameters).first ?? []
+        }
+    }
+
+    /// Runs `body` in a CLIENT span named after the operation; a failure marks the span and names the operation.
+    private func inSpan<Result>(operation: String, collection: String?, _ body: (any Span) throws -> Result) throws -> Result {
         let name = collection.map { "\(operation) \($0)" } ?? operation
         return try withSpan(name, ofKind: .client) { span in
             describe(span, operation: operation, collection: collection)
             do {
-                let rows = try connection.execute(sql)
-                record(span, rows)
-                return rows
+                return try body(span)
             } catch {
                 Self.markFailed(span, error)
                 throw Self.loadError(error, operation: name)

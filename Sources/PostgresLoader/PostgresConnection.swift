@@ -1,4 +1,5 @@
 import CLibPQ
+import SafeText
 
 #if canImport(Glibc)
 import Glibc
@@ -10,6 +11,10 @@ import Glibc
 /// exactly as in psql. Every call blocks; loader-otel does one thing at a time.
 final class PostgresConnection {
     private let connection: OpaquePointer
+    /// Masks the connection string's credentials, and whatever else ``Redaction`` recognises, in libpq's and the
+    /// server's messages: libpq quotes pieces of a malformed connection string (the whole URL, or just
+    /// `"p%zz"` of a password it cannot decode), and errors reach spans and the terminal.
+    private let scrubber: SecretScrubber
 
     /// Where the connection went, for spans and messages (never the password).
     let host: String
@@ -28,6 +33,7 @@ final class PostgresConnection {
             keywords.insert("connect_timeout", at: 0)
             values.insert("3", at: 0)
         }
+        let scrubber = SecretScrubber(secrets: Redaction.credentials(in: url))
         var lastError: ConnectionError?
         for delay in [0, 250_000, 750_000] as [UInt32] {
             if delay > 0 { usleep(delay) }
@@ -40,16 +46,18 @@ final class PostgresConnection {
             if PQstatus(connection) == CONNECTION_OK {
                 // libpq prints NOTICEs (`relation "orders" already exists, skipping`) to stderr by default.
                 PQsetNoticeProcessor(connection, { _, _ in }, nil)
-                return PostgresConnection(connection)
+                return PostgresConnection(connection, scrubber: scrubber)
             }
-            lastError = ConnectionError(address: Self.address(of: connection, environment: environment), reason: Self.reason(PQerrorMessage(connection)))
+            lastError = ConnectionError(address: Self.address(of: connection, environment: environment),
+                                        reason: scrubber.scrub(Self.reason(PQerrorMessage(connection))))
             PQfinish(connection)
         }
         throw lastError!
     }
 
-    private init(_ connection: OpaquePointer) {
+    private init(_ connection: OpaquePointer, scrubber: SecretScrubber) {
         self.connection = connection
+        self.scrubber = scrubber
         host = PQhost(connection).map { String(cString: $0) } ?? ""
         port = PQport(connection).flatMap { Int(String(cString: $0)) } ?? 5432
         database = PQdb(connection).map { String(cString: $0) } ?? ""
@@ -65,6 +73,21 @@ final class PostgresConnection {
         let result = PQexec(connection, sql)
         defer { PQclear(result) }
         return try check(result, expecting: PGRES_COMMAND_OK)
+    }
+
+    /// Runs one query and returns its rows as text (`nil` for SQL NULL). Parameters (`$1`, …) travel apart
+    /// from the SQL, so a table name or any other value needs no quoting.
+    func query(_ sql: String, parameters: [String] = []) throws(PostgresError) -> [[String?]] {
+        let result = withCStringArray(parameters) { values in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        defer { PQclear(result) }
+        _ = try check(result, expecting: PGRES_TUPLES_OK)
+        return (0..<PQntuples(result)).map { row in
+            (0..<PQnfields(result)).map { column in
+                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+            }
+        }
     }
 
     /// Starts `COPY … FROM STDIN`; follow with ``sendCopyData(_:)`` and ``endCopy(failure:)``.
@@ -105,13 +128,13 @@ final class PostgresConnection {
         guard PQresultStatus(result) == expected else {
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
-            throw PostgresError(sqlState: state, message: message ?? Self.reason(PQerrorMessage(connection)))
+            throw PostgresError(sqlState: state, message: scrubber.scrub(message ?? Self.reason(PQerrorMessage(connection))))
         }
         return Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
     private func connectionFailure() -> PostgresError {
-        PostgresError(sqlState: nil, message: Self.reason(PQerrorMessage(connection)))
+        PostgresError(sqlState: nil, message: scrubber.scrub(Self.reason(PQerrorMessage(connection))))
     }
 
     /// `host:port` as libpq resolved them (a socket directory stands for the host when there is no TCP host).

@@ -8,15 +8,15 @@ import Profiles
 public enum FoldedWriter {
     public static func write(_ profile: Profile) -> String {
         var counts: [String: Int] = [:]
-        for process in profile.processes {
-            for thread in process.threads {
-                for stack in thread.stacks {
-                    let names = [process.executableName] + stack.frames.reversed().map(\.name)
-                    counts[names.map(escaped).joined(separator: ";"), default: 0] += stack.count
-                }
-            }
+        for stack in profile.namedStacks() {
+            counts[line(stack.names), default: 0] += stack.count
         }
         return counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
+    }
+
+    /// The frames part of a line: names escaped and joined by `;`.
+    package static func line(_ names: [String]) -> String {
+        names.map(escaped).joined(separator: ";")
     }
 
     /// `;` separates frames and a newline ends the line, so names lose them; spaces stay (readers split the

@@ -1,3 +1,4 @@
+import GzipCoding
 import Profiles
 import SwiftProtobuf
 
@@ -19,6 +20,16 @@ public enum PprofEncoder {
         return Gzip.compress(bytes)
     }
 
+    /// The names of the string labels `encode` puts on every sample with these arguments: `process`, `thread`
+    /// (with `threadNames`) and the keys of `sampleLabels`. Pyroscope counts string sample labels against its
+    /// per-series label limit.
+    public static func stringLabelNames(sampleLabels: [String: String], threadNames: Bool) -> [String] {
+        [processLabel] + (threadNames ? [threadLabel] : []) + sampleLabels.keys.sorted()
+    }
+
+    private static let processLabel = "process"
+    private static let threadLabel = "thread"
+
     package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true) -> Perftools_Profiles_Profile {
         var builder = Builder()
         var message = Perftools_Profiles_Profile()
@@ -33,8 +44,8 @@ public enum PprofEncoder {
             var locationIDs: [UInt64: UInt64] = [:]
             for thread in process.threads {
                 let labels = [builder.label("pid", number: Int64(process.pid)), builder.label("tid", number: Int64(thread.tid)),
-                              builder.label("process", string: process.executableName)]
-                    + (threadNames ? [builder.label("thread", string: thread.name)] : []) + extraLabels
+                              builder.label(processLabel, string: process.executableName)]
+                    + (threadNames ? [builder.label(threadLabel, string: thread.name)] : []) + extraLabels
                 for stack in thread.stacks {
                     var sample = Perftools_Profiles_Sample()
                     sample.locationID = stack.frames.map { frame in

@@ -2,7 +2,7 @@
 /// for the local files and the summary written at exit.
 extension Profile {
     /// `self` followed by `later`: same processes (pid and executable) and threads merged, identical stacks
-    /// added, mappings re-indexed, the time range widened and the counts summed.
+    /// added, mappings re-indexed, the time range widened, the counts summed and the timelines appended.
     public func merged(with later: Profile) -> Profile {
         var result = self
         result.startTime = min(startTime, later.startTime)
@@ -15,6 +15,7 @@ extension Profile {
             }
         }
         result.statistics = statistics.merged(with: later.statistics)
+        result.timeline = timeline.appending(later.timeline)
         return result
     }
 }

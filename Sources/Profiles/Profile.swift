@@ -10,14 +10,17 @@ public struct Profile: Sendable, Equatable {
     public var sampleWeight: Int64
     public var processes: [ProcessProfile]
     public var statistics: SamplingStatistics
+    /// When each sample was taken, where the sampler records it (empty for a profile read from a file).
+    public var timeline: SampleTimeline
 
     public init(startTime: Int64, endTime: Int64, sampleWeight: Int64, processes: [ProcessProfile],
-                statistics: SamplingStatistics) {
+                statistics: SamplingStatistics, timeline: SampleTimeline = SampleTimeline()) {
         self.startTime = startTime
         self.endTime = endTime
         self.sampleWeight = sampleWeight
         self.processes = processes
         self.statistics = statistics
+        self.timeline = timeline
     }
 
     /// The sum of all stack counts.

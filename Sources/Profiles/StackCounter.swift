@@ -7,8 +7,16 @@ public struct StackCounter: Sendable {
 
     public init() {}
 
-    public mutating func add(_ stack: [UInt64], count: Int = 1) {
-        counts[stack, default: 0] += count
+    /// Counts `stack` and returns the counter's own copy of it, which a caller can keep without keeping
+    /// another array alive per sample.
+    @discardableResult
+    public mutating func add(_ stack: [UInt64], count: Int = 1) -> [UInt64] {
+        if let index = counts.index(forKey: stack) {
+            counts.values[index] += count
+            return counts.keys[index]
+        }
+        counts[stack] = count
+        return stack
     }
 
     public var isEmpty: Bool { counts.isEmpty }

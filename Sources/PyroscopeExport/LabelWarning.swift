@@ -1,10 +1,8 @@
-/// How a dropped label or a replaced name is quoted in a warning: enough to find it, not a whole over-long value.
+import SafeText
+
+/// How a label is quoted in a warning: enough to find it, never a whole over-long value or a control character.
 enum LabelWarning {
     static func shown(_ label: PyroscopeLabel) -> String {
-        "\(shortened(label.name))=\(shortened(label.value))"
-    }
-
-    static func shortened(_ text: String) -> String {
-        text.count > 64 ? String(text.prefix(63)) + "…" : text
+        "\(ShownText.value(label.name, limit: 64))=\(ShownText.value(label.value, limit: 64))"
     }
 }

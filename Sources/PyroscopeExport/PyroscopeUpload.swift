@@ -9,12 +9,16 @@ public struct PyroscopeUpload: Sendable {
     public var sampleRate: Int
     /// Labels for this upload only, such as `trace_id` and `root_span_id`; they override static labels of the same name.
     public var labels: [PyroscopeLabel]
+    /// The names of the string labels on the profile's samples (`PprofEncoder.stringLabelNames`). Pyroscope makes
+    /// each a label of the series (except `span_id` and `trace_id`), so they count against its label limit.
+    public var sampleLabelNames: [String]
 
-    public init(profile: [UInt8], startTime: Int64, endTime: Int64, sampleRate: Int = 100, labels: [PyroscopeLabel] = []) {
+    public init(profile: [UInt8], startTime: Int64, endTime: Int64, sampleRate: Int = 100, labels: [PyroscopeLabel] = [], sampleLabelNames: [String]) {
         self.profile = profile
         self.startTime = startTime
         self.endTime = endTime
         self.sampleRate = sampleRate
         self.labels = labels
+        self.sampleLabelNames = sampleLabelNames
     }
 }

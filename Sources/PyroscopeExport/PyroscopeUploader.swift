@@ -1,3 +1,4 @@
+import Deadlines
 import Logging
 import SafeText
 
@@ -5,51 +6,60 @@ import SafeText
 /// never holds up the profiled program: ``enqueue(_:)`` returns at once, and ``shutdown(deadline:)`` returns by
 /// its deadline whatever the server does.
 ///
-/// Create one per run, enqueue each interval's profile and the final one, then call ``shutdown(deadline:)``
-/// before letting go of it: that also shuts the HTTP client down, which AsyncHTTPClient requires.
+/// Create one per run, enqueue each interval's profile and the final one, then call ``shutdown(deadline:)``.
 public final class PyroscopeUploader: Sendable {
     private let queue: UploadQueue
     private let ledger: DeliveryLedger
-    private let client: IngestClient
     private let delivery: Task<Void, Never>
     private let logger: Logger
 
-    /// Checks the configuration against Pyroscope's rules (warning about, and leaving out, what the server would
-    /// refuse) and starts the delivery task.
-    public init(configuration: PyroscopeClientConfiguration, logger: Logger) {
-        self.logger = logger
-        let server = Result { () throws(ServerAddress.Invalid) in try ServerAddress.parse(configuration.serverAddress) }
-        let credentials = UploadCredentials(configuration: configuration, server: try? server.get())
+    /// Checks the configuration against Pyroscope's rules and starts the delivery task. What the server would
+    /// refuse in a tag, the application name or the tenant is warned about (quoted through ``ShownText``) and
+    /// left out or made valid; a server address or credentials that no upload could be sent with throw, before
+    /// anything is started, so the caller can say so once and run without uploads.
+    /// - Parameter jitter: the random source of the retries' backoff jitter; tests pass a fixed one, so that
+    ///   whether the retries or the shutdown deadline end a delivery is the same on every run.
+    public init(
+        configuration: PyroscopeClientConfiguration, logger: Logger,
+        jitter: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) throws(PyroscopeSettingProblem) {
+        let server = try ServerAddress.parse(configuration.serverAddress)
+        let credentials = try UploadCredentials(configuration: configuration, server: server)
         let scrubber = credentials.scrubber
-        if case .failure(let invalid) = server {
-            logger.error("Pyroscope: \(invalid.description); no profile will be sent")
-        }
+        self.logger = logger
 
         var applicationName = configuration.applicationName
         if let problem = PyroscopeLabelRules.problem(withApplicationName: applicationName) {
             applicationName = PyroscopeLabelRules.sanitizedApplicationName(applicationName)
-            logger.warning("Pyroscope: application name \(LabelWarning.shortened(configuration.applicationName)) \(problem); using \(applicationName)")
+            logger.warning("Pyroscope: application name \(ShownText.value(configuration.applicationName)) \(problem); using \(ShownText.value(applicationName))")
         }
         var tenantID = configuration.tenantID
         if let tenant = tenantID, let problem = PyroscopeLabelRules.problem(withTenantID: tenant) {
-            logger.warning("Pyroscope: tenant id \(scrubber.scrub(LabelWarning.shortened(tenant))) \(problem); sending without X-Scope-OrgID")
+            logger.warning("Pyroscope: tenant id \(ShownText.value(scrubber.scrub(tenant))) \(problem); sending without X-Scope-OrgID")
             tenantID = nil
         }
-        let (staticLabels, rejected) = LabelFilter.filter(configuration.labels)
-        for rejection in rejected {
-            logger.warning("Pyroscope: label \(scrubber.scrub(LabelWarning.shown(rejection.label))) dropped: \(rejection.problem)")
+        for warning in configuration.connection.trust.warnings() {
+            logger.warning("Pyroscope: \(warning)")
+        }
+        var staticLabels: [PyroscopeLabel] = []
+        for label in configuration.labels {
+            if let problem = PyroscopeLabelRules.problem(with: label) {
+                logger.warning("Pyroscope: label \(scrubber.scrub(LabelWarning.shown(label))) dropped: \(problem)")
+            } else {
+                staticLabels.append(label)
+            }
         }
 
         let queue = UploadQueue(capacity: configuration.queueCapacity)
         let ledger = DeliveryLedger()
-        let client = IngestClient(authorization: credentials.authorization, tenantID: tenantID, requestTimeout: configuration.requestTimeout, scrubber: scrubber)
+        let client = IngestClient(authorization: credentials.authorization, tenantID: tenantID, requestTimeout: configuration.requestTimeout,
+                                  connection: configuration.connection, scrubber: scrubber)
         let loop = DeliveryLoop(
             server: server, applicationName: applicationName, staticLabels: staticLabels, spyName: configuration.spyName,
-            retry: configuration.retry, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
+            retry: configuration.retry, jitter: jitter, queue: queue, ledger: ledger, client: client, scrubber: scrubber, logger: logger
         )
         self.queue = queue
         self.ledger = ledger
-        self.client = client
         self.delivery = Task { await loop.run() }
     }
 
@@ -67,33 +77,23 @@ public final class PyroscopeUploader: Sendable {
         }
     }
 
-    /// Delivers what is queued, but returns by `deadline` no matter what the server does: at 80% of it (at
-    /// most 300 ms before it) the delivery task is cancelled, which ends the request in flight, and the rest is
-    /// left for shutting the HTTP client down. Logs one line when anything was dropped or failed that no
-    /// warning has reported yet.
+    /// Delivers what is queued, but returns by `deadline` no matter what the server does (``Deadline/drain(_:by:)``:
+    /// cancelling the delivery task ends the request in flight at once). Logs one line when anything was dropped or
+    /// failed that no warning has reported yet.
     public func shutdown(deadline: Duration) async -> PyroscopeDeliveryReport {
-        let clock = ContinuousClock()
-        let end = clock.now.advanced(by: max(deadline, .zero))
-        let reserve = min(max(deadline, .zero) * 0.2, .milliseconds(300))
+        let end = ContinuousClock.now.advanced(by: max(deadline, .zero))
+        // Every failure from now on is reported by the report's line, whether the retries or the deadline end it.
+        ledger.beginShutdown()
         queue.close()
-        let delivery = self.delivery
-        if await !Deadline.wait(until: end.advanced(by: .zero - reserve), for: { await delivery.value }) {
-            delivery.cancel()
-            _ = await Deadline.wait(until: end.advanced(by: .zero - reserve / 2), for: { await delivery.value })
-        }
-        let httpClient = client.httpClient
-        if await !Deadline.wait(until: end, for: { try? await httpClient.shutdown() }) {
-            logger.debug("Pyroscope: the HTTP client did not shut down by the deadline; leaving it")
-        }
-
+        _ = await Deadline.drain(delivery, by: end)
         let (enqueued, dropped) = queue.counts
-        let delivered = ledger.delivered
-        let failed = max(enqueued - dropped - delivered, 0)
+        let outcomes = ledger.outcomes
+        let failed = max(enqueued - dropped - outcomes.delivered, 0)
         let report = PyroscopeDeliveryReport(
-            delivered: delivered, dropped: dropped, failed: failed,
-            firstFailure: failed == 0 ? nil : ledger.firstFailure ?? "not delivered within the shutdown deadline of \(DurationText.format(deadline))"
+            delivered: outcomes.delivered, dropped: dropped, failed: failed,
+            firstFailure: failed == 0 ? nil : outcomes.firstFailure ?? "not delivered within the shutdown deadline of \(DurationText.format(deadline))"
         )
-        if report.isComplete || (report.dropped == 0 && report.failed <= ledger.announcedFailures) {
+        if report.isComplete || (report.dropped == 0 && report.failed <= outcomes.announcedFailures) {
             // Nothing the user has not been warned about already: one bad answer makes one line, not two.
             logger.debug("\(report.description)")
         } else {

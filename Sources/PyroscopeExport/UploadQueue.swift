@@ -100,6 +100,11 @@ final class UploadQueue: Sendable {
         waiter?.resume(returning: nil)
     }
 
+    /// Whether the consumer is waiting in ``next()`` (tests wait for this, so that they exercise the handover).
+    var hasWaitingConsumer: Bool {
+        state.withLock { $0.waiter != nil }
+    }
+
     /// Uploads handed to ``enqueue(_:)`` so far, and how many of them were dropped.
     var counts: (enqueued: Int, dropped: Int) {
         state.withLock { ($0.enqueued, $0.dropped) }

@@ -1,3 +1,5 @@
+import SafeText
+
 /// Checks that a ``JSONRecord`` is an order that PostgreSQL will accept into loader-otel's typed table, and
 /// finds each of its members.
 ///
@@ -22,7 +24,7 @@ public struct OrderRecordValidator {
         for index in columns.indices { columns[index] = nil }
         for (position, member) in record.members.enumerated() {
             guard let field = Self.field(named: member, in: record, hint: position) else {
-                throw fail("unexpected member \"\(record.keyText(member))\"")
+                throw fail("unexpected member \"\(ShownText.value(record.keyText(member)))\"")
             }
             guard columns[field] == nil else { throw fail("duplicate member \"\(record.keyText(member))\"") }
             columns[field] = member

@@ -1,19 +1,26 @@
 /// User-supplied text as it may appear inside one of our messages on a terminal or in a CI log.
 ///
-/// A value echoed raw can forge a line (`\nhybrid-run: …`), move the cursor or recolour the terminal
-/// (escape sequences), or bury the message under 10 KB of junk. Every message that quotes something the user
-/// (or a server, or a child) wrote passes it through ``value(_:limit:)``; the log handler additionally escapes
-/// control characters in whole lines, so a value that was missed still cannot start a line of its own.
+/// A value echoed raw can leak a secret, forge a line (`\nhybrid-run: …`), move the cursor or recolour the
+/// terminal (escape sequences), or bury the message under 10 KB of junk. Every message that quotes something
+/// the user (or a server, or a child) wrote passes it through ``value(_:limit:)``; the log handler additionally
+/// escapes control characters in whole lines, so a value that was missed still cannot start a line of its own.
 public enum ShownText {
     /// The longest value quoted in full; longer ones are cut, with their full length said.
     public static let defaultLimit = 120
 
-    /// `text` with control characters escaped and, when longer than `limit` characters, cut to its start
-    /// followed by `…(N characters)`.
+    /// `text` with credentials masked (``Redaction``), control characters escaped and, when longer than `limit`
+    /// characters, cut to its start followed by `…(N characters)`. Masking comes first, so that a cut never
+    /// leaves the start of a secret the whole value would have masked.
     public static func value(_ text: some StringProtocol, limit: Int = defaultLimit) -> String {
-        let escaped = escapingControlCharacters(text)
+        let escaped = escapingControlCharacters(Redaction.redactingCredentials(in: String(text)))
         guard escaped.count > limit else { return escaped }
         return "\(escaped.prefix(max(limit, 1)))…(\(text.count) characters)"
+    }
+
+    /// A file path as ``value(_:limit:)`` shows it, but whole up to `PATH_MAX` (4096) characters: a cut path
+    /// cannot be found.
+    public static func path(_ path: some StringProtocol) -> String {
+        value(path, limit: 4096)
     }
 
     /// `text` with every control character (C0, DEL, C1) written as an escape: `\n`, `\r`, `\t`, `\e` (ESC)

@@ -9,7 +9,7 @@ import Unwinding
 ///
 /// Every record ends with (or, for samples, starts with) the pid, tid and time of `sample_id_all`, so
 /// records from several CPUs can be put back in the order they happened.
-enum PerfRecord {
+enum PerfRecord: Equatable {
     case sample(pid: pid_t, tid: pid_t)
     case mapping(pid: pid_t, MemoryMapping)
     case comm(pid: pid_t, tid: pid_t, name: String, isExec: Bool)
@@ -32,54 +32,82 @@ enum PerfRecord {
 
     private static let headerSize = MemoryLayout<perf_event_header>.size
 
+    /// Reads the fields of `record` (header included, as ``PerfRingBuffer/peek()`` returns it).
+    ///
+    /// Every field is read bounds-checked: a record shorter than its type says is a sample counted as lost,
+    /// or a side-band record ignored, never a read past its end. A string must end (NUL) inside the record.
     init(_ record: UnsafeRawBufferPointer) {
-        let type = record.load(fromByteOffset: 0, as: UInt32.self)
-        let misc = record.load(fromByteOffset: 4, as: UInt16.self)
+        let fields = ByteReader(record)
         let h = Self.headerSize
-        func int32(_ offset: Int) -> pid_t { record.loadUnaligned(fromByteOffset: h + offset, as: pid_t.self) }
-        func uint64(_ offset: Int) -> UInt64 { record.loadUnaligned(fromByteOffset: h + offset, as: UInt64.self) }
-        func string(_ offset: Int) -> String {
-            let bytes = record[(h + offset)...].prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
+        guard let type = fields.load(UInt32.self, at: 0), let misc = fields.load(UInt16.self, at: 4) else {
+            self = .other
+            return
         }
+        func int32(_ offset: Int) -> pid_t? { fields.load(pid_t.self, at: h + offset) }
+        func uint64(_ offset: Int) -> UInt64? { fields.load(UInt64.self, at: h + offset) }
         switch type {
         case PERF_RECORD_SAMPLE.rawValue:
-            self = .sample(pid: int32(0), tid: int32(4))
+            guard let pid = int32(0), let tid = int32(4) else {
+                self = .lost(count: 1)
+                return
+            }
+            self = .sample(pid: pid, tid: tid)
         case PERF_RECORD_MMAP2.rawValue:
-            let start = uint64(8)
-            let protection = record.loadUnaligned(fromByteOffset: h + 56, as: Int32.self)
-            self = .mapping(pid: int32(0), MemoryMapping(
-                start: start, end: start + uint64(16),
+            guard let pid = int32(0), let start = uint64(8), let length = uint64(16), let offset = uint64(24),
+                  let inode = uint64(40), let protection = int32(56), let path = fields.string(at: h + 64),
+                  case let (end, overflow) = start.addingReportingOverflow(length), !overflow
+            else {
+                self = .other
+                return
+            }
+            self = .mapping(pid: pid, MemoryMapping(
+                start: start, end: end,
                 isReadable: protection & PROT_READ != 0, isWritable: protection & PROT_WRITE != 0,
-                isExecutable: protection & PROT_EXEC != 0,
-                offset: uint64(24), inode: uint64(40), path: string(64)))
+                isExecutable: protection & PROT_EXEC != 0, offset: offset, inode: inode, path: path))
         case PERF_RECORD_COMM.rawValue:
-            self = .comm(pid: int32(0), tid: int32(4), name: string(8), isExec: Int32(misc) & PERF_RECORD_MISC_COMM_EXEC != 0)
+            guard let pid = int32(0), let tid = int32(4), let name = fields.string(at: h + 8) else {
+                self = .other
+                return
+            }
+            self = .comm(pid: pid, tid: tid, name: name, isExec: Int32(misc) & PERF_RECORD_MISC_COMM_EXEC != 0)
         case PERF_RECORD_FORK.rawValue:
-            self = .fork(pid: int32(0), tid: int32(8), parentPID: int32(4), parentTID: int32(12))
+            guard let pid = int32(0), let parentPID = int32(4), let tid = int32(8), let parentTID = int32(12) else {
+                self = .other
+                return
+            }
+            self = .fork(pid: pid, tid: tid, parentPID: parentPID, parentTID: parentTID)
         case PERF_RECORD_EXIT.rawValue:
-            self = .exit(pid: int32(0), tid: int32(8))
+            guard let pid = int32(0), let tid = int32(8) else {
+                self = .other
+                return
+            }
+            self = .exit(pid: pid, tid: tid)
         case PERF_RECORD_LOST.rawValue:
-            self = .lost(count: Int(uint64(8)))
+            // A buffer cannot hold anywhere near 2³² records: a larger count is not a count.
+            self = .lost(count: Int(min(uint64(8) ?? 0, UInt64(UInt32.max))))
         default:
             self = .other
         }
     }
 
-    /// When the record was written (perf's clock), from its `sample_id` fields.
+    /// When the record was written (perf's clock), from its `sample_id` fields; 0 (apply at once) when the
+    /// record is too short to have them.
     static func time(of record: UnsafeRawBufferPointer) -> UInt64 {
-        let type = record.load(fromByteOffset: 0, as: UInt32.self)
-        let offset = type == PERF_RECORD_SAMPLE.rawValue ? headerSize + 8 : record.count - 8
-        return record.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        let fields = ByteReader(record)
+        let offset = fields.load(UInt32.self, at: 0) == PERF_RECORD_SAMPLE.rawValue ? headerSize + 8 : record.count - 8
+        return offset >= headerSize ? fields.load(UInt64.self, at: offset) ?? 0 : 0
     }
 
     /// Points `snapshot` at a sample's registers and stack copy, which stay in `record` (valid until the
-    /// record is consumed); `false` when the sample has no user registers (it interrupted a kernel thread).
+    /// record is consumed); `false` when the sample has no user registers (it interrupted a kernel thread)
+    /// or the record is too short to hold them. A stack copy that does not fit the record is left out.
     static func fillSnapshot(_ snapshot: ThreadSnapshot, fromSample record: UnsafeRawBufferPointer) -> Bool {
         var offset = headerSize + 16
-        let abi = record.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+        let fields = ByteReader(record)
+        guard let abi = fields.load(UInt64.self, at: offset), abi != 0,
+              record.count - offset >= 8 * (1 + registers.count) + 8
+        else { return false }
         offset += 8
-        guard abi != 0 else { return false }
         func register(_ index: Int) -> UInt64 {
             record.loadUnaligned(fromByteOffset: offset + 8 * index, as: UInt64.self)
         }
@@ -102,14 +130,16 @@ enum PerfRecord {
         snapshot.registers.r15 = register(16)
         offset += 8 * registers.count
         snapshot.stackStart = snapshot.registers.rsp
-        let size = Int(record.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        let size = record.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
         offset += 8
-        guard size > 0, offset + size + 8 <= record.count else {
+        // The copy (`size` bytes) is followed by the size the kernel actually copied (`dyn_size`).
+        let room = UInt64(record.count - offset)
+        guard size > 0, room >= 8, size <= room - 8 else {
             snapshot.stack = UnsafeRawBufferPointer(start: nil, count: 0)
             return true
         }
-        let valid = Int(record.loadUnaligned(fromByteOffset: offset + size, as: UInt64.self))
-        snapshot.stack = UnsafeRawBufferPointer(rebasing: record[offset..<offset + min(valid, size)])
+        let valid = record.loadUnaligned(fromByteOffset: offset + Int(size), as: UInt64.self)
+        snapshot.stack = UnsafeRawBufferPointer(rebasing: record[offset..<offset + Int(min(valid, size))])
         return true
     }
 }

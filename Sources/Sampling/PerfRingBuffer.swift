@@ -48,15 +48,28 @@ final class PerfRingBuffer {
     func refresh() { head = hr_perf_read_head(metadata) }
 
     /// The next record (header included) without consuming it, or `nil` when all read up to the refreshed head.
+    ///
+    /// The kernel publishes a head only after the records before it are whole, and never more than a
+    /// buffer ahead of the tail, so a head behind the tail, a record smaller than its header or one that
+    /// runs past the head cannot be a record: what is buffered is then dropped, as unreadable, rather
+    /// than read as garbage or waited on for ever.
     func peek() -> UnsafeRawBufferPointer? {
-        guard head - position >= UInt64(MemoryLayout<perf_event_header>.size) else { return nil }
+        let available = head &- position
+        guard available >= UInt64(MemoryLayout<perf_event_header>.size) else {
+            if available > 0 { skipToHead() }
+            return nil
+        }
         let offset = Int(position % dataSize)
         let sizeOffset = MemoryLayout<perf_event_header>.offset(of: \.size)!
         let size = Int(byte(at: offset + sizeOffset)) | Int(byte(at: offset + sizeOffset + 1)) << 8
-        guard size >= MemoryLayout<perf_event_header>.size, UInt64(size) <= head - position else { return nil }
+        guard available <= dataSize, size >= MemoryLayout<perf_event_header>.size, UInt64(size) <= available else {
+            skipToHead()
+            return nil
+        }
         if offset + size <= Int(dataSize) {
             return UnsafeRawBufferPointer(start: data + offset, count: size)
         }
+        // `size` is a 16-bit field, so a wrapped record always fits the 64 KiB scratch area.
         let first = Int(dataSize) - offset
         scratch.baseAddress!.copyMemory(from: data + offset, byteCount: first)
         (scratch.baseAddress! + first).copyMemory(from: data, byteCount: size - first)
@@ -66,6 +79,11 @@ final class PerfRingBuffer {
     /// Moves past the record `peek` returned and lets the kernel reuse its space.
     func consume(_ record: UnsafeRawBufferPointer) {
         position += UInt64(record.count)
+        hr_perf_write_tail(metadata, position)
+    }
+
+    private func skipToHead() {
+        position = head
         hr_perf_write_tail(metadata, position)
     }
 

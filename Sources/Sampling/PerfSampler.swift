@@ -126,7 +126,11 @@ final class PerfSampler {
         unwinder.unwind(snapshot, into: &frames)
         guard let imageID = process.imageID else { return }
         store.add(stack: frames, imageID: imageID, tid: tid) {
-            threadNames[tid] ?? ProcessMaps.threadName(pid: process.pid, tid: tid) ?? ""
+            // Its comm records keep the name current; /proc is read once for a thread they have not named.
+            if let known = threadNames[tid] { return known }
+            let name = ProcessMaps.threadName(pid: process.pid, tid: tid) ?? ""
+            threadNames[tid] = name
+            return name
         }
     }
 

@@ -31,6 +31,7 @@ final class ProfileStore: Sendable {
         var stoppedTimes: [Int64] = []
         var tracerCPUTime: Int64 = 0
         var tracerCPUTimeTaken: Int64 = 0
+        var timeline = SampleTimeline()
     }
 
     private let state: Mutex<State>
@@ -63,13 +64,21 @@ final class ProfileStore: Sendable {
         state.withLock { $0.images[imageID]?.hasExited = true }
     }
 
+    /// A sample's stack. Its time is when it is stored: for perf events within the reader's drain delay of when the
+    /// kernel took it (milliseconds), for ptrace the moment it was copied.
+    /// - Parameter threadName: the thread's name now, asked at every sample (it must be cheap): a thread usually
+    ///   names itself first thing, but on a busy machine it can be sampled before, under its creator's name,
+    ///   and a thread that has ended keeps the last name seen.
     func add(stack: [UInt64], imageID: Int, tid: pid_t, threadName: () -> String) {
+        let now = Clock.wall()
         state.withLock { state in
             state.samplesTaken += 1
-            if state.images[imageID]?.threads[tid] == nil {
-                state.images[imageID]?.threads[tid] = Thread(name: threadName())
+            let name = threadName()
+            state.images[imageID]?.threads[tid, default: Thread(name: name)].name = name
+            // The timeline keeps the counter's own copy of the stack: one array per distinct stack, not per sample.
+            if let stored = state.images[imageID]?.threads[tid]?.stacks.add(stack), let pid = state.images[imageID]?.pid {
+                state.timeline.append(SampleTimeline.Sample(time: now, pid: pid, tid: tid, addresses: stored))
             }
-            state.images[imageID]?.threads[tid]?.stacks.add(stack)
         }
     }
 
@@ -82,7 +91,7 @@ final class ProfileStore: Sendable {
     /// Everything counted since the previous call, symbolized; exited images are dropped once taken.
     func take() -> Profile {
         let now = Clock.wall()
-        let (images, statistics, start) = state.withLock { state in
+        let (images, statistics, start, timeline) = state.withLock { state in
             let taken = state.images
             for id in Array(state.images.keys) {
                 if state.images[id]!.hasExited {
@@ -103,14 +112,16 @@ final class ProfileStore: Sendable {
             state.samplesLost = 0
             state.stoppedTimes = []
             state.tracerCPUTimeTaken = state.tracerCPUTime
-            return (taken, statistics, start)
+            let timeline = state.timeline
+            state.timeline = SampleTimeline()
+            return (taken, statistics, start, timeline)
         }
         let processes = images.sorted { $0.key < $1.key }.compactMap { id, image -> ProcessProfile? in
             guard !image.threads.isEmpty else { return nil }
             return symbolize(image, id: id)
         }
         return Profile(startTime: start, endTime: now, sampleWeight: sampleWeight, processes: processes,
-                       statistics: statistics)
+                       statistics: statistics, timeline: timeline)
     }
 
     private func symbolize(_ image: Image, id: Int) -> ProcessProfile {

@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import ProcessLaunch
 import Profiles
+import SafeText
 import Synchronization
 
 /// Samples the CPU stacks of a child and everything it starts, from its first instruction to its exit.
@@ -28,22 +29,27 @@ public final class Profiler: Sendable {
     /// - Throws: ``ProfilerError`` when sampling is not permitted; the child is then still gated, for the
     ///   caller to release and run unprofiled.
     public static func start(child: GatedChild, options: SamplingOptions = .default, logger: Logger) throws(ProfilerError) -> Profiler {
+        // `exec` looks the command up in hybrid-run's own PATH (execvpe), not in the child's environment.
+        let privileged = PrivilegedExecutable.command(child.arguments[0], searchPath: getenv("PATH").map { String(cString: $0) })
         switch options.method {
         case .perfEvent:
-            return try sample(child, options: options, logger: logger)
+            return try sample(child, options: options, privileged: privileged, logger: logger)
         case .ptrace:
-            return try trace(child, options: options, logger: logger)
+            return try trace(child, options: options, privileged: privileged, logger: logger)
         case .automatic:
             let perfError: ProfilerError
-            do { return try sample(child, options: options, logger: logger) } catch { perfError = error }
+            do { return try sample(child, options: options, privileged: privileged, logger: logger) } catch { perfError = error }
             logger.debug("\(perfError); sampling with ptrace instead")
-            do { return try trace(child, options: options, logger: logger) } catch { throw .combining(perfError, error) }
+            do { return try trace(child, options: options, privileged: privileged, logger: logger) } catch { throw .combining(perfError, error) }
         }
     }
 
     /// Opens perf events on the gated child, releases it, and reads samples on a thread of our own until
     /// the child exits; then reads what is left before reporting the exit.
-    private static func sample(_ child: GatedChild, options: SamplingOptions, logger: Logger) throws(ProfilerError) -> Profiler {
+    ///
+    /// A `privileged` command runs as it is, with one line saying that the kernel takes no samples of it.
+    private static func sample(_ child: GatedChild, options: SamplingOptions, privileged: PrivilegedExecutable?,
+                               logger: Logger) throws(ProfilerError) -> Profiler {
         var stopPipe: [Int32] = [-1, -1]
         guard pipe(&stopPipe) == 0 else { throw .perfEventFailed(errno: errno) }
         for descriptor in stopPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
@@ -54,6 +60,10 @@ public final class Profiler: Sendable {
             close(stopPipe[0])
             close(stopPipe[1])
             throw error
+        }
+        if let privileged {
+            let alternative = OwnPrivileges.canTraceWithPrivileges ? " (--sampler ptrace can profile it)" : ""
+            logger.warning("perf events take no samples of \(ShownText.value(privileged.path)): it is \(privileged.grants.joined(separator: ", ")), and the kernel stops profiling a program at an exec that changes its credentials; it runs unprofiled\(alternative)")
         }
         let store = ProfileStore(sampleWeight: options.perfEventPeriod)
         let profiler = Profiler(execOutcome: child.release(), store: store)
@@ -73,8 +83,11 @@ public final class Profiler: Sendable {
         return profiler
     }
 
-    /// Seizes the gated child on a new tracer thread, then releases it.
-    private static func trace(_ child: GatedChild, options: SamplingOptions, logger: Logger) throws(ProfilerError) -> Profiler {
+    /// Seizes the gated child on a new tracer thread, then releases it; refuses a `privileged` command that
+    /// tracing would run without its privilege.
+    private static func trace(_ child: GatedChild, options: SamplingOptions, privileged: PrivilegedExecutable?,
+                              logger: Logger) throws(ProfilerError) -> Profiler {
+        if let privileged, !OwnPrivileges.canTraceWithPrivileges { throw .losesPrivilegeWhenTraced(privileged) }
         let store = ProfileStore(sampleWeight: options.period)
         let attached = DispatchSemaphore(value: 0)
         let seizeError = Mutex<Int32>(0)
@@ -130,6 +143,8 @@ public final class Profiler: Sendable {
 /// A detached POSIX thread of our own. ptrace binds a tracee to the thread that attached, so the tracer
 /// cannot run on Dispatch or Swift concurrency threads, which move work between threads; the perf reader
 /// blocks in `poll` for the whole run, which would starve the cooperative pool of one of its threads.
+///
+/// Each has an alternate signal stack, so that ``CrashGuard`` handles even its stack overflowing.
 enum DedicatedThread {
     private final class Body {
         let run: @Sendable () -> Void
@@ -140,6 +155,7 @@ enum DedicatedThread {
         var thread = pthread_t()
         let body = Unmanaged.passRetained(Body(run)).toOpaque()
         let error = pthread_create(&thread, nil, { argument in
+            CrashGuard.prepareThread()
             Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue().run()
             return nil
         }, body)

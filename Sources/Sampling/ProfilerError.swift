@@ -1,5 +1,6 @@
 import Binaries
 import Glibc
+import ProcessLaunch
 import SafeText
 
 /// The child could not be sampled; it is still gated and can be released to run unprofiled.
@@ -25,12 +26,17 @@ public struct ProfilerError: Error, CustomStringConvertible {
             causes.append("Yama kernel.yama.ptrace_scope is \(scope) (set it to 1: sysctl kernel.yama.ptrace_scope=1)")
         }
         let status = ProcFile.read("/proc/self/status") ?? ""
-        if let capabilities = field("CapEff", in: status), let mask = UInt64(capabilities, radix: 16),
-           mask & (1 << 19) == 0 {
+        if !OwnPrivileges.canTraceWithPrivileges {
             causes.append("this process lacks CAP_SYS_PTRACE (in a container: docker run --cap-add=SYS_PTRACE)")
         }
         causes += seccompCause(for: "ptrace", in: status)
         return ProfilerError(reasons: [reason + ": " + (causes.isEmpty ? "ptrace was refused" : causes.joined(separator: "; "))])
+    }
+
+    /// Tracing would cost the command the privilege its `exec` grants (the child is still gated, to run as is).
+    static func losesPrivilegeWhenTraced(_ executable: PrivilegedExecutable) -> ProfilerError {
+        ProfilerError(reasons: ["ptrace: \(ShownText.value(executable.path)) is \(executable.grants.joined(separator: ", ")), "
+            + "which the kernel ignores for a program traced without CAP_SYS_PTRACE"])
     }
 
     /// Explains a failed `perf_event_open` the same way.

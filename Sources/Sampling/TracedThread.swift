@@ -26,7 +26,11 @@ final class TracedThread {
         if statDescriptor >= 0 { close(statDescriptor) }
     }
 
-    /// Whether the scheduler has the thread running or runnable (state `R`): only those cost CPU.
+    /// The thread's name (as `prctl(PR_SET_NAME)` or the program name set it) when ``isRunning()`` last read it.
+    private(set) var name = ""
+
+    /// Whether the scheduler has the thread running or runnable (state `R`): only those cost CPU. Notes the
+    /// thread's name on the way, which the same line holds.
     func isRunning() -> Bool {
         if statDescriptor < 0 {
             statDescriptor = open("/proc/\(process.pid)/task/\(tid)/stat", O_RDONLY | O_CLOEXEC)
@@ -36,15 +40,14 @@ final class TracedThread {
         var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         return withUnsafeMutableBytes(of: &buffer) { bytes in
             let count = pread(statDescriptor, bytes.baseAddress, bytes.count, 0)
-            guard count > 0, let close = bytes[0..<count].lastIndex(of: UInt8(ascii: ")")), close + 2 < count else {
+            guard count > 0, let open = bytes[0..<count].firstIndex(of: UInt8(ascii: "(")),
+                  let close = bytes[0..<count].lastIndex(of: UInt8(ascii: ")")), open < close, close + 2 < count else {
                 return false
             }
+            name = String(decoding: bytes[(open + 1)..<close], as: UTF8.self)
             return bytes[close + 2] == UInt8(ascii: "R")
         }
     }
-
-    /// The thread's name, as `prctl(PR_SET_NAME)` or the program name set it.
-    func readName() -> String { ProcessMaps.threadName(pid: process.pid, tid: tid) ?? "" }
 
     /// Copies registers and the stack top of the stopped thread; `false` if the thread is gone.
     func capture() -> Bool {
@@ -57,15 +60,17 @@ final class TracedThread {
     }
 
     /// One `process_vm_readv`, split at page boundaries: the copy stops at the first unmapped page (the
-    /// end of the stack) instead of failing as a whole.
+    /// end of the stack) instead of failing as a whole. The stack pointer is whatever the thread left in
+    /// it, up to the top of the address space, so the range is cut there rather than wrapped.
     private func copyStack(from start: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let page: UInt64 = 4096
         var remote: [iovec] = []
         remote.reserveCapacity(buffer.count / Int(page) + 1)
         var address = start
-        let end = start + UInt64(buffer.count)
+        let end = start.addingReportingOverflow(UInt64(buffer.count)).overflow ? UInt64.max : start + UInt64(buffer.count)
         while address < end {
-            let next = min((address / page + 1) * page, end)
+            let pageEnd = (address & ~(page - 1)) &+ page
+            let next = pageEnd == 0 ? end : min(pageEnd, end)
             remote.append(iovec(iov_base: UnsafeMutableRawPointer(bitPattern: UInt(address)), iov_len: Int(next - address)))
             address = next
         }

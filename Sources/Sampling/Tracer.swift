@@ -22,6 +22,10 @@ final class Tracer {
     private let images = ELFImageCache()
     private var frames: [UInt64] = []
     private var fallingBehind: FallingBehind
+    /// Whether a program exec'd under tracing keeps what its exec grants (read once: it cannot change).
+    private let tracingKeepsPrivileges = OwnPrivileges.canTraceWithPrivileges
+    /// Privileged programs already said to have run without their privilege.
+    private var privilegesLost: Set<String> = []
 
     /// How often a process's maps may be re-read when its stacks reach code outside the known modules
     /// (a fresh process still loading its libraries, or a `dlopen`); reading costs about 100 µs.
@@ -103,6 +107,7 @@ final class Tracer {
             }
             if let id = thread.process.imageID { store.imageExited(id) }
             thread.process.execed()
+            sayIfPrivilegeLost(thread.process.pid)
         case let event where WaitStatus.newTaskEvents.contains(event):
             if let child = Ptrace.eventMessage(tid).map({ pid_t(truncatingIfNeeded: $0) }), threads[child] == nil {
                 adopt(child)
@@ -111,6 +116,17 @@ final class Tracer {
             break
         }
         _ = Ptrace.cont(tid)
+    }
+
+    /// A descendant exec'd a privileged program, which the kernel has just run without its privilege: that
+    /// cannot be undone (the kernel decides at the exec, before any event), but it is said, once per program.
+    private func sayIfPrivilegeLost(_ pid: pid_t) {
+        // (`executablePath` falls back to the command name, not a path, once the process is gone.)
+        let path = ProcessMaps.executablePath(pid: pid)
+        guard !tracingKeepsPrivileges, path.hasPrefix("/"), let program = PrivilegedExecutable(path: path),
+              privilegesLost.insert(program.path).inserted
+        else { return }
+        logger.warning("ptrace: \(ShownText.value(program.path)) (\(program.grants.joined(separator: ", "))) runs without its privilege: the kernel ignores it for a program traced without CAP_SYS_PTRACE (--sampler perf-event keeps it, and takes no samples of it)")
     }
 
     /// Starts following a new tracee (auto-attached by a clone, fork or vfork, or the root child).
@@ -138,7 +154,10 @@ final class Tracer {
     }
 
     private func exited(_ tid: pid_t, _ status: WaitStatus) {
-        if tid == rootPID { rootTermination = ChildTermination(waitStatus: status.raw) }
+        if tid == rootPID, let termination = ChildTermination(waitStatus: status.raw) {
+            rootTermination = termination
+            CrashGuard.childTerminated(termination)
+        }
         guard let thread = threads.removeValue(forKey: tid) else { return }
         let process = thread.process
         if !threads.values.contains(where: { $0.process === process }) {
@@ -207,7 +226,7 @@ final class Tracer {
             store.updateModules(imageID: imageID, modules: refreshed.modules)
             refreshed.unwind(thread.snapshot, into: &frames)
         }
-        store.add(stack: frames, imageID: imageID, tid: thread.tid, threadName: thread.readName)
+        store.add(stack: frames, imageID: imageID, tid: thread.tid) { thread.name }
     }
 
     private func unwinder(for process: TracedProcess) -> Unwinder? {

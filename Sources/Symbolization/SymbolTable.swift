@@ -31,6 +31,6 @@ public struct SymbolTable: Sendable {
         }
         guard low > 0 else { return nil }
         let symbol = symbols[low - 1]
-        return symbol.size == 0 || virtualAddress < symbol.address + symbol.size ? symbol : nil
+        return symbol.size == 0 || virtualAddress - symbol.address < symbol.size ? symbol : nil
     }
 }

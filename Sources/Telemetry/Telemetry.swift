@@ -20,16 +20,20 @@ public final class Telemetry: Sendable {
     public let incomingContext: ServiceContext
     /// Whether spans are exported at all (false with `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`).
     public let isExporting: Bool
-    private let tracesEndpoint: String
+    /// The caller's `TRACEPARENT` and `TRACESTATE`, each only when valid, for a child when no span of ours exists.
+    private let forwardedContext: [String: String]
+    /// Where spans go (`OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` or the default), as a user would want it named.
+    public let tracesEndpoint: String
     private let recorder: DiagnosticRecorder
     private let serviceGroup: ServiceGroup?
     private let runTask: Task<Void, Never>?
 
-    private init(logger: Logger, configuration: TelemetryConfiguration, incomingContext: ServiceContext,
+    private init(logger: Logger, configuration: TelemetryConfiguration, incomingContext: ServiceContext, forwardedContext: [String: String],
                  isExporting: Bool, tracesEndpoint: String, recorder: DiagnosticRecorder, serviceGroup: ServiceGroup?, runTask: Task<Void, Never>?) {
         self.logger = logger
         self.configuration = configuration
         self.incomingContext = incomingContext
+        self.forwardedContext = forwardedContext
         self.isExporting = isExporting
         self.tracesEndpoint = tracesEndpoint
         self.recorder = recorder
@@ -56,59 +60,50 @@ public final class Telemetry: Sendable {
         }, metadataProvider: metadataProvider)
         let logger = Logger(label: programName)
 
-        let (otelEnvironment, environmentWarnings) = OTelEnvironment.sanitize(environment)
-        warnings += environmentWarnings
-
-        var incoming = environment
-        if let value = environment["TRACEPARENT"], TraceParent(value) == nil {
-            warnings.append("TRACEPARENT=\(value) is not a valid W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>); starting a new trace")
-            incoming["TRACEPARENT"] = nil
-            incoming["TRACESTATE"] = nil
-        }
+        let settings = OTelEnvironment.sanitize(environment)
+        let incoming = IncomingTraceContext(environment: environment)
+        warnings += settings.warnings + incoming.warnings
         for warning in warnings { logger.warning("\(warning)") }
 
         let recorder = DiagnosticRecorder()
         var otelConfiguration = OTel.Configuration.default
+        otelConfiguration.resourceAttributes = Dictionary(settings.resourceAttributes.map { ($0.key, $0.value) }) { _, later in later }
+        otelConfiguration.traces.otlpExporter.headers = settings.exporterHeaders.map { ($0.key, $0.value) }
         // Only a default: swift-otel would let this win over `service.name` in OTEL_RESOURCE_ATTRIBUTES.
-        if otelEnvironment["OTEL_SERVICE_NAME"] == nil, !Self.resourceAttributesNameService(otelEnvironment["OTEL_RESOURCE_ATTRIBUTES"]) {
+        if settings.environment["OTEL_SERVICE_NAME"] == nil, otelConfiguration.resourceAttributes["service.name"] == nil {
             otelConfiguration.serviceName = configuration.defaultServiceName
         }
         otelConfiguration.logs.enabled = false
         otelConfiguration.metrics.enabled = false
         otelConfiguration.diagnosticLogger = .custom(recorder.makeLogger())
 
-        let sdkDisabled = otelEnvironment["OTEL_SDK_DISABLED"] == "true"
-        let disabled = sdkDisabled || otelEnvironment["OTEL_TRACES_EXPORTER"] == "none"
+        let sdkDisabled = settings.environment["OTEL_SDK_DISABLED"] == "true"
         var serviceGroup: ServiceGroup?
         var runTask: Task<Void, Never>?
         // With the SDK disabled swift-otel would bootstrap nothing but a service that waits for shutdown;
         // skipping it keeps a wrapped command's start-up as short as it can be.
         if !sdkDisabled {
             do {
-                let service = try OTel.bootstrap(configuration: otelConfiguration, environment: otelEnvironment)
+                let service = try OTel.bootstrap(configuration: otelConfiguration, environment: settings.environment)
                 let group = ServiceGroup(services: [service], logger: recorder.makeLogger())
                 serviceGroup = group
                 runTask = Task {
-                    do { try await group.run() } catch { recorder.record(level: .error, message: "\(error)", metadata: nil) }
+                    do { try await group.run() } catch { recorder.record(level: .error, message: "\(error)", error: nil, metadata: nil) }
                 }
             } catch {
-                logger.warning("tracing is off: \(Redaction.redactingCredentials(in: "\(error)"))")
+                logger.warning("tracing is off: \(ShownText.value(Redaction.redactingCredentials(in: "\(error)")))")
             }
         }
 
         var context = ServiceContext.topLevel
-        InstrumentationSystem.instrument.extract(incoming, into: &context, using: EnvironmentCarrier())
+        InstrumentationSystem.instrument.extract(incoming.carrier, into: &context, using: EnvironmentCarrier())
+        for problem in recorder.finishStartup() { logger.warning("swift-otel: \(problem)") }
 
         return Telemetry(
-            logger: logger, configuration: configuration, incomingContext: context,
-            isExporting: serviceGroup != nil && !disabled, tracesEndpoint: OTelEnvironment.tracesEndpoint(in: otelEnvironment),
+            logger: logger, configuration: configuration, incomingContext: context, forwardedContext: incoming.forwarded,
+            isExporting: serviceGroup != nil && settings.isExporting, tracesEndpoint: OTelEnvironment.tracesEndpoint(in: settings.environment),
             recorder: recorder, serviceGroup: serviceGroup, runTask: runTask
         )
-    }
-
-    /// Whether `OTEL_RESOURCE_ATTRIBUTES` (`k=v,…`) sets `service.name`.
-    static func resourceAttributesNameService(_ attributes: String?) -> Bool {
-        (attributes ?? "").split(separator: ",").contains { $0.split(separator: "=", maxSplits: 1).first?.trimmingWhitespace() == "service.name" }
     }
 
     /// The `traceparent` of the span active in `context`; `nil` when tracing is off and no span exists.
@@ -118,17 +113,20 @@ public final class Telemetry: Sendable {
         return carrier["TRACEPARENT"].flatMap(TraceParent.init)
     }
 
-    /// The environment for a child process: `base` with the `TRACEPARENT` of the span in `context`.
+    /// The environment for a child process: `base` with the trace context of the span in `context`.
     ///
-    /// `TRACESTATE` passes on as the caller gave it (the span continues the caller's trace, so its vendor
-    /// state still applies) unless the propagator injects its own. With tracing off there is no span of
-    /// ours, so the caller's own `TRACEPARENT` passes on unchanged: propagation keeps working when export
-    /// is disabled, as the spec asks.
+    /// `TRACEPARENT` and `TRACESTATE` are what the propagator injects for our span (whose trace state is the
+    /// caller's, when valid: the span continues the caller's trace). With tracing off there is no span of ours, so
+    /// the caller's values pass on as given, as the spec's forwarding mode says, but only when valid: a child never
+    /// gets a tracestate that did not parse or that belongs to a traceparent that did not.
     public func childEnvironment(_ base: [String: String], context: ServiceContext) -> [String: String] {
         var carrier: [String: String] = [:]
         InstrumentationSystem.instrument.inject(context, into: &carrier, using: EnvironmentCarrier())
-        guard carrier["TRACEPARENT"] != nil else { return base }
-        return base.merging(carrier) { _, injected in injected }
+        var result = base
+        result[IncomingTraceContext.traceParentVariable] = nil
+        result[IncomingTraceContext.traceStateVariable] = nil
+        let fields = carrier[IncomingTraceContext.traceParentVariable] != nil ? carrier : forwardedContext
+        return result.merging(fields) { _, field in field }
     }
 
     /// Ends tracing: flushes pending spans, waiting at most ``TelemetryConfiguration/shutdownTimeout``.

@@ -23,14 +23,18 @@ public final class ThreadSnapshot {
 
     deinit { stackBuffer.deallocate() }
 
-    /// Uses the first `length` bytes of `stackBuffer` as the stack contents.
+    /// Uses the first `length` bytes of `stackBuffer` (at most all of it) as the stack contents.
     public func useBuffer(length: Int) {
-        stack = UnsafeRawBufferPointer(rebasing: stackBuffer[0..<length])
+        stack = UnsafeRawBufferPointer(rebasing: stackBuffer[0..<min(max(length, 0), stackBuffer.count)])
     }
 
-    /// The 8-byte word at `address` if it lies in the copy.
+    /// The 8-byte word at `address` if it lies wholly in the copy.
+    ///
+    /// The copy may be empty or shorter than a word: the kernel copies nothing of a stack whose top page is
+    /// not resident (a process that has just exec'd, a goroutine stack Go has just moved) or whose stack
+    /// pointer is outside the address space, and `process_vm_readv` nothing of an unmapped one.
     func stackWord(at address: UInt64) -> UInt64? {
-        guard address >= stackStart, address - stackStart <= UInt64(max(stack.count - 8, -1)) else { return nil }
+        guard address >= stackStart, stack.count >= 8, address - stackStart <= UInt64(stack.count - 8) else { return nil }
         return stack.loadUnaligned(fromByteOffset: Int(address - stackStart), as: UInt64.self)
     }
 

@@ -24,25 +24,28 @@ struct UnwindTable {
     /// `DW_EH_PE_datarel | DW_EH_PE_sdata4`, the only table encoding libunwind searches.
     private static let datarelSigned4: UInt8 = 0x3b
 
+    /// `nil` when the module has no table libunwind can search, or the file's header of it does not add up
+    /// (a count larger than the file, a truncated header): every value here comes from the file.
     init?(module: LoadedModule) {
         guard let image = module.image, let header = image.ehFrameHeader,
-              let offset = image.fileOffset(ofVirtualAddress: header.lowerBound), offset + 4 <= image.bytes.count
+              let offset = image.fileOffset(ofVirtualAddress: header.lowerBound)
         else { return nil }
-        let bytes = image.bytes
-        let version = bytes[offset]
-        let framePointerEncoding = bytes[offset + 1]
-        let countEncoding = bytes[offset + 2]
-        let tableEncoding = bytes[offset + 3]
-        guard version == 1, tableEncoding == Self.datarelSigned4, countEncoding != Self.omit,
+        let data = ByteReader(image.bytes)
+        guard let version = data.load(UInt8.self, at: offset), let framePointerEncoding = data.load(UInt8.self, at: offset + 1),
+              let countEncoding = data.load(UInt8.self, at: offset + 2), let tableEncoding = data.load(UInt8.self, at: offset + 3),
+              version == 1, tableEncoding == Self.datarelSigned4, countEncoding != Self.omit,
               let pointerSize = Self.size(of: framePointerEncoding), let countSize = Self.size(of: countEncoding)
         else { return nil }
         let countOffset = offset + 4 + pointerSize
-        guard countOffset + countSize <= bytes.count else { return nil }
-        let count: UInt64 = countSize == 4
-            ? UInt64(bytes.loadUnaligned(fromByteOffset: countOffset, as: UInt32.self))
-            : bytes.loadUnaligned(fromByteOffset: countOffset, as: UInt64.self)
+        let count: UInt64? = switch countSize {
+        case 2: data.load(UInt16.self, at: countOffset).map(UInt64.init)
+        case 4: data.load(UInt32.self, at: countOffset).map(UInt64.init)
+        default: data.load(UInt64.self, at: countOffset)
+        }
+        let tableOffset = countOffset + countSize
+        guard let count, tableOffset <= image.bytes.count, count <= UInt64(image.bytes.count - tableOffset) / 8 else { return nil }
         segmentBase = header.lowerBound &+ module.loadBias
-        tableStart = segmentBase + UInt64(4 + pointerSize + countSize)
+        tableStart = segmentBase &+ UInt64(tableOffset - offset)
         tableWords = count * 8 / UInt64(MemoryLayout<UInt64>.size)
     }
 

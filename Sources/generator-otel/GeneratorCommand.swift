@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import OutputFiles
 import Records
+import SafeText
 import Telemetry
 import Tracing
 
@@ -41,23 +42,24 @@ struct GeneratorCommand: AsyncParsableCommand {
     func run() async throws {
         OutputFile.removeTemporaryFilesOnSignals()
         let succeeded = await Telemetry.runProgram("generator-otel", operation: "generate") { span, logger in
-            generate(span: span, logger: logger)
+            try generate(span: span, logger: logger)
         }
         if !succeeded { throw ExitCode.failure }
     }
 
-    /// Runs the three phases, each in its own span; returns false after logging the one line that says why it failed.
-    private func generate(span: any Span, logger: Logger) -> Bool {
+    /// Runs the three phases, each in its own span; throws the error that says why it failed.
+    private func generate(span: any Span, logger: Logger) throws {
         let format = RecordFileFormat(path: file)
         span.attributes["generator.records.requested"] = count
         span.attributes["generator.seed"] = String(seed)
         span.attributes["generator.format"] = format.rawValue
-        span.attributes["file.path"] = file
+        span.attributes["file.path"] = Redaction.redactingCredentials(in: file)
         let start = ContinuousClock.now
         let progress = TerminalProgress(total: count)
+        let bytes: Int
         do {
             let output = try withSpan("open output") { _ in try OutputFile(path: file) }
-            let bytes = try withSpan("write records") { phase in
+            bytes = try withSpan("write records") { phase in
                 let bytes = try RecordFileGenerator(generator: OrderGenerator(seed: seed), format: format, encoder: encoder)
                     .write(count: count, to: output, progress: progress.update)
                 phase.attributes["generator.records.count"] = count
@@ -65,18 +67,15 @@ struct GeneratorCommand: AsyncParsableCommand {
                 return bytes
             }
             try withSpan("commit output") { _ in try output.commit() }
-            progress.finish()
-            span.attributes["generator.records.count"] = count
-            span.attributes["generator.output.bytes"] = bytes
-            logger.info("\(Summary(records: count, bytes: bytes, elapsed: ContinuousClock.now - start, destination: file))")
-            return true
         } catch {
+            // The progress line goes before the error's.
             progress.finish()
-            span.recordError(error)
-            span.setStatus(SpanStatus(code: .error, message: "\(error)"))
-            logger.error("\(error)")
-            return false
+            throw error
         }
+        progress.finish()
+        span.attributes["generator.records.count"] = count
+        span.attributes["generator.output.bytes"] = bytes
+        logger.info("\(Summary(records: count, bytes: bytes, elapsed: ContinuousClock.now - start, destination: file))")
     }
 }
 

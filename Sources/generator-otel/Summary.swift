@@ -1,3 +1,5 @@
+import SafeText
+
 /// The one line generator-otel prints at the end: `wrote 1000 records (412.3 kB) to out.json in 0.01 s: …`.
 struct Summary: CustomStringConvertible {
     let records: Int
@@ -8,7 +10,7 @@ struct Summary: CustomStringConvertible {
     var description: String {
         let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-9)
         let megabytes = Double(bytes) / 1e6
-        return "wrote \(records) records (\(bytes) bytes) to \(destination == "-" ? "standard output" : destination) "
+        return "wrote \(records) records (\(bytes) bytes) to \(destination == "-" ? "standard output" : ShownText.path(destination)) "
             + "in \(Self.fixed(seconds, 3)) s: \(Int((Double(records) / seconds).rounded())) records/s, \(Self.fixed(megabytes / seconds, 1)) MB/s"
     }
 

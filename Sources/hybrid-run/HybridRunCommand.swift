@@ -18,6 +18,7 @@ struct HybridRunCommand: AsyncParsableCommand {
           hybrid-run -o cpu.pb.gz -o cpu.folded -- ./job in.json
           PYROSCOPE_ENABLE=true PYROSCOPE_TRACE_CORRELATION=true \\
             hybrid-run -- generator-otel 5000 /tmp/out.json
+          hybrid-run --diff main.pb.gz branch.pb.gz --fail-above 5    # exit 1 on a regression, 2 on bad input
         """,
         version: HybridRunVersion.current
     )
@@ -27,6 +28,9 @@ struct HybridRunCommand: AsyncParsableCommand {
 
     @Flag(inversion: .prefixedNo, help: "Tag profiles with the root span's trace_id and root_span_id (PYROSCOPE_TRACE_CORRELATION).")
     var traceCorrelation: Bool?
+
+    @Option(help: ArgumentHelp("Where profiles go: pyroscope (the default with PYROSCOPE_ENABLE), otlp (the OTLP endpoint, each sample linked to its span), none (HYBRID_PROFILES_EXPORTER).", valueName: "exporter"))
+    var profilesExporter: ProfilesExporter?
 
     @Option(help: ArgumentHelp("Pyroscope server URL (PYROSCOPE_SERVER_ADDRESS).", valueName: "url"))
     var serverAddress: String?
@@ -61,20 +65,43 @@ struct HybridRunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How stacks are captured: auto (perf-event where the kernel allows it, else ptrace), perf-event, ptrace.", valueName: "sampler"))
     var sampler: SamplingMethod?
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file (- for standard output), repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof.", valueName: "file"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file (- for standard output), repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof, .html (a report).", valueName: "file"))
     var outputs: [String] = []
 
-    @Option(help: ArgumentHelp("Format of every --output, instead of the extension: folded, speedscope, pprof.", valueName: "format"))
+    @Option(help: ArgumentHelp("Format of every --output, instead of the extension: folded, speedscope, pprof, html.", valueName: "format"))
     var format: String?
 
     @Flag(name: .shortAndLong, help: "Print only warnings and errors.")
     var quiet = false
 
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Compare two pprof CPU profiles instead of running a command: the functions whose share changed most.", valueName: "base new"))
+    var diff: [String] = []
+
+    @Option(help: ArgumentHelp("With --diff: exit 1 when a function's share grew by more than this many points, significantly.", valueName: "pct"))
+    var failAbove: Double?
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command to run and its arguments.", valueName: "command"))
     var command: [String] = []
 
     mutating func validate() throws {
+        // The passthrough argument starts capturing at the first word that is not one of our options: a
+        // positional word, `--`, or an option we do not know. Words starting with `-` before the command are
+        // options, as `env`, `nice` and `timeout` read them, so an unknown one is a usage error, never a command.
+        if let first = command.first, first.hasPrefix("-"), first != "-", first != "--" {
+            switch first {
+            case "--help", "-h": throw CleanExit.helpRequest(self)
+            case "--version": throw CleanExit.message(HybridRunVersion.current)
+            default: throw UnknownOption(word: first)
+            }
+        }
         if command.first == "--" { command.removeFirst() }
+        if !diff.isEmpty {
+            guard diff.count == 2 else { throw ValidationError("--diff takes two profiles: --diff BASE NEW") }
+            guard command.isEmpty else { throw ValidationError("--diff compares two profiles and runs no command") }
+            if let failAbove, !(failAbove >= 0) { throw ValidationError("--fail-above must be a number of points, 0 or more") }
+            return
+        }
+        if failAbove != nil { throw ValidationError("--fail-above goes with --diff BASE NEW") }
         guard !command.isEmpty else { throw ValidationError("Missing COMMAND: hybrid-run [OPTIONS] [--] COMMAND [ARGS...]") }
         if let rate, !HybridRunConfiguration.rateRange.contains(rate) {
             throw ValidationError("--rate must be between \(HybridRunConfiguration.rateRange.lowerBound) and \(HybridRunConfiguration.rateRange.upperBound) Hz")
@@ -84,11 +111,13 @@ struct HybridRunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if !diff.isEmpty { runDiff() }
         let environment = ProcessInfo.processInfo.environment
         var configuration = HybridRunConfiguration()
         let warnings = configuration.applyEnvironment(environment)
         if let pyroscope { configuration.pyroscopeEnabled = pyroscope }
         if let traceCorrelation { configuration.traceCorrelation = traceCorrelation }
+        if let profilesExporter { configuration.profilesExporter = profilesExporter }
         if let serverAddress { configuration.serverAddress = serverAddress }
         if let applicationName { configuration.applicationName = applicationName }
         configuration.tags = KeyValueList.merge(configuration.tags, tags)
@@ -109,21 +138,22 @@ struct HybridRunCommand: AsyncParsableCommand {
         Foundation.exit(await session.run())
     }
 
+    /// `--diff`: the table on stdout (it is the output asked for), trouble on stderr, `diff`'s exit statuses.
+    private func runDiff() -> Never {
+        let outcome = ProfileDiffSession(basePath: diff[0], newPath: diff[1], failAbove: failAbove, outputs: outputs, format: format).run()
+        if !outcome.table.isEmpty { print(outcome.table.joined(separator: "\n")) }
+        for line in outcome.errors { FileHandle.standardError.write(Data("hybrid-run: \(line)\n".utf8)) }
+        Foundation.exit(outcome.status)
+    }
+
     /// Parses like `AsyncParsableCommand.main()`, but a usage error exits with 125, not 64: a wrapper's own
     /// failure must never look like the command's (`env`, `nice` and `timeout` do the same).
     static func main() async {
+        // The image a crash of hybrid-run execs to see the command to its end (CrashGuard).
+        if let reaper = CrashReaper(arguments: CommandLine.arguments) {
+            Foundation.exit(reaper.run() ?? HybridRunSession.ownErrorStatus)
+        }
         _ = InheritedState.atStartup
-        // The passthrough argument captures everything from the first word it sees, `--help` included,
-        // so the two built-in flags are looked for among hybrid-run's own leading options.
-        let leadingOptions = CommandLine.arguments.dropFirst().prefix { $0 != "--" && $0.hasPrefix("-") }
-        if leadingOptions.contains("--version") {
-            print(HybridRunVersion.current)
-            return
-        }
-        if leadingOptions.contains("--help") || leadingOptions.contains("-h") {
-            print(helpMessage())
-            return
-        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -134,9 +164,11 @@ struct HybridRunCommand: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure || (code != .success && !(error is ExitCode)) {
-                let message = fullMessage(for: error)
+                // A parse or validation error comes with the usage; our own errors (`UnknownOption`) say all in one line.
+                let message = code == .validationFailure ? fullMessage(for: error) : self.message(for: error)
                 FileHandle.standardError.write(Data("hybrid-run: \(message.split(separator: "\n").joined(separator: "\nhybrid-run: "))\n".utf8))
-                Foundation.exit(HybridRunSession.ownErrorStatus)
+                let comparing = CommandLine.arguments.dropFirst().prefix { $0 != "--" }.contains("--diff")
+                Foundation.exit(comparing ? ProfileDiffSession.badInputStatus : HybridRunSession.ownErrorStatus)
             }
             exit(withError: error)
         }
@@ -144,6 +176,8 @@ struct HybridRunCommand: AsyncParsableCommand {
 }
 
 extension SamplingMethod: ExpressibleByArgument {}
+
+extension ProfilesExporter: ExpressibleByArgument {}
 
 extension KeyValue: ExpressibleByArgument {
     public init?(argument: String) {

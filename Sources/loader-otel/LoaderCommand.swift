@@ -12,9 +12,11 @@ struct LoaderCommand: AsyncParsableCommand {
         abstract: "Loads order records from a JSON file into PostgreSQL, traced with OpenTelemetry.",
         discussion: """
             FILE is a JSON array or JSON Lines as generator-otel writes them (- for standard input). The table is \
-            created when missing. A load is atomic (all records or none) and idempotent (ids already in the table \
-            are skipped). POSTGRES_URL, the PG* variables and .pgpass work as in psql. Spans continue the trace in \
-            TRACEPARENT; exporting follows the OTEL_* variables.
+            created when missing; an existing one needs a primary key or unique index on id, and the role only \
+            INSERT and SELECT on it. A load is atomic (all records or none) and idempotent (ids already in the \
+            table are skipped, and so are later records of an id the file already had: the summary counts both). \
+            POSTGRES_URL, the PG* variables and .pgpass work as in psql. Spans continue the trace in TRACEPARENT; \
+            exporting follows the OTEL_* variables.
             """
     )
 
@@ -37,34 +39,45 @@ struct LoaderCommand: AsyncParsableCommand {
 
     func run() async throws {
         let succeeded = await Telemetry.runProgram("loader-otel", operation: "load") { span, logger in
-            load(span: span, logger: logger)
+            try load(span: span, logger: logger)
         }
         if !succeeded { throw ExitCode.failure }
     }
 
-    /// Returns false after logging the one line that says why the load failed.
-    private func load(span: any Span, logger: Logger) -> Bool {
-        span.attributes["file.path"] = file
+    /// Throws the error that says why the load failed; the connection string's credentials never reach an
+    /// error (`PostgresConnection` masks them in libpq's messages).
+    private func load(span: any Span, logger: Logger) throws {
+        span.attributes["file.path"] = Redaction.redactingCredentials(in: file)
         let start = ContinuousClock.now
-        do {
-            let orderTable = try OrderTable(name: table)
-            let loader = try OrderLoader(url: postgresURL, table: orderTable, logger: logger)
-            let summary = try loader.load(path: file)
-            span.attributes["loader.records.count"] = summary.records
-            span.attributes["loader.rows.inserted"] = summary.inserted
-            span.attributes["loader.rows.already_present"] = summary.alreadyPresent
-            let seconds = max(Double(Int((ContinuousClock.now - start) / .milliseconds(1))) / 1000, 0.001)
-            logger.info("""
-                loaded \(file == "-" ? "standard input" : file) into \(orderTable.name): \(summary.records) records, \
-                \(summary.inserted) inserted, \(summary.alreadyPresent) already present, in \(seconds) s \
-                (\(Int(Double(summary.records) / seconds)) records/s)
-                """)
-            return true
-        } catch {
-            let message = Redaction.redactingCredentials(in: "\(error)")
-            span.setStatus(SpanStatus(code: .error, message: message))
-            logger.error("\(message)")
-            return false
+        let orderTable = try OrderTable(name: table)
+        let loader = try OrderLoader(url: postgresURL, table: orderTable, logger: logger)
+        let summary = try loader.load(path: file)
+        span.attributes["loader.records.count"] = summary.records
+        span.attributes["loader.rows.inserted"] = summary.inserted
+        span.attributes["loader.rows.already_present"] = summary.alreadyPresent
+        span.attributes["loader.records.repeated_in_file"] = summary.repeatedInFile.count
+        span.attributes["loader.records.differing_from_table"] = summary.differingFromTable.count
+        let seconds = max(Double(Int((ContinuousClock.now - start) / .milliseconds(1))) / 1000, 0.001)
+        logger.info("""
+            loaded \(file == "-" ? "standard input" : ShownText.path(file)) into \(orderTable.name): \(Self.counts(summary)), \
+            in \(seconds) s (\(Int(Double(summary.records) / seconds)) records/s)
+            """)
+    }
+
+    /// The summary's counts. Records left out for their content are named with the line of the first, so a
+    /// user can look at one: ids the table holds with other values (the table's row is kept), and ids an
+    /// earlier record of the file had (the first record of an id is the one loaded).
+    private static func counts(_ summary: LoadSummary) -> String {
+        func firstLine(_ skipped: SkippedRecords) -> String { skipped.firstLine.map { "; the first at line \($0)" } ?? "" }
+        var text = "\(summary.records) records, \(summary.inserted) inserted, \(summary.alreadyPresent) already present"
+        let differing = summary.differingFromTable
+        if differing.count > 0 {
+            text += " (\(differing.count) with other values in the table, which were kept\(firstLine(differing)))"
         }
+        let repeated = summary.repeatedInFile
+        if repeated.count > 0 {
+            text += ", \(repeated.count) repeating an earlier id of the file (not loaded\(firstLine(repeated)))"
+        }
+        return text
     }
 }

@@ -37,4 +37,52 @@ import Testing
         #expect(vdso.ehFrameHeader != nil)
         #expect(vdso.functionSymbols().contains { $0.name.contains("clock_gettime") })
     }
+
+    /// Offsets, sizes and counts in a file are whatever its writer (or a truncation, or an attacker) put
+    /// there: an image of a hostile file has less in it, and reading it never traps.
+    @Test func aFileWhoseTablesLieOutsideItHasNoSegmentsOrSymbols() throws {
+        var elf = HandMadeELF()
+        elf.programHeaders = [HandMadeELF.segment(PT_LOAD, fileSize: 8)]
+        elf.sectionHeaders = [HandMadeELF.section(SHT_SYMTAB)]
+        elf.programHeaderOffset = UInt64.max - 8
+        elf.sectionHeaderOffset = 1 << 63
+        let image = try #require(elf.image())
+        #expect(image.loadSegments.isEmpty)
+        #expect(image.functionSymbols().isEmpty)
+        #expect(image.debugLink == nil)
+    }
+
+    @Test func segmentsThatRunPastTheAddressSpaceOrTheFileAreNotFollowed() throws {
+        var elf = HandMadeELF()
+        elf.programHeaders = [
+            HandMadeELF.segment(PT_LOAD, virtualAddress: UInt64.max - 0xfff, memorySize: 0x2000, fileOffset: UInt64.max - 0xf,
+                                fileSize: 0x2000, flags: PF_R | PF_X),
+            HandMadeELF.segment(PT_GNU_EH_FRAME, virtualAddress: UInt64.max - 0xf, memorySize: 0x20),
+            HandMadeELF.segment(PT_NOTE, fileOffset: UInt64.max, fileSize: UInt64.max),
+        ]
+        let image = try #require(elf.image())
+        #expect(image.ehFrameHeader == nil)
+        #expect(image.buildID == nil)
+        #expect(image.fileOffset(ofVirtualAddress: UInt64.max - 0x10) == nil)
+        #expect(image.fileOffset(ofVirtualAddress: UInt64.max) == nil)
+    }
+
+    @Test func aSymbolTableLargerThanTheFileIsReadToTheFilesEnd() throws {
+        var elf = HandMadeELF()
+        elf.sectionHeaders = [HandMadeELF.section(SHT_NULL), HandMadeELF.section(SHT_STRTAB), HandMadeELF.section(SHT_SYMTAB)]
+        let symbolOffset = UInt64(elf.payloadOffset)
+        var symbol = Elf64_Sym()
+        symbol.st_name = 1
+        symbol.st_info = UInt8(STT_FUNC)
+        symbol.st_shndx = 1
+        symbol.st_value = 0x1000
+        symbol.st_size = 0x10
+        elf.payload = withUnsafeBytes(of: symbol) { Array($0) } + [0] + Array("hot".utf8) + [0]
+        let stringOffset = symbolOffset + UInt64(MemoryLayout<Elf64_Sym>.size)
+        elf.sectionHeaders[1] = HandMadeELF.section(SHT_STRTAB, offset: stringOffset, size: UInt64.max)
+        elf.sectionHeaders[2] = HandMadeELF.section(SHT_SYMTAB, offset: symbolOffset, size: UInt64.max - 1, link: 1,
+                                                    entrySize: UInt64(MemoryLayout<Elf64_Sym>.size))
+        let image = try #require(elf.image())
+        #expect(image.functionSymbols() == [ELFSymbol(address: 0x1000, size: 0x10, name: "hot")])
+    }
 }

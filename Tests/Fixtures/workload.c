@@ -3,6 +3,7 @@
 //
 //   workload split SECONDS            3/4 of the time under hot_three_quarters, 1/4 under hot_one_quarter
 //   workload threads N SECONDS        N threads named worker-0.. spinning in thread_spin
+// (SECONDS of each thread's own CPU time for split and threads: as many samples on a loaded machine as on an idle one)
 //   workload deep DEPTH ITERATIONS THREADS
 //                                     fixed work under DEPTH recursive frames per thread; prints the
 //                                     elapsed seconds on stdout (self-timed, for the benchmark);
@@ -12,6 +13,12 @@
 //   workload noreturn SECONDS         spins under never_returns, whose call of a noreturn function is its last
 //                                     instruction (the return address lies past its end), then exits
 //   workload sleep SECONDS            sleeps (for job-control and kill tests)
+//   workload foreignstack SECONDS     spins with its stack pointer off its stack: unmapped, at the top of
+//                                     the address space, in heap blocks of pointers into themselves or into
+//                                     its own code, misaligned (what a sampler must survive)
+//   workload shares PERCENT SECONDS   PERCENT of the work in variable_share, the rest in remaining_share, each
+//                                     working in its own frame (self and total time alike), for SECONDS:
+//                                     the diff's fixtures (the same PERCENT twice; 25 then 40)
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -24,32 +31,61 @@
 // any pause of one thread (such as a profiler's stop) would then speed the others up.
 static __thread volatile unsigned long sink;
 
-static double now(void) {
+static double seconds_on(clockid_t clock) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+static double now(void) { return seconds_on(CLOCK_MONOTONIC); }
+// The calling thread's CPU time: it stands still while the thread waits for a CPU or is stopped, so work
+// measured in it is the same, in the same proportions, on a busy machine as on an idle one.
+static double cpu_now(void) { return seconds_on(CLOCK_THREAD_CPUTIME_ID); }
+
+// Spins until the thread's CPU time reaches `deadline` (reading it is a system call: once every ~10 µs).
 __attribute__((noinline)) static void spin_until(double deadline) {
-    while (now() < deadline) {
-        for (int i = 0; i < 1000; i++) sink += i * 7;
+    while (cpu_now() < deadline) {
+        for (int i = 0; i < 10000; i++) sink += i * 7;
     }
 }
 
-__attribute__((noinline)) void hot_three_quarters(double seconds) { spin_until(now() + seconds); }
-__attribute__((noinline)) void hot_one_quarter(double seconds) { spin_until(now() + seconds); }
+__attribute__((noinline)) void hot_three_quarters(double seconds) { spin_until(cpu_now() + seconds); }
+__attribute__((noinline)) void hot_one_quarter(double seconds) { spin_until(cpu_now() + seconds); }
 
 static void split(double seconds) {
-    double end = now() + seconds;
-    while (now() < end) {
+    double end = cpu_now() + seconds;
+    while (cpu_now() < end) {
         hot_three_quarters(0.003);
         hot_one_quarter(0.001);
     }
 }
 
+// A fixed amount of CPU work, inlined into each caller so that the caller's own frame is where the samples land.
+// Counted in work, not time: a time-based split drifts when the machine is loaded (a thread descheduled in one
+// function loses that function's time), a split of work does not.
+__attribute__((always_inline)) static inline void work_here(long units) {
+    for (long i = 0; i < units * 100; i++) sink += i * 7;
+}
+
+__attribute__((noinline)) void variable_share(long units) { work_here(units); }
+__attribute__((noinline)) void remaining_share(long units) { work_here(units); }
+
+// Each round is a random 0.5 to 1.5 times 10000 units (about a millisecond): rounds of one fixed length would
+// phase-lock with a sampler's fixed period and show whichever function the samples keep landing in.
+static void shares(long percent, double seconds) {
+    double end = now() + seconds;
+    unsigned long random = 88172645463325252UL;
+    while (now() < end) {
+        random ^= random << 13, random ^= random >> 7, random ^= random << 17;
+        long scale = 50 + (long)(random % 101);
+        variable_share(percent * scale);
+        remaining_share((100 - percent) * scale);
+    }
+}
+
 struct spin_args { int index; double seconds; };
 
-__attribute__((noinline)) void thread_spin(double seconds) { spin_until(now() + seconds); }
+__attribute__((noinline)) void thread_spin(double seconds) { spin_until(cpu_now() + seconds); }
 
 static void *spin_thread(void *raw) {
     struct spin_args *args = raw;
@@ -126,15 +162,53 @@ __attribute__((noreturn, noinline)) static void spin_then_exit(double seconds) {
 
 __attribute__((noinline)) void never_returns(double seconds) { spin_then_exit(seconds); }
 
+// Spins `iterations` (> 0) times with the stack pointer at `sp`. Nothing in the loop touches the stack, so
+// the program runs on while a sampler's interrupt or stop finds a stack pointer that is not a stack.
+__attribute__((noinline)) void spin_on_foreign_stack(unsigned long sp, unsigned long iterations) {
+    __asm__ volatile(
+        "mov %%rsp, %%r11\n\t"
+        "mov %[sp], %%rsp\n"
+        "1:\n\t"
+        "dec %[n]\n\t"
+        "jnz 1b\n\t"
+        "mov %%r11, %%rsp\n\t"
+        : [n] "+r"(iterations)
+        : [sp] "r"(sp)
+        : "r11", "cc", "memory");
+}
+
+static void foreign_stack(double seconds) {
+    enum { words = 8192 };
+    unsigned long *self_pointers = malloc(words * sizeof(unsigned long));
+    unsigned long *code_pointers = malloc(words * sizeof(unsigned long));
+    for (int i = 0; i < words; i++) {
+        self_pointers[i] = (unsigned long)&self_pointers[i];
+        code_pointers[i] = (unsigned long)&spin_on_foreign_stack + 8;
+    }
+    unsigned long middle = words / 2 * sizeof(unsigned long);
+    const unsigned long stacks[] = {
+        0x10, 0xfffffffffffffff0UL, (unsigned long)self_pointers + middle, (unsigned long)code_pointers + middle,
+        (unsigned long)code_pointers + middle + 3,
+    };
+    double end = now() + seconds;
+    for (unsigned long round = 0; now() < end; round++) {
+        spin_on_foreign_stack(stacks[round % (sizeof stacks / sizeof stacks[0])], 5000000);
+    }
+    free(self_pointers);
+    free(code_pointers);
+}
+
 int main(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "split") == 0) split(atof(argv[2]));
     else if (argc >= 4 && strcmp(argv[1], "threads") == 0) threads(atoi(argv[2]), atof(argv[3]));
     else if (argc >= 5 && strcmp(argv[1], "deep") == 0) deep(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
     else if (argc >= 3 && strcmp(argv[1], "sort") == 0) sort(atof(argv[2]));
     else if (argc >= 3 && strcmp(argv[1], "noreturn") == 0) never_returns(atof(argv[2]));
+    else if (argc >= 4 && strcmp(argv[1], "shares") == 0) shares(atol(argv[2]), atof(argv[3]));
     else if (argc >= 3 && strcmp(argv[1], "sleep") == 0) usleep((useconds_t)(atof(argv[2]) * 1e6));
+    else if (argc >= 3 && strcmp(argv[1], "foreignstack") == 0) foreign_stack(atof(argv[2]));
     else {
-        fprintf(stderr, "usage: workload split|threads|deep|sort|noreturn|sleep ...\n");
+        fprintf(stderr, "usage: workload split|threads|deep|sort|noreturn|shares|sleep|foreignstack ...\n");
         return 2;
     }
     return 0;

@@ -1,5 +1,6 @@
 import Testing
 @testable import HybridRun
+import Telemetry
 
 @Suite struct CIContextTests {
     @Test func readsGitHubActions() throws {

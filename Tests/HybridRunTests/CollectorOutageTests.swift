@@ -8,9 +8,9 @@ import TestSupport
     static let exitDelayBound = 2.8
 
     @Test func collectorDown() async throws {
-        let listener = try BlackHoleListener()
-        listener.close()
-        try await expectBoundedExit(endpoint: listener.hostAndPort)
+        let closed = try ClosedPort()
+        defer { withExtendedLifetime(closed) {} }
+        try await expectBoundedExit(endpoint: closed.hostAndPort)
     }
 
     @Test func collectorBlackHoled() async throws {

@@ -1,5 +1,6 @@
 import Testing
 @testable import HybridRun
+import Telemetry
 
 @Suite struct HybridRunConfigurationTests {
     @Test func defaultsFollowTheGuide() {
@@ -44,7 +45,7 @@ import Testing
         let warnings = configuration.applyEnvironment(["PYROSCOPE_ENABLE": "maybe"])
         let warning = try #require(warnings.first)
         #expect(warnings.count == 1)
-        #expect(warning == "PYROSCOPE_ENABLE=maybe is not a boolean (true/false, 1/0, yes/no); assuming false")
+        #expect(warning == "PYROSCOPE_ENABLE=maybe is not a boolean (true/false, 1/0, yes/no, on/off); assuming false")
         #expect(!configuration.pyroscopeEnabled)
     }
 
@@ -77,11 +78,61 @@ import Testing
         #expect(warnings == [
             "PYROSCOPE_TAGS: broken is not k=v; ignored",
             "PYROSCOPE_UPLOAD_INTERVAL=0 is not a duration of at least 1s (e.g. 10, 10s); assuming 10s",
-            "OTEL_RESOURCE_ATTRIBUTES: =x is not k=v; ignored",
+            "OTEL_RESOURCE_ATTRIBUTES: entry 1 has no valid key (letters, digits and !#$%&'*+-.^_`|~); ignored",
         ])
         #expect(configuration.tags == [KeyValue(key: "env", value: "dev")])
         #expect(configuration.uploadInterval == .seconds(10))
         #expect(configuration.resourceAttributes.isEmpty)
+    }
+
+    @Test func readsTheConnectionVariablesOfPyroscope() {
+        var configuration = HybridRunConfiguration()
+        let warnings = configuration.applyEnvironment([
+            "PYROSCOPE_PROXY": " http://proxy.corp:3128 ", "PYROSCOPE_CA_FILE": "/etc/corp/ca.pem", "PYROSCOPE_INSECURE_SKIP_VERIFY": "yes",
+        ])
+        #expect(warnings.isEmpty)
+        #expect(configuration.pyroscopeProxy == "http://proxy.corp:3128")
+        #expect(configuration.pyroscopeCAFile == "/etc/corp/ca.pem")
+        #expect(configuration.pyroscopeInsecureSkipVerify)
+
+        var defaults = HybridRunConfiguration()
+        #expect(defaults.applyEnvironment(["PYROSCOPE_INSECURE_SKIP_VERIFY": "sometimes"])
+            == ["PYROSCOPE_INSECURE_SKIP_VERIFY=sometimes is not a boolean (true/false, 1/0, yes/no, on/off); assuming false"])
+        #expect(defaults.pyroscopeProxy == nil && defaults.pyroscopeCAFile == nil && !defaults.pyroscopeInsecureSkipVerify)
+    }
+
+    @Test func theProfilesExporterIsPyroscopeWhenEnabledUnlessChosen() {
+        var configuration = HybridRunConfiguration()
+        #expect(configuration.effectiveProfilesExporter == .none && !configuration.isProfiling)
+        _ = configuration.applyEnvironment(["PYROSCOPE_ENABLE": "true"])
+        #expect(configuration.effectiveProfilesExporter == .pyroscope)
+        _ = configuration.applyEnvironment(["HYBRID_PROFILES_EXPORTER": "OTLP"])
+        #expect(configuration.effectiveProfilesExporter == .otlp && configuration.isProfiling)
+
+        var otlpAlone = HybridRunConfiguration()
+        _ = otlpAlone.applyEnvironment(["HYBRID_PROFILES_EXPORTER": "otlp"])
+        #expect(otlpAlone.isProfiling, "choosing an exporter asks for profiles")
+        var none = HybridRunConfiguration()
+        _ = none.applyEnvironment(["PYROSCOPE_ENABLE": "true", "HYBRID_PROFILES_EXPORTER": "none"])
+        #expect(!none.isProfiling)
+    }
+
+    @Test func anUnknownProfilesExporterIsWarnedAboutAndTheDefaultKept() {
+        var configuration = HybridRunConfiguration()
+        let warnings = configuration.applyEnvironment(["PYROSCOPE_ENABLE": "1", "HYBRID_PROFILES_EXPORTER": "jaeger"])
+        #expect(warnings == ["HYBRID_PROFILES_EXPORTER=jaeger is not one of pyroscope, otlp, none; assuming pyroscope"])
+        #expect(configuration.effectiveProfilesExporter == .pyroscope)
+    }
+
+    @Test func profilesHaveTheResourceOfTheSpans() {
+        var configuration = HybridRunConfiguration()
+        configuration.resourceAttributes = [KeyValue(key: "env", value: "ci"), KeyValue(key: "service.name", value: "from-attributes")]
+        let ci = CIContext(system: "github_actions", pipelineName: "build", pipelineRunID: "7", taskName: "test", taskRunID: nil)
+        let resource = configuration.profileResource([:], ci: ci)
+        #expect(resource.map(\.key) == ["cicd.pipeline.name", "cicd.pipeline.run.id", "env", "service.name"])
+        #expect(resource.last?.value == "from-attributes")
+        #expect(configuration.profileResource(["OTEL_SERVICE_NAME": "named"], ci: nil).last == KeyValue(key: "service.name", value: "named"))
+        #expect(HybridRunConfiguration().profileResource([:], ci: nil) == [KeyValue(key: "service.name", value: "hybrid-run")])
     }
 
     @Test func flagsForOTelVariablesReachTheTelemetryEnvironment() {
@@ -92,5 +143,25 @@ import Testing
         let environment = configuration.telemetryEnvironment(["OTEL_EXPORTER_OTLP_ENDPOINT": "other:4317"], ci: ci)
         #expect(environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "collector:4317")
         #expect(environment["OTEL_RESOURCE_ATTRIBUTES"] == "cicd.pipeline.name=build,cicd.pipeline.run.id=7,env=ci")
+    }
+
+    /// Values are written percent-encoded and read back decoded, so commas, `=` and `%` in them survive.
+    @Test func resourceAttributeValuesSurviveTheTelemetryEnvironment() {
+        var configuration = HybridRunConfiguration()
+        #expect(configuration.applyEnvironment(["OTEL_RESOURCE_ATTRIBUTES": "team=a%20b"]).isEmpty)
+        configuration.resourceAttributes.append(KeyValue(key: "note", value: "100% = done"))
+        let ci = CIContext(system: "github_actions", pipelineName: "Build, test", pipelineRunID: "7", taskName: "test", taskRunID: nil)
+        let environment = configuration.telemetryEnvironment(["OTEL_RESOURCE_ATTRIBUTES": "team=a%20b"], ci: ci)
+        let settings = OTelEnvironment.sanitize(environment)
+        #expect(settings.warnings.isEmpty)
+        #expect(settings.resourceAttributes.map { "\($0.key)=\($0.value)" } == [
+            "cicd.pipeline.name=Build, test", "cicd.pipeline.run.id=7", "team=a b", "note=100% = done",
+        ])
+    }
+
+    @Test func attributesAlreadyReportedAreNotReportedAgain() {
+        var configuration = HybridRunConfiguration()
+        #expect(configuration.applyEnvironment(["OTEL_RESOURCE_ATTRIBUTES": "oops"]).count == 1)
+        #expect(configuration.telemetryEnvironment(["OTEL_RESOURCE_ATTRIBUTES": "oops"], ci: nil)["OTEL_RESOURCE_ATTRIBUTES"] == nil)
     }
 }

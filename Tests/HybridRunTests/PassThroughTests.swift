@@ -24,7 +24,7 @@ import TestSupport
             "OTEL_SDK_DISABLED": "true", "PYROSCOPE_ENABLE": "maybe",
         ]))
         #expect(result.stdout.isEmpty)
-        #expect(result.stderr == "hybrid-run: warning: PYROSCOPE_ENABLE=maybe is not a boolean (true/false, 1/0, yes/no); assuming false\n")
+        #expect(result.stderr == "hybrid-run: warning: PYROSCOPE_ENABLE=maybe is not a boolean (true/false, 1/0, yes/no, on/off); assuming false\n")
     }
 
     @Test func passesTheEnvironmentThroughUnchangedWhenTracingIsOff() async throws {

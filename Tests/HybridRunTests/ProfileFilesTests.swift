@@ -137,7 +137,7 @@ import TestSupport
                 return (["-o", test.path("run.folded"), "-o", test.path("link.folded")],
                         "--output \(test.path("link.folded")): the same file as --output \(test.path("run.folded")): give each file once")
             case .dashWithoutFormat:
-                return (["-o", "-"], "--output - (standard output) needs --format: folded, speedscope or pprof")
+                return (["-o", "-"], "--output - (standard output) needs --format: folded, speedscope, pprof or html")
             case .socket:
                 let socket = test.path("socket.folded")
                 let made = try await ProcessRunner.run(

@@ -127,22 +127,28 @@ import TestSupport
                                                         environment: try Self.environment(application: Self.uniqueApplication(), server: receiver.url))
             #expect(result.status == 0)
             #expect(try await receiver.uploads(includeRejected: true).count == 1)
-            #expect(result.stderr.split(separator: "\n").filter { $0.contains("422") }.count == 1)
+            #expect(result.stderr.split(separator: "\n").filter { $0.contains("with 422") }.count == 1, "\(result.stderr)")
         }
     }
 
     @Test(arguments: ["down", "black-holed"])
     func anUnreachableServerNeverHoldsUpTheExit(kind: String) async throws {
+        let closed = try ClosedPort()
         let listener = try BlackHoleListener()
-        if kind == "down" { listener.close() }
-        defer { listener.close() }
+        defer {
+            listener.close()
+            withExtendedLifetime(closed) {}
+        }
+        let server = kind == "down" ? closed.url : listener.url
         let result = try await HybridRunProcess.run(["--rate", "500", "--", "sh", "-c", Self.busyLoop[2] + "; date +%s.%N; exit 6"],
-                                                    environment: try Self.environment(application: Self.uniqueApplication(), server: listener.url, ["OTEL_SDK_DISABLED": "true"]))
+                                                    environment: try Self.environment(application: Self.uniqueApplication(), server: server, ["OTEL_SDK_DISABLED": "true"]))
         let exited = Date().timeIntervalSince1970
         #expect(result.status == 6)
         let commandEnded = try #require(Double(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(exited - commandEnded < 3.8, "exit waits at most 3 s for Pyroscope (plus process start-up and exit under load)")
-        #expect(result.stderr.contains("Pyroscope"))
+        let warnings = result.stderr.split(separator: "\n").filter { $0.contains("Pyroscope") }
+        #expect(warnings.count == 1, "one line for the one failed profile: \(result.stderr)")
+        #expect(warnings.first?.hasPrefix("hybrid-run: warning: 0 profiles delivered to Pyroscope, 1 failed (first: ") == true, "\(result.stderr)")
     }
 
     @Test func aLongRunIsUploadedEveryIntervalAndTheUploadsAddUp() async throws {
@@ -161,5 +167,27 @@ import TestSupport
         let uploaded = uploads.compactMap(\.profile).flatMap(\.samples).reduce(0) { $0 + Int($1.values[0]) }
         #expect(uploads.count >= 3)
         #expect(uploaded == taken)
+    }
+}
+
+extension PyroscopeShippingTests {
+    /// Pyroscope refuses a series of more than 30 label names, counting the ones it and hybrid-run add
+    /// (`__name__`, `__delta__`, `pyroscope_spy`, `service_name`, the sample label `process`, `trace_id`,
+    /// `root_span_id`): 27 or more tags had every profile refused with 422. The first 23 are kept, one warning
+    /// says how many were left out, and the profile arrives.
+    @Test func fortyTagsKeepTheFirstOnesAndTheProfileArrives() async throws {
+        let application = Self.uniqueApplication()
+        let receiver = try PyroscopeReceiver.shared
+        let tags = (0..<40).map { "tag\($0)=v\($0)" }.joined(separator: ",")
+        let result = try await HybridRunProcess.run(["--rate", "500", "--"] + Self.busyLoop,
+                                                    environment: try Self.environment(application: application, server: receiver.url, ["PYROSCOPE_TAGS": tags]))
+        #expect(result.status == 0)
+        let uploads = try await receiver.waitForUploads(app: application)
+        let labels = try #require(uploads.first?.labels)
+        #expect(Set(labels.keys) == Set((0..<23).map { "tag\($0)" } + ["trace_id", "root_span_id"]))
+        #expect(try await receiver.uploads(app: application, includeRejected: true).allSatisfy { $0.status == 200 })
+        let warnings = result.stderr.split(separator: "\n").filter { $0.contains("tags left out") }
+        #expect(warnings.count == 1, "\(result.stderr)")
+        #expect(warnings.first?.contains("17 of the 40 tags left out, from tag23=v23 on") == true, "\(result.stderr)")
     }
 }

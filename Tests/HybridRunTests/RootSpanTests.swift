@@ -36,6 +36,25 @@ import TestSupport
         #expect(!arguments.joined().contains("hunter2"))
     }
 
+    /// Every convention README's "What is masked" lists, as arguments and `--attr` values.
+    @Test func commandArgumentsAndAttributesCarryNoSecret() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let arguments = ["env", "AWS_SECRET_ACCESS_KEY=hunter2-1", "GITHUB_TOKEN=hunter2-2", "DB_PASSWORD=hunter2-3", "sh", "-c", "exit 0", "sh",
+                         "--password", "hunter2-4", "--token=hunter2-5", "--api-key", "hunter2-6", "-H", "Authorization: Bearer hunter2-7",
+                         "https://h/?token=hunter2-8&api_key=hunter2-9&access_token=hunter2-10", "u:hunter2-11@db:5432", "-u", "alice:hunter2-12", "-p", "5432"]
+        let result = try await HybridRunProcess.run(["--attr", "api_key=hunter2-13", "--attr", "db.url=postgres://u:hunter2-14@db/app", "--"] + arguments,
+                                                    environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header]))
+        #expect(result.status == 0, "\(result.stderr)")
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        let shown = try #require(root.attributes["process.command_args"]?.stringArrayValue)
+        #expect(shown == ["env", "AWS_SECRET_ACCESS_KEY=***", "GITHUB_TOKEN=***", "DB_PASSWORD=***", "sh", "-c", "exit 0", "sh",
+                          "--password", "***", "--token=***", "--api-key", "***", "-H", "Authorization: Bearer ***",
+                          "https://h/?token=***&api_key=***&access_token=***", "u:***@db:5432", "-u", "alice:***", "-p", "5432"])
+        #expect(root.attributes["api_key"]?.stringValue == "***")
+        #expect(root.attributes["db.url"]?.stringValue == "postgres://u:***@db/app")
+        #expect(root.attributes.filter { $0.value.description.contains("hunter2") }.isEmpty, "\(root.attributes)")
+    }
+
     @Test func passesTracestateAndBaggageOnWhileReplacingTraceparent() async throws {
         let parent = HybridRunProcess.newTraceParent()
         let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo \"$TRACEPARENT|$TRACESTATE|$BAGGAGE\""],
@@ -46,6 +65,68 @@ import TestSupport
         #expect(fields[0].hasPrefix("00-\(parent.traceID)-"))
         #expect(fields[1] == "vendor=abc")
         #expect(fields[2] == "user=1")
+    }
+
+    /// W3C: "failure to parse tracestate MUST NOT affect the parsing of traceparent". A bad TRACESTATE is one line;
+    /// the root span continues the caller's trace and the command gets no TRACESTATE.
+    @Test(arguments: ["!!!", "vendor=" + String(repeating: "x", count: 10_240), "vendor=abc\nhybrid-run: forged"])
+    func keepsTheParentWhenTheTracestateIsInvalid(_ state: String) async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo \"$TRACEPARENT|${TRACESTATE-unset}\""],
+                                                    environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header, "TRACESTATE": state]))
+        #expect(result.status == 0)
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        #expect(root.parentSpanID == parent.spanID)
+        #expect(root.traceState == "")
+        #expect(result.stdoutText == "00-\(parent.traceID)-\(root.spanID)-01|unset\n")
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.hasPrefix("hybrid-run: warning: TRACESTATE=") == true)
+        #expect(lines.first.map { $0.count < 400 } == true)
+        #expect(!result.stderr.contains("dropped ("), "no false export failure")
+    }
+
+    @Test func passesOnAValidTracestateAndRecordsIt() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo \"$TRACESTATE\""],
+                                                    environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header, "TRACESTATE": " rojo=00f067aa0ba902b7 ,\t, congo=t61rcWkgMzE"]))
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        #expect(root.traceState.replacingOccurrences(of: " ", with: "") == "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
+        #expect(result.stdoutText.replacingOccurrences(of: " ", with: "") == "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    /// W3C "Versioning of traceparent": a higher version is read by the version-00 layout, extra fields ignored,
+    /// and the command gets version 00.
+    @Test func continuesAHigherVersionTraceparent() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let future = "01" + String(parent.header.dropFirst(2)) + "-some-future-field"
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo $TRACEPARENT"], environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": future]))
+        let root = try #require(try await OTLPReceiver.shared.waitForSpans(traceID: parent.traceID, count: 1).first)
+        #expect(root.parentSpanID == parent.spanID)
+        #expect(result.stdoutText == "00-\(parent.traceID)-\(root.spanID)-01\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    /// A tracestate belongs to its traceparent: with an invalid TRACEPARENT the command gets neither, traced or not.
+    @Test(arguments: ["false", "true"])
+    func theCommandGetsNoTracestateOfAnInvalidTraceparent(sdkDisabled: String) async throws {
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo \"${TRACEPARENT-unset}|${TRACESTATE-unset}\""],
+                                                    environment: try HybridRunProcess.tracedEnvironment([
+                                                        "TRACEPARENT": "garbage", "TRACESTATE": "vendor=abc", "OTEL_SDK_DISABLED": sdkDisabled,
+                                                    ]))
+        let fields = result.stdoutText.trimmingCharacters(in: .newlines).split(separator: "|")
+        #expect(fields.last == "unset")
+        #expect(sdkDisabled == "true" ? fields.first == "unset" : fields.first?.hasPrefix("00-") == true)
+    }
+
+    @Test func withTracingOffTheCallersValidContextPassesOnAsGiven() async throws {
+        let parent = HybridRunProcess.newTraceParent()
+        let result = try await HybridRunProcess.run(["--", "sh", "-c", "echo \"$TRACEPARENT|$TRACESTATE\""],
+                                                    environment: HybridRunProcess.environment([
+                                                        "TRACEPARENT": parent.header, "TRACESTATE": "rojo=1, congo=2", "OTEL_SDK_DISABLED": "true",
+                                                    ]))
+        #expect(result.stdoutText == "\(parent.header)|rojo=1, congo=2\n")
     }
 
     @Test func startsANewTraceWithoutAnIncomingOne() async throws {

@@ -40,6 +40,18 @@ public enum ExternalTool {
         throw FixtureError("no Python with \(module) (add it to scripts/standins/requirements.txt)")
     }
 
+    /// Runs a Python `script` that fills a `profile_pb2.Profile` (the official profile.proto's generated code, as
+    /// `sys.argv[1]` holds it) and writes it to `sys.argv[2]`; returns the file's bytes. For pprof files shaped
+    /// unlike ours (Go's, heap profiles, empty ones), made by a writer we did not write.
+    public static func pprofMadeByPython(_ script: String) throws -> [UInt8] {
+        let root = Fixture.sourceDirectory.deletingLastPathComponent().deletingLastPathComponent().path
+        let path = try temporaryFile(Data(), suffix: ".pb")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try run("\(root)/.venv/bin/python", ["-c", script, "\(root)/.venv/standins-gen", path])
+        guard result.status == 0 else { throw FixtureError("python: \(result.standardError)") }
+        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
     /// Writes `bytes` to a fresh temporary file and returns its path.
     public static func temporaryFile(_ bytes: Data, suffix: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("hybrid-run-\(UUID().uuidString)\(suffix)").path

@@ -18,7 +18,18 @@ public enum Fixture {
     /// `deny_syscalls.c`: runs a command with `perf_event_open` and/or `ptrace` refused by a seccomp filter.
     public static func denySyscalls() throws -> String { try denySyscallsBinary.get() }
 
+    /// `goroutines.go`: goroutines whose stacks grow, move and are collected while they spin.
+    public static func goWorkload() throws -> String { try goWorkloadBinary.get() }
+
+    /// `signal_thread.c`: sends a signal to one thread of another process.
+    public static func signalThread() throws -> String { try signalThreadBinary.get() }
+
+    /// `exec_storm.sh` (run it with `/bin/sh`): a shell that execs itself COUNT times, then exits with 7.
+    public static var execStorm: String { sourceDirectory.appendingPathComponent("exec_storm.sh").path }
+
     private static let denySyscallsBinary = Result { try compile("deny_syscalls.c", with: "clang", ["-O2"]) }
+
+    private static let signalThreadBinary = Result { try compile("signal_thread.c", with: "clang", ["-O2"]) }
 
     private static let workloadBinary = Result {
         try compile("workload.c", with: "clang",
@@ -37,17 +48,26 @@ public enum Fixture {
         try compile("SwiftWorkload.swift", with: "swiftc", ["-O"])
     }
 
+    /// Go keeps its build cache and module path in the fixture directory: the tests may run without a home.
+    private static let goWorkloadBinary = Result {
+        try compile("goroutines.go", with: "go", ["build"]) { directory in
+            ["GOCACHE": "\(directory)/go-cache", "GOPATH": "\(directory)/go-path", "GO111MODULE": "off"]
+        }
+    }
+
     public static let sourceDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    private static func compile(_ source: String, with compiler: String, _ flags: [String], output name: String? = nil) throws -> String {
+    private static func compile(_ source: String, with compiler: String, _ flags: [String], output name: String? = nil,
+                                environment: (String) -> [String: String] = { _ in [:] }) throws -> String {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("hybrid-run-fixtures-\(getpid())", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let output = directory.appendingPathComponent(name ?? (source as NSString).deletingPathExtension).path
         let process = Process()
         process.executableURL = try tool(compiler)
-        process.arguments = flags + [sourceDirectory.appendingPathComponent(source).path, "-o", output]
+        process.arguments = flags + ["-o", output, sourceDirectory.appendingPathComponent(source).path]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment(directory.path)) { _, new in new }
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw FixtureError("\(compiler) \(source) failed") }

@@ -13,16 +13,37 @@ public struct LiveSnapshot {
     public let snapshot: ThreadSnapshot
     public let modules: ModuleMap
 
-    /// Starts `arguments` traced from its first instruction, lets it run for `warmUp`, copies the main
-    /// thread at one stop, then kills and reaps it.
-    public static func capture(_ arguments: [String], warmUp: Duration, images: ELFImageCache = ELFImageCache()) throws -> LiveSnapshot {
-        try series(arguments, warmUp: warmUp, count: 1, interval: .zero, images: images)[0]
+    /// When a started process is far enough along to be copied. Polled on `/proc`: a loaded machine may give the
+    /// process little CPU, so no fixed wait is long enough.
+    public enum Readiness: Sendable {
+        /// It has used this much CPU time, far more than its start-up takes: a CPU-bound workload is in its loop.
+        case usedCPU(Duration)
+        /// Every thread is asleep (state S): a workload that blocks, e.g. in `usleep`, is blocked there.
+        case asleep
+
+        func holds(for pid: pid_t) -> Bool {
+            switch self {
+            case .usedCPU(let duration):
+                let (seconds, attoseconds) = duration.components
+                let ticks = (Double(seconds) + Double(attoseconds) / 1e18) * Double(sysconf(Int32(_SC_CLK_TCK)))
+                return Double(ProcessTable.cpuTicks(of: pid) ?? 0) >= ticks
+            case .asleep:
+                let states = ProcessTable.threadStates(of: pid)
+                return !states.isEmpty && states.allSatisfy { $0 == "S" }
+            }
+        }
     }
 
-    /// Starts `arguments` traced from its first instruction, lets it run for `warmUp`, copies the main
+    /// Starts `arguments` traced from its first instruction, lets it run until it is `ready`, copies the main
+    /// thread at one stop, then kills and reaps it.
+    public static func capture(_ arguments: [String], when ready: Readiness, images: ELFImageCache = ELFImageCache()) throws -> LiveSnapshot {
+        try series(arguments, when: ready, count: 1, interval: .zero, images: images)[0]
+    }
+
+    /// Starts `arguments` traced from its first instruction, lets it run until it is `ready`, copies the main
     /// thread at `count` stops `interval` apart, then kills and reaps it: samples of one process image at
     /// arbitrary instructions, as a profiler takes them.
-    public static func series(_ arguments: [String], warmUp: Duration, count: Int, interval: Duration,
+    public static func series(_ arguments: [String], when ready: Readiness, count: Int, interval: Duration,
                               images: ELFImageCache = ELFImageCache()) throws -> [LiveSnapshot] {
         let child = try GatedChild.spawn(arguments: arguments, environment: ["PATH": "/usr/bin:/bin"])
         let pid = child.pid
@@ -37,12 +58,14 @@ public struct LiveSnapshot {
         }
         guard child.release() == .started else { throw FixtureError("\(arguments[0]) did not start") }
         try waitForStop(pid)  // the exec event
+        _ = hr_ptrace(Int32(PTRACE_CONT.rawValue), pid, nil, nil)
+        try wait(until: ready, pid)
         var snapshots: [LiveSnapshot] = []
-        var pause = warmUp
         while snapshots.count < count {
-            _ = hr_ptrace(Int32(PTRACE_CONT.rawValue), pid, nil, nil)
-            sleep(for: pause)
-            pause = interval
+            if !snapshots.isEmpty {
+                _ = hr_ptrace(Int32(PTRACE_CONT.rawValue), pid, nil, nil)
+                sleep(for: interval)
+            }
             guard hr_ptrace(Int32(PTRACE_INTERRUPT.rawValue), pid, nil, nil) == 0 else { throw FixtureError("interrupt failed") }
             try waitForStop(pid)
             snapshots.append(copy(pid, images: images))
@@ -72,6 +95,17 @@ public struct LiveSnapshot {
                                tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
         var remaining = timespec()
         while nanosleep(&request, &remaining) < 0 && errno == EINTR { request = remaining }
+    }
+
+    /// Polls every 10 ms for up to a minute; fails at once if the process ends first.
+    private static func wait(until ready: Readiness, _ pid: pid_t) throws {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+        while !ready.holds(for: pid) {
+            let states = ProcessTable.threadStates(of: pid)
+            if states.isEmpty || states.contains("Z") { throw FixtureError("\(pid) ended before it was \(ready)") }
+            if ContinuousClock.now >= deadline { throw FixtureError("\(pid) not \(ready) after 60 s (threads \(states))") }
+            usleep(10_000)
+        }
     }
 
     private static func waitForStop(_ pid: pid_t) throws {

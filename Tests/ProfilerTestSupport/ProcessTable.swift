@@ -18,6 +18,28 @@ public enum ProcessTable {
         return tasks.compactMap { fields(ofStatAt: "/proc/\(pid)/task/\($0)/stat")?.first?.first }
     }
 
+    /// `pid` and every process descended from it that is still there.
+    public static func tree(of pid: Int32) -> [Int32] {
+        [pid] + children(of: pid).flatMap { tree(of: $0) }
+    }
+
+    /// The `TracerPid` of every thread of `pid` (0 when nothing traces it); empty once reaped.
+    public static func tracers(of pid: Int32) -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { task in
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("TracerPid:") })
+            else { return nil }
+            return Int32(line.dropFirst("TracerPid:".count).trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    /// The command line of `pid`, its arguments split.
+    public static func arguments(of pid: Int32) -> [String] {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
+        return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// User plus system CPU time of the whole process, in clock ticks.
     public static func cpuTicks(of pid: Int32) -> Int? {
         guard let fields = fields(ofStatAt: "/proc/\(pid)/stat"), fields.count > 12,

@@ -22,4 +22,19 @@ public enum SampleProfile {
                 ]),
             ])],
         statistics: SamplingStatistics(samplesTaken: 6, samplesLost: 1, threadsSeen: 2, processesSeen: 1))
+
+    /// `main` calls `grows` (self time) and `rest`, which calls `leaf`; shares are the counts given.
+    public static func knownShares(grows: Int, rest: Int, other: Int = 0) -> Profile {
+        var stacks = [
+            StackCount(frames: [frame("grows", 0x1100), frame("main", 0x1200)], count: grows),
+            StackCount(frames: [frame("leaf", 0x1300), frame("rest", 0x1400), frame("main", 0x1210)], count: rest),
+            StackCount(frames: [frame("other", 0x1500), frame("main", 0x1220)], count: other),
+        ]
+        stacks.removeAll { $0.count == 0 }
+        return Profile(startTime: 1_700_000_000_000_000_000, endTime: 1_700_000_001_000_000_000, sampleWeight: 1_000_000,
+                       processes: [ProcessProfile(pid: 1, executablePath: "/bin/app",
+                                                  mappings: [Mapping(start: 0x1000, end: 0x9000, fileOffset: 0, path: "/bin/app", buildID: nil)],
+                                                  threads: [ThreadProfile(tid: 1, name: "app", stacks: stacks)])],
+                       statistics: SamplingStatistics(samplesTaken: grows + rest + other))
+    }
 }

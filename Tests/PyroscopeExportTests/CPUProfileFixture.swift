@@ -29,7 +29,8 @@ enum CPUProfileFixture {
     /// An upload of the fixture covering the last second, as a profiler would send it now.
     static func upload(labels: [PyroscopeLabel] = []) -> PyroscopeUpload {
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
-        return PyroscopeUpload(profile: bytes(endingAt: now), startTime: now - 1_000_000_000, endTime: now, sampleRate: 100, labels: labels)
+        return PyroscopeUpload(profile: bytes(endingAt: now), startTime: now - 1_000_000_000, endTime: now, sampleRate: 100, labels: labels,
+                               sampleLabelNames: PprofEncoder.stringLabelNames(sampleLabels: [:], threadNames: true))
     }
 
     /// An application name no other test uses, so that queries of the shared receiver find only this test's uploads.

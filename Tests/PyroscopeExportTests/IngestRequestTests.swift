@@ -3,7 +3,7 @@ import Testing
 @testable import PyroscopeExport
 
 struct IngestRequestTests {
-    let upload = PyroscopeUpload(profile: [0x1F, 0x8B, 0x00], startTime: 1_700_000_000_123_456_789, endTime: 1_700_000_010_000_000_000, sampleRate: 99)
+    let upload = PyroscopeUpload(profile: [0x1F, 0x8B, 0x00], startTime: 1_700_000_000_123_456_789, endTime: 1_700_000_010_000_000_000, sampleRate: 99, sampleLabelNames: [])
 
     @Test func queryCarriesTheEncodedSeriesNameTimesRateAndSpy() throws {
         let request = IngestRequest(

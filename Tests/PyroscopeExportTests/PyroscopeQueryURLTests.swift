@@ -27,6 +27,6 @@ struct PyroscopeQueryURLTests {
     }
 
     @Test func invalidAddressGivesNoLink() {
-        #expect(PyroscopeQueryURL.forRun(serverAddress: "localhost:4040", applicationName: "app", traceID: nil, startTime: 0, endTime: 0) == nil)
+        #expect(PyroscopeQueryURL.forRun(serverAddress: "ftp://localhost:4040", applicationName: "app", traceID: nil, startTime: 0, endTime: 0) == nil)
     }
 }

@@ -3,18 +3,11 @@ import Testing
 @testable import PyroscopeExport
 
 struct PyroscopeRetryPolicyTests {
-    /// Always the same "random" bits: all zeros gives the least jitter, all ones the most. (Only for half-open
-    /// ranges: rejection sampling, as in closed ranges, would never end.)
-    struct FixedGenerator: RandomNumberGenerator {
-        var value: UInt64
-        mutating func next() -> UInt64 { value }
-    }
-
     let policy = PyroscopeRetryPolicy(maximumAttempts: 10, initialBackoff: .milliseconds(100), maximumBackoff: .seconds(1))
 
     @Test func backoffDoublesWithinHalfToFullStep() {
-        var least = FixedGenerator(value: 0)
-        var most = FixedGenerator(value: .max)
+        var least = FixedGenerator.leastJitter
+        var most = FixedGenerator.mostJitter
         for (failures, step) in [(1, 100), (2, 200), (3, 400), (4, 800)] {
             #expect(policy.backoff(afterFailedAttempts: failures, retryAfter: nil, using: &least) == .milliseconds(step / 2))
             let longest = policy.backoff(afterFailedAttempts: failures, retryAfter: nil, using: &most)
@@ -23,13 +16,13 @@ struct PyroscopeRetryPolicyTests {
     }
 
     @Test func backoffIsCappedEvenAfterManyFailures() {
-        var most = FixedGenerator(value: .max)
+        var most = FixedGenerator.mostJitter
         #expect(policy.backoff(afterFailedAttempts: 60, retryAfter: nil, using: &most) <= .seconds(1))
         #expect(policy.backoff(afterFailedAttempts: 60, retryAfter: nil, using: &most) > .milliseconds(990))
     }
 
     @Test func retryAfterIsHonouredUpToTheMaximum() {
-        var least = FixedGenerator(value: 0)
+        var least = FixedGenerator.leastJitter
         #expect(policy.backoff(afterFailedAttempts: 1, retryAfter: .milliseconds(700), using: &least) == .milliseconds(700))
         #expect(policy.backoff(afterFailedAttempts: 1, retryAfter: .seconds(30), using: &least) == .seconds(1))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PyroscopeExport
 import Testing
 import TestSupport
@@ -14,7 +15,7 @@ struct PyroscopeUploaderFailureTests {
 
     @Test func serverErrorThenSuccessDeliversTheProfileExactlyOnce() async throws {
         try await PyroscopeReceiver.withDedicated(responses: [500]) { pyroscope in
-            let uploader = PyroscopeUploader(
+            let uploader = try PyroscopeUploader(
                 configuration: PyroscopeClientConfiguration(serverAddress: pyroscope.url.absoluteString, applicationName: "retry", retry: Self.fastRetry),
                 logger: RecordingLogHandler().logger
             )
@@ -28,16 +29,22 @@ struct PyroscopeUploaderFailureTests {
         }
     }
 
+    /// Both refusals come back during the run (the test waits for the uploader to have handled both before it
+    /// shuts down), so the first one's own warning reports both and the report at shutdown stays at debug level.
     @Test(arguments: [400, 413, 422])
     func validationErrorsAreNeverRetriedAndWarnedOnce(status: Int) async throws {
         try await PyroscopeReceiver.withDedicated(responses: [status, status]) { pyroscope in
             let log = RecordingLogHandler()
-            let uploader = PyroscopeUploader(
+            let uploader = try PyroscopeUploader(
                 configuration: PyroscopeClientConfiguration(serverAddress: pyroscope.url.absoluteString, applicationName: "rejected", retry: Self.fastRetry),
                 logger: log.logger
             )
             uploader.enqueue(CPUProfileFixture.upload())
             uploader.enqueue(CPUProfileFixture.upload())
+            let refusal = "refused the profile with \(status)"
+            _ = try await Poll.until(timeout: .seconds(20), "both refusals to be handled") {
+                log.all.filter { $0.message.contains(refusal) }.count == 2 ? true : nil
+            }
             let report = await uploader.shutdown(deadline: .seconds(5))
 
             let attempts = try await pyroscope.health().attempts
@@ -45,16 +52,18 @@ struct PyroscopeUploaderFailureTests {
             #expect(report.delivered == 0)
             #expect(report.failed == 2)
             #expect(report.firstFailure?.contains("\(status): scripted failure \(status)") == true)
-            #expect(log.warnings.filter { $0.contains("refused the profile with \(status)") && $0.hasSuffix("not retrying") }.count == 1)
+            #expect(log.warnings.count == 1, "\(log.warnings)")
+            #expect(log.warnings.filter { $0.contains(refusal) && $0.hasSuffix("not retrying") }.count == 1)
         }
     }
 
+    /// Pyroscope down, with what hybrid-run passes (the default retries, the exit deadline): shutdown returns by
+    /// the deadline, and one warning line, the report, says what failed and why. With the most jitter the
+    /// retries would need 0.5 + 1 + 2 s of backoff, so the deadline ends them on every run.
     @Test func serverDownShutdownReturnsByTheDeadlineAndReportsTheFailure() async throws {
         let closed = try ClosedPort()
         let log = RecordingLogHandler()
-        let uploader = PyroscopeUploader(
-            configuration: PyroscopeClientConfiguration(serverAddress: closed.url.absoluteString, applicationName: "down"), logger: log.logger
-        )
+        let uploader = try Self.uploader(to: closed, logger: log.logger, jitter: .mostJitter)
         uploader.enqueue(CPUProfileFixture.upload())
         let (report, elapsed) = await Self.timedShutdown(uploader, deadline: Self.exitDeadline)
 
@@ -64,13 +73,44 @@ struct PyroscopeUploaderFailureTests {
         let failure = try #require(report.firstFailure)
         #expect(failure.contains(closed.hostAndPort))
         #expect(failure.localizedCaseInsensitiveContains("refused"), "the reason, not only that the deadline passed")
-        #expect(log.warnings.contains { $0.contains("1 failed") }, "the summary line")
+        #expect(failure.hasSuffix("(not delivered by the shutdown deadline)"), "the deadline ended the retries")
+        Self.expectOneWarningReportingTheFailure(log, closed)
+    }
+
+    /// The other side of the race behind a flaky exit report: the retries run out before the deadline (with
+    /// real jitter, about one run in nine at the exit deadline). The failure is reported exactly as when the
+    /// deadline ends them, by the report's line alone. With the least jitter the backoff is 0.25 + 0.5 + 1 s,
+    /// well within a 20 s deadline, so the retries run out first on every run.
+    @Test func serverDownRetriesRunningOutBeforeTheDeadlineAreReportedTheSameWay() async throws {
+        let closed = try ClosedPort()
+        let log = RecordingLogHandler()
+        let uploader = try Self.uploader(to: closed, logger: log.logger, jitter: .leastJitter)
+        uploader.enqueue(CPUProfileFixture.upload())
+        let report = await uploader.shutdown(deadline: .seconds(20))
+
+        #expect(report.failed == 1)
+        #expect(report.firstFailure?.hasSuffix("(gave up after 4 attempts)") == true, "the retries ran out: \(report.firstFailure ?? "no failure")")
+        Self.expectOneWarningReportingTheFailure(log, closed)
+    }
+
+    private static func uploader(to closed: ClosedPort, logger: Logger, jitter: FixedGenerator) throws -> PyroscopeUploader {
+        try PyroscopeUploader(
+            configuration: PyroscopeClientConfiguration(serverAddress: closed.url.absoluteString, applicationName: "down"), logger: logger, jitter: jitter
+        )
+    }
+
+    /// Exactly one warning, the report's line, naming the server and the reason.
+    private static func expectOneWarningReportingTheFailure(_ log: RecordingLogHandler, _ closed: ClosedPort, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(log.warnings.count == 1, "\(log.warnings)", sourceLocation: sourceLocation)
+        let warning = log.warnings.first ?? ""
+        #expect(warning.hasPrefix("0 profiles delivered to Pyroscope, 1 failed (first: http://\(closed.hostAndPort): "), "\(warning)", sourceLocation: sourceLocation)
+        #expect(warning.localizedCaseInsensitiveContains("refused"), "\(warning)", sourceLocation: sourceLocation)
     }
 
     @Test func blackHoledServerShutdownReturnsByTheDeadline() async throws {
         let listener = try BlackHoleListener()
         defer { listener.close() }
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(serverAddress: listener.url.absoluteString, applicationName: "black-hole"),
             logger: RecordingLogHandler().logger
         )
@@ -85,7 +125,7 @@ struct PyroscopeUploaderFailureTests {
 
     @Test func serverThatReadsButNeverAnswersShutdownReturnsByTheDeadline() async throws {
         try await PyroscopeReceiver.withDedicated(hang: true) { pyroscope in
-            let uploader = PyroscopeUploader(
+            let uploader = try PyroscopeUploader(
                 configuration: PyroscopeClientConfiguration(serverAddress: pyroscope.url.absoluteString, applicationName: "hang"),
                 logger: RecordingLogHandler().logger
             )
@@ -106,7 +146,7 @@ struct PyroscopeUploaderFailureTests {
                 serverAddress: pyroscope.url.absoluteString, applicationName: "overflow", requestTimeout: .seconds(1),
                 queueCapacity: 2, retry: Self.fastRetry
             )
-            let uploader = PyroscopeUploader(configuration: configuration, logger: log.logger)
+            let uploader = try PyroscopeUploader(configuration: configuration, logger: log.logger)
             func upload(_ number: Int) -> PyroscopeUpload { CPUProfileFixture.upload(labels: [PyroscopeLabel(name: "seq", value: "\(number)")]) }
             uploader.enqueue(upload(1))
             // Upload 1 is in flight (held by the server) before the others come, so the queue's content is known.
@@ -127,7 +167,7 @@ struct PyroscopeUploaderFailureTests {
 
     @Test func uploadsAfterShutdownAreDroppedAndCounted() async throws {
         let closed = try ClosedPort()
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(serverAddress: closed.url.absoluteString, applicationName: "late"),
             logger: RecordingLogHandler().logger
         )

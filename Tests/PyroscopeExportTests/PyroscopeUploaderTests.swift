@@ -15,7 +15,7 @@ struct PyroscopeUploaderTests {
         let configuration = PyroscopeClientConfiguration(
             serverAddress: pyroscope.url.absoluteString, applicationName: app, labels: [PyroscopeLabel(name: "env", value: "ci")]
         )
-        let uploader = PyroscopeUploader(configuration: configuration, logger: RecordingLogHandler().logger)
+        let uploader = try PyroscopeUploader(configuration: configuration, logger: RecordingLogHandler().logger)
         let upload = CPUProfileFixture.upload(labels: [
             PyroscopeLabel(name: "trace_id", value: Self.traceID), PyroscopeLabel(name: "root_span_id", value: Self.rootSpanID),
         ])
@@ -45,7 +45,7 @@ struct PyroscopeUploaderTests {
         let configuration = PyroscopeClientConfiguration(
             serverAddress: pyroscope.url.absoluteString, applicationName: app, labels: [PyroscopeLabel(name: "stage", value: "static")]
         )
-        let uploader = PyroscopeUploader(configuration: configuration, logger: RecordingLogHandler().logger)
+        let uploader = try PyroscopeUploader(configuration: configuration, logger: RecordingLogHandler().logger)
         uploader.enqueue(CPUProfileFixture.upload(labels: [PyroscopeLabel(name: "stage", value: "per-upload")]))
         _ = await uploader.shutdown(deadline: .seconds(5))
 
@@ -61,7 +61,7 @@ struct PyroscopeUploaderTests {
             serverAddress: pyroscope.url.absoluteString, applicationName: app,
             labels: [PyroscopeLabel(name: "bad-name", value: "x"), PyroscopeLabel(name: "good", value: "yes")]
         )
-        let uploader = PyroscopeUploader(configuration: configuration, logger: log.logger)
+        let uploader = try PyroscopeUploader(configuration: configuration, logger: log.logger)
         uploader.enqueue(CPUProfileFixture.upload(labels: [PyroscopeLabel(name: "branch", value: "a,b")]))
         uploader.enqueue(CPUProfileFixture.upload(labels: [PyroscopeLabel(name: "branch", value: "a,b")]))
         let report = await uploader.shutdown(deadline: .seconds(5))
@@ -77,7 +77,7 @@ struct PyroscopeUploaderTests {
         let pyroscope = try PyroscopeReceiver.shared
         let app = CPUProfileFixture.uniqueApplicationName("app name")
         let log = RecordingLogHandler()
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(serverAddress: pyroscope.url.absoluteString, applicationName: app), logger: log.logger
         )
         uploader.enqueue(CPUProfileFixture.upload())
@@ -99,7 +99,7 @@ struct PyroscopeUploaderTests {
             serverAddress: pyroscope.url.absoluteString, applicationName: app, labels: [PyroscopeLabel(name: "bad-label!", value: password)],
             tenantID: "team-a", basicAuthUser: "alice", basicAuthPassword: password
         )
-        let uploader = PyroscopeUploader(configuration: configuration, logger: log.logger)
+        let uploader = try PyroscopeUploader(configuration: configuration, logger: log.logger)
         uploader.enqueue(CPUProfileFixture.upload())
         let report = await uploader.shutdown(deadline: .seconds(5))
 
@@ -121,7 +121,7 @@ struct PyroscopeUploaderTests {
         var address = try #require(URLComponents(url: pyroscope.url, resolvingAgainstBaseURL: false))
         address.user = "bob"
         address.password = password
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(serverAddress: try #require(address.string), applicationName: app), logger: log.logger
         )
         uploader.enqueue(CPUProfileFixture.upload())
@@ -138,7 +138,7 @@ struct PyroscopeUploaderTests {
         let app = CPUProfileFixture.uniqueApplicationName("bearer")
         let log = RecordingLogHandler()
         let token = "token-\(UInt64.random(in: .min ... .max))"
-        let uploader = PyroscopeUploader(
+        let uploader = try PyroscopeUploader(
             configuration: PyroscopeClientConfiguration(serverAddress: pyroscope.url.absoluteString, applicationName: app, bearerToken: token),
             logger: log.logger
         )
@@ -160,7 +160,7 @@ struct PyroscopeUploaderTests {
             serverAddress: "http://carol:\(password)@\(closed.hostAndPort)", applicationName: "credentials",
             bearerToken: token, retry: PyroscopeRetryPolicy(maximumAttempts: 2, initialBackoff: .milliseconds(10), maximumBackoff: .milliseconds(10))
         )
-        let uploader = PyroscopeUploader(configuration: configuration, logger: log.logger)
+        let uploader = try PyroscopeUploader(configuration: configuration, logger: log.logger)
         uploader.enqueue(CPUProfileFixture.upload())
         let report = await uploader.shutdown(deadline: .seconds(2))
 
@@ -172,9 +172,4 @@ struct PyroscopeUploaderTests {
             #expect(!text.contains(token))
         }
     }
-}
-
-extension Array {
-    /// The one element, or nil when there are none or several.
-    var only: Element? { count == 1 ? first : nil }
 }

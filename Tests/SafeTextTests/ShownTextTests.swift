@@ -21,3 +21,11 @@ import Testing
         #expect(shown == String(repeating: "a", count: 20) + "…(10000 characters)")
     }
 }
+
+@Suite struct ShownTextRedactionTests {
+    @Test func masksCredentialsBeforeCuttingSoNoPartOfASecretIsShown() {
+        let shown = ShownText.value("http://u:SECRET-SECRET-SECRET@host/" + String(repeating: "p", count: 200), limit: 20)
+        #expect(!shown.contains("SECRET"))
+        #expect(shown.hasPrefix("http://u:***@host/"))
+    }
+}

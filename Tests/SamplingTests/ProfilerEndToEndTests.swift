@@ -1,3 +1,4 @@
+import _CProcessShims
 import Foundation
 import Glibc
 import ProfilerTestSupport
@@ -35,16 +36,24 @@ import Testing
         return result
     }
 
-    private func start(_ sampler: String, _ command: [String], rate: Int) throws -> (RunningProcess, child: Int32) {
+    /// Starts hybrid-run on `command` and returns once its child runs the workload: `threads` threads (so the
+    /// exec is done) that have used 100 ms of CPU between them (so they are being sampled). Polled on `/proc`.
+    private func start(_ sampler: String, _ command: [String], rate: Int, threads: Int) async throws -> (RunningProcess, child: Int32) {
         let running = try RunningProcess(try TestEnvironment.executable("hybrid-run"),
                                          arguments(sampler, rate: rate, outputs: [output("run.folded")], command: command),
                                          environment: Self.environment)
-        for _ in 0..<200 {
-            if let child = ProcessTable.children(of: running.pid).first { return (running, child) }
-            usleep(10_000)
+        do {
+            let child = try await Poll.until(timeout: .seconds(60), interval: .milliseconds(10), "the workload to run under hybrid-run") { () -> Int32? in
+                guard let child = ProcessTable.children(of: running.pid).first,
+                      ProcessTable.threadStates(of: child).count >= threads,
+                      let ticks = ProcessTable.cpuTicks(of: child), ticks >= sysconf(Int32(_SC_CLK_TCK)) / 10 else { return nil }
+                return child
+            }
+            return (running, child)
+        } catch {
+            running.send(SIGKILL)
+            throw error
         }
-        running.send(SIGKILL)
-        throw FixtureError("hybrid-run started no child")
     }
 
     /// Folded lines as flamegraph.pl reads them: frames root first, then the count.
@@ -72,14 +81,43 @@ import Testing
         #expect(lines.contains { Array($0.frames.prefix(3)) == ["workload", "_start", "__libc_start_main"] })
     }
 
+    /// The names of the profiles (one per thread) in a speedscope file.
+    private func speedscopeProfileNames(_ path: String) throws -> [String] {
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        return try #require(json["profiles"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+    }
+
     @Test(arguments: samplers) func samplesEveryThreadOfAMultiThreadedChild(sampler: String) async throws {
         let file = output("threads.speedscope.json")
         _ = try await profile(sampler, [try Fixture.workload(), "threads", "3", "1"], outputs: [file])
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
-        let names = try #require(json["profiles"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        let names = try speedscopeProfileNames(file)
         for worker in ["worker-0", "worker-1", "worker-2"] {
             #expect(names.contains { $0.contains(worker) }, "\(names)")
         }
+    }
+
+    /// A thread is sampled under its creator's name until it names itself, as every worker thread does first
+    /// thing (on a busy machine a sample can come first). Once it has ended, its profile keeps the last name
+    /// seen, as a running thread's does, not the first.
+    @Test(arguments: samplers) func namesAThreadThatEndedByTheLastNameItHad(sampler: String) async throws {
+        let file = output("renamed.speedscope.json")
+        let script = """
+            import ctypes, threading, time
+            def spin(seconds):
+                end = time.thread_time() + seconds
+                while time.thread_time() < end: pass
+            def work():
+                spin(0.5)
+                ctypes.CDLL(None).prctl(15, b"renamed-late")  # PR_SET_NAME
+                spin(0.5)
+            thread = threading.Thread(target=work)
+            thread.start()
+            thread.join()
+            spin(0.3)
+            """
+        _ = try await profile(sampler, [try TestEnvironment.current.python.path, "-c", script], outputs: [file])
+        let names = try speedscopeProfileNames(file)
+        #expect(names.contains { $0.contains("renamed-late") }, "\(names)")
     }
 
     @Test(arguments: samplers) func followsForkAndExecIntoGrandchildren(sampler: String) async throws {
@@ -129,6 +167,98 @@ import Testing
         #expect(result.standardOutput.contains("Type: cpu"))
     }
 
+    /// Profiles `command` at 1000 Hz, the rate at which hybrid-run used to die of what a sampled process did
+    /// (SIGILL: an empty stack copy), and returns the profile it wrote after exiting with `status`.
+    private func survives(_ sampler: String, _ command: [String], status: Int32, file: String) async throws -> [(frames: [String], count: Int)] {
+        let result = try await ProcessRunner.run(try TestEnvironment.executable("hybrid-run"),
+                                                 arguments(sampler, rate: 1000, outputs: [output(file)], command: command),
+                                                 environment: Self.environment, timeout: .seconds(120))
+        #expect(result.status == status, "\(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
+        return try folded(output(file))
+    }
+
+    @Test(arguments: samplers) func survivesAnExecStorm(sampler: String) async throws {
+        let lines = try await survives(sampler, ["/bin/sh", Fixture.execStorm, "1000"], status: 7, file: "storm.folded")
+        #expect(lines.reduce(0) { $0 + $1.count } > 50)
+    }
+
+    @Test(arguments: samplers) func survivesABurstOfShortLivedProcesses(sampler: String) async throws {
+        let command = ["/bin/sh", "-c", "for i in $(seq 2000); do /bin/true; done; exit 3"]
+        let lines = try await survives(sampler, command, status: 3, file: "burst.folded")
+        // Few: perf events count each process's CPU time from zero, and a /bin/true ends before one period.
+        #expect(lines.reduce(0) { $0 + $1.count } > 0)
+    }
+
+    @Test(arguments: samplers) func survivesAndProfilesAGoProgram(sampler: String) async throws {
+        let lines = try await survives(sampler, [try Fixture.goWorkload(), "8", "2"], status: 0, file: "go.folded")
+        #expect(samples(lines, containing: "main.churn") > 50)
+    }
+
+    @Test(arguments: samplers) func survivesAStackPointerThatIsNotAStack(sampler: String) async throws {
+        let lines = try await survives(sampler, [try Fixture.workload(), "foreignstack", "1"], status: 0, file: "foreign.folded")
+        let spinning = lines.filter { $0.frames.contains("spin_on_foreign_stack") }
+        #expect(spinning.reduce(0) { $0 + $1.count } > 50)
+        #expect(lines.allSatisfy { $0.frames.count <= 1 + 256 }, "at most the maximum number of frames, after the process name")
+    }
+
+    /// hybrid-run run by nobody, an unprivileged user (its tracer thread has no CAP_SYS_PTRACE), profiling `command`.
+    private func profileAsNobody(_ sampler: String, _ command: [String]) async throws -> RunResult {
+        try #require(chmod(directory.path, 0o777) == 0)
+        let hybridRun = try TestEnvironment.executable("hybrid-run").path
+        return try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/setpriv"),
+                                           ["--reuid=65534", "--regid=65534", "--clear-groups", hybridRun]
+                                               + arguments(sampler, rate: 200, outputs: [output("nobody.folded")], command: command),
+                                           environment: Self.environment, timeout: .seconds(60))
+    }
+
+    /// A copy of `program`, root's, set-user-ID (the tests run as root).
+    private func setUserIDCopy(of program: String) throws -> String {
+        let path = output(URL(fileURLWithPath: program).lastPathComponent + "-setuid")
+        try FileManager.default.copyItem(atPath: program, toPath: path)
+        try #require(chmod(path, 0o4755) == 0)
+        return path
+    }
+
+    /// A traced program loses its set-user-ID unless the tracer has CAP_SYS_PTRACE; perf events take no samples of
+    /// it. Either way it must run with its privilege, and one line say why it is not profiled.
+    @Test(arguments: samplers) func aSetUserIDCommandKeepsItsPrivilege(sampler: String) async throws {
+        let id = try setUserIDCopy(of: "/usr/bin/id")
+        let result = try await profileAsNobody(sampler, [id])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText.contains("euid=0(root)"), "\(result.stdoutText)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains(id) }
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("is set-user-ID root") == true, "\(lines)")
+        #expect(lines.first?.contains(sampler == "ptrace" ? "running it unprofiled" : "perf events take no samples") == true, "\(lines)")
+    }
+
+    @Test func aCommandWithFileCapabilitiesKeepsThemUnderPtrace() async throws {
+        let cat = output("cat-with-capabilities")
+        try FileManager.default.copyItem(atPath: "/bin/cat", toPath: cat)
+        // vfs_cap_data, revision 2 (linux/capability.h): effective; permitted CAP_NET_RAW (13); nothing inheritable.
+        let capabilities: [UInt32] = [0x0200_0001, 1 << 13, 0, 0, 0]
+        try #require(capabilities.withUnsafeBytes { setxattr(cat, "security.capability", $0.baseAddress, $0.count, 0) } == 0)
+        let result = try await profileAsNobody("ptrace", [cat, "/proc/self/status"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let permitted = result.stdoutText.split(separator: "\n").first { $0.hasPrefix("CapPrm:") }
+        #expect(permitted?.hasSuffix("0000000000002000") == true, "\(result.stdoutText)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains(cat) }
+        #expect(lines.count == 1 && lines.first?.contains("file capabilities") == true, "\(result.stderr)")
+    }
+
+    /// The kernel decides at the exec, before the tracer hears of it: a descendant's privileged program runs
+    /// without its privilege under ptrace, and hybrid-run can only say so, once per program.
+    @Test func aDescendantsSetUserIDProgramIsSaidToRunWithoutItsPrivilegeUnderPtrace() async throws {
+        let id = try setUserIDCopy(of: "/usr/bin/id")
+        let result = try await profileAsNobody("ptrace", ["/bin/sh", "-c", "'\(id)'; '\(id)'"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdoutText.contains("euid="), "what the line says happened: \(result.stdoutText)")
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains(id) }
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("(set-user-ID root) runs without its privilege") == true, "\(lines)")
+    }
+
     /// hybrid-run under a seccomp filter that refuses `calls` (comma-separated), as a container may.
     private func profileRefusing(_ calls: String, sampler: String, _ command: [String], outputs: [String]) async throws -> RunResult {
         try await ProcessRunner.run(URL(fileURLWithPath: try Fixture.denySyscalls()),
@@ -171,8 +301,7 @@ import Testing
     }
 
     @Test(arguments: samplers) func leavesNoStoppedOrZombieProcessWhenTheChildIsKilledMidSample(sampler: String) async throws {
-        let (running, child) = try start(sampler, [try Fixture.workload(), "threads", "4", "30"], rate: 1000)
-        usleep(300_000)
+        let (running, child) = try await start(sampler, [try Fixture.workload(), "threads", "4", "30"], rate: 1000, threads: 5)
         kill(child, SIGKILL)
         let result = try await running.wait(timeout: .seconds(20))
         #expect(result.status == 128 + SIGKILL)
@@ -182,31 +311,37 @@ import Testing
     @Test(arguments: samplers) func childRunsOnWhenTheProfilerIsKilled(sampler: String) async throws {
         // The orphan must not hold hybrid-run's output pipes open, or waiting for hybrid-run's output would wait for it.
         let command = "exec '\(try Fixture.workload())' threads 2 30 >/dev/null 2>&1"
-        let (running, child) = try start(sampler, ["/bin/sh", "-c", command], rate: 1000)
+        let (running, child) = try await start(sampler, ["/bin/sh", "-c", command], rate: 1000, threads: 3)
         defer { kill(child, SIGKILL) }
-        usleep(300_000)
         running.send(SIGKILL)
         _ = try await running.wait(timeout: .seconds(20))
-        usleep(100_000)
-        let before = try #require(ProcessTable.cpuTicks(of: child))
-        usleep(300_000)
+        // hybrid-run is reaped: the kernel has detached what it traced and closed its events.
         #expect(!ProcessTable.threadStates(of: child).contains { $0 == "t" || $0 == "T" })
-        #expect(try #require(ProcessTable.cpuTicks(of: child)) > before, "the child still runs")
+        let before = try #require(ProcessTable.cpuTicks(of: child))
+        _ = try await Poll.until(timeout: .seconds(30), "the child to go on using CPU") {
+            (ProcessTable.cpuTicks(of: child) ?? 0) > before ? true : nil
+        }
     }
 
     @Test(arguments: samplers) func stopAndContinueWorkAsWithoutProfiling(sampler: String) async throws {
-        let (running, child) = try start(sampler, [try Fixture.workload(), "threads", "1", "3"], rate: 200)
-        usleep(300_000)
+        let (running, child) = try await start(sampler, [try Fixture.workload(), "threads", "1", "1"], rate: 200, threads: 2)
         kill(child, SIGSTOP)
-        usleep(300_000)
+        func allStopped() -> Bool {
+            let states = ProcessTable.threadStates(of: child)
+            return !states.isEmpty && states.allSatisfy { $0 == "t" || $0 == "T" }
+        }
+        _ = try await Poll.until(timeout: .seconds(30), "every thread to stop") { allStopped() ? true : nil }
         let stopped = try #require(ProcessTable.cpuTicks(of: child))
-        usleep(500_000)
+        // A window to observe, not a wait for an event: a profiler that resumed a stopped thread would let it spin here.
+        try await Task.sleep(for: .milliseconds(500))
         #expect(ProcessTable.cpuTicks(of: child) == stopped, "no CPU while stopped")
-        #expect(ProcessTable.threadStates(of: child).allSatisfy { $0 == "t" || $0 == "T" })
+        #expect(allStopped())
         kill(child, SIGCONT)
-        usleep(500_000)
-        #expect(try #require(ProcessTable.cpuTicks(of: child)) > stopped, "running again after SIGCONT")
-        let result = try await running.wait(timeout: .seconds(20))
+        // The worker still has most of its second of CPU time to do: it runs again, then ends normally.
+        _ = try await Poll.until(timeout: .seconds(30), "the child to use CPU again after SIGCONT") {
+            (ProcessTable.cpuTicks(of: child) ?? 0) > stopped ? true : nil
+        }
+        let result = try await running.wait(timeout: .seconds(60))
         #expect(result.status == 0, "\(result.stderr)")
     }
 }

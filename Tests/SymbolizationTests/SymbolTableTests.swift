@@ -19,6 +19,13 @@ import Testing
         #expect(table.symbol(containing: 0x0fff) == nil)
         #expect(table.count == 3)
     }
+
+    /// A symbol's address and size come from the file: one that runs past the address space ends there.
+    @Test func aSymbolRunningPastTheAddressSpaceCoversUpToItsEnd() {
+        let table = SymbolTable(symbols: [ELFSymbol(address: UInt64.max - 0xf, size: 0x100, name: "wraps")])
+        #expect(table.symbol(containing: UInt64.max)?.name == "wraps")
+        #expect(table.symbol(containing: UInt64.max - 0x10) == nil)
+    }
 }
 
 @Suite struct DemanglerTests {

@@ -1,17 +1,14 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Small JSON-over-HTTP helper for the stand-ins' query APIs.
 ///
-/// Its own client, with tracing disabled, so that the tests' queries never show up as spans.
+/// Foundation's `URLSession`, not the product's own libcurl client: the tests' view of what a stand-in received
+/// must not depend on the code under test.
 enum HTTPQuery {
-    static let client: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.tracing.tracer = nil
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+    static let session = URLSession(configuration: .ephemeral)
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -31,21 +28,25 @@ enum HTTPQuery {
         try await send(url, body: try JSONEncoder().encode(json), timeout: timeout)
     }
 
-    /// GET without a body, POST with one.
+    /// GET without a body, POST with one; anything but 200 is an error.
     static func send(_ url: URL, body: Data?, timeout: Duration) async throws -> Data {
-        var request = HTTPClientRequest(url: url.absoluteString)
-        request.method = body == nil ? .GET : .POST
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.nanoseconds)))
-        let buffer = try await response.body.collect(upTo: 256 << 20)
-        let data = Data(buffer.readableBytesView)
-        guard response.status.code == 200 else {
-            throw Failure(description: "\(request.method) \(url) answered \(response.status.code): \(String(decoding: data, as: UTF8.self))")
+        let (status, data) = try await exchange(url, body: body, contentType: "application/json", timeout: timeout)
+        guard status == 200 else {
+            throw Failure(description: "\(body == nil ? "GET" : "POST") \(url) answered \(status): \(String(decoding: data, as: UTF8.self))")
         }
         return data
+    }
+
+    /// GET without a body, POST with one: the status and body of the response, whatever they are.
+    static func exchange(_ url: URL, body: Data?, contentType: String, timeout: Duration = .seconds(30)) async throws -> (status: Int, body: Data) {
+        var request = URLRequest(url: url, timeoutInterval: timeout.timeInterval)
+        request.httpMethod = body == nil ? "GET" : "POST"
+        if let body {
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+            request.httpBody = body
+        }
+        let (data, response) = try await session.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 }
 

@@ -49,6 +49,37 @@ public struct OTLPReceiver: Sendable {
         return try await HTTPQuery.get([ReceivedSpan].self, queryURL.appendingQuery(path: "spans", query))
     }
 
+    /// One export request as the receiver got it.
+    public struct Request: Sendable, Decodable {
+        /// `"grpc"`, `"http/protobuf"` or `"http/json"`.
+        public var transport: String
+        public var spans: Int
+        /// The trace ids of its spans, lowercase hex.
+        public var traceIDs: [String]
+        /// Its headers (gRPC metadata), names in lowercase, without transport and content headers.
+        public var headers: [String: String]
+
+        enum CodingKeys: String, CodingKey {
+            case transport, spans, headers
+            case traceIDs = "trace_ids"
+        }
+    }
+
+    /// Every export request received so far, in arrival order.
+    public func requests() async throws -> [Request] {
+        try await HTTPQuery.get([Request].self, queryURL.appendingPathComponent("requests"))
+    }
+
+    /// The export requests that carried spans of `traceID`.
+    public func requests(traceID: String) async throws -> [Request] {
+        try await requests().filter { $0.traceIDs.contains(traceID.lowercased()) }
+    }
+
+    /// POSTs `body` to the OTLP/HTTP traces path as a client would, and returns the HTTP status the receiver answered.
+    public func postTraces(_ body: Data, contentType: String) async throws -> Int {
+        try await HTTPQuery.exchange(httpEndpoint.appendingPathComponent("v1/traces"), body: body, contentType: contentType).status
+    }
+
     /// Waits (bounded) until the receiver holds at least `count` spans of `traceID`, and returns them.
     public func waitForSpans(traceID: String, count: Int, timeout: Duration = .seconds(15)) async throws -> [ReceivedSpan] {
         var last: [ReceivedSpan] = []
@@ -78,6 +109,7 @@ public struct OTLPReceiver: Sendable {
                 + "last saw \(last.count): \(last.map(\.name))")
         }
     }
+
 }
 
 extension URL {

@@ -43,10 +43,14 @@ public struct PyroscopeReceiver: Sendable {
     ///   - responses: HTTP statuses answered, in order, to the first uploads before normal handling
     ///     (e.g. `[500, 200]`: the first upload gets 500, the second is stored).
     ///   - hang: accept every upload and never answer (a black-holed server that speaks TCP).
-    public static func startDedicated(responses: [Int] = [], hang: Bool = false) async throws -> PyroscopeReceiver {
+    ///   - tls: serve ingest over TLS with this authority's server certificate (``url`` is then `https://`).
+    ///   - http2: with `tls`, offer HTTP/2 (ALPN `h2`) as well as HTTP/1.1.
+    public static func startDedicated(responses: [Int] = [], hang: Bool = false, tls: TestCertificateAuthority? = nil, http2: Bool = false) async throws -> PyroscopeReceiver {
         var arguments: [String] = []
         if !responses.isEmpty { arguments += ["--responses", responses.map(String.init).joined(separator: ",")] }
         if hang { arguments.append("--hang") }
+        if let tls { arguments += ["--tls-cert", tls.certificateFile, "--tls-key", tls.keyFile] }
+        if http2 { arguments.append("--http2") }
         let process = try await StandInProcess.start(script: "pyroscope_receiver.py", arguments: arguments)
         guard let url = process.announcement.url.flatMap(URL.init(string:)),
               let query = process.announcement.query_url.flatMap(URL.init(string:))
@@ -59,17 +63,10 @@ public struct PyroscopeReceiver: Sendable {
 
     /// Runs `body` with a dedicated receiver and stops it afterwards, whatever happens.
     public static func withDedicated<T: Sendable>(
-        responses: [Int] = [], hang: Bool = false, _ body: (PyroscopeReceiver) async throws -> T
+        responses: [Int] = [], hang: Bool = false, tls: TestCertificateAuthority? = nil, http2: Bool = false,
+        _ body: (PyroscopeReceiver) async throws -> T
     ) async throws -> T {
-        let receiver = try await startDedicated(responses: responses, hang: hang)
-        do {
-            let result = try await body(receiver)
-            await receiver.stop()
-            return result
-        } catch {
-            await receiver.stop()
-            throw error
-        }
+        try await StandInProcess.stopping(try await startDedicated(responses: responses, hang: hang, tls: tls, http2: http2), stop: { await $0.stop() }, body)
     }
 
     /// Stops a dedicated receiver (no-op for the shared one).
@@ -167,12 +164,20 @@ public struct ReceivedUpload: Sendable, Decodable {
     public var tenant: String?
     public var auth: Auth?
     public var userAgent: String?
+    /// The `Host` header: the name the client addressed, e.g. one only a proxy resolves.
+    public var host: String?
+    /// The TLS version the upload came over (`TLSv1.3`), nil over plain HTTP.
+    public var tlsVersion: String?
+    /// `1.1` or `2`.
+    public var httpVersion: String?
     public var profile: ReceivedProfile?
     /// Where `--out` saved it (demo only).
     public var file: String?
 
     enum CodingKeys: String, CodingKey {
-        case seq, status, stored, error, name, labels, units, format, tenant, auth, profile, file
+        case seq, status, stored, error, name, labels, units, format, tenant, auth, profile, file, host
+        case tlsVersion = "tls_version"
+        case httpVersion = "http_version"
         case receivedUnixNanos = "received_unix_nanos"
         case appName = "app_name"
         case serviceName = "service_name"
@@ -211,6 +216,9 @@ public struct ReceivedUpload: Sendable, Decodable {
         tenant = try c.decodeIfPresent(String.self, forKey: .tenant)
         auth = try c.decodeIfPresent(Auth.self, forKey: .auth)
         userAgent = try c.decodeIfPresent(String.self, forKey: .userAgent)
+        host = try c.decodeIfPresent(String.self, forKey: .host)
+        tlsVersion = try c.decodeIfPresent(String.self, forKey: .tlsVersion)
+        httpVersion = try c.decodeIfPresent(String.self, forKey: .httpVersion)
         profile = try c.decodeIfPresent(ReceivedProfile.self, forKey: .profile)
         file = try c.decodeIfPresent(String.self, forKey: .file)
     }

@@ -56,6 +56,18 @@ final class StandInProcess: @unchecked Sendable {
         return StandInProcess(process: process, announcement: announcement)
     }
 
+    /// Runs `body` with a dedicated stand-in and stops it afterwards, whatever `body` does.
+    static func stopping<S: Sendable, T: Sendable>(_ standIn: S, stop: (S) async -> Void, _ body: (S) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(standIn)
+            await stop(standIn)
+            return result
+        } catch {
+            await stop(standIn)
+            throw error
+        }
+    }
+
     /// SIGTERM, then a bounded wait for the exit (SIGKILL after 10 s).
     func stop() async {
         process.send(SIGTERM)

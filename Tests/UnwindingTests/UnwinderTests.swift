@@ -20,7 +20,7 @@ import Unwinding
     }
 
     @Test func unwindsOptimizedCWithoutFramePointersToMain() throws {
-        let live = try LiveSnapshot.capture([try Fixture.workload(), "split", "10"], warmUp: .milliseconds(300))
+        let live = try LiveSnapshot.capture([try Fixture.workload(), "split", "10"], when: .usedCPU(.milliseconds(100)))
         let names = names(of: live)
         let hot = try #require(names.firstIndex { $0 == "hot_three_quarters" || $0 == "hot_one_quarter" })
         #expect(names.contains("spin_until"))
@@ -29,7 +29,7 @@ import Unwinding
     }
 
     @Test func unwindsADeepStack() throws {
-        let live = try LiveSnapshot.capture([try Fixture.workload(), "deep", "25", "1000000", "0"], warmUp: .milliseconds(300))
+        let live = try LiveSnapshot.capture([try Fixture.workload(), "deep", "25", "1000000", "0"], when: .usedCPU(.milliseconds(100)))
         let names = names(of: live)
         #expect(names.filter { $0 == "recurse" }.count == 25)
         #expect(names.contains("main"))
@@ -37,19 +37,73 @@ import Unwinding
     }
 
     @Test func unwindsAThreadBlockedInLibc() throws {
-        let live = try LiveSnapshot.capture([try Fixture.workload(), "sleep", "10"], warmUp: .milliseconds(200))
+        let live = try LiveSnapshot.capture([try Fixture.workload(), "sleep", "10"], when: .asleep)
         let names = names(of: live)
         #expect(names.contains("main"))
         #expect(names.last == "_start")
     }
 
     @Test func unwindsOptimizedSwiftAndDemanglesIt() throws {
-        let live = try LiveSnapshot.capture([try Fixture.swiftWorkload(), "10"], warmUp: .milliseconds(300))
+        let live = try LiveSnapshot.capture([try Fixture.swiftWorkload(), "10"], when: .usedCPU(.milliseconds(100)))
         let names = names(of: live)
         #expect(names.contains { $0.contains("Checksummer.mix(rounds:") })
         #expect(names.contains { $0.contains("spinChecksums(for:") })
         #expect(!names.contains { $0.hasPrefix("$s") || $0.hasPrefix("_$s") })
         #expect(names.contains("main"))
+    }
+
+    enum HostileStack: CaseIterable, Sendable {
+        case emptyCopy, copyShorterThanAWord, stackPointerBelowTheCopy, stackPointerAboveTheCopy, instructionPointerZero,
+             instructionPointerInNoModule, wordsPointingAtThemselves, returnAddressesIntoOneFunction,
+             topOfTheAddressSpace, misaligned
+    }
+
+    /// This test process's own modules: real unwind tables, and code at a known address.
+    private static let modules = ModuleMap(mappings: ProcessMaps.read(pid: getpid()), images: ELFImageCache())
+    private static let code = UInt64(UInt(bitPattern: dlsym(UnsafeMutableRawPointer(bitPattern: 0), "getpid")))
+    private static let maximumFrames = 64
+
+    private func snapshot(_ hostile: HostileStack) -> ThreadSnapshot {
+        let snapshot = ThreadSnapshot(stackCapacity: 4096)
+        let base = UInt64(UInt(bitPattern: snapshot.stackBuffer.baseAddress))
+        snapshot.registers.rip = Self.code
+        snapshot.registers.rsp = base
+        snapshot.stackStart = base
+        snapshot.useBuffer(length: 4096)
+        let words = snapshot.stackBuffer.bindMemory(to: UInt64.self)
+        for index in words.indices { words[index] = Self.code + 1 }
+        switch hostile {
+        case .emptyCopy: snapshot.useBuffer(length: 0)
+        case .copyShorterThanAWord: snapshot.useBuffer(length: 5)
+        case .stackPointerBelowTheCopy: snapshot.registers.rsp = base - 4096
+        case .stackPointerAboveTheCopy: snapshot.registers.rsp = base + 1 << 20
+        case .instructionPointerZero: snapshot.registers.rip = 0
+        case .instructionPointerInNoModule: snapshot.registers.rip = 0x1234
+        case .wordsPointingAtThemselves: for index in words.indices { words[index] = base + UInt64(index * 8) }
+        case .returnAddressesIntoOneFunction: break
+        case .topOfTheAddressSpace:
+            snapshot.registers.rsp = UInt64.max - 15
+            snapshot.stackStart = UInt64.max - 15
+        case .misaligned:
+            snapshot.registers.rsp = base + 3
+            snapshot.stackStart = base + 3
+        }
+        return snapshot
+    }
+
+    /// Snapshots no ordinary thread has but a sampler copies all the same: the kernel copied nothing (a
+    /// thread that has just exec'd, a goroutine stack Go has just moved), the stack pointer is used as
+    /// something else, the words on the "stack" lead nowhere or in circles. Unwinding each must end, never
+    /// trap, and give the leaf and at most `maximumFrames` frames, every caller in a module.
+    @Test(arguments: HostileStack.allCases) func unwindingEndsWithTheLeafAndBoundedFrames(_ hostile: HostileStack) throws {
+        try #require(Self.modules.index(containing: Self.code) != nil, "getpid lies in a module of this process")
+        let unwinder = Unwinder(modules: Self.modules, maximumFrames: Self.maximumFrames)
+        let snapshot = snapshot(hostile)
+        var frames: [UInt64] = []
+        unwinder.unwind(snapshot, into: &frames)
+        #expect(frames.first == snapshot.registers.rip)
+        #expect(frames.count <= Self.maximumFrames)
+        #expect(frames.dropFirst().allSatisfy { Self.modules.index(containing: $0) != nil })
     }
 
     /// Stacks no program left behind: every instruction of libc as the leaf, over stack copies full of
@@ -58,9 +112,8 @@ import Unwinding
     /// the frame limit at most) without a trap, whatever it reads: the rules' arithmetic wraps, and a stack
     /// pointer that does not move up ends the stack.
     @Test func endsHostileStacksWithoutATrap() throws {
-        let modules = ModuleMap(mappings: ProcessMaps.read(pid: getpid()), images: ELFImageCache())
-        let libc = try #require(modules.modules.first { $0.name.hasPrefix("libc.so") })
-        let unwinder = Unwinder(modules: modules, maximumFrames: 64)
+        let libc = try #require(Self.modules.modules.first { $0.name.hasPrefix("libc.so") })
+        let unwinder = Unwinder(modules: Self.modules, maximumFrames: Self.maximumFrames)
         let snapshot = ThreadSnapshot(stackCapacity: 4096)
         let wordCount = snapshot.stackBuffer.count / 8
         let words = snapshot.stackBuffer.bindMemory(to: UInt64.self)
@@ -83,7 +136,7 @@ import Unwinding
                     snapshot.registers.rsp = stackStart
                     snapshot.registers.rbp = words[Int(leaf % UInt64(wordCount))]
                     unwinder.unwind(snapshot, into: &frames)
-                    #expect(frames.first == leaf && frames.count <= 64)
+                    #expect(frames.first == leaf && frames.count <= Self.maximumFrames)
                     unwound += 1
                 }
             }
@@ -108,8 +161,9 @@ import Unwinding
 
     /// Copies the main thread of `arguments` at `count` stops and unwinds each copy with ``Unwinder`` and
     /// with ``LibunwindUnwinder`` alone.
-    private func compare(_ arguments: [String], count: Int = 60) throws -> Comparison {
-        let series = try LiveSnapshot.series(arguments, warmUp: .milliseconds(200), count: count, interval: .milliseconds(3))
+    private func compare(_ arguments: [String], when ready: LiveSnapshot.Readiness = .usedCPU(.milliseconds(200)),
+                         count: Int = 60) throws -> Comparison {
+        let series = try LiveSnapshot.series(arguments, when: ready, count: count, interval: .milliseconds(3))
         let modules = series[0].modules
         try #require(series.allSatisfy { $0.modules.ranges == modules.ranges }, "the fixture mapped code while it ran")
         let unwinder = Unwinder(modules: modules)
@@ -167,7 +221,7 @@ import Unwinding
     }
 
     @Test func agreesWithLibunwindInALibcSystemCall() throws {
-        let comparison = try compare([try Fixture.workload(), "sleep", "100"], count: 10)
+        let comparison = try compare([try Fixture.workload(), "sleep", "100"], when: .asleep, count: 10)
         #expect(comparison.disagreements.isEmpty)
         #expect(comparison.libunwindStacks == 0)
         for stack in comparison.stacks {

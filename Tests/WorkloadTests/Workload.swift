@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Testing
 
 /// Runs generator-otel, loader-otel and psql for the end-to-end tests, each test in its own directory and table.
 struct Workload {
@@ -57,11 +58,58 @@ struct Workload {
 
     /// The first column of the first row of `sql`, as psql prints it.
     func query(_ sql: String) async throws -> String {
+        try await psql(["-d", postgresURL], sql)
+    }
+
+    /// `sql` run by the server's superuser, over the Unix socket (which trusts local connections), for what the
+    /// test's own role may not do, such as creating roles.
+    func queryAsSuperuser(_ sql: String) async throws -> String {
+        let url = try #require(URLComponents(string: postgresURL))
+        let socketDirectory = try TestEnvironment.current.value("HYBRID_TEST_POSTGRES_SOCKET_DIR")
+        return try await psql(["-h", socketDirectory, "-p", "\(try #require(url.port))", "-U", "postgres", "-d", String(url.path.dropFirst())], sql)
+    }
+
+    private func psql(_ connection: [String], _ sql: String) async throws -> String {
         let result = try await ProcessRunner.run(
-            URL(fileURLWithPath: "/usr/bin/psql"), ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", postgresURL, "-c", sql],
+            URL(fileURLWithPath: "/usr/bin/psql"), ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"] + connection + ["-c", sql],
             timeout: .seconds(30))
         guard result.status == 0 else { throw QueryFailed(message: result.stderr) }
         return result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs `body` with the URL of a new login role holding only `privileges` on the test's table (password
+    /// authentication over TCP, as for the test's own role), then drops the role, whatever happened.
+    func withRole<T>(granted privileges: String, _ body: (_ url: String) async throws -> T) async throws -> T {
+        let role = "loader_role_" + UUID().uuidString.prefix(8).lowercased()
+        let password = UUID().uuidString
+        var url = try #require(URLComponents(string: postgresURL))
+        url.user = role
+        url.password = password
+        return try await finally {
+            _ = try await queryAsSuperuser("CREATE ROLE \(role) LOGIN PASSWORD '\(password)'; GRANT \(privileges) ON \(table) TO \(role)")
+            return try await body(try #require(url.string))
+        } then: {
+            // DROP OWNED revokes the role's privileges, which would keep DROP ROLE from working.
+            _ = try await queryAsSuperuser("DROP OWNED BY \(role); DROP ROLE \(role)")
+        }
+    }
+
+    /// Runs `body`, then drops the test's table, whatever happened: for tests that make their own table shapes.
+    func droppingTable<T>(_ body: () async throws -> T) async throws -> T {
+        try await finally(body, then: { _ = try await query("DROP TABLE IF EXISTS \(table)") })
+    }
+
+    /// `body`, then `cleanUp` whether `body` threw or not; `body`'s error wins over `cleanUp`'s.
+    private func finally<T>(_ body: () async throws -> T, then cleanUp: () async throws -> Void) async throws -> T {
+        let result: T
+        do {
+            result = try await body()
+        } catch {
+            try? await cleanUp()
+            throw error
+        }
+        try await cleanUp()
+        return result
     }
 
     func rowCount() async throws -> Int {

@@ -58,6 +58,55 @@ struct WorkloadSpanTests {
         }
     }
 
+    /// libpq quotes a connection string it cannot parse (the whole URL, or the piece it could not decode): that
+    /// was masked on stderr but exported in the spans' `exception.message`.
+    @Test(arguments: ["postgres://postgres:SECRET@[127.0.0.1:55432/postgres", "postgres://u:SEC%zzRET@127.0.0.1:1/db",
+                      "postgresql://u@127.0.0.1:1/db?password=SECRET&sslmode=bogus"])
+    func aConnectionStringsPasswordReachesNoSpanAndNoMessage(url: String) async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let receiver = try OTLPReceiver.shared
+        let traceID = Self.randomHex(bytes: 16)
+        let loaded = try await workload.load(workload.path("unused.jsonl"), url: url, environment: Workload.environment([
+            "TRACEPARENT": "00-\(traceID)-\(Self.randomHex(bytes: 8))-01",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.grpcEndpoint.absoluteString,
+        ]))
+        #expect(loaded.status == 1)
+        #expect(loaded.stderr.split(separator: "\n").count == 1, "\(loaded.stderr)")
+        #expect(!loaded.stderr.contains("SEC"), "\(loaded.stderr)")
+        let spans = try await receiver.waitForSpans(traceID: traceID, timeout: .seconds(20)) { spans in
+            spans.contains { $0.name == "load" } && spans.contains { $0.name == "connect" }
+        }
+        let load = try #require(spans.first { $0.name == "load" })
+        #expect(load.status.code == "error")
+        #expect(load.events.contains { $0.name == "exception" && $0.attributes["exception.message"] != nil })
+        for span in spans {
+            let texts = [span.status.message] + span.attributes.values.map(\.description)
+                + span.events.flatMap { $0.attributes.values.map(\.description) }
+            #expect(!texts.contains { $0.contains("SEC") }, "\(span.name): \(texts)")
+        }
+    }
+
+    /// The stderr line was escaped by the log handler, but the span's status took the path raw: a terminal
+    /// escape and a line break in whatever shows it.
+    @Test func anUnwritablePathReachesTheSpanEscaped() async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let receiver = try OTLPReceiver.shared
+        let traceID = Self.randomHex(bytes: 16)
+        let generated = try await workload.generate(["10", "/nonexistent-\(traceID)/\u{1b}[2J\ngenerator-otel: all good.json"], environment: Workload.environment([
+            "TRACEPARENT": "00-\(traceID)-\(Self.randomHex(bytes: 8))-01", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.grpcEndpoint.absoluteString,
+        ]))
+        #expect(generated.status == 1)
+        let spans = try await receiver.waitForSpans(traceID: traceID, timeout: .seconds(20)) { spans in spans.contains { $0.name == "generate" } }
+        let generate = try #require(spans.first { $0.name == "generate" })
+        #expect(generate.status.message.contains("\\e[2J\\ngenerator-otel: all good.json"), "\(generate.status.message)")
+        for span in spans {
+            let texts = [span.status.message] + span.events.flatMap { $0.attributes.values.compactMap(\.stringValue) }
+            #expect(!texts.contains { $0.contains("\u{1b}") || $0.contains("\n") }, "\(span.name): \(texts)")
+        }
+    }
+
     @Test func failedStatementSpanCarriesTheSQLSTATE() async throws {
         let workload = try Workload()
         defer { workload.removeDirectory() }
@@ -80,6 +129,21 @@ struct WorkloadSpanTests {
         #expect(copy.attributes["db.response.status_code"]?.stringValue == "42703")
         #expect(spans.first { $0.name == "load" }?.status.code == "error")
         #expect(try await workload.rowCount() == 0)
+    }
+
+    /// An endpoint port out of range crashed swift-otel in the workload (SIGILL) or held its exit: now one warning,
+    /// the work done and the program's own status.
+    @Test(arguments: ["http/protobuf", "grpc"])
+    func anEndpointOutOfRangeIsOneWarningAndTheWorkIsDone(protocolName: String) async throws {
+        let workload = try Workload()
+        defer { workload.removeDirectory() }
+        let environment = Workload.environment(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:65536", "OTEL_EXPORTER_OTLP_PROTOCOL": protocolName])
+        let generated = try await workload.generate(["10", workload.path("orders.json")], environment: environment)
+        #expect(generated.status == 0)
+        #expect(FileManager.default.fileExists(atPath: workload.path("orders.json")))
+        let warnings = generated.stderr.split(separator: "\n").filter { $0.hasPrefix("generator-otel: warning: ") }
+        #expect(warnings == ["generator-otel: warning: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:65536: the port 65536 is not a number from 1 to 65535; spans will not be exported"],
+                "\(generated.stderr)")
     }
 
     @Test func exitIsBoundedWhenTheCollectorIsBlackHoled() async throws {

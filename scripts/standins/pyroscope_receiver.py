@@ -6,7 +6,8 @@ Ingest (--http-port):  POST /ingest?name=APP.cpu{k=v,...}&from=..&until=..&forma
   `format`; raw pprof (gzipped or not) with format=pprof; folded (`a;b;c N` lines, the default) and `lines`.
   pprof is decoded with profile_pb2 generated from the official profile.proto (scripts/setup.sh).
   200 empty body = stored; 400 bad metadata (the `name` parser's errors, as the server words them);
-  422 validation (invalid label names in pprof sample labels, too many labels, over-long names/values,
+  422 validation (as `validate_series` says: the labels the server adds counted, a name starting with a digit,
+  the same name twice after dots are read as `_`, too many labels, over-long names/values, invalid sample labels,
   an undecodable or inconsistent profile, a profile older than 1 h or more than 10 min in the future);
   scripted statuses (--responses / POST /control/responses) are answered before any parsing.
 Query + control (--query-port, JSON):
@@ -16,6 +17,9 @@ Query + control (--query-port, JSON):
   POST /control/hang                 {"hang":true|false}            accept and never answer (like --hang)
   POST /control/reset                forget every upload and attempt
 Start-up: prints one JSON line {"http_port":..,"query_port":..,"url":..,"query_url":..,"pid":..}.
+--tls-cert FILE --tls-key FILE serve ingest over TLS (url then starts with https://); each upload records
+`tls_version` (null over plain HTTP), `http_version` (1.1 or 2) and the `host` it was addressed to; --http2 offers
+HTTP/2 through ALPN as well.
 --out DIR saves each received profile (APP-SEQ.pb.gz, or .folded) for the demo.
 """
 
@@ -31,6 +35,7 @@ import os
 import re
 import select
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -84,6 +89,59 @@ def validate_label_name(key):
             raise RequestError(400, f"invalid label name: {key}: character is not allowed: {_go_quote_rune(c)}")
     if key == "__name__":
         raise RequestError(400, f"label name is reserved: {key}")
+
+
+def sanitize_legacy_label_name(name):
+    """validation.SanitizeLegacyLabelName: [A-Za-z_] then [A-Za-z0-9_], dots read as `_`; None if invalid."""
+    if not name:
+        return None
+    for index, c in enumerate(name):
+        if not (("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_" or ("0" <= c <= "9" and index > 0) or c == "."):
+            return None
+    return name.replace(".", "_")
+
+
+def validate_series_labels(pairs):
+    """validation.ValidateLabels (pkg/validation/validate.go) over one series' label pairs; raises 422."""
+    text = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(pairs)) + "}"
+    if len(pairs) > MAX_LABELS_PER_SERIES:
+        raise RequestError(422, f"profile series '{text}' has {len(pairs)} label names; limit {MAX_LABELS_PER_SERIES}")
+    stored = {}
+    for name, value in sorted(pairs):
+        if len(name.encode()) > MAX_LABEL_NAME_LENGTH:
+            raise RequestError(422, f"profile with labels '{text}' has label name too long: '{name}'")
+        if len(value.encode()) > MAX_LABEL_VALUE_LENGTH:
+            raise RequestError(422, f"profile with labels '{text}' has label value too long: '{value}'")
+        sanitized = sanitize_legacy_label_name(name)
+        if sanitized is None:
+            raise RequestError(422, f"invalid labels '{text}' with error: invalid label name '{name}'")
+        # The same name twice is refused; a name that is the same only after sanitizing is merged when the
+        # values agree (handleSanitizedLabel).
+        if sanitized in stored and (stored[sanitized][0] == name or stored[sanitized][1] != value):
+            raise RequestError(422, f"profile with labels '{text}' has duplicate label name: '{sanitized}'")
+        stored[sanitized] = (name, value)
+
+
+def validate_series(entry, app, profile):
+    """The series a legacy pprof upload makes, counted and checked as the server does it.
+
+    `createLabels` (pkg/og/convert/pprof/profile.go) puts __name__, __delta__ and pyroscope_spy on the series,
+    service_name unless the name has that label, then the name's labels; `pprofsplit.VisitSampleSeries` adds
+    each sample's string labels but trace_id and span_id (profile_id is renamed span_id), a name already there
+    winning (addSampleLabelsToLabelsBuilder); each resulting series then goes through validation.ValidateLabels.
+    """
+    base = [("__name__", "process_cpu"), ("__delta__", "false"), ("pyroscope_spy", entry["spy_name"])]
+    if "service_name" not in entry["labels"]:
+        base.append(("service_name", app))
+    base += list(entry["labels"].items())
+    checked = set()
+    for sample in profile["samples"]:
+        names = {name for name, _ in base}
+        extra = tuple(sorted((k, v) for k, v in sample["labels"].items()
+                             if k not in ("span_id", "trace_id", "profile_id") and k not in names))
+        if extra not in checked:
+            checked.add(extra)
+            validate_series_labels(base + list(extra))
 
 
 def validate_service_name(name):
@@ -328,6 +386,9 @@ class Receiver:
             "tenant": headers.get("X-Scope-OrgID"),
             "auth": auth_summary(headers.get("Authorization")),
             "user_agent": headers.get("User-Agent"),
+            "host": headers.get("Host"),
+            "tls_version": handler.connection.version() if isinstance(handler.connection, ssl.SSLSocket) else None,
+            "http_version": "2" if getattr(handler, "http2", False) else handler.request_version.removeprefix("HTTP/"),
             "body_bytes": len(body),
         }
         # Metadata (parseInputMetadataFromRequest): errors are 400.
@@ -386,23 +447,7 @@ class Receiver:
         entry.update({"body_kind": kind, "sample_type_config": sample_type_config, "profile": profile})
 
         # Series validation (the distributor's limits): 422.
-        series_labels = dict(entry["labels"])
-        series_labels.setdefault("service_name", app)
-        for sample in profile["samples"]:
-            for key in sample["labels"]:
-                if key not in ("span_id", "trace_id", "span_name", "profile_id"):
-                    series_labels.setdefault(key, sample["labels"][key])
-        for key, value in series_labels.items():
-            try:
-                validate_label_name(key)
-            except RequestError as error:
-                raise RequestError(422, str(error))
-            if len(key) > MAX_LABEL_NAME_LENGTH:
-                raise RequestError(422, f"label name too long: {key[:64]}…")
-            if len(value) > MAX_LABEL_VALUE_LENGTH:
-                raise RequestError(422, f"label value too long for label {key}")
-        if len(series_labels) + 2 > MAX_LABELS_PER_SERIES:  # + __name__ and pyroscope_spy
-            raise RequestError(422, f"profile series has {len(series_labels) + 2} labels, limit {MAX_LABELS_PER_SERIES}")
+        validate_series(entry, app, profile)
         profile_time = profile["time_nanos"] or entry["from_unix_nanos"]
         if profile_time < now - MAX_PROFILE_AGE_NANOS:
             raise RequestError(422, f"profile too old: {profile_time} ns is more than 1 h ago")
@@ -558,6 +603,9 @@ def main():
     parser.add_argument("--responses", default="", help="statuses to answer before normal handling, e.g. 500,200")
     parser.add_argument("--hang", action="store_true", help="accept uploads and never answer")
     parser.add_argument("--out", help="save every received profile into this directory")
+    parser.add_argument("--tls-cert", help="serve ingest over TLS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the certificate's PEM private key")
+    parser.add_argument("--http2", action="store_true", help="with TLS, offer HTTP/2 (ALPN h2) as well as HTTP/1.1")
     common.add_common_arguments(parser)
     args = parser.parse_args()
     common.install_stop_handlers(args.exit_on_stdin_eof)
@@ -568,16 +616,20 @@ def main():
 
     receiver = Receiver(responses, args.hang, args.out)
     try:
-        ingest = common.QuietServer((common.LOOPBACK, args.http_port), make_ingest_handler(receiver))
+        if args.tls_cert:
+            ingest = common.TLSServer((common.LOOPBACK, args.http_port), make_ingest_handler(receiver),
+                                      args.tls_cert, args.tls_key, http2=args.http2)
+        else:
+            ingest = common.QuietServer((common.LOOPBACK, args.http_port), make_ingest_handler(receiver))
         query = common.QuietServer((common.LOOPBACK, args.query_port), make_query_handler(receiver))
-    except OSError as error:
-        sys.exit(f"pyroscope_receiver: cannot bind: {error}")
+    except (OSError, ssl.SSLError) as error:
+        sys.exit(f"pyroscope_receiver: cannot bind or load the TLS certificate: {error}")
     common.serve_in_background(ingest)
     common.serve_in_background(query)
     http_port, query_port = ingest.server_address[1], query.server_address[1]
     common.announce({
         "http_port": http_port, "query_port": query_port,
-        "url": f"http://{common.LOOPBACK}:{http_port}",
+        "url": f"{'https' if args.tls_cert else 'http'}://{common.LOOPBACK}:{http_port}",
         "query_url": f"http://{common.LOOPBACK}:{query_port}",
         "pid": os.getpid(),
     })

@@ -6,9 +6,11 @@ one line of JSON to stdout with the actual ports and URLs, flushes, and keeps ru
 Nothing else is ever written to stdout; diagnostics go to stderr only when something fails.
 """
 
+import io
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +34,97 @@ class QuietServer(ThreadingHTTPServer):
         if isinstance(exc, (ConnectionError, TimeoutError, BrokenPipeError)):
             return
         super().handle_error(request, client_address)
+
+
+class TLSServer(QuietServer):
+    """QuietServer over TLS (certificate and key in PEM files). The handshake runs in the connection's own thread,
+    so a client that connects and never speaks TLS holds up no one else. With http2, ALPN offers h2 first and a
+    client that takes it is served HTTP/2 by the same handler (serve_http2)."""
+
+    def __init__(self, address, handler, cert_file, key_file, http2=False):
+        self.tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.tls_context.load_cert_chain(cert_file, key_file)
+        self.tls_context.set_alpn_protocols(["h2", "http/1.1"] if http2 else ["http/1.1"])
+        super().__init__(address, handler)
+
+    def finish_request(self, request, client_address):
+        try:
+            request = self.tls_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return  # the client refused our certificate or hung up: what a TLS server sees then
+        if request.selected_alpn_protocol() == "h2":
+            serve_http2(request, client_address, self)
+        else:
+            super().finish_request(request, client_address)
+
+
+HOP_BY_HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"}
+
+
+def serve_http2(connection, client_address, server):
+    """Serves one HTTP/2 connection (the h2 package): each request is handed to the server's HTTP/1.1 handler class
+    as the equivalent HTTP/1.1 request (handler.http2 set), and its answer sent back on the stream."""
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    h2_connection = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+    h2_connection.initiate_connection()
+    connection.sendall(h2_connection.data_to_send())
+    streams = {}
+    while True:
+        try:
+            data = connection.recv(65536)
+        except OSError:
+            return
+        if not data:
+            return
+        for event in h2_connection.receive_data(data):
+            if isinstance(event, h2.events.RequestReceived):
+                streams[event.stream_id] = (event.headers, bytearray())
+            elif isinstance(event, h2.events.DataReceived):
+                streams[event.stream_id][1].extend(event.data)
+                h2_connection.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif isinstance(event, h2.events.StreamEnded):
+                headers, body = streams.pop(event.stream_id)
+                status, response_headers, response_body = answer_as_http1(server, connection, client_address, headers, bytes(body))
+                h2_connection.send_headers(event.stream_id, [(":status", str(status))] + response_headers)
+                h2_connection.send_data(event.stream_id, response_body, end_stream=True)
+            elif isinstance(event, h2.events.ConnectionTerminated):
+                connection.sendall(h2_connection.data_to_send())
+                return
+        connection.sendall(h2_connection.data_to_send())
+
+
+def answer_as_http1(server, connection, client_address, headers, body):
+    """Runs server.RequestHandlerClass on the HTTP/1.1 form of an HTTP/2 request; returns status, headers, body."""
+    pseudo = {name: value for name, value in headers if name.startswith(":")}
+    lines = [f"{pseudo.get(':method', 'GET')} {pseudo.get(':path', '/')} HTTP/1.1", f"Host: {pseudo.get(':authority', '')}"]
+    lines += [f"{name}: {value}" for name, value in headers if not name.startswith(":") and name != "content-length"]
+    lines.append(f"Content-Length: {len(body)}")
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    answer = io.BytesIO()
+
+    class OverHTTP2(server.RequestHandlerClass):
+        http2 = True
+
+        def setup(self):
+            self.connection = connection
+            self.rfile = io.BytesIO(request)
+            self.wfile = answer
+
+        def finish(self):
+            pass
+
+    OverHTTP2(None, client_address, server)
+    head, _, response_body = answer.getvalue().partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    response_headers = []
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        if name.strip().lower() not in HOP_BY_HOP_HEADERS:
+            response_headers.append((name.strip().lower(), value.strip()))
+    return int(status_line.split(" ")[1]), response_headers, response_body
 
 
 class JSONHandler(BaseHTTPRequestHandler):

@@ -3,6 +3,8 @@
 
 #include <signal.h>
 #include <sys/types.h>
+// getxattr(2), for the file capabilities of the program to run: Swift's Glibc module leaves <sys/xattr.h> out.
+#include <sys/xattr.h>
 
 /// Forks a child that blocks on a gate pipe and then calls `execvpe`.
 ///

@@ -1,0 +1,83 @@
+import CZlib
+
+/// gzip (RFC 1952) with zlib: how profile.proto files are stored and how OTLP/HTTP bodies may be compressed.
+public enum Gzip {
+    public static func compress(_ input: [UInt8]) -> [UInt8] {
+        var stream = z_stream()
+        // windowBits 15 + 16 selects the gzip wrapper. `deflateInit2` is a macro for this call.
+        guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        else { preconditionFailure("zlib cannot initialize deflate") }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 32)
+        var input = input
+        let produced = input.withUnsafeMutableBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { destination in
+                stream.next_in = source.baseAddress
+                stream.avail_in = UInt32(source.count)
+                stream.next_out = destination.baseAddress
+                stream.avail_out = UInt32(destination.count)
+                let result = deflate(&stream, Z_FINISH)
+                precondition(result == Z_STREAM_END, "deflateBound leaves room for the whole stream")
+                return destination.count - Int(stream.avail_out)
+            }
+        }
+        return Array(output[0..<produced])
+    }
+
+    /// Whether `bytes` start with gzip's magic number (RFC 1952, 2.3.1).
+    public static func isCompressed(_ bytes: some Collection<UInt8>) -> Bool {
+        bytes.starts(with: [0x1f, 0x8b])
+    }
+
+    /// The first gzip member of `input`, inflated.
+    /// - Parameter limit: the most bytes the result may have; a larger one is refused (a "zip bomb"
+    ///   must not exhaust memory).
+    public static func decompress(_ input: [UInt8], limit: Int = 1 << 30) throws(GzipError) -> [UInt8] {
+        var stream = z_stream()
+        // windowBits 15 + 16: gzip wrapper only. `inflateInit2` is a macro for this call.
+        guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        else { preconditionFailure("zlib cannot initialize inflate") }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var input = input
+        return try input.withUnsafeMutableBufferPointer { source throws(GzipError) in
+            stream.next_in = source.baseAddress
+            stream.avail_in = UInt32(source.count)
+            while true {
+                let (result, produced) = chunk.withUnsafeMutableBufferPointer { destination in
+                    stream.next_out = destination.baseAddress
+                    stream.avail_out = UInt32(destination.count)
+                    let result = inflate(&stream, Z_NO_FLUSH)
+                    return (result, destination.count - Int(stream.avail_out))
+                }
+                output.append(contentsOf: chunk[0..<produced])
+                if output.count > limit { throw .tooLarge(limit: limit) }
+                switch result {
+                case Z_STREAM_END: return output
+                case Z_OK: continue
+                case Z_BUF_ERROR where stream.avail_in == 0: throw .truncated
+                default: throw .corrupt
+                }
+            }
+        }
+    }
+}
+
+/// Why gzip data could not be inflated.
+public enum GzipError: Error, Equatable, CustomStringConvertible {
+    /// The data ends before the gzip stream does.
+    case truncated
+    /// Not gzip, or damaged (bad header, bad deflate data, checksum mismatch).
+    case corrupt
+    case tooLarge(limit: Int)
+
+    public var description: String {
+        switch self {
+        case .truncated: "the gzip data is truncated"
+        case .corrupt: "the gzip data is damaged"
+        case .tooLarge(let limit): "the data inflates to more than \(limit) bytes"
+        }
+    }
+}

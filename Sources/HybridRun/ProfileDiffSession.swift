@@ -1,0 +1,101 @@
+import Foundation
+import ProfileDiff
+import ProfileExport
+import Profiles
+import Report
+import SafeText
+
+/// `hybrid-run --diff BASE NEW [--fail-above PCT] [-o diff.html] [-o diff.folded]`: compares two pprof CPU profiles and
+/// gates on regressions, with `diff`'s exit statuses (0 no regression, 1 regression, 2 trouble).
+///
+/// Nothing is written unless both profiles were read and are comparable, and each output is written whole
+/// or not at all.
+public struct ProfileDiffSession: Sendable {
+    public static let regressionStatus: Int32 = 1
+    public static let badInputStatus: Int32 = 2
+
+    /// What the command prints: the table (stdout) and, on trouble, one line (stderr).
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var table: [String]
+        public var errors: [String]
+    }
+
+    let basePath: String
+    let newPath: String
+    let failAbove: Double?
+    let outputs: [String]
+    let format: String?
+
+    public init(basePath: String, newPath: String, failAbove: Double?, outputs: [String], format: String?) {
+        self.basePath = basePath
+        self.newPath = newPath
+        self.failAbove = failAbove
+        self.outputs = outputs
+        self.format = format
+    }
+
+    /// Why an `--output` of `--diff` cannot be written, or `nil`.
+    public static func problem(withOutput path: String, format explicit: String?) -> String? {
+        switch ProfileFormat.resolve(path: path, explicit: explicit) {
+        case .folded?, .html?: ProfileFiles.problem(writing: path)
+        default: "--diff writes .html (a differential flame graph) and .folded (difffolded.pl's format); --output \(path) is neither"
+        }
+    }
+
+    public func run() -> Outcome {
+        func failure(_ line: String) -> Outcome { Outcome(status: Self.badInputStatus, table: [], errors: [line]) }
+        for output in outputs {
+            if let problem = Self.problem(withOutput: output, format: format) { return failure(problem) }
+        }
+        let base: PprofFile, new: PprofFile
+        do {
+            base = try Self.read(basePath, role: "BASE")
+            new = try Self.read(newPath, role: "NEW")
+        } catch {
+            return failure(error.description)
+        }
+        guard base.sampleTypes == new.sampleTypes else {
+            return failure("--diff: BASE and NEW have different sample types (BASE \(base.sampleTypes.joined(separator: ", ")); NEW \(new.sampleTypes.joined(separator: ", ")))")
+        }
+        for (role, path, file) in [("BASE", basePath, base), ("NEW", newPath, new)] where file.profile.totalSamples == 0 {
+            return failure("--diff: \(role) \(ShownText.value(path)) has no samples (an empty profile cannot be compared)")
+        }
+
+        let comparison = ProfileComparison(base: base.profile, new: new.profile)
+        let table = DiffTable.lines(comparison, baseName: basePath, newName: newPath, failAbove: failAbove)
+        var errors: [String] = []
+        for output in outputs {
+            let bytes: [UInt8] = switch ProfileFormat.resolve(path: output, explicit: format) {
+            case .html?:
+                DiffReport(base: base.profile, new: new.profile, baseName: basePath, newName: newPath)
+                    .html(generator: "hybrid-run \(HybridRunVersion.current)")
+            default: Array(DifferentialFoldedWriter.write(base: base.profile, new: new.profile).utf8)
+            }
+            if let error = ProfileFiles.store(bytes, at: output) { errors.append(error) }
+        }
+        guard errors.isEmpty else { return Outcome(status: Self.badInputStatus, table: table, errors: errors) }
+        let regressed = failAbove.map { !comparison.regressions(above: $0).isEmpty } ?? false
+        return Outcome(status: regressed ? Self.regressionStatus : 0, table: table, errors: [])
+    }
+
+    /// A pprof file that can be compared, or the line saying why not.
+    private static func read(_ path: String, role: String) throws(DiffInputError) -> PprofFile {
+        let bytes: Data
+        do {
+            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw DiffInputError(description: "--diff: cannot read \(role) \(ShownText.value(path)): \((error as NSError).localizedFailureReason ?? error.localizedDescription)")
+        }
+        do {
+            return try PprofReader.read(Array(bytes))
+        } catch {
+            throw DiffInputError(description: "--diff: \(role) \(ShownText.value(path)): \(error)")
+        }
+    }
+}
+
+/// One line saying why an input of `--diff` cannot be compared.
+struct DiffInputError: Error, CustomStringConvertible {
+    let description: String
+}

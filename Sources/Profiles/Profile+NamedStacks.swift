@@ -1,0 +1,29 @@
+extension Profile {
+    /// A stack as flame graphs draw it: function names from the root to the leaf, and its samples.
+    public struct NamedStack: Sendable, Hashable {
+        /// The process's executable name first (when it has one), then the outermost caller, the leaf last.
+        public var names: [String]
+        public var count: Int
+
+        public init(names: [String], count: Int) {
+            self.names = names
+            self.count = count
+        }
+    }
+
+    /// Every stack of every thread, named root first. A process tree reads as one flame graph split by
+    /// program; threads of a process and processes running the same program fold together, so identical
+    /// name paths are summed.
+    public func namedStacks() -> [NamedStack] {
+        var counts: [[String]: Int] = [:]
+        for process in processes {
+            let root = process.executableName.isEmpty ? [] : [process.executableName]
+            for thread in process.threads {
+                for stack in thread.stacks {
+                    counts[root + stack.frames.reversed().map(\.name), default: 0] += stack.count
+                }
+            }
+        }
+        return counts.map { NamedStack(names: $0.key, count: $0.value) }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import SafeText
+
+/// Where a child's OTLP trace exporter sends its spans, read from the variables the OpenTelemetry
+/// specification defines for it ("OTLP Exporter Configuration"), and the one change that points it at the
+/// relay instead.
+///
+/// Only `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` changes (the signal-specific variable wins over the generic one in
+/// every SDK), so metrics and logs still go where they went, and every other setting (protocol, headers,
+/// compression, timeout) is the child's own.
+public enum ChildTraceExport {
+    public enum Decision: Sendable, Equatable {
+        /// Relay to `upstream`; `path` is the path an OTLP/HTTP exporter posts to (kept in the new endpoint),
+        /// `nil` for gRPC.
+        case relay(upstream: RelayUpstream, path: String?)
+        /// The child's spans cannot be relayed; `reason` says why, for the report and the log.
+        case notRelayed(reason: String)
+    }
+
+    public static func decide(_ environment: [String: String]) -> Decision {
+        func value(_ name: String) -> String? {
+            environment[name].map { String($0.trimmingWhitespace()) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        if value("OTEL_SDK_DISABLED")?.lowercased() == "true" {
+            return .notRelayed(reason: "OTEL_SDK_DISABLED=true: the command exports no spans")
+        }
+        if let exporters = value("OTEL_TRACES_EXPORTER"), !exporters.lowercased().split(separator: ",").contains(where: { $0.trimmingWhitespace() == "otlp" }) {
+            return .notRelayed(reason: "OTEL_TRACES_EXPORTER=\(ShownText.value(exporters)): the command exports no spans over OTLP")
+        }
+        let protocolName = (value("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") ?? value("OTEL_EXPORTER_OTLP_PROTOCOL"))?.lowercased()
+        let grpc = protocolName == "grpc"
+        let insecure = (value("OTEL_EXPORTER_OTLP_TRACES_INSECURE") ?? value("OTEL_EXPORTER_OTLP_INSECURE"))?.lowercased() == "true"
+
+        let signalEndpoint = value("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        guard let text = signalEndpoint ?? value("OTEL_EXPORTER_OTLP_ENDPOINT") else {
+            let port: Int? = switch protocolName {
+            case nil: nil
+            case "grpc"?: 4317
+            default: 4318
+            }
+            return .relay(upstream: RelayUpstream(host: "localhost", port: port), path: grpc ? nil : "/v1/traces")
+        }
+        let variable = signalEndpoint != nil ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT"
+        let shown = ShownText.value(Redaction.redactingCredentials(in: text))
+        let hasScheme = text.contains("://")
+        guard hasScheme || insecure else {
+            return .notRelayed(reason: "\(variable)=\(shown) has no scheme, which most SDKs take for TLS; write http://\(shown) to have the command's spans in the report")
+        }
+        guard let url = URLComponents(string: hasScheme ? text : "http://" + text), let host = url.host, !host.isEmpty else {
+            return .notRelayed(reason: "\(variable)=\(shown) is not a URL")
+        }
+        guard url.scheme?.lowercased() == "http" else {
+            return .notRelayed(reason: "\(variable)=\(shown) uses TLS, which a local relay cannot read (the command's spans go straight to the collector)")
+        }
+        let query = url.percentEncodedQuery.map { "?" + $0 } ?? ""
+        // OTLP/HTTP: the signal-specific URL is used as it is; the generic one gets `v1/traces` appended.
+        let path = signalEndpoint != nil ? url.percentEncodedPath + query : url.percentEncodedPath.trimmingSuffix("/") + "/v1/traces" + query
+        return .relay(upstream: RelayUpstream(host: host, port: url.port ?? 80), path: grpc ? nil : path)
+    }
+
+    /// `environment` with the trace exporter pointed at the relay on `port`.
+    public static func redirected(_ environment: [String: String], relayPort port: Int, path: String?) -> [String: String] {
+        var result = environment
+        result["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = "http://127.0.0.1:\(port)\(path ?? "")"
+        return result
+    }
+}
+
+private extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import GzipCoding
+import Testing
+
+@Suite struct GzipTests {
+    /// gzip(1) compresses: an encoder we did not write.
+    private func gzipTool(_ input: [UInt8]) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-c", "-9"]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input))
+        try stdin.fileHandleForWriting.close()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Array(output)
+    }
+
+    private let text = Array(String(repeating: "hybrid-run flame graph ", count: 5000).utf8)
+
+    @Test func inflatesWhatGzipWrote() throws {
+        #expect(try Gzip.decompress(try gzipTool(text)) == text)
+    }
+
+    @Test func roundTrips() throws {
+        let compressed = Gzip.compress(text)
+        #expect(Gzip.isCompressed(compressed))
+        #expect(compressed.count < text.count / 10)
+        #expect(try Gzip.decompress(compressed) == text)
+        #expect(try Gzip.decompress(Gzip.compress([])) == [])
+    }
+
+    @Test func saysTruncatedWhenTheStreamEndsEarly() throws {
+        let compressed = try gzipTool(text)
+        #expect(throws: GzipError.truncated) { try Gzip.decompress(Array(compressed.prefix(compressed.count / 2))) }
+        #expect(throws: GzipError.truncated) { try Gzip.decompress(Array(compressed.dropLast(4))) }
+        #expect(throws: GzipError.truncated) { try Gzip.decompress([0x1f, 0x8b]) }
+    }
+
+    @Test func saysCorruptForDamagedData() throws {
+        var compressed = try gzipTool(text)
+        compressed[compressed.count - 6] ^= 0xff  // the CRC-32 of the trailer
+        #expect(throws: GzipError.corrupt) { try Gzip.decompress(compressed) }
+        #expect(throws: GzipError.corrupt) { try Gzip.decompress(Array("not gzip at all".utf8)) }
+    }
+
+    @Test func refusesToInflatePastTheLimit() throws {
+        #expect(throws: GzipError.tooLarge(limit: 1000)) { try Gzip.decompress(Gzip.compress(text), limit: 1000) }
+    }
+}
