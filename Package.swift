@@ -190,6 +190,11 @@ let package = Package(
             dependencies: ["Binaries", "Unwinding", "Profiles", "ProcessLaunch", "_CProcessShims"],
             path: "Tests/ProfilerTestSupport"
         ),
+        .executableTarget(
+            name: "unwinder-benchmark",
+            dependencies: ["Binaries", "Unwinding", "Profiles", "ProfilerTestSupport"],
+            path: "Benchmarks/unwinder-benchmark"
+        ),
         .testTarget(name: "BinariesTests", dependencies: ["Binaries", "ProfilerTestSupport"]),
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "Binaries", "Symbolization", "ProfilerTestSupport"]),
         .testTarget(name: "SymbolizationTests", dependencies: ["Symbolization", "Binaries", "ProfilerTestSupport"]),

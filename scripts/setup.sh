@@ -18,7 +18,7 @@ PACKAGES=(
   python3 python3-venv
   golang-github-google-pprof-dev golang-go
   ca-certificates util-linux procps binutils
-  chromium
+  gcc libc6-dev chromium
 )
 
 LOG="$(mktemp "${TMPDIR:-/tmp}/hybrid-run-setup.XXXXXX")"

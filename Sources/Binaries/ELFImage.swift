@@ -94,8 +94,18 @@ public final class ELFImage: @unchecked Sendable {
 
     /// The file name `.gnu_debuglink` gives for the symbols stripped from this file (`objcopy --add-gnu-debuglink`).
     public var debugLink: String? {
-        let reader = ELFReader(bytes)
-        return reader.section(named: ".gnu_debuglink").flatMap { reader.data.string(at: $0.sh_offset, plus: 0) }
+        section(named: ".gnu_debuglink").flatMap { ByteReader(bytes).string(at: $0.fileOffset) }
+    }
+
+    /// The section called `name` whose contents are in the file (not `SHT_NOBITS`), or `nil`.
+    ///
+    /// Section headers are optional in a loaded program, so only what needs a section the program headers do
+    /// not describe asks for one: `.debug_frame`, or `.eh_frame` when there is no `.eh_frame_hdr`.
+    public func section(named name: String) -> ELFSection? {
+        guard let found = ELFReader(bytes).section(named: name), found.sh_type != UInt32(SHT_NOBITS),
+              found.sh_offset <= UInt64(bytes.count), found.sh_size <= UInt64(bytes.count) - found.sh_offset
+        else { return nil }
+        return ELFSection(virtualAddress: found.sh_addr, fileOffset: Int(found.sh_offset), size: Int(found.sh_size))
     }
 
     /// The address ranges that hold code: the executable sections (`.init`, `.plt`, `.text`, `.fini`, …), or

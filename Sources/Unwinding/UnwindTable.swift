@@ -1,16 +1,24 @@
 import Binaries
 
 /// Where a module's `.eh_frame_hdr` binary-search table lies in the traced process, in the form
-/// libunwind's `dwarf_search_unwind_table` takes (`UNW_INFO_FORMAT_REMOTE_TABLE`).
+/// libunwind's `dwarf_search_unwind_table` takes (`UNW_INFO_FORMAT_REMOTE_TABLE`), or the same table built
+/// here for a module the linker wrote none for.
 ///
 /// Format: https://refspecs.linuxfoundation.org/LSB_5.0.0/LSB-Core-generic/LSB-Core-generic/ehframechpt.html
 struct UnwindTable {
-    /// Runtime address of `.eh_frame_hdr` (table entries are relative to it: `DW_EH_PE_datarel`).
+    /// Runtime address the table's entries are relative to (`DW_EH_PE_datarel`): `.eh_frame_hdr`, or
+    /// `.eh_frame` for a built table.
     var segmentBase: UInt64
     /// Runtime address of the first table entry.
     var tableStart: UInt64
     /// Table size in `unw_word_t`s (each entry is two 4-byte values).
     var tableWords: UInt64
+    /// A built table's entries, which libunwind reads at `tableStart` through the memory accessor.
+    private var builtEntries: [UInt64] = []
+
+    /// Where built tables appear to libunwind: non-canonical x86_64 addresses, which no process can map,
+    /// 4 GiB per module.
+    static let builtTablesBase: UInt64 = 0x8000_0000_0000_0000
 
     private static let omit: UInt8 = 0xff
     /// `DW_EH_PE_datarel | DW_EH_PE_sdata4`, the only table encoding libunwind searches.
@@ -49,5 +57,35 @@ struct UnwindTable {
         case 0x02, 0x0a: 2  // udata2, sdata2
         default: nil
         }
+    }
+
+    /// The table `ld --eh-frame-hdr` would have written, from `.eh_frame` itself, for the module at
+    /// `index` of its module map; `nil` when it has no `.eh_frame` section or an FDE lies more than 2 GiB
+    /// from it.
+    init?(buildingFor module: LoadedModule, index: Int) {
+        guard let image = module.image, let section = image.section(named: ".eh_frame"),
+              let frames = CFISection(kind: .ehFrame, image: image, section: section)
+        else { return nil }
+        var entries: [UInt64] = []
+        for (start, offset) in frames.descriptionEntries().sorted(by: { $0.start < $1.start }) {
+            guard let location = Int32(exactly: Int64(bitPattern: start &- section.virtualAddress)),
+                  let description = Int32(exactly: offset - section.fileOffset)
+            else { return nil }
+            entries.append(UInt64(UInt32(bitPattern: location)) | UInt64(UInt32(bitPattern: description)) << 32)
+        }
+        segmentBase = section.virtualAddress &+ module.loadBias
+        tableStart = Self.builtTablesBase + UInt64(index) << 32
+        tableWords = UInt64(entries.count)
+        builtEntries = entries
+    }
+
+    /// The 8 bytes at `address` of a built table, if they lie in it (nothing of a table the file has).
+    func builtWord(at address: UInt64) -> UInt64? {
+        guard address >= tableStart, (address - tableStart) / 8 < UInt64(builtEntries.count) else { return nil }
+        let offset = address - tableStart
+        let index = Int(offset / 8)
+        let shift = offset % 8 * 8
+        let next = index + 1 < builtEntries.count && shift > 0 ? builtEntries[index + 1] << (64 - shift) : 0
+        return builtEntries[index] >> shift | next
     }
 }

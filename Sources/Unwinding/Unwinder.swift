@@ -1,48 +1,28 @@
-import _CUnwindShims
 import Binaries
 
-/// Unwinds thread snapshots of one process image with libunwind's remote API and our own accessors.
+/// Unwinds thread snapshots of one process image: by compiled CFI rules (``CFIUnwinder``), and by libunwind
+/// (``LibunwindUnwinder``, the reference) for the rare stack with a frame the rules do not express.
 ///
-/// Registers come from the snapshot, stack memory from its copy, and everything else (unwind tables, CFI,
-/// code) from the module files mapped in this process's address space; `find_proc_info` locates each
-/// module's `.eh_frame_hdr` once and lets `dwarf_search_unwind_table` do the lookup (perf's design).
-/// Nothing here touches the traced process, so unwinding can happen after the thread has resumed or the
-/// process has exited.
+/// Registers come from the snapshot, stack memory from its copy, and CFI and code from the module files
+/// mapped in this process's address space. Nothing here touches the traced process, so unwinding can
+/// happen after the thread has resumed or the process has exited.
 ///
-/// libunwind caches unwind info by instruction address per address space, so an `Unwinder` belongs to one
-/// process image: make a new one when the process execs or maps new code.
+/// Rules are cached by address for one process image: make a new `Unwinder` when the process execs or
+/// maps new code. One thread uses an `Unwinder` at a time.
 public final class Unwinder {
     public let modules: ModuleMap
     public let maximumFrames: Int
-    private var addressSpace: unw_addr_space_t!
-    private var tables: [Int: UnwindTable?] = [:]
-    /// The snapshot being unwound; set only for the duration of ``unwind(_:into:)``.
-    private var snapshot: ThreadSnapshot?
-    /// The module the last memory read hit: consecutive reads are mostly in the same one.
-    private var lastModuleIndex: Int?
+    private let rules: CFIUnwinder
+    /// Made on the first stack that needs it: most processes never do.
+    private lazy var reference = LibunwindUnwinder(memory: rules.memory, maximumFrames: maximumFrames)
+    /// Stacks handed to libunwind so far.
+    public private(set) var libunwindStacks = 0
 
     public init(modules: ModuleMap, maximumFrames: Int = 256) {
         self.modules = modules
         self.maximumFrames = maximumFrames
-        var accessors = unw_accessors_t(
-            find_proc_info: { _, ip, info, needInfo, arg in Unwinder.from(arg).findProcInfo(ip: ip, info: info!, needInfo: needInfo) },
-            put_unwind_info: { _, _, _ in },
-            get_dyn_info_list_addr: { _, _, _ in -Int32(UNW_ENOINFO.rawValue) },
-            access_mem: { _, address, value, write, arg in
-                Unwinder.from(arg).readMemory(at: address, into: value!, write: write)
-            },
-            access_reg: { _, number, value, write, arg in
-                Unwinder.from(arg).readRegister(number, into: value!, write: write)
-            },
-            access_fpreg: { _, _, _, _, _ in -Int32(UNW_EBADREG.rawValue) },
-            resume: { _, _, _ in -Int32(UNW_EINVAL.rawValue) },
-            get_proc_name: { _, _, _, _, _, _ in -Int32(UNW_ENOINFO.rawValue) }
-        )
-        addressSpace = hr_unw_create_addr_space(&accessors, 0)
-        _ = hr_unw_set_caching_policy(addressSpace, UNW_CACHE_GLOBAL)
+        rules = CFIUnwinder(memory: ModuleMemory(modules: modules), maximumFrames: maximumFrames)
     }
-
-    deinit { hr_unw_destroy_addr_space(addressSpace) }
 
     /// Replaces `frames` with the instruction addresses of the snapshot's stack, leaf first.
     ///
@@ -55,87 +35,12 @@ public final class Unwinder {
     ///   mapped after the module map was read.
     @discardableResult
     public func unwind(_ snapshot: ThreadSnapshot, into frames: inout [UInt64]) -> Bool {
-        frames.removeAll(keepingCapacity: true)
-        self.snapshot = snapshot
-        defer { self.snapshot = nil }
-        frames.append(snapshot.registers.rip)
-        let leafIsKnown = modules.index(containing: snapshot.registers.rip) != nil
-        var cursor = unw_cursor_t()
-        guard hr_unw_init_remote(&cursor, addressSpace, Unmanaged.passUnretained(self).toOpaque()) == 0 else {
+        switch rules.unwind(snapshot, into: &frames) {
+        case let .unwound(leafIsKnown):
             return leafIsKnown
+        case .needsLibunwind:
+            libunwindStacks += 1
+            return reference.unwind(snapshot, into: &frames)
         }
-        var instruction: unw_word_t = 0
-        var stackPointer: unw_word_t = snapshot.registers.rsp
-        while frames.count < maximumFrames, hr_unw_step(&cursor) > 0 {
-            let previousStackPointer = stackPointer
-            guard hr_unw_get_reg(&cursor, Int32(UNW_REG_IP.rawValue), &instruction) == 0,
-                  hr_unw_get_reg(&cursor, Int32(UNW_REG_SP.rawValue), &stackPointer) == 0,
-                  instruction != 0, stackPointer > previousStackPointer
-            else { break }
-            guard modules.index(containing: instruction) != nil else { return false }
-            frames.append(instruction - 1)
-        }
-        return leafIsKnown
-    }
-
-    private static func from(_ arg: UnsafeMutableRawPointer?) -> Unwinder {
-        Unmanaged<Unwinder>.fromOpaque(arg!).takeUnretainedValue()
-    }
-
-    private func findProcInfo(ip: unw_word_t, info: UnsafeMutablePointer<unw_proc_info_t>, needInfo: Int32) -> Int32 {
-        guard let index = modules.index(containing: ip), let table = table(forModuleAt: index) else {
-            return -Int32(UNW_ENOINFO.rawValue)
-        }
-        let module = modules.modules[index]
-        var dynamicInfo = unw_dyn_info_t()
-        dynamicInfo.format = Int32(UNW_INFO_FORMAT_REMOTE_TABLE.rawValue)
-        dynamicInfo.start_ip = module.start
-        dynamicInfo.end_ip = module.end
-        dynamicInfo.u.rti.segbase = table.segmentBase
-        dynamicInfo.u.rti.table_data = table.tableStart
-        dynamicInfo.u.rti.table_len = table.tableWords
-        return _Ux86_64_dwarf_search_unwind_table(addressSpace, ip, &dynamicInfo, info, needInfo,
-                                                  Unmanaged.passUnretained(self).toOpaque())
-    }
-
-    private func table(forModuleAt index: Int) -> UnwindTable? {
-        if let cached = tables[index] { return cached }
-        let table = UnwindTable(module: modules.modules[index])
-        tables[index] = table
-        return table
-    }
-
-    private func readMemory(at address: unw_word_t, into value: UnsafeMutablePointer<unw_word_t>, write: Int32) -> Int32 {
-        guard write == 0 else { return -Int32(UNW_EREADONLYREG.rawValue) }
-        if let word = snapshot?.stackWord(at: address) {
-            value.pointee = word
-            return 0
-        }
-        guard let word = moduleWord(at: address) else { return -Int32(UNW_EINVAL.rawValue) }
-        value.pointee = word
-        return 0
-    }
-
-    /// An 8-byte word of a module's file contents, read where the process has it mapped.
-    private func moduleWord(at address: UInt64) -> UInt64? {
-        let index: Int
-        if let last = lastModuleIndex, modules.modules[last].contains(address) {
-            index = last
-        } else {
-            guard let found = modules.index(containing: address) else { return nil }
-            index = found
-            lastModuleIndex = found
-        }
-        let module = modules.modules[index]
-        guard let image = module.image, let offset = image.fileOffset(ofVirtualAddress: module.virtualAddress(of: address)),
-              offset + 8 <= image.bytes.count
-        else { return nil }
-        return image.bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-    }
-
-    private func readRegister(_ number: unw_regnum_t, into value: UnsafeMutablePointer<unw_word_t>, write: Int32) -> Int32 {
-        guard write == 0, let register = snapshot?.register(number) else { return -Int32(UNW_EBADREG.rawValue) }
-        value.pointee = register
-        return 0
     }
 }

@@ -15,6 +15,18 @@ import Testing
         #expect(names.isSuperset(of: ["hot_three_quarters", "hot_one_quarter", "main"]))
     }
 
+    /// `gcc -static` writes no `.eh_frame_hdr` (no `PT_GNU_EH_FRAME`): `.eh_frame` is found by its section header.
+    @Test func findsSectionsByName() throws {
+        let image = try #require(ELFImage(path: try Fixture.staticWorkload(ehFrameHeader: false)))
+        #expect(image.ehFrameHeader == nil)
+        let frames = try #require(image.section(named: ".eh_frame"))
+        #expect(frames.size > 0 && frames.fileOffset + frames.size <= image.bytes.count)
+        #expect(image.fileOffset(ofVirtualAddress: frames.virtualAddress) == frames.fileOffset)
+        #expect(image.section(named: ".eh_frame_hdr") == nil)
+        #expect(image.section(named: ".bss") == nil, "no contents in the file")
+        #expect(image.section(named: ".nonexistent") == nil)
+    }
+
     @Test func rejectsWhatIsNotELF() throws {
         #expect(ELFImage(path: "/proc/self/status") == nil)
         #expect(ELFImage(path: "/nonexistent") == nil)

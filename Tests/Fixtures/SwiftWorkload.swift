@@ -4,6 +4,8 @@
 //   SwiftWorkload SECONDS                 spins under spinChecksums(for:) → Checksummer.mix(rounds:)
 //   SwiftWorkload deep DEPTH ITERATIONS   fixed work under DEPTH recursive frames; prints the elapsed
 //                                         seconds on stdout (self-timed, for the benchmark)
+//   SwiftWorkload strings SECONDS         sorts non-ASCII strings: most of the time in the Swift runtime
+//                                         library's String comparison (libswiftCore), called from this program
 
 #if canImport(Glibc)
 import Glibc
@@ -49,6 +51,16 @@ func monotonicSeconds() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
+/// Words sharing a non-ASCII prefix, so that every comparison takes libswiftCore's Unicode path.
+@inline(never)
+func sortStrings(for seconds: Double) -> Int {
+    let words = (0..<2000).map { "naïve-\(($0 &* 7919) % 2000)-ü" }
+    var checksum = 0
+    let start = monotonicSeconds()
+    while monotonicSeconds() - start < seconds { checksum &+= words.sorted()[0].utf8.count }
+    return checksum
+}
+
 let arguments = CommandLine.arguments
 if arguments.count == 4, arguments[1] == "deep", let depth = Int(arguments[2]), let iterations = Int(arguments[3]) {
     var checksummer = Checksummer()
@@ -58,6 +70,8 @@ if arguments.count == 4, arguments[1] == "deep", let depth = Int(arguments[2]), 
     let elapsed = monotonicSeconds() - start
     if total &+ depthSink == 42 { print("unlikely") }
     print(elapsed)
+} else if arguments.count == 3, arguments[1] == "strings", let seconds = Double(arguments[2]) {
+    print(sortStrings(for: seconds) == 42 ? "unlikely" : "done")
 } else {
     let seconds = arguments.count > 1 ? Double(arguments[1]) ?? 1 : 1
     print(spinChecksums(for: seconds) == 42 ? "unlikely" : "done")

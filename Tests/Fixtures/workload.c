@@ -8,6 +8,10 @@
 //                                     fixed work under DEPTH recursive frames per thread; prints the
 //                                     elapsed seconds on stdout (self-timed, for the benchmark);
 //                                     THREADS 0 works on the main thread
+//   workload sort SECONDS             sorts with qsort, whose comparison function is compare_values: libc
+//                                     calls back into the program (stacks program → libc → program)
+//   workload noreturn SECONDS         spins under never_returns, whose call of a noreturn function is its last
+//                                     instruction (the return address lies past its end), then exits
 //   workload sleep SECONDS            sleeps (for job-control and kill tests)
 //   workload foreignstack SECONDS     spins with its stack pointer off its stack: unmapped, at the top of
 //                                     the address space, in heap blocks of pointers into themselves or into
@@ -135,6 +139,29 @@ static void deep(int depth, long iterations, int count) {
     printf("%.6f\n", now() - start);
 }
 
+__attribute__((noinline)) static int compare_values(const void *left, const void *right) {
+    unsigned long a = *(const unsigned long *)left, b = *(const unsigned long *)right;
+    for (int i = 0; i < 16; i++) sink += i;
+    return (a > b) - (a < b);
+}
+
+static void sort(double seconds) {
+    static unsigned long values[4096];
+    unsigned long next = 1;
+    double end = now() + seconds;
+    while (now() < end) {
+        for (int i = 0; i < 4096; i++) values[i] = next = next * 6364136223846793005UL + 1442695040888963407UL;
+        qsort(values, 4096, sizeof values[0], compare_values);
+    }
+}
+
+__attribute__((noreturn, noinline)) static void spin_then_exit(double seconds) {
+    spin_until(now() + seconds);
+    exit(0);
+}
+
+__attribute__((noinline)) void never_returns(double seconds) { spin_then_exit(seconds); }
+
 // Spins `iterations` (> 0) times with the stack pointer at `sp`. Nothing in the loop touches the stack, so
 // the program runs on while a sampler's interrupt or stop finds a stack pointer that is not a stack.
 __attribute__((noinline)) void spin_on_foreign_stack(unsigned long sp, unsigned long iterations) {
@@ -175,11 +202,13 @@ int main(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "split") == 0) split(atof(argv[2]));
     else if (argc >= 4 && strcmp(argv[1], "threads") == 0) threads(atoi(argv[2]), atof(argv[3]));
     else if (argc >= 5 && strcmp(argv[1], "deep") == 0) deep(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
+    else if (argc >= 3 && strcmp(argv[1], "sort") == 0) sort(atof(argv[2]));
+    else if (argc >= 3 && strcmp(argv[1], "noreturn") == 0) never_returns(atof(argv[2]));
     else if (argc >= 4 && strcmp(argv[1], "shares") == 0) shares(atol(argv[2]), atof(argv[3]));
     else if (argc >= 3 && strcmp(argv[1], "sleep") == 0) usleep((useconds_t)(atof(argv[2]) * 1e6));
     else if (argc >= 3 && strcmp(argv[1], "foreignstack") == 0) foreign_stack(atof(argv[2]));
     else {
-        fprintf(stderr, "usage: workload split|threads|deep|shares|sleep|foreignstack ...\n");
+        fprintf(stderr, "usage: workload split|threads|deep|sort|noreturn|shares|sleep|foreignstack ...\n");
         return 2;
     }
     return 0;

@@ -16,6 +16,12 @@ public enum Fixture {
     /// `SwiftWorkload.swift`: optimized Swift code under `Checksummer.mix(rounds:)`.
     public static func swiftWorkload() throws -> String { try swiftWorkloadBinary.get() }
 
+    /// `workload.c` linked statically by gcc, which leaves `.eh_frame_hdr` out unless asked for it
+    /// (`-Wl,--eh-frame-hdr`): only `.eh_frame` then says how to unwind.
+    public static func staticWorkload(ehFrameHeader: Bool) throws -> String {
+        try (ehFrameHeader ? staticWorkloadWithHeader : staticWorkloadWithoutHeader).get()
+    }
+
     /// `deny_syscalls.c`: runs a command with `perf_event_open` and/or `ptrace` refused by a seccomp filter.
     public static func denySyscalls() throws -> String { try denySyscallsBinary.get() }
 
@@ -43,6 +49,14 @@ public enum Fixture {
         [try compile("names.c", with: "clang", ["-O2"], output: "names-lazy-plt"),
          try compile("names.c", with: "gcc", ["-O2", "-fcf-protection=full", "-Wl,-z,ibtplt"], output: "names-plt-sec"),
          try compile("names.c", with: "gcc", ["-O2", "-Wl,-z,now"], output: "names-bind-now")]
+    }
+
+    private static let staticFlags = ["-O2", "-static", "-fomit-frame-pointer", "-fno-optimize-sibling-calls", "-pthread"]
+    private static let staticWorkloadWithoutHeader = Result {
+        try compile("workload.c", with: "gcc", staticFlags, output: "workload-static")
+    }
+    private static let staticWorkloadWithHeader = Result {
+        try compile("workload.c", with: "gcc", staticFlags + ["-Wl,--eh-frame-hdr"], output: "workload-static-indexed")
     }
 
     private static let swiftWorkloadBinary = Result {

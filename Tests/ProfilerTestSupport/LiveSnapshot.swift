@@ -4,7 +4,7 @@ import Glibc
 import ProcessLaunch
 import Unwinding
 
-/// A real process's main thread, stopped once: its registers, stack top and module map, kept after the
+/// A real process's main thread at one stop: its registers, stack top and module map, kept after the
 /// process is gone, so unwinding and symbolization are tested the way the profiler uses them.
 ///
 /// Ptrace calls and `waitpid` here name the one child they started (never `-1`): the test runner has
@@ -37,6 +37,14 @@ public struct LiveSnapshot {
     /// Starts `arguments` traced from its first instruction, lets it run until it is `ready`, copies the main
     /// thread at one stop, then kills and reaps it.
     public static func capture(_ arguments: [String], when ready: Readiness, images: ELFImageCache = ELFImageCache()) throws -> LiveSnapshot {
+        try series(arguments, when: ready, count: 1, interval: .zero, images: images)[0]
+    }
+
+    /// Starts `arguments` traced from its first instruction, lets it run until it is `ready`, copies the main
+    /// thread at `count` stops `interval` apart, then kills and reaps it: samples of one process image at
+    /// arbitrary instructions, as a profiler takes them.
+    public static func series(_ arguments: [String], when ready: Readiness, count: Int, interval: Duration,
+                              images: ELFImageCache = ELFImageCache()) throws -> [LiveSnapshot] {
         let child = try GatedChild.spawn(arguments: arguments, environment: ["PATH": "/usr/bin:/bin"])
         let pid = child.pid
         defer {
@@ -52,8 +60,22 @@ public struct LiveSnapshot {
         try waitForStop(pid)  // the exec event
         _ = hr_ptrace(Int32(PTRACE_CONT.rawValue), pid, nil, nil)
         try wait(until: ready, pid)
-        guard hr_ptrace(Int32(PTRACE_INTERRUPT.rawValue), pid, nil, nil) == 0 else { throw FixtureError("interrupt failed") }
-        try waitForStop(pid)
+        var snapshots: [LiveSnapshot] = []
+        while snapshots.count < count {
+            if !snapshots.isEmpty {
+                _ = hr_ptrace(Int32(PTRACE_CONT.rawValue), pid, nil, nil)
+                sleep(for: interval)
+            }
+            guard hr_ptrace(Int32(PTRACE_INTERRUPT.rawValue), pid, nil, nil) == 0 else { throw FixtureError("interrupt failed") }
+            try waitForStop(pid)
+            snapshots.append(copy(pid, images: images))
+        }
+        return snapshots
+    }
+
+    /// The stopped thread's registers, stack from its stack pointer to the end of its mapping (up to 64 KiB),
+    /// and modules.
+    private static func copy(_ pid: pid_t, images: ELFImageCache) -> LiveSnapshot {
         let snapshot = ThreadSnapshot(stackCapacity: 64 * 1024)
         _ = withUnsafeMutablePointer(to: &snapshot.registers) {
             hr_ptrace(Int32(PTRACE_GETREGS.rawValue), pid, nil, UnsafeMutableRawPointer($0))
@@ -65,8 +87,14 @@ public struct LiveSnapshot {
         var local = iovec(iov_base: snapshot.stackBuffer.baseAddress, iov_len: min(snapshot.stackBuffer.count, Int(stackEnd - rsp)))
         var remote = iovec(iov_base: UnsafeMutableRawPointer(bitPattern: UInt(rsp)), iov_len: local.iov_len)
         snapshot.useBuffer(length: max(0, hr_process_vm_readv(pid, &local, 1, &remote, 1)))
-        let modules = ModuleMap(mappings: mappings, images: images)
-        return LiveSnapshot(snapshot: snapshot, modules: modules)
+        return LiveSnapshot(snapshot: snapshot, modules: ModuleMap(mappings: mappings, images: images))
+    }
+
+    private static func sleep(for duration: Duration) {
+        var request = timespec(tv_sec: Int(duration.components.seconds),
+                               tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) < 0 && errno == EINTR { request = remaining }
     }
 
     /// Polls every 10 ms for up to a minute; fails at once if the process ends first.

@@ -40,4 +40,13 @@ import Testing
         #expect(UnwindTable(module: try module(header: [1, 0x1b])) == nil)
         #expect(UnwindTable(module: try module(header: header(countEncoding: 0x03, count: [1, 0]))) == nil)
     }
+
+    /// Built tables are read through the memory accessor at their own addresses; a table the file has never
+    /// is, even if it lies where built tables do.
+    @Test func aTableTheFileHasHasNoBuiltWords() throws {
+        let table = try #require(UnwindTable(module: try module(header: header(countEncoding: 0x03, count: [1, 0, 0, 0])
+            + [0, 0, 0, 0, 0, 0, 0, 0])))
+        #expect(table.tableWords == 1)
+        #expect(table.builtWord(at: table.tableStart) == nil)
+    }
 }
