@@ -59,10 +59,13 @@ extension HybridRunConfiguration {
         }
 
         if let text = environment["HYBRID_TRACE_URL"], !text.isEmpty {
-            if text.contains("{trace_id}") {
+            // The link becomes an `href` in the report: a web address only, never `javascript:`, `data:` or `file:`.
+            if !["http://", "https://"].contains(where: text.lowercased().hasPrefix) {
+                warnings.append("HYBRID_TRACE_URL=\(ShownText.value(text)) is not an http:// or https:// URL; the report links no trace")
+            } else if text.contains("{trace_id}") {
                 traceURLTemplate = text
             } else {
-                warnings.append("HYBRID_TRACE_URL=\(Redaction.redactingCredentials(in: text)) has no {trace_id} in it; the report links no trace")
+                warnings.append("HYBRID_TRACE_URL=\(ShownText.value(text)) has no {trace_id} in it; the report links no trace")
             }
         }
 

@@ -56,8 +56,9 @@ public struct HybridRunConfiguration: Sendable, Equatable {
     public var spanAttributes: [KeyValue] = []
     /// Only warnings and errors on stderr (`--quiet`).
     public var quiet = false
-    /// Where the HTML report links the run's trace: a URL with `{trace_id}` in it (Grafana's Explore or Tempo's
-    /// `/api/traces/{trace_id}`). `HYBRID_TRACE_URL`; default none (no link).
+    /// Where the HTML report links the run's trace: an `http://` or `https://` URL with `{trace_id}` in it
+    /// (Grafana's Explore or Tempo's `/api/traces/{trace_id}`), shown with its credentials masked.
+    /// `HYBRID_TRACE_URL`; default none (no link).
     public var traceURLTemplate: String?
 
     public init() {}

@@ -151,7 +151,8 @@ public struct HybridRunSession: Sendable {
         var links: [RunReport.Link] = []
         if let profileLink { links.append(.init(title: "Pyroscope", url: profileLink)) }
         if let parent, let template = configuration.traceURLTemplate {
-            links.append(.init(title: "trace", url: template.replacingOccurrences(of: "{trace_id}", with: parent.traceID)))
+            // The page is shared (a CI artifact): a password or key in the template stays out of it.
+            links.append(.init(title: "trace", url: Redaction.redactingCredentials(in: template.replacingOccurrences(of: "{trace_id}", with: parent.traceID))))
         }
         let spans = parent.map { parent in
             [TraceSpan(traceID: parent.traceID, spanID: parent.spanID, parentSpanID: incoming?.spanID ?? "",

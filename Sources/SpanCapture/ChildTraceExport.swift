@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SafeText
 
 /// Where a child's OTLP trace exporter sends its spans, read from the variables the OpenTelemetry
@@ -8,6 +9,11 @@ import SafeText
 /// Only `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` changes (the signal-specific variable wins over the generic one in
 /// every SDK), so metrics and logs still go where they went, and every other setting (protocol, headers,
 /// compression, timeout) is the child's own.
+///
+/// Relayed only when the relay changes nothing the collector sees: the endpoint is `http://` (TLS cannot be
+/// read), and its host an IP address or `localhost` (the child's exporter addresses the relay, so the collector
+/// gets `Host`/`:authority` `127.0.0.1:PORT`; a proxy routing by host name would refuse that), and, unless it is
+/// loopback, no proxy variable is set (the child's SDK may send through the proxy; the relay dials directly).
 public enum ChildTraceExport {
     public enum Decision: Sendable, Equatable {
         /// Relay to `upstream`; `path` is the path an OTLP/HTTP exporter posts to (kept in the new endpoint),
@@ -16,6 +22,10 @@ public enum ChildTraceExport {
         /// The child's spans cannot be relayed; `reason` says why, for the report and the log.
         case notRelayed(reason: String)
     }
+
+    /// The variables through which an SDK may send to a collector that is not loopback (Go, Python, Node and curl
+    /// read these; loopback is never proxied).
+    static let proxyVariables = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"]
 
     public static func decide(_ environment: [String: String]) -> Decision {
         func value(_ name: String) -> String? {
@@ -52,10 +62,20 @@ public enum ChildTraceExport {
         guard url.scheme?.lowercased() == "http" else {
             return .notRelayed(reason: "\(variable)=\(shown) uses TLS, which a local relay cannot read (the command's spans go straight to the collector)")
         }
+        // URLComponents keeps an IPv6 address in its brackets; the relay dials the address.
+        let address = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let ipAddress = (try? SocketAddress(ipAddress: address, port: 0))?.ipAddress
+        let isLoopback = address.lowercased() == "localhost" || ipAddress.map { $0.hasPrefix("127.") || $0 == "::1" } == true
+        guard isLoopback || ipAddress != nil else {
+            return .notRelayed(reason: "\(variable)=\(shown) names a host, and through a local relay the collector would get the relay's address as Host (gRPC :authority) instead, which a proxy that routes by host name refuses; use an IP address to have the command's spans in the report (they go straight to the collector)")
+        }
+        if !isLoopback, let proxy = proxyVariables.first(where: { value($0) != nil }) {
+            return .notRelayed(reason: "\(proxy) is set and \(variable)=\(shown) is not loopback: the command's exporter may send through the proxy, which a local relay would bypass (the command's spans go as they would without a report)")
+        }
         let query = url.percentEncodedQuery.map { "?" + $0 } ?? ""
         // OTLP/HTTP: the signal-specific URL is used as it is; the generic one gets `v1/traces` appended.
         let path = signalEndpoint != nil ? url.percentEncodedPath + query : url.percentEncodedPath.trimmingSuffix("/") + "/v1/traces" + query
-        return .relay(upstream: RelayUpstream(host: host, port: url.port ?? 80), path: grpc ? nil : path)
+        return .relay(upstream: RelayUpstream(host: address, port: url.port ?? 80), path: grpc ? nil : path)
     }
 
     /// `environment` with the trace exporter pointed at the relay on `port`.

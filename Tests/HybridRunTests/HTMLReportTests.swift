@@ -12,10 +12,11 @@ import TestSupport
         let parent = HybridRunProcess.newTraceParent()
         let result = try await HybridRunProcess.run(
             ["--rate", "1000", "-o", report, "-o", folded, "--", try Fixture.workload(), "shares", "25", "1", "postgres://loader:hunter2@db/orders"],
-            environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header, "HYBRID_TRACE_URL": "http://grafana.invalid/trace/{trace_id}"]))
+            environment: try HybridRunProcess.tracedEnvironment(["TRACEPARENT": parent.header, "HYBRID_TRACE_URL": "http://admin:s3cr3t@grafana.invalid/explore?x={trace_id}&api_key=KEY123"]))
         #expect(result.status == 0, "\(result.stderr)")
         let page = try String(contentsOfFile: report, encoding: .utf8)
         #expect(!page.contains("hunter2"), "the password in the command line is masked")
+        #expect(!page.contains("s3cr3t") && !page.contains("KEY123"), "the trace link's password and key are masked")
 
         // The share of variable_share as the folded file counts it: the page must say the same.
         let lines = try String(contentsOfFile: folded, encoding: .utf8).split(separator: "\n")
@@ -44,7 +45,7 @@ import TestSupport
         #expect(Set(outcome.strings(1)).isSuperset(of: ["workload", "main", "variable_share", "remaining_share"]))
         #expect(outcome.string(3) == expected)
         #expect(outcome.strings(4).count == 1, "the root span")
-        #expect(outcome.strings(5) == ["http://grafana.invalid/trace/\(parent.traceID)"])
+        #expect(outcome.strings(5) == ["http://admin:***@grafana.invalid/explore?x=\(parent.traceID)&api_key=***"])
     }
 
     /// A span of the command's own (generator-otel's, relayed) shows the samples of its process and time only: not

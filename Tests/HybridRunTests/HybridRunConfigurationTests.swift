@@ -85,6 +85,22 @@ import Telemetry
         #expect(configuration.resourceAttributes.isEmpty)
     }
 
+    /// The trace link becomes an `href` in the report: only a web address may, never `javascript:` or `file:`.
+    @Test(arguments: ["javascript:alert(1)//{trace_id}", "JavaScript:alert(1)//http://{trace_id}", "file:///tmp/{trace_id}", "grafana.example/{trace_id}"])
+    func aTraceURLThatIsNotHTTPIsWarnedAboutAndNotLinked(text: String) {
+        var configuration = HybridRunConfiguration()
+        let warnings = configuration.applyEnvironment(["HYBRID_TRACE_URL": text])
+        #expect(warnings == ["HYBRID_TRACE_URL=\(text) is not an http:// or https:// URL; the report links no trace"])
+        #expect(configuration.traceURLTemplate == nil)
+    }
+
+    @Test(arguments: ["http://tempo.example/api/traces/{trace_id}", "HTTPS://grafana.example/explore?x={trace_id}"])
+    func anHTTPTraceURLIsLinked(text: String) {
+        var configuration = HybridRunConfiguration()
+        #expect(configuration.applyEnvironment(["HYBRID_TRACE_URL": text]).isEmpty)
+        #expect(configuration.traceURLTemplate == text)
+    }
+
     @Test func readsTheConnectionVariablesOfPyroscope() {
         var configuration = HybridRunConfiguration()
         let warnings = configuration.applyEnvironment([

@@ -9,14 +9,14 @@ import Testing
     }
 
     @Test func theGenericEndpointGetsV1TracesAndTheSignalOneIsUsedAsItIs() {
-        #expect(ChildTraceExport.decide(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/otlp/", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"])
-            == .relay(upstream: RelayUpstream(host: "collector", port: 4318), path: "/otlp/v1/traces"))
-        #expect(ChildTraceExport.decide(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:1", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://gw:8080/custom?x=1",
+        #expect(ChildTraceExport.decide(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://10.0.0.7:4318/otlp/", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"])
+            == .relay(upstream: RelayUpstream(host: "10.0.0.7", port: 4318), path: "/otlp/v1/traces"))
+        #expect(ChildTraceExport.decide(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:1", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://localhost:8080/custom?x=1",
                                          "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"])
-            == .relay(upstream: RelayUpstream(host: "gw", port: 8080), path: "/custom?x=1"))
+            == .relay(upstream: RelayUpstream(host: "localhost", port: 8080), path: "/custom?x=1"))
         #expect(ChildTraceExport.decide(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"])
             == .relay(upstream: RelayUpstream(host: "127.0.0.1", port: 4317), path: nil))
-        #expect(ChildTraceExport.decide(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector"]) == .relay(upstream: RelayUpstream(host: "collector", port: 80), path: "/v1/traces"))
+        #expect(ChildTraceExport.decide(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://10.0.0.7"]) == .relay(upstream: RelayUpstream(host: "10.0.0.7", port: 80), path: "/v1/traces"))
     }
 
     @Test func tlsAndBareAddressesAreNotRelayed() {
@@ -30,8 +30,49 @@ import Testing
             return
         }
         #expect(bare.contains("write http://collector:4317"))
-        #expect(ChildTraceExport.decide(["OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317", "OTEL_EXPORTER_OTLP_INSECURE": "true", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"])
-            == .relay(upstream: RelayUpstream(host: "collector", port: 4317), path: nil))
+        #expect(ChildTraceExport.decide(["OTEL_EXPORTER_OTLP_ENDPOINT": "10.0.0.7:4317", "OTEL_EXPORTER_OTLP_INSECURE": "true", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"])
+            == .relay(upstream: RelayUpstream(host: "10.0.0.7", port: 4317), path: nil))
+    }
+
+    /// Through the relay the child's exporter addresses the relay, so the collector would get `Host:
+    /// 127.0.0.1:PORT` (gRPC: `:authority`) instead of the name the user wrote, and a proxy routing by host name
+    /// (nginx, Envoy, an ingress) would refuse the spans: only addresses and `localhost`, which route nothing, are relayed.
+    @Test func anEndpointThatNamesAHostIsNotRelayed() {
+        for environment in [["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector.example:4318"],
+                            ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://otel.internal/v1/traces"],
+                            ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://user:hunter2@collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"]] {
+            guard case .notRelayed(let reason) = ChildTraceExport.decide(environment) else {
+                Issue.record("\(environment) was relayed")
+                continue
+            }
+            #expect(reason.hasPrefix(environment.keys.first { $0.hasSuffix("ENDPOINT") }! + "=http://"), "\(reason)")
+            #expect(reason.contains("Host") && !reason.contains("hunter2"), "\(reason)")
+        }
+        #expect(ChildTraceExport.decide(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://LocalHost:4318"])
+            == .relay(upstream: RelayUpstream(host: "LocalHost", port: 4318), path: "/v1/traces"))
+        #expect(ChildTraceExport.decide(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://[::1]:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"])
+            == .relay(upstream: RelayUpstream(host: "::1", port: 4317), path: nil))
+    }
+
+    /// A proxy variable the child's SDK may use, for an endpoint that is not loopback: the relay would dial the
+    /// collector directly where the child would have gone through the proxy.
+    @Test(arguments: ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"])
+    func aProxyKeepsAnEndpointThatIsNotLoopbackFromTheRelay(variable: String) {
+        let remote = ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://10.0.0.7:4318", variable: "http://proxy:3128"]
+        guard case .notRelayed(let reason) = ChildTraceExport.decide(remote) else {
+            Issue.record("\(remote) was relayed")
+            return
+        }
+        #expect(reason.hasPrefix(variable + " is set"), "\(reason)")
+        #expect(ChildTraceExport.decide(remote.merging([variable: " "]) { $1 }) == .relay(upstream: RelayUpstream(host: "10.0.0.7", port: 4318), path: "/v1/traces"),
+                "an empty variable sets no proxy")
+        for loopback in ["http://127.0.0.2:4318", "http://localhost:4318", "http://[::1]:4318"] {
+            guard case .relay = ChildTraceExport.decide(remote.merging(["OTEL_EXPORTER_OTLP_ENDPOINT": loopback]) { $1 }) else {
+                Issue.record("\(loopback) with \(variable) was not relayed: SDKs never proxy loopback")
+                continue
+            }
+        }
+        #expect(ChildTraceExport.decide([variable: "http://proxy:3128"]) == .relay(upstream: RelayUpstream(host: "localhost", port: nil), path: "/v1/traces"))
     }
 
     @Test func aChildThatExportsNothingIsNotRelayed() {
