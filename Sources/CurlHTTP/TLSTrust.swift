@@ -12,6 +12,11 @@ public struct TLSTrust: Sendable, Equatable {
     public var caDirectory: String?
     /// False only when the user opted out of verification: certificates and host names are then not checked.
     public var verifiesPeer: Bool
+    /// `SSL_CERT_FILE` when `CURL_CA_BUNDLE` names another file, which comes first as in curl: many CI images set
+    /// `CURL_CA_BUNDLE` to the system bundle, so a private CA given in `SSL_CERT_FILE` alone is silently not trusted.
+    public var overriddenCAFile: CAFile?
+    /// The setting that names a CA file for this client alone, e.g. `PYROSCOPE_CA_FILE` (for messages).
+    var explicitOrigin = ""
 
     public static let system = TLSTrust(caFile: nil, caDirectory: nil, verifiesPeer: true)
 
@@ -42,15 +47,22 @@ public struct TLSTrust: Sendable, Equatable {
             return TLSTrust(caFile: CAFile(path: explicitCAFile, origin: origin), caDirectory: nil, verifiesPeer: verifiesPeer)
         }
         if let bundle = value("CURL_CA_BUNDLE") {
-            return TLSTrust(caFile: CAFile(path: bundle, origin: "CURL_CA_BUNDLE"), caDirectory: nil, verifiesPeer: verifiesPeer)
+            var trust = TLSTrust(caFile: CAFile(path: bundle, origin: "CURL_CA_BUNDLE"), caDirectory: nil, verifiesPeer: verifiesPeer)
+            trust.overriddenCAFile = value("SSL_CERT_FILE").flatMap { $0 == bundle ? nil : CAFile(path: $0, origin: "SSL_CERT_FILE") }
+            trust.explicitOrigin = origin
+            return trust
         }
         return TLSTrust(caFile: value("SSL_CERT_FILE").map { CAFile(path: $0, origin: "SSL_CERT_FILE") }, caDirectory: value("SSL_CERT_DIR"), verifiesPeer: verifiesPeer)
     }
 
     /// What the user should hear before the first request: a CA file that cannot be read (every TLS request would
-    /// fail), and verification being off.
+    /// fail), an `SSL_CERT_FILE` that `CURL_CA_BUNDLE` overrides, and verification being off.
     public func warnings() -> [String] {
         var warnings: [String] = []
+        if let overriddenCAFile, let caFile {
+            let instead = explicitOrigin.isEmpty ? "unset CURL_CA_BUNDLE" : "set \(explicitOrigin) or unset CURL_CA_BUNDLE"
+            warnings.append("\(overriddenCAFile.origin) \(ShownText.value(overriddenCAFile.path)) is not used: \(caFile.origin) \(ShownText.value(caFile.path)) comes first, as in curl; \(instead) to trust it")
+        }
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile.path) {
             warnings.append("CA file \(ShownText.value(caFile.path)) (\(caFile.origin)) cannot be read; https requests will fail")
         }

@@ -32,7 +32,8 @@ public enum Gzip {
 
     /// The first gzip member of `input`, inflated.
     /// - Parameter limit: the most bytes the result may have; a larger one is refused (a "zip bomb"
-    ///   must not exhaust memory).
+    ///   must not exhaust memory). Inflating stops at the first byte past it, and the result's buffer never
+    ///   grows beyond it.
     public static func decompress(_ input: [UInt8], limit: Int = 1 << 30) throws(GzipError) -> [UInt8] {
         var stream = z_stream()
         // windowBits 15 + 16: gzip wrapper only. `inflateInit2` is a macro for this call.
@@ -46,14 +47,20 @@ public enum Gzip {
             stream.next_in = source.baseAddress
             stream.avail_in = UInt32(source.count)
             while true {
+                // Room for one byte past the limit at most: that byte is enough to refuse.
+                let room = min(chunk.count, limit - output.count + 1)
                 let (result, produced) = chunk.withUnsafeMutableBufferPointer { destination in
                     stream.next_out = destination.baseAddress
-                    stream.avail_out = UInt32(destination.count)
+                    stream.avail_out = UInt32(room)
                     let result = inflate(&stream, Z_NO_FLUSH)
-                    return (result, destination.count - Int(stream.avail_out))
+                    return (result, room - Int(stream.avail_out))
+                }
+                if output.count + produced > limit { throw .tooLarge(limit: limit) }
+                if output.count + produced > output.capacity {
+                    // Array's own growth doubles, which near the limit would reserve twice what is allowed.
+                    output.reserveCapacity(min(limit, max(2 * output.capacity, output.count + produced)))
                 }
                 output.append(contentsOf: chunk[0..<produced])
-                if output.count > limit { throw .tooLarge(limit: limit) }
                 switch result {
                 case Z_STREAM_END: return output
                 case Z_OK: continue

@@ -55,9 +55,6 @@ public struct ProfileDiffSession: Sendable {
         } catch {
             return failure(error.description)
         }
-        guard base.sampleTypes == new.sampleTypes else {
-            return failure("--diff: BASE and NEW have different sample types (BASE \(base.sampleTypes.joined(separator: ", ")); NEW \(new.sampleTypes.joined(separator: ", ")))")
-        }
         for (role, path, file) in [("BASE", basePath, base), ("NEW", newPath, new)] where file.profile.totalSamples == 0 {
             return failure("--diff: \(role) \(ShownText.value(path)) has no samples (an empty profile cannot be compared)")
         }
@@ -80,7 +77,16 @@ public struct ProfileDiffSession: Sendable {
     }
 
     /// A pprof file that can be compared, or the line saying why not.
+    ///
+    /// Any file with a cpu sample type can be compared with any other (its counts are of CPU time whatever other
+    /// values it carries); ``PprofReader`` refuses the others.
     private static func read(_ path: String, role: String) throws(DiffInputError) -> PprofFile {
+        // Foundation's words for these are misleading ("error 256", "you don't have permission").
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            let what = status.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "is not a regular file"
+            throw DiffInputError(description: "--diff: cannot read \(role) \(ShownText.value(path)): it \(what)")
+        }
         let bytes: Data
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -89,6 +95,8 @@ public struct ProfileDiffSession: Sendable {
         }
         do {
             return try PprofReader.read(Array(bytes))
+        } catch .negativeSampleValues {
+            throw DiffInputError(description: "--diff: \(role) \(ShownText.value(path)) has \(PprofReadError.negativeSampleValues)")
         } catch {
             throw DiffInputError(description: "--diff: \(role) \(ShownText.value(path)): \(error)")
         }

@@ -6,11 +6,14 @@ public enum PprofReadError: Error, Equatable, CustomStringConvertible {
     case notPprof(String)
     /// A profile, but no sample value is CPU time (e.g. a heap profile).
     case noCPUSampleType(sampleTypes: [String])
+    /// Some samples count negatively: the output of `pprof -diff_base`, not a profile.
+    case negativeSampleValues
 
     public var description: String {
         switch self {
         case .truncated: "the file is truncated"
         case .notPprof(let reason): "not a pprof profile (\(reason))"
+        case .negativeSampleValues: "negative sample values (a pprof diff, not a profile)"
         case .noCPUSampleType(let types): "no cpu sample type (it has \(types.isEmpty ? "none" : types.joined(separator: ", ")))"
         }
     }

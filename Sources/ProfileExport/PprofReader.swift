@@ -8,11 +8,18 @@ import SwiftProtobuf
 /// Follows profile.proto's rules: `string_table[0]` is "", ids refer to existing entries, a location's
 /// `line`s run from the innermost inlined function to its caller, `location_id[0]` is the leaf.
 public enum PprofReader {
+    /// The most a gzipped pprof file may inflate to. A real CPU profile stays far below it: profile.proto keeps
+    /// one sample per distinct stack (and thread labels) and each function and location once, so its size grows
+    /// with the code's shape, not with run time. A "gzip bomb" (a few MB of zeros inflating to GiB) is refused
+    /// at this size, before it costs more memory than a CI runner can spare (at Gzip's general 1 GiB limit, a
+    /// 4 GiB bomb cost `--diff` 1.1 GB of RSS; at this one, 354 MB).
+    static let inflateLimit = 256 << 20
+
     public static func read(_ bytes: [UInt8]) throws(PprofReadError) -> PprofFile {
         var data = bytes
         if Gzip.isCompressed(bytes) {
             do {
-                data = try Gzip.decompress(bytes)
+                data = try Gzip.decompress(bytes, limit: inflateLimit)
             } catch .truncated {
                 throw .truncated
             } catch {
@@ -71,6 +78,8 @@ public enum PprofReader {
         var total = 0
         for sample in message.sample {
             guard sample.value.count == types.count else { throw .notPprof("a sample has \(sample.value.count) values for \(types.count) sample types") }
+            // `pprof -diff_base` writes the base's samples negated: such a file is a comparison, not a profile.
+            guard !sample.value.contains(where: { $0 < 0 }) else { throw .negativeSampleValues }
             let count = countIndex.map { Int(sample.value[$0]) }
                 ?? (message.period > 0 ? Int((Double(sample.value[cpu]) / Double(message.period)).rounded()) : Int(sample.value[cpu] > 0 ? 1 : 0))
             guard count > 0 else { continue }

@@ -18,6 +18,18 @@ struct TLSTrustTests {
         #expect(trust.caDirectory == nil)
     }
 
+    /// CI images often set CURL_CA_BUNDLE to the system bundle: a private CA in SSL_CERT_FILE is then not trusted,
+    /// and the user hears why and what to do.
+    @Test func anSSLCertFileThatCurlCABundleOverridesIsWarnedAbout() {
+        let trust = TLSTrust.fromEnvironment(["CURL_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt", "SSL_CERT_FILE": "/corp/ca.pem"], origin: "PYROSCOPE_CA_FILE")
+        #expect(trust.caFile?.path == "/etc/ssl/certs/ca-certificates.crt")
+        #expect(trust.warnings() == ["SSL_CERT_FILE /corp/ca.pem is not used: CURL_CA_BUNDLE /etc/ssl/certs/ca-certificates.crt comes first, as in curl; set PYROSCOPE_CA_FILE or unset CURL_CA_BUNDLE to trust it"])
+        let same = TLSTrust.fromEnvironment(["CURL_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt", "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt"])
+        #expect(same.warnings().isEmpty)
+        let explicit = TLSTrust.fromEnvironment(["CURL_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt", "SSL_CERT_FILE": "/corp/ca.pem"], explicitCAFile: "/etc/ssl/certs/ca-certificates.crt", origin: "PYROSCOPE_CA_FILE")
+        #expect(explicit.warnings().isEmpty)
+    }
+
     @Test func sslCertFileAndDirectory() {
         let trust = TLSTrust.fromEnvironment(["SSL_CERT_FILE": "/cert.pem", "SSL_CERT_DIR": "/certs"])
         #expect(trust.caFile == TLSTrust.CAFile(path: "/cert.pem", origin: "SSL_CERT_FILE"))

@@ -49,5 +49,7 @@ import Testing
 
     @Test func refusesToInflatePastTheLimit() throws {
         #expect(throws: GzipError.tooLarge(limit: 1000)) { try Gzip.decompress(Gzip.compress(text), limit: 1000) }
+        #expect(throws: GzipError.tooLarge(limit: text.count - 1)) { try Gzip.decompress(Gzip.compress(text), limit: text.count - 1) }
+        #expect(try Gzip.decompress(Gzip.compress(text), limit: text.count) == text)
     }
 }

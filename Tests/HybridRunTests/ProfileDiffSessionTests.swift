@@ -119,22 +119,94 @@ import TestSupport
         try await expectBadInput(["--diff", profiles.base, "/nonexistent/new.pb.gz"], saying: "cannot read NEW /nonexistent/new.pb.gz")
     }
 
-    @Test func profilesOfDifferentSampleTypes() async throws {
-        let profiles = try await Self.profiles.value
+    /// Go writes only `cpu/nanoseconds`; hybrid-run also `samples/count`. Both count CPU time, so they compare:
+    /// hot's share grows from 75 % (750 of 1000 samples) to 90 % (9 of 10 s at a 10 ms period).
+    @Test func aProfileWithOnlyCPUTimeIsComparedByItsCPUValues() async throws {
+        let base = try ExternalTool.temporaryFile(Data(try ExternalTool.pprofMadeByPython("""
+            import sys
+            sys.path.insert(0, sys.argv[1])
+            import profile_pb2
+            p = profile_pb2.Profile()
+            p.string_table.extend(["", "samples", "count", "cpu", "nanoseconds", "hot", "cold"])
+            p.sample_type.add(type=1, unit=2)
+            p.sample_type.add(type=3, unit=4)
+            p.period_type.type, p.period_type.unit, p.period = 3, 4, 10000000
+            p.function.add(id=1, name=5)
+            p.function.add(id=2, name=6)
+            p.location.add(id=1).line.add(function_id=1)
+            p.location.add(id=2).line.add(function_id=2)
+            p.sample.add(location_id=[1], value=[750, 7500000000])
+            p.sample.add(location_id=[2], value=[250, 2500000000])
+            open(sys.argv[2], "wb").write(p.SerializeToString())
+            """)), suffix: ".pb")
         let cpuOnly = try ExternalTool.temporaryFile(Data(try ExternalTool.pprofMadeByPython("""
             import sys
             sys.path.insert(0, sys.argv[1])
             import profile_pb2
             p = profile_pb2.Profile()
-            p.string_table.extend(["", "cpu", "nanoseconds", "main"])
+            p.string_table.extend(["", "cpu", "nanoseconds", "hot", "cold"])
+            p.sample_type.add(type=1, unit=2)
+            p.period_type.type, p.period_type.unit, p.period = 1, 2, 10000000
+            p.function.add(id=1, name=3)
+            p.function.add(id=2, name=4)
+            p.location.add(id=1).line.add(function_id=1)
+            p.location.add(id=2).line.add(function_id=2)
+            p.sample.add(location_id=[1], value=[9000000000])
+            p.sample.add(location_id=[2], value=[1000000000])
+            open(sys.argv[2], "wb").write(p.SerializeToString())
+            """)), suffix: ".pb")
+        let result = try await HybridRunProcess.run(["--diff", base, cpuOnly, "--fail-above", "5"])
+        #expect(result.status == 1, "\(result.stdoutText)\(result.stderr)")
+        #expect(result.stderr.isEmpty)
+        #expect(result.stdoutText.hasPrefix("BASE \(base): 1000 samples; NEW \(cpuOnly): 1000 samples\n"), "\(result.stdoutText)")
+        let first = try #require(rows(result.stdoutText).first)
+        #expect(first.hasPrefix("    75.0 → 90.0") && first.hasSuffix(" hot  REGRESSION"), "\(result.stdoutText)")
+    }
+
+    /// A profile without CPU time (a heap profile) is the one kind refused.
+    @Test func aProfileWithoutCPUTime() async throws {
+        let profiles = try await Self.profiles.value
+        let heap = try ExternalTool.temporaryFile(Data(try ExternalTool.pprofMadeByPython("""
+            import sys
+            sys.path.insert(0, sys.argv[1])
+            import profile_pb2
+            p = profile_pb2.Profile()
+            p.string_table.extend(["", "alloc_space", "bytes", "main"])
             p.sample_type.add(type=1, unit=2)
             p.function.add(id=1, name=3)
             p.location.add(id=1).line.add(function_id=1)
-            p.sample.add(location_id=[1], value=[10000000])
+            p.sample.add(location_id=[1], value=[4096])
             open(sys.argv[2], "wb").write(p.SerializeToString())
             """)), suffix: ".pb")
-        try await expectBadInput(["--diff", profiles.base, cpuOnly],
-                                 saying: "BASE and NEW have different sample types (BASE samples/count, cpu/nanoseconds; NEW cpu/nanoseconds)")
+        try await expectBadInput(["--diff", profiles.base, heap], saying: "NEW \(heap): no cpu sample type (it has alloc_space/bytes)")
+    }
+
+    /// What `pprof -diff_base` writes (the base negated) fed in by mistake: its negative counts must not vanish.
+    @Test func aPprofDiffInsteadOfAProfile() async throws {
+        let profiles = try await Self.profiles.value
+        let pprofDiff = try ExternalTool.temporaryFile(Data(try ExternalTool.pprofDiffMadeByPython()), suffix: ".pb")
+        try await expectBadInput(["--diff", profiles.base, pprofDiff],
+                                 saying: "--diff: NEW \(pprofDiff) has negative sample values (a pprof diff, not a profile)")
+    }
+
+    @Test func aDirectoryOrADeviceInsteadOfAFile() async throws {
+        let profiles = try await Self.profiles.value
+        try await expectBadInput(["--diff", profiles.base, profiles.directory.path], saying: "--diff: cannot read NEW \(profiles.directory.path): it is a directory")
+        try await expectBadInput(["--diff", "/dev/null", profiles.same], saying: "--diff: cannot read BASE /dev/null: it is not a regular file")
+    }
+
+    /// A "gzip bomb" of 1 GiB of zeros (about 1 MB gzipped), read under a 640 MiB data limit: refused after
+    /// 256 MiB, which with the buffer's growth costs under 400 MiB; inflating to gzip's general 1 GiB limit
+    /// would exceed it and crash.
+    @Test func aGzipBombIsRefusedWithinAMemoryLimit() async throws {
+        let profiles = try await Self.profiles.value
+        let bomb = try ExternalTool.temporaryFile(Data(try ExternalTool.gzippedZeros(count: 1 << 30)), suffix: ".pb.gz")
+        defer { try? FileManager.default.removeItem(atPath: bomb) }
+        let result = try await ProcessRunner.run(
+            URL(fileURLWithPath: "/usr/bin/prlimit"), ["--data=\(640 << 20)", try HybridRunProcess.executable.path, "--diff", profiles.base, bomb],
+            environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr == "hybrid-run: --diff: NEW \(bomb): not a pprof profile (the data inflates to more than 268435456 bytes)\n")
     }
 
     @Test func anEmptyProfile() async throws {

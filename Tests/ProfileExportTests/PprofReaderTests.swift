@@ -68,6 +68,18 @@ import Testing
         }
     }
 
+    /// Zeros inflating to one byte more than 256 MiB, far more than any real profile (and than a CI runner should
+    /// spend on one): refused, not inflated up to gzip's general 1 GiB limit.
+    @Test func refusesAGzipBombJustAboveTheInflateLimit() throws {
+        let bomb = try ExternalTool.gzippedZeros(count: 256 << 20 + 1)
+        #expect(throws: PprofReadError.notPprof("the data inflates to more than 268435456 bytes")) { try PprofReader.read(bomb) }
+    }
+
+    /// Read as a profile, a `pprof -diff_base` output's negative counts would vanish.
+    @Test func refusesNegativeSampleValues() throws {
+        #expect(throws: PprofReadError.negativeSampleValues) { try PprofReader.read(try ExternalTool.pprofDiffMadeByPython()) }
+    }
+
     @Test func refusesAProfileWithoutCPUTime() throws {
         let script = """
             import sys

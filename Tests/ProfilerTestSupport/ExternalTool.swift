@@ -52,6 +52,34 @@ public enum ExternalTool {
         return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
+    /// What `pprof -diff_base` writes: the base's samples negated beside the new ones (here `main`, 500 samples
+    /// of 10 ms both sides), so that values sum to the difference.
+    public static func pprofDiffMadeByPython() throws -> [UInt8] {
+        try pprofMadeByPython("""
+            import sys
+            sys.path.insert(0, sys.argv[1])
+            import profile_pb2
+            p = profile_pb2.Profile()
+            p.string_table.extend(["", "samples", "count", "cpu", "nanoseconds", "main"])
+            p.sample_type.add(type=1, unit=2)
+            p.sample_type.add(type=3, unit=4)
+            p.function.add(id=1, name=5)
+            p.location.add(id=1).line.add(function_id=1)
+            p.sample.add(location_id=[1], value=[500, 5000000000])
+            p.sample.add(location_id=[1], value=[-500, -5000000000])
+            open(sys.argv[2], "wb").write(p.SerializeToString())
+            """)
+    }
+
+    /// A "gzip bomb": `count` zero bytes gzipped by gzip(1), streamed from /dev/zero (never held in memory here).
+    public static func gzippedZeros(count: Int) throws -> [UInt8] {
+        let path = try temporaryFile(Data(), suffix: ".gz")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try run("/bin/sh", ["-c", "head -c \(count) /dev/zero | gzip -c -1 > \"$0\"", path])
+        guard result.status == 0 else { throw FixtureError("gzip: \(result.standardError)") }
+        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
     /// Writes `bytes` to a fresh temporary file and returns its path.
     public static func temporaryFile(_ bytes: Data, suffix: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("hybrid-run-\(UUID().uuidString)\(suffix)").path

@@ -43,6 +43,17 @@ struct PyroscopeUploaderTLSTests {
         }
     }
 
+    /// curl's order: CURL_CA_BUNDLE (here the system bundle, as many CI images set it) before SSL_CERT_FILE. The
+    /// private CA is then not trusted, and the warning says why before the upload fails.
+    @Test func anSSLCertFileOverriddenByCurlCABundleIsWarnedAbout() async throws {
+        try await Self.withTLSReceiver { authority, pyroscope in
+            let environment = ["CURL_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt", "SSL_CERT_FILE": authority.caFile]
+            let (report, log) = try await Self.upload(to: pyroscope, connection: .fromEnvironment(environment, caFileOrigin: "PYROSCOPE_CA_FILE"))
+            #expect(report.delivered == 0)
+            #expect(log.warnings.first == "Pyroscope: SSL_CERT_FILE \(authority.caFile) is not used: CURL_CA_BUNDLE /etc/ssl/certs/ca-certificates.crt comes first, as in curl; set PYROSCOPE_CA_FILE or unset CURL_CA_BUNDLE to trust it")
+        }
+    }
+
     @Test func aServerSignedByAnUnknownCAIsRefusedWithAReasonThatSaysWhatToDo() async throws {
         try await Self.withTLSReceiver { _, pyroscope in
             let (report, log) = try await Self.upload(to: pyroscope, connection: .direct)
