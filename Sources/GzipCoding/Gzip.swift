@@ -34,7 +34,9 @@ public enum Gzip {
     /// - Parameter limit: the most bytes the result may have; a larger one is refused (a "zip bomb"
     ///   must not exhaust memory). Inflating stops at the first byte past it, and the result's buffer never
     ///   grows beyond it.
-    public static func decompress(_ input: [UInt8], limit: Int = 1 << 30) throws(GzipError) -> [UInt8] {
+    public static func decompress(_ input: [UInt8], limit: Int) throws(GzipError) -> [UInt8] {
+        // zlib counts its input in 32 bits; nothing that large is inflated here.
+        guard input.count <= Int(UInt32.max) else { throw .tooLarge(limit: limit) }
         var stream = z_stream()
         // windowBits 15 + 16: gzip wrapper only. `inflateInit2` is a macro for this call.
         guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK

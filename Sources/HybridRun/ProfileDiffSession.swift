@@ -87,6 +87,10 @@ public struct ProfileDiffSession: Sendable {
             let what = status.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "is not a regular file"
             throw DiffInputError(description: "--diff: cannot read \(role) \(ShownText.value(path)): it \(what)")
         }
+        // Read whole, so bounded first: no CPU profile comes near what its data may inflate to.
+        if status.st_size > PprofReader.inflateLimit {
+            throw DiffInputError(description: "--diff: \(role) \(ShownText.value(path)) is larger than \(PprofReader.inflateLimit >> 20) MiB: not a CPU profile")
+        }
         let bytes: Data
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: path))

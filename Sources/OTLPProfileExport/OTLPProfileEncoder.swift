@@ -6,7 +6,7 @@ typealias ExportProfilesRequest = Opentelemetry_Proto_Collector_Profiles_V1devel
 typealias ProfilesDictionary = Opentelemetry_Proto_Profiles_V1development_ProfilesDictionary
 
 /// A ``Profile`` as an OTLP `ExportProfilesServiceRequest` (`opentelemetry.proto.profiles.v1development`, the
-/// generated code in `Generated/`): one resource, one scope, one CPU profile.
+/// generated code in module `OTLPProto`): one resource, one scope, one CPU profile.
 ///
 /// - The profile's one sample type is `cpu`/`nanoseconds`, as its period type, with the period 1e9/rate: a sample's
 ///   value is its count times the period, the CPU time it stands for (what Pyroscope's `process_cpu` holds).

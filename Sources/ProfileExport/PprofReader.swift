@@ -13,7 +13,15 @@ public enum PprofReader {
     /// with the code's shape, not with run time. A "gzip bomb" (a few MB of zeros inflating to GiB) is refused
     /// at this size, before it costs more memory than a CI runner can spare (at Gzip's general 1 GiB limit, a
     /// 4 GiB bomb cost `--diff` 1.1 GB of RSS; at this one, 354 MB).
-    static let inflateLimit = 256 << 20
+    public static let inflateLimit = 256 << 20
+    /// Far deeper than any real stack (perf stops at 127 frames, hybrid-run's unwinder at a few hundred).
+    static let deepestStack = 65_536
+
+    /// `a + b`, or `Int64.max` where that overflows (a hostile file's times).
+    private static func sum(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
+    }
 
     public static func read(_ bytes: [UInt8]) throws(PprofReadError) -> PprofFile {
         var data = bytes
@@ -80,12 +88,15 @@ public enum PprofReader {
             guard sample.value.count == types.count else { throw .notPprof("a sample has \(sample.value.count) values for \(types.count) sample types") }
             // `pprof -diff_base` writes the base's samples negated: such a file is a comparison, not a profile.
             guard !sample.value.contains(where: { $0 < 0 }) else { throw .negativeSampleValues }
-            let count = countIndex.map { Int(sample.value[$0]) }
-                ?? (message.period > 0 ? Int((Double(sample.value[cpu]) / Double(message.period)).rounded()) : Int(sample.value[cpu] > 0 ? 1 : 0))
+            let measured = countIndex.map { Int(exactly: sample.value[$0]) }
+                ?? (message.period > 0 ? Int(exactly: (Double(sample.value[cpu]) / Double(message.period)).rounded()) : (sample.value[cpu] > 0 ? 1 : 0))
+            guard let count = measured else { throw .notPprof("a sample's value is out of range") }
             guard count > 0 else { continue }
             var stack: [Frame] = []
             for id in sample.locationID {
                 guard let location = frames[id] else { throw .notPprof("location \(id) is missing") }
+                // A few bytes of file can name one location of many lines many times over: bounded, not trusted.
+                guard stack.count + location.count <= Self.deepestStack else { throw .notPprof("a stack deeper than \(Self.deepestStack) frames") }
                 stack += location
             }
             var process = ProcessKey(pid: 0, name: "")
@@ -99,12 +110,14 @@ public enum PprofReader {
                 default: break
                 }
             }
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard !overflow else { throw .notPprof("the sample counts overflow") }
             processes[process, default: [:]][thread, default: [:]][stack, default: 0] += count
-            total += count
+            total = sum
         }
 
         let profile = Profile(
-            startTime: message.timeNanos, endTime: message.timeNanos + max(0, message.durationNanos),
+            startTime: message.timeNanos, endTime: Self.sum(message.timeNanos, max(0, message.durationNanos)),
             sampleWeight: message.period,
             processes: processes.sorted { ($0.key.pid, $0.key.name) < ($1.key.pid, $1.key.name) }.map { process, threads in
                 ProcessProfile(pid: process.pid, executablePath: process.name, mappings: mappings,

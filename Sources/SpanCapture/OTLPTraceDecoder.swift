@@ -13,13 +13,13 @@ enum OTLPTraceDecoder {
     static func spans(in body: OTLPBody) -> [TraceSpan] {
         switch body.encoding {
         case .grpc(let compressed):
-            guard let bytes = compressed ? try? Gzip.decompress(body.bytes) : body.bytes else { return [] }
+            guard let bytes = compressed ? try? Gzip.decompress(body.bytes, limit: OTLPRelay.copyLimit) : body.bytes else { return [] }
             return protobufSpans(bytes)
         case .http(let contentType, let contentEncoding):
             let bytes: [UInt8]
             switch contentEncoding.lowercased() {
             case "", "identity": bytes = body.bytes
-            case "gzip": guard let inflated = try? Gzip.decompress(body.bytes) else { return [] }
+            case "gzip": guard let inflated = try? Gzip.decompress(body.bytes, limit: OTLPRelay.copyLimit) else { return [] }
                 bytes = inflated
             default: return []
             }

@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func refusesWhatIsNotAProfile() throws {
-        let raw = try Gzip.decompress(PprofEncoder.encode(SampleProfile.twoThreads))
+        let raw = try Gzip.decompress(PprofEncoder.encode(SampleProfile.twoThreads), limit: PprofReader.inflateLimit)
         for bytes in [Array("root;main;hot 3\n".utf8), [], Gzip.compress(Array("{\"profiles\": []}".utf8)), Array(raw.prefix(raw.count / 2))] {
             #expect {
                 try PprofReader.read(bytes)
@@ -78,6 +78,36 @@ import Testing
     /// Read as a profile, a `pprof -diff_base` output's negative counts would vanish.
     @Test func refusesNegativeSampleValues() throws {
         #expect(throws: PprofReadError.negativeSampleValues) { try PprofReader.read(try ExternalTool.pprofDiffMadeByPython()) }
+    }
+
+    /// Values a hostile file may hold: each is one `notPprof`, never a trap or an allocation the file cannot justify.
+    @Test(arguments: [
+        // a cpu value of 2^63 - 1 at period 1, with no samples/count type: the count does not fit
+        ("p.sample.add(location_id=[1], value=[2**63 - 1])", "a sample's value is out of range"),
+        // two counts of 2^63 - 1 (through a samples/count type): their sum does not fit
+        ("p.sample_type.add(type=4, unit=5); [p.sample.add(location_id=[1], value=[1, 2**63 - 1]) for _ in range(2)]", "the sample counts overflow"),
+        // one location of 100 lines, named 1,000 times by one sample: 100,000 frames from a few KB of file
+        ("p.location[0].line.extend([profile_pb2.Line(function_id=1)] * 99); p.sample.add(location_id=[1] * 1000, value=[1])",
+         "a stack deeper than 65536 frames"),
+    ])
+    func refusesValuesThatDoNotFit(samples: String, reason: String) throws {
+        let script = """
+            import sys
+            sys.path.insert(0, sys.argv[1])
+            import profile_pb2
+            p = profile_pb2.Profile()
+            p.string_table.extend(["", "cpu", "nanoseconds", "f", "samples", "count"])
+            p.sample_type.add(type=1, unit=2)
+            p.period = 1
+            p.time_nanos = 2**63 - 10
+            p.duration_nanos = 1000
+            p.function.add(id=1, name=3)
+            p.location.add(id=1, line=[profile_pb2.Line(function_id=1)])
+            \(samples)
+            open(sys.argv[2], "wb").write(p.SerializeToString())
+            """
+        let bytes = try ExternalTool.pprofMadeByPython(script)
+        #expect(throws: PprofReadError.notPprof(reason)) { try PprofReader.read(bytes) }
     }
 
     @Test func refusesAProfileWithoutCPUTime() throws {
