@@ -100,7 +100,7 @@ public final class ELFImage: @unchecked Sendable {
     /// The section called `name` whose contents are in the file (not `SHT_NOBITS`), or `nil`.
     ///
     /// Section headers are optional in a loaded program, so only what needs a section the program headers do
-    /// not describe asks for one: `.debug_frame`, or `.eh_frame` when there is no `.eh_frame_hdr`.
+    /// not describe asks for one: `.debug_frame`, `.eh_frame` when there is no `.eh_frame_hdr`, `.gnu_debuglink`.
     public func section(named name: String) -> ELFSection? {
         guard let found = ELFReader(bytes).section(named: name), found.sh_type != UInt32(SHT_NOBITS),
               found.sh_offset <= UInt64(bytes.count), found.sh_size <= UInt64(bytes.count) - found.sh_offset

@@ -156,7 +156,7 @@ public struct HybridRunSession: Sendable {
         }
         let spans = parent.map { parent in
             [TraceSpan(traceID: parent.traceID, spanID: parent.spanID, parentSpanID: incoming?.spanID ?? "",
-                            name: Redaction.redactingCredentials(in: root.name), serviceName: configuredServiceName ?? "hybrid-run",
+                            name: root.name, serviceName: configuredServiceName ?? "hybrid-run",
                             startTime: root.startTime, endTime: endTime, isError: status != 0)]
         } ?? []
         let children = captured.spans.map { span in

@@ -18,7 +18,8 @@ struct RootSpan: Sendable {
 
     init(command: [String], configuration: HybridRunConfiguration, ci: CIContext?, context: ServiceContext) {
         let executable = String(command[0].split(separator: "/").last ?? Substring(command[0]))
-        name = configuration.spanName ?? executable
+        // The report shows the name too: masked once, here, for both.
+        name = Redaction.redactingCredentials(in: configuration.spanName ?? executable)
         startTime = Self.now()
         span = startSpan(name, context: context, ofKind: .internal)
         span.attributes["process.executable.name"] = executable

@@ -5,4 +5,9 @@ extension StringProtocol {
         else { return self[endIndex...] }
         return self[first...last]
     }
+
+    /// The text without `suffix` at its end, if it ends so (an endpoint's `/v1/traces`, say).
+    public func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : String(self)
+    }
 }

@@ -85,9 +85,3 @@ public enum ChildTraceExport {
         return result
     }
 }
-
-private extension String {
-    func trimmingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
-    }
-}

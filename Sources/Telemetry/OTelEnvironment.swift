@@ -231,9 +231,3 @@ public enum OTelEnvironment {
         return names.contains(name) ? name : nil
     }
 }
-
-extension String {
-    func trimmingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
-    }
-}
