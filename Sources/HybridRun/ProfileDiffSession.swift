@@ -1,4 +1,5 @@
 import Foundation
+import OutputFiles
 import ProfileDiff
 import ProfileExport
 import Profiles
@@ -35,19 +36,24 @@ public struct ProfileDiffSession: Sendable {
         self.format = format
     }
 
-    /// Why an `--output` of `--diff` cannot be written, or `nil`.
-    public static func problem(withOutput path: String, format explicit: String?) -> String? {
-        switch ProfileFormat.resolve(path: path, explicit: explicit) {
-        case .folded?, .html?: ProfileFiles.problem(writing: path)
-        default: "--diff writes .html (a differential flame graph) and .folded (difffolded.pl's format); --output \(path) is neither"
+    /// Why the `--output`s of `--diff` cannot be written, or `nil`: a format it does not write, standard output
+    /// (the table goes there), or what ``ProfileFiles`` refuses for any output (a directory, a file named twice).
+    private static func problem(withOutputs paths: [String], format explicit: String?) -> String? {
+        for path in paths {
+            switch ProfileFormat.resolve(path: path, explicit: explicit) {
+            case .folded?, .html?: break
+            default: return "--diff writes .html (a differential flame graph) and .folded (difffolded.pl's format); --output \(ShownText.path(path)) is neither"
+            }
+            if case .descriptor(1)? = try? OutputTarget.resolve(path) {
+                return "--output \(ShownText.path(path)): --diff prints its table on standard output; write the \(explicit ?? "output") to a file"
+            }
         }
+        return ProfileFiles.problem(withOutputs: paths, format: explicit)
     }
 
     public func run() -> Outcome {
         func failure(_ line: String) -> Outcome { Outcome(status: Self.badInputStatus, table: [], errors: [line]) }
-        for output in outputs {
-            if let problem = Self.problem(withOutput: output, format: format) { return failure(problem) }
-        }
+        if let problem = Self.problem(withOutputs: outputs, format: format) { return failure(problem) }
         let base: PprofFile, new: PprofFile
         do {
             base = try Self.read(basePath, role: "BASE")

@@ -33,16 +33,6 @@ public enum ProfileFiles {
         return nil
     }
 
-    /// Why `path` cannot be written (the rule of ``OutputTarget``), or `nil`.
-    static func problem(writing path: String) -> String? {
-        do {
-            _ = try OutputTarget.resolve(path)
-            return nil
-        } catch {
-            return "--output \(ShownText.path(path)): \(error.reason)"
-        }
-    }
-
     /// Writes each file; a FIFO nobody reads is an error, never a wait (hybrid-run must not hang at exit).
     /// - Parameter report: the HTML report's bytes, made only when an `.html` output asks for it.
     /// - Returns: the files written, and one error line for each file that could not be.

@@ -224,6 +224,19 @@ import TestSupport
         try await expectBadInput(["--diff", empty, profiles.same], saying: "BASE \(empty) has no samples")
     }
 
+    /// The table is the diff's standard output: an output there would be mixed into it, and one file named twice
+    /// would be written twice.
+    @Test func standardOutputOrOneFileTwiceIsRefused() async throws {
+        let profiles = try await Self.profiles.value
+        let stdout = try await HybridRunProcess.run(["--diff", profiles.base, profiles.same, "-o", "-", "--format", "folded"])
+        #expect(stdout.status == 2 && stdout.stdoutText.isEmpty, "\(stdout.stdoutText)")
+        #expect(stdout.stderr == "hybrid-run: --output -: --diff prints its table on standard output; write the folded to a file\n")
+        let twice = profiles.directory.appendingPathComponent("twice-\(UUID().uuidString).html").path
+        let result = try await HybridRunProcess.run(["--diff", profiles.base, profiles.same, "-o", twice, "-o", twice])
+        #expect(result.status == 2 && !FileManager.default.fileExists(atPath: twice))
+        #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("give each file once"), "\(result.stderr)")
+    }
+
     @Test func anOutputThatIsADirectory() async throws {
         let profiles = try await Self.profiles.value
         let directory = profiles.directory.appendingPathComponent("taken-\(UUID().uuidString).folded").path
