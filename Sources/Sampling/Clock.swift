@@ -19,3 +19,13 @@ enum Clock {
         while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &time, nil) == EINTR {}
     }
 }
+
+/// Converts CLOCK_MONOTONIC times (the perf records') to the wall clock the spans are timed on, with the
+/// offset between the two measured once: a run is short enough that NTP's slewing does not matter, and one
+/// offset keeps the samples in order when the wall clock is stepped.
+struct WallClockOffset {
+    private let offset = Clock.wall() - Clock.monotonic()
+
+    func wall(monotonic time: UInt64) -> Int64 { Int64(clamping: time) &+ offset }
+}
+

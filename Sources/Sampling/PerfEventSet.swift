@@ -87,6 +87,10 @@ final class PerfEventSet: @unchecked Sendable {
         attributes.comm_exec = 1
         attributes.task = 1
         attributes.sample_id_all = 1
+        // Records are timed on CLOCK_MONOTONIC so the reader can tell which are surely visible (``PerfSampler``)
+        // and place each sample on the wall clock of the spans (the default perf clock has no user-space reading).
+        attributes.use_clockid = 1
+        attributes.clockid = CLOCK_MONOTONIC
         attributes.exclude_kernel = includeKernel ? 0 : 1
         attributes.exclude_hv = 1
         attributes.exclude_idle = 1

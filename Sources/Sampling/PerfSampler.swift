@@ -20,6 +20,7 @@ final class PerfSampler {
     private let snapshot: ThreadSnapshot
     private var frames: [UInt64] = []
     private var fallingBehind: FallingBehind
+    private let wallClock = WallClockOffset()
 
     init(events: PerfEventSet, rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
         self.events = events
@@ -47,14 +48,25 @@ final class PerfSampler {
                     descriptors[index].fd = -1
                 }
             }
-            drain()
+            drain(takenBefore: stopping ? .max : UInt64(max(0, Clock.monotonic() - Self.writeAllowance)))
             store.recordTracerCPUTime(Clock.threadCPU())
         }
         for process in processes.values { if let id = process.imageID { store.imageExited(id) } }
     }
 
-    /// Applies every record written so far, earliest first across the buffers.
-    private func drain() {
+    /// How long after its timestamp a record may still be unwritten: the kernel writes one with preemption
+    /// off, in microseconds; the rest is margin for a virtual CPU the hypervisor paused.
+    private static let writeAllowance: Int64 = 10_000_000
+
+    /// Applies every record timed before `cutoff` (CLOCK_MONOTONIC ns), earliest first across the buffers.
+    ///
+    /// The buffers are refreshed one after another, so a record written to one just after it was refreshed
+    /// can be older than a record already visible in the next: a sample taken right after an `exec` on one
+    /// CPU could be applied before the `exec`'s mappings written on another, and be unwound and named with
+    /// none. perf orders its records by rounds for the same reason (`FINISHED_ROUND`); here a record timed
+    /// before the refresh, less the time a write can take, is surely visible, and later ones wait for the
+    /// next drain.
+    private func drain(takenBefore cutoff: UInt64) {
         for buffer in events.buffers { buffer.refresh() }
         while true {
             var earliest: (buffer: PerfRingBuffer, record: UnsafeRawBufferPointer, time: UInt64)?
@@ -63,13 +75,13 @@ final class PerfSampler {
                 let time = PerfRecord.time(of: record)
                 if earliest == nil || time < earliest!.time { earliest = (buffer, record, time) }
             }
-            guard let (buffer, record, _) = earliest else { return }
-            apply(record)
+            guard let (buffer, record, time) = earliest, time < cutoff else { return }
+            apply(record, time: time)
             buffer.consume(record)
         }
     }
 
-    private func apply(_ record: UnsafeRawBufferPointer) {
+    private func apply(_ record: UnsafeRawBufferPointer, time: UInt64) {
         switch PerfRecord(record) {
         case let .sample(pid, tid):
             guard PerfRecord.fillSnapshot(snapshot, fromSample: record) else {
@@ -77,9 +89,12 @@ final class PerfSampler {
                 return
             }
             _ = fallingBehind.record(due: 1, missed: 0)
-            unwindAndStore(process(pid), tid: tid)
+            unwindAndStore(process(pid), tid: tid, time: wallClock.wall(monotonic: time))
         case let .mapping(pid, mapping):
-            process(pid).mapped(mapping)
+            let process = process(pid)
+            let unnamed = process.executablePath == nil
+            process.mapped(mapping)
+            if unnamed, let path = process.executablePath, let id = process.imageID { store.imageNamed(id, executablePath: path) }
         case let .comm(pid, tid, name, isExec):
             threadNames[tid] = name
             guard isExec else { return }
@@ -121,11 +136,11 @@ final class PerfSampler {
         return process
     }
 
-    private func unwindAndStore(_ process: SampledProcess, tid: pid_t) {
+    private func unwindAndStore(_ process: SampledProcess, tid: pid_t, time: Int64) {
         let unwinder = currentUnwinder(for: process)
         unwinder.unwind(snapshot, into: &frames)
         guard let imageID = process.imageID else { return }
-        store.add(stack: frames, imageID: imageID, tid: tid) {
+        store.add(stack: frames, imageID: imageID, tid: tid, time: time) {
             // Its comm records keep the name current; /proc is read once for a thread they have not named.
             if let known = threadNames[tid] { return known }
             let name = ProcessMaps.threadName(pid: process.pid, tid: tid) ?? ""
@@ -147,7 +162,10 @@ final class PerfSampler {
         if let imageID = process.imageID {
             store.updateModules(imageID: imageID, modules: modules)
         } else {
-            process.imageID = store.addImage(pid: process.pid, executablePath: process.executablePath ?? "?", modules: modules)
+            // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
+            // program's user registers and no mapping: it is named by the command until the path is known.
+            let name = process.executablePath ?? threadNames[process.pid] ?? ProcessMaps.executablePath(pid: process.pid)
+            process.imageID = store.addImage(pid: process.pid, executablePath: name, modules: modules)
         }
         return unwinder
     }

@@ -60,6 +60,11 @@ final class ProfileStore: Sendable {
         frames.withLock { $0[imageID] = nil }
     }
 
+    /// The program's path, learnt after the image was first sampled (see ``PerfSampler``).
+    func imageNamed(_ imageID: Int, executablePath: String) {
+        state.withLock { $0.images[imageID]?.executablePath = executablePath }
+    }
+
     func imageExited(_ imageID: Int) {
         state.withLock { $0.images[imageID]?.hasExited = true }
     }
@@ -69,15 +74,15 @@ final class ProfileStore: Sendable {
     /// - Parameter threadName: the thread's name now, asked at every sample (it must be cheap): a thread usually
     ///   names itself first thing, but on a busy machine it can be sampled before, under its creator's name,
     ///   and a thread that has ended keeps the last name seen.
-    func add(stack: [UInt64], imageID: Int, tid: pid_t, threadName: () -> String) {
-        let now = Clock.wall()
+    /// Counts a sample taken at `time` (wall clock ns).
+    func add(stack: [UInt64], imageID: Int, tid: pid_t, time: Int64, threadName: () -> String) {
         state.withLock { state in
             state.samplesTaken += 1
             let name = threadName()
             state.images[imageID]?.threads[tid, default: Thread(name: name)].name = name
             // The timeline keeps the counter's own copy of the stack: one array per distinct stack, not per sample.
             if let stored = state.images[imageID]?.threads[tid]?.stacks.add(stack), let pid = state.images[imageID]?.pid {
-                state.timeline.append(SampleTimeline.Sample(time: now, pid: pid, tid: tid, addresses: stored))
+                state.timeline.append(SampleTimeline.Sample(time: time, pid: pid, tid: tid, addresses: stored))
             }
         }
     }

@@ -231,7 +231,7 @@ final class Tracer {
             store.updateModules(imageID: imageID, modules: refreshed.modules)
             refreshed.unwind(thread.snapshot, into: &frames)
         }
-        store.add(stack: frames, imageID: imageID, tid: thread.tid) { thread.name }
+        store.add(stack: frames, imageID: imageID, tid: thread.tid, time: Clock.wall()) { thread.name }
     }
 
     private func unwinder(for process: TracedProcess) -> Unwinder? {
