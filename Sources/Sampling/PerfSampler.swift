@@ -21,6 +21,8 @@ final class PerfSampler {
     private var frames: [UInt64] = []
     private var fallingBehind: FallingBehind
     private let wallClock = WallClockOffset()
+    /// Records the kernel dropped from full buffers so far (`PERF_RECORD_LOST`).
+    private var recordsLost = 0
 
     init(events: PerfEventSet, rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
         self.events = events
@@ -94,13 +96,18 @@ final class PerfSampler {
             let process = process(pid)
             let unnamed = process.executablePath == nil
             process.mapped(mapping)
-            if unnamed, let path = process.executablePath, let id = process.imageID { store.imageNamed(id, executablePath: path) }
+            guard unnamed, process.executablePath != nil else { return }
+            // The kernel maps the program first after an exec; once records were lost since, the first file seen
+            // may be another (ld.so's cache), and /proc says better what the process runs.
+            if recordsLost != process.recordsLostAtExec { process.executablePath = ProcessMaps.executablePath(pid: pid) }
+            if let id = process.imageID, let path = process.executablePath { store.imageNamed(id, executablePath: path) }
         case let .comm(pid, tid, name, isExec):
             threadNames[tid] = name
             guard isExec else { return }
             let process = process(pid)
             if let id = process.imageID { store.imageExited(id) }
             process.execed()
+            process.recordsLostAtExec = recordsLost
             process.threads = [tid]
         case let .fork(pid, tid, parentPID, parentTID):
             store.recordThreadSeen()
@@ -119,6 +126,7 @@ final class PerfSampler {
             if let id = process.imageID { store.imageExited(id) }
             processes[pid] = nil
         case let .lost(count):
+            recordsLost += count
             store.recordLost(count)
             if let warning = fallingBehind.record(due: count, missed: count) { logger.warning("\(warning)") }
         case .other:

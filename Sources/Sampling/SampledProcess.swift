@@ -10,6 +10,9 @@ final class SampledProcess {
     var mappings: MappingTable
     /// The program's path: the first file mapped after `exec` (the kernel maps the executable first).
     var executablePath: String?
+    /// The sampler's count of lost records when this program was exec'd: if it grew, the program's own
+    /// mapping may be among them.
+    var recordsLostAtExec = 0
     /// The profile record of the current program; `nil` until first sampled after start or `exec`.
     var imageID: Int?
     var unwinder: Unwinder?
