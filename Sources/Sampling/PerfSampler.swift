@@ -19,13 +19,11 @@ final class PerfSampler {
     private let images = ELFImageCache()
     private let snapshot: ThreadSnapshot
     private var frames: [UInt64] = []
-    private var fallingBehind: FallingBehind
     private let wallClock = WallClockOffset()
 
     init(events: PerfEventSet, rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
         self.events = events
         self.options = options
-        fallingBehind = FallingBehind(rate: options.rate)
         self.store = store
         self.logger = logger
         snapshot = ThreadSnapshot(stackCapacity: 0)
@@ -88,7 +86,6 @@ final class PerfSampler {
                 store.recordLost()
                 return
             }
-            _ = fallingBehind.record(due: 1, missed: 0)
             unwindAndStore(process(pid), tid: tid, time: wallClock.wall(monotonic: time))
         case let .mapping(pid, mapping):
             let process = process(pid)
@@ -119,8 +116,7 @@ final class PerfSampler {
             if let id = process.imageID { store.imageExited(id) }
             processes[pid] = nil
         case let .lost(count):
-            store.recordLost(count)
-            if let warning = fallingBehind.record(due: count, missed: count) { logger.warning("\(warning)") }
+            if let warning = store.recordMissed(count) { logger.warning("\(warning)") }
         case .other:
             break
         }
@@ -140,7 +136,7 @@ final class PerfSampler {
         let unwinder = currentUnwinder(for: process)
         unwinder.unwind(snapshot, into: &frames)
         guard let imageID = process.imageID else { return }
-        store.add(stack: frames, imageID: imageID, tid: tid, time: time) {
+        store.add(stack: frames, cpuTime: options.perfEventPeriod, imageID: imageID, tid: tid, time: time) {
             // Its comm records keep the name current; /proc is read once for a thread they have not named.
             if let known = threadNames[tid] { return known }
             let name = ProcessMaps.threadName(pid: process.pid, tid: tid) ?? ""
