@@ -91,7 +91,8 @@ public final class Profiler: Sendable {
         if let privileged, !OwnPrivileges.canTraceWithPrivileges { throw .losesPrivilegeWhenTraced(privileged) }
         let store = ProfileStore(sampleWeight: options.period, fallingBehind: FallingBehind(
             rate: options.rate,
-            cause: "the tracer could not stop every thread within a period; a sample stands for the CPU time its thread used since its previous one, so CPU totals stay right"))
+            cause: "the tracer cannot stop every thread within a period, so it stops those that used the most CPU since their last sample; "
+                + "a sample stands for the CPU time its thread used since its previous one, so CPU totals stay right"))
         let attached = DispatchSemaphore(value: 0)
         let seizeError = Mutex<Int32>(0)
         let released = DispatchSemaphore(value: 0)

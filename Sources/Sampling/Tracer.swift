@@ -61,10 +61,11 @@ final class Tracer {
                 let missed = ticker.takeMissedTicks()
                 // Each skipped tick would have sampled about the threads the last one found due.
                 recordMissed(missed * lastDue)
-                let started = Clock.monotonic()
+                let started = Clock.threadCPU()
                 let stopped = sampleThreadsThatRan()
-                budget.update(stopped: stopped, elapsed: Clock.monotonic() - started, period: options.period, missedTicks: missed)
-                store.recordTracerCPUTime(Clock.threadCPU())
+                let now = Clock.threadCPU()
+                budget.update(stopped: stopped, tracerCPUTime: now - started, period: options.period)
+                store.recordTracerCPUTime(now)
                 continue
             }
             var status: Int32 = 0
