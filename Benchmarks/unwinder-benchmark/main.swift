@@ -47,7 +47,7 @@ func replayRules(_ snapshots: [LiveSnapshot], rounds: Int) -> Double {
 @inline(never)
 func replayCounting(_ stacks: [[UInt64]], rounds: Int) -> Double {
     var counter = StackCounter()
-    return nanosecondsPerSample(rounds: rounds, count: stacks.count) { counter.add(stacks[$0]) }
+    return nanosecondsPerSample(rounds: rounds, count: stacks.count) { counter.add(stacks[$0], cpuTime: 10_000_000) }
 }
 
 func fail(_ message: String, status: Int32) -> Never {

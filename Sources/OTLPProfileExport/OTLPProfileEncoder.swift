@@ -9,7 +9,7 @@ typealias ProfilesDictionary = Opentelemetry_Proto_Profiles_V1development_Profil
 /// generated code in module `OTLPProto`): one resource, one scope, one CPU profile.
 ///
 /// - The profile's one sample type is `cpu`/`nanoseconds`, as its period type, with the period 1e9/rate: a sample's
-///   value is its count times the period, the CPU time it stands for (what Pyroscope's `process_cpu` holds).
+///   value is the CPU time it stands for (what Pyroscope's `process_cpu` holds).
 /// - Every table of the shared `ProfilesDictionary` holds each distinct entry once (strings, functions, mappings,
 ///   locations, stacks, links, attributes), and entry 0 of each is the zero value the proto requires, so that
 ///   index 0 means "none".
@@ -42,7 +42,7 @@ enum OTLPProfileEncoder {
                         return dictionary.location(frame, mappingIndex: mapping?.index ?? 0, file: mapping?.path ?? "")
                     }
                     let key = SampleKey(stack: dictionary.stack(locations), link: linkFor(stack).map { dictionary.link($0) } ?? 0)
-                    let value = Int64(stack.count) * profile.sampleWeight
+                    let value = stack.cpuTime
                     if let index = sampleIndex[key] {
                         samples[index].values[0] += value
                     } else {

@@ -11,7 +11,8 @@ public enum FoldedWriter {
         for stack in profile.namedStacks() {
             counts[line(stack.names), default: 0] += stack.count
         }
-        return counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
+        // A stack of less than half a period of CPU time (ptrace) can round to no sample: it has no line.
+        return counts.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
     }
 
     /// The frames part of a line: names escaped and joined by `;`.

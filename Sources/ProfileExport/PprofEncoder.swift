@@ -5,9 +5,9 @@ import SwiftProtobuf
 /// Google's pprof format: a gzipped `perftools.profiles.Profile` (profile.proto), as `go tool pprof`,
 /// Pyroscope and most profile viewers read it.
 ///
-/// Sample types are `samples/count` and `cpu/nanoseconds` (the period, 1e9/rate, times the count), as Go's
-/// CPU profiles have them. Every module of every process is a mapping, every distinct address of a process
-/// a location, every distinct (name, module) a function. Each sample carries numeric `pid` and `tid` labels,
+/// Sample types are `samples/count` (``StackCount/count``: the CPU time in periods) and `cpu/nanoseconds` (the
+/// CPU time itself), as Go's CPU profiles have them. Every module of every process is a mapping, every distinct
+/// address of a process a location, every distinct (name, module) a function. Each sample carries numeric `pid` and `tid` labels,
 /// string `thread` and `process` labels, and whatever `sampleLabels` the caller adds (e.g. `span_id`).
 public enum PprofEncoder {
     /// - Parameter threadNames: whether samples carry the `thread` string label. Pyroscope turns every string
@@ -55,7 +55,7 @@ public enum PprofEncoder {
                         locationIDs[frame.address] = id
                         return id
                     }
-                    sample.value = [Int64(stack.count), Int64(stack.count) * profile.sampleWeight]
+                    sample.value = [Int64(stack.count), stack.cpuTime]
                     sample.label = labels
                     builder.samples.append(sample)
                 }

@@ -82,7 +82,7 @@ public enum PprofReader {
             frames[location.id] = names
         }
 
-        var processes: [ProcessKey: [ThreadKey: [[Frame]: Int]]] = [:]
+        var processes: [ProcessKey: [ThreadKey: [[Frame]: (count: Int, cpuTime: Int64)]]] = [:]
         var total = 0
         for sample in message.sample {
             guard sample.value.count == types.count else { throw .notPprof("a sample has \(sample.value.count) values for \(types.count) sample types") }
@@ -112,7 +112,8 @@ public enum PprofReader {
             }
             let (sum, overflow) = total.addingReportingOverflow(count)
             guard !overflow else { throw .notPprof("the sample counts overflow") }
-            processes[process, default: [:]][thread, default: [:]][stack, default: 0] += count
+            let earlier = processes[process]?[thread]?[stack] ?? (0, 0)
+            processes[process, default: [:]][thread, default: [:]][stack] = (earlier.count + count, Self.sum(earlier.cpuTime, sample.value[cpu]))
             total = sum
         }
 
@@ -123,7 +124,8 @@ public enum PprofReader {
                 ProcessProfile(pid: process.pid, executablePath: process.name, mappings: mappings,
                                threads: threads.sorted { $0.key.tid < $1.key.tid }.map { thread, stacks in
                                    ThreadProfile(tid: thread.tid, name: thread.name,
-                                                 stacks: stacks.map { StackCount(frames: $0.key, count: $0.value) }.sorted { $0.count > $1.count })
+                                                 stacks: stacks.map { StackCount(frames: $0.key, count: $0.value.count, cpuTime: $0.value.cpuTime) }
+                                                     .sorted { $0.count > $1.count })
                                })
             },
             statistics: SamplingStatistics(samplesTaken: total))

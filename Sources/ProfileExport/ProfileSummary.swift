@@ -6,8 +6,7 @@ public enum ProfileSummary {
     public static func lines(_ profile: Profile, topFunctions: Int = 10) -> [String] {
         let statistics = profile.statistics
         let total = profile.totalSamples
-        var lines = ["profile: \(statistics.samplesTaken) samples taken, \(statistics.samplesLost) lost, "
-            + "\(statistics.threadsSeen) threads and \(statistics.processesSeen) processes seen"]
+        var lines = ["profile: \(statistics.samplesText), \(statistics.threadsSeen) threads and \(statistics.processesSeen) processes seen"]
         if statistics.samplesTaken > 0 {
             let cpu = microseconds(statistics.tracerCPUTime / Int64(statistics.samplesTaken))
             if let p50 = statistics.stoppedTimeP50, let p99 = statistics.stoppedTimeP99 {

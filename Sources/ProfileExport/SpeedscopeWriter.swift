@@ -23,7 +23,7 @@ public enum SpeedscopeWriter {
                         frames.append(key)
                         return frames.count - 1
                     })
-                    weights.append(Int64(stack.count) * profile.sampleWeight)
+                    weights.append(stack.cpuTime)
                 }
                 profiles.append(SpeedscopeFile.SampledProfile(
                     name: "\(process.executableName) (pid \(process.pid)) \(thread.name) (tid \(thread.tid))",

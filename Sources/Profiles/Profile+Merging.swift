@@ -38,7 +38,7 @@ extension ProcessProfile {
                     var frame = frame
                     frame.mapping = frame.mapping.flatMap { remap[$0] }
                     return frame
-                }, count: stack.count)
+                }, count: stack.count, cpuTime: stack.cpuTime)
             }
             if let index = result.threads.firstIndex(where: { $0.tid == thread.tid }) {
                 result.threads[index].add(stacks)
@@ -56,6 +56,7 @@ extension ThreadProfile {
         for stack in more {
             if let position = positions[stack.frames] {
                 stacks[position].count += stack.count
+                stacks[position].cpuTime += stack.cpuTime
             } else {
                 positions[stack.frames] = stacks.count
                 stacks.append(stack)
@@ -77,6 +78,7 @@ extension SamplingStatistics {
         return SamplingStatistics(
             samplesTaken: samplesTaken + later.samplesTaken,
             samplesLost: samplesLost + later.samplesLost,
+            samplesMissed: samplesMissed + later.samplesMissed,
             threadsSeen: max(threadsSeen, later.threadsSeen),
             processesSeen: max(processesSeen, later.processesSeen),
             stoppedTimeP50: weighted,

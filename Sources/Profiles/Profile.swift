@@ -1,12 +1,13 @@
 /// A CPU profile of a process tree over a time range: symbolized stacks counted per process and thread.
 ///
-/// Every sample stands for ``sampleWeight`` nanoseconds of CPU time (one sampling period) of a thread
-/// that was running when sampled.
+/// Each stack carries the CPU time its samples stand for (``StackCount/cpuTime``) and that time in sampling
+/// periods (``StackCount/count``), which is what formats without a time unit (folded files) and share
+/// computations use.
 public struct Profile: Sendable, Equatable {
     /// Wall-clock time of the first and last moment covered, in nanoseconds since the Unix epoch.
     public var startTime: Int64
     public var endTime: Int64
-    /// Nanoseconds of CPU time one sample stands for (1e9 / rate).
+    /// The sampling period in nanoseconds of CPU time (1e9 / rate): what one ``StackCount/count`` stands for.
     public var sampleWeight: Int64
     public var processes: [ProcessProfile]
     public var statistics: SamplingStatistics
@@ -26,6 +27,11 @@ public struct Profile: Sendable, Equatable {
     /// The sum of all stack counts.
     public var totalSamples: Int {
         processes.reduce(0) { $0 + $1.threads.reduce(0) { $0 + $1.totalSamples } }
+    }
+
+    /// The sum of all stacks' CPU time, in nanoseconds.
+    public var totalCPUTime: Int64 {
+        processes.reduce(0) { $0 + $1.threads.reduce(0) { $0 + $1.stacks.reduce(0) { $0 + $1.cpuTime } } }
     }
 }
 
@@ -86,15 +92,22 @@ public struct ThreadProfile: Sendable, Equatable {
     public var totalSamples: Int { stacks.reduce(0) { $0 + $1.count } }
 }
 
-/// A distinct stack and how many samples caught it.
+/// A distinct stack and the CPU time the samples that caught it stand for.
 public struct StackCount: Sendable, Equatable {
     /// Leaf (where the CPU was) first, outermost caller last.
     public var frames: [Frame]
+    /// ``cpuTime`` in sampling periods (``Profile/sampleWeight``): the number of samples for perf events, whose
+    /// every sample is one period of CPU time. A ptrace sample stands for the CPU time its thread used since its
+    /// previous sample, so there it is ``cpuTime`` divided by the period, rounded, with the rounding's remainder
+    /// carried to the next stack (``PeriodRounding``): the counts of a profile add up to its CPU time.
     public var count: Int
+    /// Nanoseconds of CPU time spent in this stack.
+    public var cpuTime: Int64
 
-    public init(frames: [Frame], count: Int) {
+    public init(frames: [Frame], count: Int, cpuTime: Int64) {
         self.frames = frames
         self.count = count
+        self.cpuTime = cpuTime
     }
 }
 

@@ -2,9 +2,13 @@
 public struct SamplingStatistics: Sendable, Equatable {
     /// Thread samples stored in the profile.
     public var samplesTaken: Int
-    /// Samples that were due but not taken: the thread exited or could not be read mid-sample, or the
-    /// tracer fell behind the rate and skipped ticks (counted once per running thread it would have sampled).
+    /// Samples that were due but not taken: ``samplesMissed``, and those that could not be read or whose thread
+    /// ended mid-sample.
     public var samplesLost: Int
+    /// Of ``samplesLost``, those missed while the profiler was behind the requested rate: records the kernel
+    /// dropped from a full buffer (perf events), threads the tracer did not stop within a period (ptrace; their
+    /// CPU time is counted in each thread's next sample).
+    public var samplesMissed: Int
     /// Distinct threads and processes traced since profiling began.
     public var threadsSeen: Int
     public var processesSeen: Int
@@ -14,14 +18,24 @@ public struct SamplingStatistics: Sendable, Equatable {
     /// CPU time the tracer thread used (stopping, copying, unwinding, handling events), in ns.
     public var tracerCPUTime: Int64
 
-    public init(samplesTaken: Int = 0, samplesLost: Int = 0, threadsSeen: Int = 0, processesSeen: Int = 0,
+    public init(samplesTaken: Int = 0, samplesLost: Int = 0, samplesMissed: Int = 0, threadsSeen: Int = 0, processesSeen: Int = 0,
                 stoppedTimeP50: Int64? = nil, stoppedTimeP99: Int64? = nil, tracerCPUTime: Int64 = 0) {
         self.samplesTaken = samplesTaken
         self.samplesLost = samplesLost
+        self.samplesMissed = samplesMissed
         self.threadsSeen = threadsSeen
         self.processesSeen = processesSeen
         self.stoppedTimeP50 = stoppedTimeP50
         self.stoppedTimeP99 = stoppedTimeP99
         self.tracerCPUTime = tracerCPUTime
+    }
+}
+
+extension SamplingStatistics {
+    /// "N samples taken, M lost (K of them missed while the profiler was behind the requested rate)": the one
+    /// wording of these counts, in the summary, the report and the warning given during the run.
+    public var samplesText: String {
+        let missed = samplesMissed > 0 ? " (\(samplesMissed) of them missed while the profiler was behind the requested rate)" : ""
+        return "\(samplesTaken) samples taken, \(samplesLost) lost\(missed)"
     }
 }

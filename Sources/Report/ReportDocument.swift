@@ -22,7 +22,7 @@ struct ReportDocument: Encodable {
         var traceID: String?
         var rootSpanID: String?
         var serviceName: String?
-        /// "N samples taken, M lost" as the summary says it.
+        /// "N samples taken, M lost" as the summary says it (``SamplingStatistics/samplesText``).
         var samples: String?
         var links: [Link]
     }

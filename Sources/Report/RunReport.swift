@@ -65,7 +65,7 @@ public struct RunReport: Sendable {
             generator: generator, origin: String(origin), frames: trie.frames, profiles: profiles,
             run: .init(command: command, exitStatus: exitStatus, durationNanos: max(0, endTime - startTime),
                        started: Self.iso8601(startTime), traceID: traceID, rootSpanID: rootSpanID, serviceName: serviceName,
-                       samples: statistics.map { "\($0.samplesTaken) taken, \($0.samplesLost) lost; \($0.threadsSeen) threads and \($0.processesSeen) processes seen" },
+                       samples: statistics.map { "\($0.samplesText); \($0.threadsSeen) threads and \($0.processesSeen) processes seen" },
                        links: links.map { .init(title: $0.title, url: $0.url) }),
             diff: nil,
             spans: spans.map { span in

@@ -19,7 +19,6 @@ final class PerfSampler {
     private let images = ELFImageCache()
     private let snapshot: ThreadSnapshot
     private var frames: [UInt64] = []
-    private var fallingBehind: FallingBehind
     private let wallClock = WallClockOffset()
     /// Records the kernel dropped from full buffers so far (`PERF_RECORD_LOST`).
     private var recordsLost = 0
@@ -27,7 +26,6 @@ final class PerfSampler {
     init(events: PerfEventSet, rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
         self.events = events
         self.options = options
-        fallingBehind = FallingBehind(rate: options.rate)
         self.store = store
         self.logger = logger
         snapshot = ThreadSnapshot(stackCapacity: 0)
@@ -90,7 +88,6 @@ final class PerfSampler {
                 store.recordLost()
                 return
             }
-            _ = fallingBehind.record(due: 1, missed: 0)
             unwindAndStore(process(pid), tid: tid, time: wallClock.wall(monotonic: time))
         case let .mapping(pid, mapping):
             let process = process(pid)
@@ -127,8 +124,7 @@ final class PerfSampler {
             processes[pid] = nil
         case let .lost(count):
             recordsLost += count
-            store.recordLost(count)
-            if let warning = fallingBehind.record(due: count, missed: count) { logger.warning("\(warning)") }
+            if let warning = store.recordMissed(count) { logger.warning("\(warning)") }
         case .other:
             break
         }
@@ -148,7 +144,7 @@ final class PerfSampler {
         let unwinder = currentUnwinder(for: process)
         unwinder.unwind(snapshot, into: &frames)
         guard let imageID = process.imageID else { return }
-        store.add(stack: frames, imageID: imageID, tid: tid, time: time) {
+        store.add(stack: frames, cpuTime: options.perfEventPeriod, imageID: imageID, tid: tid, time: time) {
             // Its comm records keep the name current; /proc is read once for a thread they have not named.
             if let known = threadNames[tid] { return known }
             let name = ProcessMaps.threadName(pid: process.pid, tid: tid) ?? ""

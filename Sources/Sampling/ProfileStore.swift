@@ -26,6 +26,9 @@ final class ProfileStore: Sendable {
         var intervalStart: Int64
         var samplesTaken = 0
         var samplesLost = 0
+        var samplesMissed = 0
+        /// The run's counts so far, for the warning when sampling falls behind.
+        var fallingBehind: FallingBehind
         var threadsSeen = 0
         var processesSeen = 0
         var stoppedTimes: [Int64] = []
@@ -39,10 +42,13 @@ final class ProfileStore: Sendable {
     private let frames = Mutex<[Int: [UInt64: Frame]]>([:])
     private let symbolizer = Symbolizer()
     private let sampleWeight: Int64
+    /// Carries the counts' rounding from one profile to the next, so the run's counts add up to its CPU time.
+    private let rounding: Mutex<PeriodRounding>
 
-    init(sampleWeight: Int64) {
+    init(sampleWeight: Int64, fallingBehind: FallingBehind) {
         self.sampleWeight = sampleWeight
-        state = Mutex(State(intervalStart: Clock.wall()))
+        rounding = Mutex(PeriodRounding(period: sampleWeight))
+        state = Mutex(State(intervalStart: Clock.wall(), fallingBehind: fallingBehind))
     }
 
     func addImage(pid: pid_t, executablePath: String, modules: ModuleMap) -> Int {
@@ -69,25 +75,43 @@ final class ProfileStore: Sendable {
         state.withLock { $0.images[imageID]?.hasExited = true }
     }
 
-    /// A sample's stack. Its time is when it is stored: for perf events within the reader's drain delay of when the
-    /// kernel took it (milliseconds), for ptrace the moment it was copied.
+    /// Counts a sample taken at `time` (wall clock ns) standing for `cpuTime` nanoseconds of CPU: one period for
+    /// perf events, for ptrace the CPU time the thread used since its previous sample.
     /// - Parameter threadName: the thread's name now, asked at every sample (it must be cheap): a thread usually
     ///   names itself first thing, but on a busy machine it can be sampled before, under its creator's name,
     ///   and a thread that has ended keeps the last name seen.
-    /// Counts a sample taken at `time` (wall clock ns).
-    func add(stack: [UInt64], imageID: Int, tid: pid_t, time: Int64, threadName: () -> String) {
+    func add(stack: [UInt64], cpuTime: Int64, imageID: Int, tid: pid_t, time: Int64, threadName: () -> String) {
         state.withLock { state in
             state.samplesTaken += 1
+            state.fallingBehind.recordTaken()
             let name = threadName()
             state.images[imageID]?.threads[tid, default: Thread(name: name)].name = name
             // The timeline keeps the counter's own copy of the stack: one array per distinct stack, not per sample.
-            if let stored = state.images[imageID]?.threads[tid]?.stacks.add(stack), let pid = state.images[imageID]?.pid {
+            if let stored = state.images[imageID]?.threads[tid]?.stacks.add(stack, cpuTime: cpuTime),
+               let pid = state.images[imageID]?.pid {
                 state.timeline.append(SampleTimeline.Sample(time: time, pid: pid, tid: tid, addresses: stored))
             }
         }
     }
 
-    func recordLost(_ count: Int = 1) { state.withLock { $0.samplesLost += count } }
+    /// Counts samples that could not be read, or whose thread ended mid-sample.
+    func recordLost(_ count: Int = 1) {
+        state.withLock { state in
+            state.samplesLost += count
+            state.fallingBehind.recordLost(count)
+        }
+    }
+
+    /// Counts samples missed while the sampler was behind the requested rate; returns the warning to log
+    /// when the misses first warrant one (``FallingBehind``).
+    func recordMissed(_ count: Int) -> String? {
+        guard count > 0 else { return nil }
+        return state.withLock { state in
+            state.samplesLost += count
+            state.samplesMissed += count
+            return state.fallingBehind.recordMissed(count, now: Clock.monotonic())
+        }
+    }
     func recordStoppedTime(_ nanoseconds: Int64) { state.withLock { $0.stoppedTimes.append(nanoseconds) } }
     func recordThreadSeen() { state.withLock { $0.threadsSeen += 1 } }
     func recordProcessSeen() { state.withLock { $0.processesSeen += 1 } }
@@ -107,7 +131,7 @@ final class ProfileStore: Sendable {
             }
             let times = state.stoppedTimes.sorted()
             let statistics = SamplingStatistics(
-                samplesTaken: state.samplesTaken, samplesLost: state.samplesLost,
+                samplesTaken: state.samplesTaken, samplesLost: state.samplesLost, samplesMissed: state.samplesMissed,
                 threadsSeen: state.threadsSeen, processesSeen: state.processesSeen,
                 stoppedTimeP50: Self.percentile(0.50, of: times), stoppedTimeP99: Self.percentile(0.99, of: times),
                 tracerCPUTime: state.tracerCPUTime - state.tracerCPUTimeTaken)
@@ -115,24 +139,27 @@ final class ProfileStore: Sendable {
             state.intervalStart = now
             state.samplesTaken = 0
             state.samplesLost = 0
+            state.samplesMissed = 0
             state.stoppedTimes = []
             state.tracerCPUTimeTaken = state.tracerCPUTime
             let timeline = state.timeline
             state.timeline = SampleTimeline()
             return (taken, statistics, start, timeline)
         }
-        let processes = images.sorted { $0.key < $1.key }.compactMap { id, image -> ProcessProfile? in
-            guard !image.threads.isEmpty else { return nil }
-            return symbolize(image, id: id)
+        let processes = rounding.withLock { rounding in
+            images.sorted { $0.key < $1.key }.compactMap { id, image -> ProcessProfile? in
+                guard !image.threads.isEmpty else { return nil }
+                return symbolize(image, id: id, rounding: &rounding)
+            }
         }
         return Profile(startTime: start, endTime: now, sampleWeight: sampleWeight, processes: processes,
                        statistics: statistics, timeline: timeline)
     }
 
-    private func symbolize(_ image: Image, id: Int) -> ProcessProfile {
+    private func symbolize(_ image: Image, id: Int, rounding: inout PeriodRounding) -> ProcessProfile {
         var cache = frames.withLock { $0[id] ?? [:] }
         let modules = image.modules
-        let unnamed = Set(image.threads.values.lazy.flatMap { $0.stacks.counts.keys.joined() }.filter { cache[$0] == nil })
+        let unnamed = Set(image.threads.values.lazy.flatMap { $0.stacks.cpuTimes.keys.joined() }.filter { cache[$0] == nil })
         var named: [UInt64: Frame] = [:]
         for (address, name) in symbolizer.frameNames(of: unnamed, in: modules, pid: image.pid) {
             let frame = Frame(address: address, mapping: modules.index(containing: address), name: name.name,
@@ -145,9 +172,9 @@ final class ProfileStore: Sendable {
             cache[address] ?? named[address] ?? Frame(address: address, mapping: nil, name: Symbolizer.unknown, symbolName: nil)
         }
         let threads = image.threads.sorted { $0.key < $1.key }.map { tid, thread in
-            ThreadProfile(tid: tid, name: image.hasExited ? thread.name : ProcessMaps.threadName(pid: image.pid, tid: tid) ?? thread.name, stacks: thread.stacks.counts.map { stack, count in
-                StackCount(frames: stack.map(frame), count: count)
-            }.sorted { $0.count > $1.count })
+            ThreadProfile(tid: tid, name: image.hasExited ? thread.name : ProcessMaps.threadName(pid: image.pid, tid: tid) ?? thread.name, stacks: thread.stacks.cpuTimes.map { stack, cpuTime in
+                StackCount(frames: stack.map(frame), count: rounding.periods(in: cpuTime), cpuTime: cpuTime)
+            }.sorted { $0.cpuTime > $1.cpuTime })
         }
         frames.withLock { $0[id] = cache }
         let mappings = modules.modules.map {

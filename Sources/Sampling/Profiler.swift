@@ -65,7 +65,8 @@ public final class Profiler: Sendable {
             let alternative = OwnPrivileges.canTraceWithPrivileges ? " (--sampler ptrace can profile it)" : ""
             logger.warning("perf events take no samples of \(ShownText.value(privileged.path)): it is \(privileged.grants.joined(separator: ", ")), and the kernel stops profiling a program at an exec that changes its credentials; it runs unprofiled\(alternative)")
         }
-        let store = ProfileStore(sampleWeight: options.perfEventPeriod)
+        let store = ProfileStore(sampleWeight: options.perfEventPeriod, fallingBehind: FallingBehind(
+            rate: options.rate, cause: "the kernel dropped them from full buffers: the reader was behind"))
         let profiler = Profiler(execOutcome: child.release(), store: store)
         let termination = Mutex<ChildTermination?>(nil)
         let (readEnd, writeEnd, rootPID) = (stopPipe[0], stopPipe[1], child.pid)
@@ -88,7 +89,10 @@ public final class Profiler: Sendable {
     private static func trace(_ child: GatedChild, options: SamplingOptions, privileged: PrivilegedExecutable?,
                               logger: Logger) throws(ProfilerError) -> Profiler {
         if let privileged, !OwnPrivileges.canTraceWithPrivileges { throw .losesPrivilegeWhenTraced(privileged) }
-        let store = ProfileStore(sampleWeight: options.period)
+        let store = ProfileStore(sampleWeight: options.period, fallingBehind: FallingBehind(
+            rate: options.rate,
+            cause: "the tracer cannot stop every thread within a period, so it stops those that used the most CPU since their last sample; "
+                + "a sample stands for the CPU time its thread used since its previous one, so CPU totals stay right"))
         let attached = DispatchSemaphore(value: 0)
         let seizeError = Mutex<Int32>(0)
         let released = DispatchSemaphore(value: 0)

@@ -21,7 +21,9 @@ final class Tracer {
     private var rootTermination: ChildTermination?
     private let images = ELFImageCache()
     private var frames: [UInt64] = []
-    private var fallingBehind: FallingBehind
+    private var budget = StopBudget()
+    /// Threads that were due on the last tick: what each tick skipped since would have sampled.
+    private var lastDue = 0
     /// Whether a program exec'd under tracing keeps what its exec grants (read once: it cannot change).
     private let tracingKeepsPrivileges = OwnPrivileges.canTraceWithPrivileges
     /// Privileged programs already said to have run without their privilege.
@@ -37,7 +39,6 @@ final class Tracer {
     init(rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
         self.rootPID = rootPID
         self.options = options
-        fallingBehind = FallingBehind(rate: options.rate)
         self.store = store
         self.logger = logger
     }
@@ -58,10 +59,13 @@ final class Tracer {
         while rootTermination == nil {
             if ticker.takeTick() {
                 let missed = ticker.takeMissedTicks()
-                if missed > 0 { skipped(missed) }
-                if let warning = fallingBehind.record(due: 1 + missed, missed: missed) { logger.warning("\(warning)") }
-                sampleRunningThreads()
-                store.recordTracerCPUTime(Clock.threadCPU())
+                // Each skipped tick would have sampled about the threads the last one found due.
+                recordMissed(missed * lastDue)
+                let started = Clock.threadCPU()
+                let stopped = sampleThreadsThatRan()
+                let now = Clock.threadCPU()
+                budget.update(stopped: stopped, tracerCPUTime: now - started, period: options.period)
+                store.recordTracerCPUTime(now)
                 continue
             }
             var status: Int32 = 0
@@ -79,9 +83,8 @@ final class Tracer {
         return rootTermination ?? .exited(code: 125)
     }
 
-    /// Counts the samples skipped ticks would have taken: one per thread that would have been sampled.
-    private func skipped(_ ticks: Int) {
-        store.recordLost(ticks * max(1, threads.values.count { !$0.isListening }))
+    private func recordMissed(_ count: Int) {
+        if let warning = store.recordMissed(count) { logger.warning("\(warning)") }
     }
 
     // MARK: Events
@@ -106,6 +109,7 @@ final class Tracer {
             return
         case WaitStatus.execEvent:
             if let former = Ptrace.eventMessage(tid).map({ pid_t(truncatingIfNeeded: $0) }), former != tid {
+                thread.took(over: threads[former])
                 threads[former] = nil
             }
             if let id = thread.process.imageID { store.imageExited(id) }
@@ -173,23 +177,42 @@ final class Tracer {
 
     // MARK: Sampling
 
-    /// Interrupts every running thread at once, then samples each at the first stop it reports.
+    /// Interrupts every thread that used CPU since its previous sample and is on a CPU or waiting for one
+    /// (at most ``StopBudget/limit`` of them, those that used the most), then samples each at the first stop
+    /// it reports; returns how many were stopped.
+    ///
+    /// A thread that used no CPU since its previous sample is neither stopped nor counted: it was blocked, or
+    /// waiting for a CPU the whole time. Each sample stands for the CPU time its thread used since its
+    /// previous sample, so a thread waiting for a CPU half the time counts half, however often it is stopped,
+    /// and a thread that ran and then blocked has its CPU time counted at its next sample while running.
     ///
     /// Interrupting all before waiting lets the threads stop in parallel: a thread that was runnable but
     /// waiting for a CPU reports only once scheduled, and must not hold up the others. Any ptrace stop
     /// clears a pending interrupt, so the first stop a thread reports is the one to sample and resume:
     /// our interrupt, a signal delivery or an event. Only a group stop (left stopped) and an exec (a new
     /// program whose modules are not read yet) are not sampled.
-    private func sampleRunningThreads() {
-        var interrupted: [pid_t: Int64] = [:]
-        for thread in threads.values where !thread.isListening && !thread.process.isBeforeExec && thread.isRunning() {
+    private func sampleThreadsThatRan() -> Int {
+        var due: [(thread: TracedThread, cpuTime: Int64)] = []
+        for thread in threads.values where !thread.isListening && !thread.process.isBeforeExec {
+            guard let cpuTime = thread.cpuTime(), cpuTime > thread.sampledCPUTime, thread.isRunning() else { continue }
+            due.append((thread, cpuTime))
+        }
+        lastDue = due.count
+        if due.count > budget.limit {
+            due.sort { $0.cpuTime - $0.thread.sampledCPUTime > $1.cpuTime - $1.thread.sampledCPUTime }
+            recordMissed(due.count - budget.limit)
+            due.removeLast(due.count - budget.limit)
+        }
+        var interrupted: [pid_t: (started: Int64, cpuTime: Int64)] = [:]
+        for (thread, cpuTime) in due {
             let started = Clock.monotonic()
             if Ptrace.interrupt(thread.tid) == 0 {
-                interrupted[thread.tid] = started
+                interrupted[thread.tid] = (started, cpuTime)
             } else {
                 store.recordLost()
             }
         }
+        let stopped = interrupted.count
         var sampled: [TracedThread] = []
         while !interrupted.isEmpty {
             var raw: Int32 = 0
@@ -202,12 +225,12 @@ final class Tracer {
             let status = WaitStatus(raw: raw)
             // A thread that execs takes its leader's tid and never reports under its own again.
             defer { interrupted = interrupted.filter { threads[$0.key] != nil } }
-            guard let started = interrupted.removeValue(forKey: tid), let thread = threads[tid] else {
+            guard let (started, cpuTime) = interrupted.removeValue(forKey: tid), let thread = threads[tid] else {
                 handle(tid, status)
                 continue
             }
             let captured = status.isStopped && !status.isGroupStop && status.event != WaitStatus.execEvent
-                && thread.capture()
+                && thread.capture(cpuTime: cpuTime)
             handle(tid, status)
             if captured {
                 store.recordStoppedTime(Clock.monotonic() - started)
@@ -220,6 +243,7 @@ final class Tracer {
             thread.hasSnapshot = false
             unwindAndStore(thread)
         }
+        return stopped
     }
 
     private func unwindAndStore(_ thread: TracedThread) {
@@ -231,7 +255,7 @@ final class Tracer {
             store.updateModules(imageID: imageID, modules: refreshed.modules)
             refreshed.unwind(thread.snapshot, into: &frames)
         }
-        store.add(stack: frames, imageID: imageID, tid: thread.tid, time: Clock.wall()) { thread.name }
+        store.add(stack: frames, cpuTime: thread.snapshotCPUTime, imageID: imageID, tid: thread.tid, time: Clock.wall()) { thread.name }
     }
 
     private func unwinder(for process: TracedProcess) -> Unwinder? {

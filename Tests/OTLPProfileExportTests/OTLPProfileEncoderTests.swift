@@ -22,12 +22,12 @@ struct OTLPProfileEncoderTests {
         let cold = [frame("cold", 0x7200), frame("main", 0x1100, mapping: 0)]
         func process(_ pid: Int32, extra: [StackCount]) -> ProcessProfile {
             ProcessProfile(pid: pid, executablePath: "/usr/bin/work", mappings: [executable, library], threads: [
-                ThreadProfile(tid: pid, name: "main", stacks: [StackCount(frames: hot, count: 3)] + extra),
-                ThreadProfile(tid: pid + 1, name: "worker", stacks: [StackCount(frames: hot, count: 2)]),
+                ThreadProfile(tid: pid, name: "main", stacks: [StackCount(frames: hot, count: 3, cpuTime: 3 * 10_000_000)] + extra),
+                ThreadProfile(tid: pid + 1, name: "worker", stacks: [StackCount(frames: hot, count: 2, cpuTime: 2 * 10_000_000)]),
             ])
         }
         return Profile(startTime: 1_000_000_000, endTime: 3_000_000_000, sampleWeight: 10_000_000,
-                       processes: [process(10, extra: [StackCount(frames: cold, count: 1), StackCount(frames: [], count: 4)]), process(20, extra: [])],
+                       processes: [process(10, extra: [StackCount(frames: cold, count: 1, cpuTime: 1 * 10_000_000), StackCount(frames: [], count: 4, cpuTime: 4 * 10_000_000)]), process(20, extra: [])],
                        statistics: SamplingStatistics(samplesTaken: 15))
     }()
 

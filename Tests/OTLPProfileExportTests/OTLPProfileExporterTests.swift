@@ -21,8 +21,8 @@ struct OTLPProfileExporterTests {
         return Profile(startTime: now - 1_000_000_000, endTime: now, sampleWeight: 10_000_000, processes: [ProcessProfile(
             pid: 7, executablePath: "/usr/bin/work", mappings: [mapping],
             threads: [ThreadProfile(tid: 7, name: "work", stacks: [
-                StackCount(frames: [frame("work", 0x1100), frame("main", 0x1200)], count: 3),
-                StackCount(frames: [frame("idle", 0x1300), frame("main", 0x1200)], count: 1),
+                StackCount(frames: [frame("work", 0x1100), frame("main", 0x1200)], count: 3, cpuTime: 3 * 10_000_000),
+                StackCount(frames: [frame("idle", 0x1300), frame("main", 0x1200)], count: 1, cpuTime: 1 * 10_000_000),
             ])])], statistics: SamplingStatistics(samplesTaken: 4))
     }
 

@@ -13,12 +13,12 @@ public enum SampleProfile {
             mappings: [Mapping(start: 0x1000, end: 0x9000, fileOffset: 0, path: "/usr/bin/work", buildID: "abcd")],
             threads: [
                 ThreadProfile(tid: 42, name: "work", stacks: [
-                    StackCount(frames: [frame("hot", 0x1100), frame("main", 0x1200)], count: 3),
+                    StackCount(frames: [frame("hot", 0x1100), frame("main", 0x1200)], count: 3, cpuTime: 3 * 10_000_000),
                     StackCount(frames: [frame("Work.cold(x: Swift.Int) -> ()", 0x1300, symbol: "$s4Work4cold1xySi_tF"),
-                                        frame("main", 0x1210)], count: 1),
+                                        frame("main", 0x1210)], count: 1, cpuTime: 1 * 10_000_000),
                 ]),
                 ThreadProfile(tid: 43, name: "helper; \"quoted\"", stacks: [
-                    StackCount(frames: [frame("hot", 0x1100), frame("helper", 0x1400)], count: 2),
+                    StackCount(frames: [frame("hot", 0x1100), frame("helper", 0x1400)], count: 2, cpuTime: 2 * 10_000_000),
                 ]),
             ])],
         statistics: SamplingStatistics(samplesTaken: 6, samplesLost: 1, threadsSeen: 2, processesSeen: 1))
@@ -26,9 +26,9 @@ public enum SampleProfile {
     /// `main` calls `grows` (self time) and `rest`, which calls `leaf`; shares are the counts given.
     public static func knownShares(grows: Int, rest: Int, other: Int = 0) -> Profile {
         var stacks = [
-            StackCount(frames: [frame("grows", 0x1100), frame("main", 0x1200)], count: grows),
-            StackCount(frames: [frame("leaf", 0x1300), frame("rest", 0x1400), frame("main", 0x1210)], count: rest),
-            StackCount(frames: [frame("other", 0x1500), frame("main", 0x1220)], count: other),
+            StackCount(frames: [frame("grows", 0x1100), frame("main", 0x1200)], count: grows, cpuTime: Int64(grows) * 1_000_000),
+            StackCount(frames: [frame("leaf", 0x1300), frame("rest", 0x1400), frame("main", 0x1210)], count: rest, cpuTime: Int64(rest) * 1_000_000),
+            StackCount(frames: [frame("other", 0x1500), frame("main", 0x1220)], count: other, cpuTime: Int64(other) * 1_000_000),
         ]
         stacks.removeAll { $0.count == 0 }
         return Profile(startTime: 1_700_000_000_000_000_000, endTime: 1_700_000_001_000_000_000, sampleWeight: 1_000_000,

@@ -10,12 +10,18 @@ import Testing
         #expect(SampleProfile.twoThreads.totalSamples == 6)
     }
 
-    @Test func countsIdenticalStacks() {
+    @Test func addsUpTheCPUTimeOfIdenticalStacks() {
         var counter = StackCounter()
-        counter.add([1, 2, 3])
-        counter.add([1, 2, 3])
-        counter.add([4, 2, 3], count: 5)
-        #expect(counter.counts == [[1, 2, 3]: 2, [4, 2, 3]: 5])
-        #expect(counter.totalSamples == 7)
+        counter.add([1, 2, 3], cpuTime: 10)
+        counter.add([1, 2, 3], cpuTime: 15)
+        counter.add([4, 2, 3], cpuTime: 5)
+        #expect(counter.cpuTimes == [[1, 2, 3]: 25, [4, 2, 3]: 5])
+    }
+
+    @Test func mergingAddsCountsAndCPUTimes() {
+        let twice = SampleProfile.twoThreads.merged(with: SampleProfile.twoThreads)
+        #expect(twice.totalSamples == 12)
+        #expect(twice.totalCPUTime == 2 * SampleProfile.twoThreads.totalCPUTime)
+        #expect(SampleProfile.twoThreads.totalCPUTime == 60_000_000)
     }
 }

@@ -29,12 +29,12 @@ import Testing
 
     @Test func aCounterHandsBackItsOwnCopyOfAStack() {
         var counter = StackCounter()
-        let first = counter.add([1, 2, 3])
-        let again = counter.add(Array([1, 2, 3]))
+        let first = counter.add([1, 2, 3], cpuTime: 1)
+        let again = counter.add(Array([1, 2, 3]), cpuTime: 1)
         #expect(again == [1, 2, 3])
         let sameStorage = first.withUnsafeBufferPointer { a in again.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
         #expect(sameStorage, "a stack seen again is not kept twice")
-        #expect(counter.counts == [[1, 2, 3]: 2])
+        #expect(counter.cpuTimes == [[1, 2, 3]: 2])
     }
 }
 

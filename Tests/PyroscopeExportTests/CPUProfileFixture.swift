@@ -18,7 +18,7 @@ enum CPUProfileFixture {
             processes: [ProcessProfile(
                 pid: 7, executablePath: "/usr/bin/work",
                 mappings: [Mapping(start: 0x1000, end: 0x9000, fileOffset: 0, path: "/usr/bin/work", buildID: nil)],
-                threads: [ThreadProfile(tid: 7, name: "work", stacks: [StackCount(frames: frames, count: 3)])])],
+                threads: [ThreadProfile(tid: 7, name: "work", stacks: [StackCount(frames: frames, count: 3, cpuTime: 3 * 10_000_000)])])],
             statistics: SamplingStatistics(samplesTaken: 3))
         return PprofEncoder.encode(profile)
     }

@@ -153,8 +153,8 @@ import TraceSpans
         }
         return Profile(startTime: start, endTime: start + 1000 * ms, sampleWeight: ms,
                        processes: [ProcessProfile(pid: 1, executablePath: "/bin/app", mappings: [], threads: [
-                           ThreadProfile(tid: 1, name: "main", stacks: [StackCount(frames: grows, count: 500), StackCount(frames: rest, count: 500)]),
-                           ThreadProfile(tid: 2, name: "worker", stacks: [StackCount(frames: other, count: 1000)]),
+                           ThreadProfile(tid: 1, name: "main", stacks: [StackCount(frames: grows, count: 500, cpuTime: 500 * ms), StackCount(frames: rest, count: 500, cpuTime: 500 * ms)]),
+                           ThreadProfile(tid: 2, name: "worker", stacks: [StackCount(frames: other, count: 1000, cpuTime: 1000 * ms)]),
                        ])],
                        statistics: SamplingStatistics(samplesTaken: 2000), timeline: timeline)
     }

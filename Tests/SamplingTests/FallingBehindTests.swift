@@ -2,17 +2,31 @@
 import Testing
 
 @Suite struct FallingBehindTests {
-    @Test func aFewMissesAmongManyAreNoise() {
-        var behind = FallingBehind(rate: 1000)
-        #expect(behind.record(due: 1000, missed: 0) == nil)
-        #expect(behind.record(due: 30, missed: 30) == nil, "30 of 1030 is under 5 %")
+    private func taking(_ count: Int, _ behind: inout FallingBehind) {
+        for _ in 0..<count { behind.recordTaken() }
     }
 
-    @Test func warnsOnceWhenMoreThanOneInTwentyIsMissed() {
-        var behind = FallingBehind(rate: 100)
-        #expect(behind.record(due: 100, missed: 0) == nil)
-        #expect(behind.record(due: 9, missed: 9) == nil, "fewer than ten misses")
-        #expect(behind.record(due: 1, missed: 1) == "profiler is behind the requested rate of 100.0 Hz; 10 of 110 samples missed (try a lower --rate)")
-        #expect(behind.record(due: 50, missed: 50) == nil, "said once")
+    @Test func aFewMissesAmongManyAreNoise() {
+        var behind = FallingBehind(rate: 1000, cause: "why")
+        taking(1000, &behind)
+        #expect(behind.recordMissed(30, now: 0) == nil, "30 of 1030 is under 5 %")
+    }
+
+    @Test func warnsWhenMoreThanOneInTwentyIsMissedInTheSummarysWords() {
+        var behind = FallingBehind(rate: 100, cause: "the kernel dropped them")
+        taking(100, &behind)
+        behind.recordLost(2)
+        #expect(behind.recordMissed(9, now: 0) == nil, "fewer than ten misses")
+        #expect(behind.recordMissed(1, now: 0) == "profiler is behind the requested rate of 100.0 Hz: so far 100 samples taken, 12 lost "
+            + "(10 of them missed while the profiler was behind the requested rate) (the kernel dropped them); try a lower --rate")
+        #expect(behind.run.samplesText == "100 samples taken, 12 lost (10 of them missed while the profiler was behind the requested rate)")
+    }
+
+    @Test func saysItAgainAtMostOncePerIntervalWithTheCountsSoFar() {
+        var behind = FallingBehind(rate: 100, cause: "why")
+        #expect(behind.recordMissed(10, now: 0) != nil)
+        #expect(behind.recordMissed(50, now: FallingBehind.interval - 1) == nil, "within the interval")
+        #expect(behind.recordMissed(1, now: FallingBehind.interval)?.contains("so far 0 samples taken, 61 lost (61 of them missed") == true)
+        #expect(behind.recordMissed(0, now: 3 * FallingBehind.interval) == nil, "nothing more missed since")
     }
 }

@@ -17,7 +17,7 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    private static let environment = ProcessRunner.environment(
+    static let environment = ProcessRunner.environment(
         adding: ["OTEL_SDK_DISABLED": "true"],
         removing: ProcessInfo.processInfo.environment.keys.filter { $0.hasPrefix("PYROSCOPE_") || $0.hasPrefix("OTEL_") })
 
