@@ -276,9 +276,14 @@ final class Tracer {
 
     /// A new unwinder if the process's modules changed since they were read, else `nil` (the unknown
     /// address was stack garbage, and the current unwinder keeps its caches).
+    ///
+    /// A process that is exiting (or gone) has no mappings left to read: its modules are kept, or the image's
+    /// every sample, taken before, would be symbolized against nothing.
     private func rereadModules(of process: TracedProcess) -> Unwinder? {
-        let modules = ModuleMap(mappings: ProcessMaps.read(pid: process.pid), images: images)
+        let mappings = ProcessMaps.read(pid: process.pid)
         process.modulesReadAt = Clock.monotonic()
+        guard !mappings.isEmpty else { return nil }
+        let modules = ModuleMap(mappings: mappings, images: images)
         guard modules.ranges != process.unwinder?.modules.ranges else { return nil }
         let unwinder = Unwinder(modules: modules, maximumFrames: options.maximumFrames)
         process.unwinder = unwinder
