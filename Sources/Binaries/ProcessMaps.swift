@@ -34,9 +34,14 @@ package enum ProcFile {
 extension ProcessMaps {
     /// The path of the program `pid` runs, or its command name when the process is gone or not ours to read.
     public static func executablePath(pid: pid_t) -> String {
+        executableLink(pid: pid) ?? threadName(pid: pid, tid: pid) ?? "?"
+    }
+
+    /// The path of the program `pid` runs, as `/proc/PID/exe` links to it; `nil` when the process is gone or not ours to read.
+    public static func executableLink(pid: pid_t) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return threadName(pid: pid, tid: pid) ?? "?" }
+        guard count > 0 else { return nil }
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 

@@ -95,8 +95,10 @@ final class PerfSampler {
             process.mapped(mapping)
             guard unnamed, process.executablePath != nil else { return }
             // The kernel maps the program first after an exec; once records were lost since, the first file seen
-            // may be another (ld.so's cache), and /proc says better what the process runs.
-            if recordsLost != process.recordsLostAtExec { process.executablePath = ProcessMaps.executablePath(pid: pid) }
+            // may be another (ld.so's cache), and /proc says better what the process runs while it still does.
+            if recordsLost != process.recordsLostAtExec, let linked = ProcessMaps.executableLink(pid: pid) {
+                process.executablePath = linked
+            }
             if let id = process.imageID, let path = process.executablePath { store.imageNamed(id, executablePath: path) }
         case let .comm(pid, tid, name, isExec):
             threadNames[tid] = name

@@ -170,21 +170,30 @@ import Testing
     /// Profiles `command` at 1000 Hz, the rate at which hybrid-run used to die of what a sampled process did
     /// (SIGILL: an empty stack copy), and returns the profile it wrote after exiting with `status`.
     private func survives(_ sampler: String, _ command: [String], status: Int32, file: String) async throws -> [(frames: [String], count: Int)] {
+        try await survivesSaying(sampler, command, status: status, file: file).lines
+    }
+
+    /// ``survives(_:_:status:file:)``, with what hybrid-run said on stderr.
+    private func survivesSaying(_ sampler: String, _ command: [String], status: Int32, file: String) async throws
+        -> (lines: [(frames: [String], count: Int)], stderr: String) {
         let result = try await ProcessRunner.run(try TestEnvironment.executable("hybrid-run"),
                                                  arguments(sampler, rate: 1000, outputs: [output(file)], command: command),
                                                  environment: Self.environment, timeout: .seconds(120))
         #expect(result.status == status, "\(result.stderr)")
         #expect(!result.stderr.contains("Fatal error"), "\(result.stderr)")
-        return try folded(output(file))
+        return (try folded(output(file)), result.stderr)
     }
 
     /// Every sample is under the shell's program, also one taken in the kernel during an `exec`, before
-    /// the new program is mapped (it used to be named "?" with every later sample of that program).
+    /// the new program is mapped (it used to be named "?" with every later sample of that program). Only
+    /// when no sample was lost: records the kernel dropped can take a program's mappings with them.
     @Test(arguments: samplers) func survivesAnExecStorm(sampler: String) async throws {
-        let lines = try await survives(sampler, ["/bin/sh", Fixture.execStorm, "1000"], status: 7, file: "storm.folded")
+        let (lines, stderr) = try await survivesSaying(sampler, ["/bin/sh", Fixture.execStorm, "1000"], status: 7, file: "storm.folded")
         #expect(lines.reduce(0) { $0 + $1.count } > 50)
         let shell = URL(fileURLWithPath: "/bin/sh").resolvingSymlinksInPath().lastPathComponent
-        #expect(Set(lines.map { $0.frames.first }) == [shell], "\(Set(lines.map { $0.frames.first }))")
+        if stderr.contains(" samples taken, 0 lost") {
+            #expect(Set(lines.map { $0.frames.first }) == [shell], "\(Set(lines.map { $0.frames.first }))")
+        }
     }
 
     @Test(arguments: samplers) func survivesABurstOfShortLivedProcesses(sampler: String) async throws {
