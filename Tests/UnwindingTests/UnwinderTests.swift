@@ -235,7 +235,9 @@ import Unwinding
         #expect(comparison.disagreements.isEmpty)
         #expect(comparison.libunwindStacks == 0)
         let named = comparison.stacks.map { names(of: $0, in: comparison.modules) }
-        #expect(named.allSatisfy { $0.contains("main") })
+        // Nearly all, not all: a snapshot can catch the program in the runtime's start-up or exit, outside `main`
+        // (a clean-clone run caught one); both unwinders still have to agree on it.
+        #expect(named.filter { $0.contains("main") }.count >= named.count * 9 / 10)
         #expect(named.filter { $0.filter { $0.contains("descend(") }.count == 25 }.count >= named.count * 9 / 10)
     }
 
