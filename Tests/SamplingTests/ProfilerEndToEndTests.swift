@@ -203,9 +203,15 @@ import Testing
         #expect(lines.reduce(0) { $0 + $1.count } > 0)
     }
 
+    /// Go's own frames unwind (`churn` recurses up to 200 deep). The counts are kept small: the program runs for 2 s
+    /// of wall time whatever CPU it gets, and ptrace's stops land on the runtime's system calls far more often than
+    /// their share (BENCHMARKS.md, "ptrace system-call bias"), so `churn` has about a fifth of its samples on a quiet
+    /// machine and a clean-clone run under load saw 49.
     @Test(arguments: samplers) func survivesAndProfilesAGoProgram(sampler: String) async throws {
         let lines = try await survives(sampler, [try Fixture.goWorkload(), "8", "2"], status: 0, file: "go.folded")
-        #expect(samples(lines, containing: "main.churn") > 50)
+        let churning = lines.filter { $0.frames.contains("main.churn") }
+        #expect(churning.reduce(0) { $0 + $1.count } > 10)
+        #expect(churning.contains { $0.frames.filter { $0 == "main.churn" }.count > 10 }, "\(churning.map(\.frames))")
     }
 
     @Test(arguments: samplers) func survivesAStackPointerThatIsNotAStack(sampler: String) async throws {
