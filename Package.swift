@@ -218,7 +218,7 @@ let package = Package(
 
         // MARK: Test support
         .target(name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "SafeText", "TestSupport"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "SafeText", "TestSupport", .product(name: "OTel", package: "swift-otel")]),
         .testTarget(name: "RecordsTests", dependencies: ["OutputFiles", "Records", "TestSupport"]),
         .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),
         .testTarget(name: "WorkloadTests", dependencies: ["TestSupport"]),

@@ -2,6 +2,7 @@ import Foundation
 import Instrumentation
 import OTel
 @testable import Telemetry
+import TestSupport
 import Testing
 import Tracing
 
@@ -63,6 +64,18 @@ import Glibc
 
     struct DictionaryInjector: Injector {
         func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) { carrier[key] = value }
+    }
+
+    /// The OTEP's discovery: readers look for the TLS symbol in `.dynsym` of the executable (an executable's
+    /// symbols are not exported unless the linker is told to).
+    @Test(arguments: ["generator-otel", "loader-otel"])
+    func theWorkloadsExportTheTLSSymbolInDynsym(program: String) async throws {
+        let result = try await ProcessRunner.run(
+            URL(fileURLWithPath: "/usr/bin/readelf"), ["--dyn-syms", "--wide", try TestEnvironment.executable(program).path])
+        try #require(result.status == 0, "\(result.stderr)")
+        // Num: Value Size Type Bind Vis Ndx Name
+        let symbol = result.stdoutText.split(separator: "\n").map { $0.split(separator: " ") }.first { $0.last == "otel_thread_ctx_v1" }
+        #expect(symbol?[2] == "8" && symbol?[3] == "TLS" && symbol?[4] == "GLOBAL" && symbol?[6] != "UND", "\(symbol ?? [])")
     }
 
     @Test func aSpanIsTheThreadsRecordWhileItRunsAndItsParentsAfter() throws {
