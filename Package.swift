@@ -69,7 +69,7 @@ let package = Package(
         ),
 
         // OTEP 4719 and 4947: the process context (the OTEL_CTX mapping) and the thread context (the exported TLS symbol `otel_thread_ctx_v1`). Every
-        // executable linking it (the workloads through Telemetry) exports the symbol in `.dynsym`, where readers
+        // executable linking it (through Telemetry; only the workloads publish) exports the symbol in `.dynsym`, where readers
         // look for it; TLSDESC is the dialect the OTEP recommends (the linker relaxes it inside an executable).
         .target(
             name: "_COTelContextShims",
