@@ -5,7 +5,7 @@ import PackageDescription
 ///
 /// Targets are cut where dependencies differ: thin executables, one library per concern or pipeline
 /// stage, and C shims that only hold what Swift cannot express (variadic `ptrace` and `curl_easy_setopt`,
-/// wait-status macros, code between `fork` and `exec`, libunwind's macro API).
+/// wait-status macros, code between `fork` and `exec`, libunwind's macro API, an exported thread-local variable).
 let package = Package(
     name: "hybrid-run",
     platforms: [.macOS(.v15)],
@@ -59,12 +59,22 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: [
-                "SafeText",
+                "OTLPProto", "SafeText", "_COTelContextShims",
                 .product(name: "OTel", package: "swift-otel"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+
+        // OTEP 4719 and 4947: the process context (the OTEL_CTX mapping) and the thread context (the exported TLS symbol `otel_thread_ctx_v1`). Every
+        // executable linking it (through Telemetry; only the workloads publish) exports the symbol in `.dynsym`, where readers
+        // look for it; TLSDESC is the dialect the OTEP recommends (the linker relaxes it inside an executable).
+        .target(
+            name: "_COTelContextShims",
+            cSettings: [.unsafeFlags(["-mtls-dialect=gnu2"])],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=otel_thread_ctx_v1"])]
         ),
 
         // MARK: Text that is safe to show (redaction, escaping, durations): a leaf every module may use
@@ -208,7 +218,7 @@ let package = Package(
 
         // MARK: Test support
         .target(name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "SafeText", "TestSupport"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "SafeText", "TestSupport", .product(name: "OTel", package: "swift-otel")]),
         .testTarget(name: "RecordsTests", dependencies: ["OutputFiles", "Records", "TestSupport"]),
         .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),
         .testTarget(name: "WorkloadTests", dependencies: ["TestSupport"]),

@@ -12,6 +12,9 @@
 # protoc with --descriptor_set_in, and the plugins are built from the packages Package.swift already uses
 # (protoc-gen-swift from swift-protobuf, protoc-gen-grpc-swift-2 from grpc-swift-protobuf), so the generated code
 # matches the runtime it is compiled against. The descriptors hold no comments, so neither does the output.
+# OTEP 4719's ProcessContext (the payload the workloads publish for outside readers) is not in that release: its
+# descriptor is written out field for field by scripts/standins/process_context.py, next to the packaged ones it
+# imports, and generated the same way.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,6 +28,7 @@ PROTOS=(
   opentelemetry/proto/profiles/v1development/profiles.proto
   opentelemetry/proto/collector/profiles/v1development/profiles_service.proto
 )
+PROCESS_CONTEXT=opentelemetry/proto/processcontext/v1development/process_context.proto
 
 fail() { echo "generate-otlp.sh: $1" >&2; exit 1; }
 command -v protoc >/dev/null || fail "protoc is missing: apt-get install protobuf-compiler"
@@ -35,9 +39,10 @@ PIN="$(grep -E '^opentelemetry-proto==' scripts/standins/requirements.txt | cut 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/otlp-gen.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-"$ROOT/.venv/bin/python" - "$PIN" "$WORK/otlp.pb" "${PROTOS[@]}" <<'PY'
+PYTHONPATH="$ROOT/scripts/standins" "$ROOT/.venv/bin/python" - "$PIN" "$WORK/otlp.pb" "${PROTOS[@]}" <<'PY'
 import importlib, importlib.metadata, sys
 from google.protobuf import descriptor_pb2
+import process_context
 
 pin, output, names = sys.argv[1], sys.argv[2], sys.argv[3:]
 installed = importlib.metadata.version("opentelemetry-proto")
@@ -50,6 +55,7 @@ for name in names:
     if file.name != name:
         sys.exit(f"generate-otlp.sh: {module.__name__} describes {file.name}, not {name}")
     descriptors.file.append(file)
+descriptors.file.append(process_context.file_descriptor())
 with open(output, "wb") as out:
     out.write(descriptors.SerializeToString())
 PY
@@ -62,7 +68,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 protoc --descriptor_set_in="$WORK/otlp.pb" \
   --plugin=protoc-gen-swift="$BIN/protoc-gen-swift" --swift_out="$OUT" --swift_opt=Visibility=Public,FileNaming=DropPath \
-  "${PROTOS[@]}"
+  "${PROTOS[@]}" "$PROCESS_CONTEXT"
 protoc --descriptor_set_in="$WORK/otlp.pb" \
   --plugin=protoc-gen-grpc-swift-2="$BIN/protoc-gen-grpc-swift-2" --grpc-swift-2_out="$OUT" \
   --grpc-swift-2_opt=Visibility=Public,Server=false,FileNaming=DropPath \

@@ -24,18 +24,22 @@ public final class Telemetry: Sendable {
     private let forwardedContext: [String: String]
     /// Where spans go (`OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` or the default), as a user would want it named.
     public let tracesEndpoint: String
+    /// The spans' resource attributes (`OTEL_RESOURCE_ATTRIBUTES`, `service.name` as swift-otel resolves it).
+    let resource: [KeyValue]
     private let recorder: DiagnosticRecorder
     private let serviceGroup: ServiceGroup?
     private let runTask: Task<Void, Never>?
 
     private init(logger: Logger, configuration: TelemetryConfiguration, incomingContext: ServiceContext, forwardedContext: [String: String],
-                 isExporting: Bool, tracesEndpoint: String, recorder: DiagnosticRecorder, serviceGroup: ServiceGroup?, runTask: Task<Void, Never>?) {
+                 isExporting: Bool, tracesEndpoint: String, resource: [KeyValue], recorder: DiagnosticRecorder, serviceGroup: ServiceGroup?,
+                 runTask: Task<Void, Never>?) {
         self.logger = logger
         self.configuration = configuration
         self.incomingContext = incomingContext
         self.forwardedContext = forwardedContext
         self.isExporting = isExporting
         self.tracesEndpoint = tracesEndpoint
+        self.resource = resource
         self.recorder = recorder
         self.serviceGroup = serviceGroup
         self.runTask = runTask
@@ -73,6 +77,9 @@ public final class Telemetry: Sendable {
         if settings.environment["OTEL_SERVICE_NAME"] == nil, otelConfiguration.resourceAttributes["service.name"] == nil {
             otelConfiguration.serviceName = configuration.defaultServiceName
         }
+        // What swift-otel's resource ends up with: OTEL_SERVICE_NAME wins over the attribute, which wins over the default.
+        let serviceName = settings.environment["OTEL_SERVICE_NAME"] ?? otelConfiguration.resourceAttributes["service.name"] ?? otelConfiguration.serviceName
+        let resource = settings.resourceAttributes.filter { $0.key != "service.name" } + [KeyValue(key: "service.name", value: serviceName)]
         otelConfiguration.logs.enabled = false
         otelConfiguration.metrics.enabled = false
         otelConfiguration.diagnosticLogger = .custom(recorder.makeLogger())
@@ -102,7 +109,7 @@ public final class Telemetry: Sendable {
         return Telemetry(
             logger: logger, configuration: configuration, incomingContext: context, forwardedContext: incoming.forwarded,
             isExporting: serviceGroup != nil && settings.isExporting, tracesEndpoint: OTelEnvironment.tracesEndpoint(in: settings.environment),
-            recorder: recorder, serviceGroup: serviceGroup, runTask: runTask
+            resource: resource, recorder: recorder, serviceGroup: serviceGroup, runTask: runTask
         )
     }
 
