@@ -7,9 +7,15 @@ import Synchronization
 ///
 /// Naming happens here, off the sampling path and once per address per image, rather than per sample.
 public final class ProfileSymbolizer: Sendable {
+    private struct NamedFrames {
+        /// The modules the names were found in: code mapped or unmapped since (`dlopen`) names them anew.
+        var modules: [ModuleMap.ModuleRange]
+        var frames: [UInt64: Frame] = [:]
+    }
+
     private struct State {
         /// Frames named so far, per image and address; an image's entry is dropped with its last window.
-        var frames: [Int: [UInt64: Frame]] = [:]
+        var named: [Int: NamedFrames] = [:]
         /// Carries the counts' rounding from one window to the next, so the run's counts add up to its CPU time.
         var rounding: PeriodRounding
     }
@@ -29,9 +35,11 @@ public final class ProfileSymbolizer: Sendable {
     public func profile(of window: SampledWindow) -> Profile {
         let processes = state.withLock { state in
             window.images.compactMap { image -> ProcessProfile? in
-                defer { if image.hasExited { state.frames[image.id] = nil } }
+                defer { if image.hasExited { state.named[image.id] = nil } }
                 guard !image.threads.isEmpty else { return nil }
-                return symbolize(image, frames: &state.frames[image.id, default: [:]], rounding: &state.rounding)
+                let modules = image.modules.ranges
+                if state.named[image.id]?.modules != modules { state.named[image.id] = NamedFrames(modules: modules) }
+                return symbolize(image, frames: &state.named[image.id]!.frames, rounding: &state.rounding)
             }
         }
         return Profile(startTime: window.startTime, endTime: window.endTime, sampleWeight: sampleWeight, processes: processes,
