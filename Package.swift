@@ -158,7 +158,7 @@ let package = Package(
         // MARK: Profiler
         .target(name: "Binaries"),
         .target(name: "Unwinding", dependencies: ["Binaries", "_CUnwindShims"]),
-        .target(name: "Symbolization", dependencies: ["Binaries"]),
+        .target(name: "Symbolization", dependencies: ["Binaries", "Profiles"]),
         .target(name: "Profiles"),
         .target(
             name: "Sampling",

@@ -4,8 +4,12 @@
 ///
 /// A new mapping replaces whatever it overlaps, as `MAP_FIXED` does: `ld.so` reserves a library's whole
 /// range, then maps each segment over the reservation.
+///
+/// Only mappings of files and the vDSO are kept, the only ones modules are made of: anonymous memory (heap,
+/// thread stacks, a JIT's code) only cuts what it overlaps. A long-running process maps anonymous memory
+/// without end (every large `malloc`), and the table must not grow with it.
 public struct MappingTable: Sendable, Equatable {
-    /// The mappings in address order, never overlapping.
+    /// The file and vDSO mappings in address order, never overlapping.
     public private(set) var mappings: [MemoryMapping] = []
     /// Counts changes that can move code: a module's range appeared, moved or was cut. Anonymous memory
     /// (the heap growing) leaves it alone, so unwinders built for the current modules stay valid.
@@ -17,31 +21,38 @@ public struct MappingTable: Sendable, Equatable {
 
     public mutating func insert(_ mapping: MemoryMapping) {
         guard mapping.end > mapping.start else { return }
-        var kept: [MemoryMapping] = []
-        kept.reserveCapacity(mappings.count + 2)
-        var touchesModule = Self.holdsCode(mapping)
-        for existing in mappings {
-            guard existing.end > mapping.start, existing.start < mapping.end else {
-                kept.append(existing)
-                continue
-            }
-            touchesModule = touchesModule || Self.holdsCode(existing)
-            if existing.start < mapping.start {
-                var head = existing
-                head.end = mapping.start
-                kept.append(head)
-            }
-            if existing.end > mapping.end {
-                var tail = existing
-                tail.offset &+= mapping.end - existing.start
-                tail.start = mapping.end
-                kept.append(tail)
-            }
+        // The mappings overlapping the new one are a contiguous run, from the first that ends after its start.
+        let first = firstIndex(endingAfter: mapping.start)
+        var last = first
+        while last < mappings.count, mappings[last].start < mapping.end { last += 1 }
+        let holdsCode = Self.holdsCode(mapping)
+        guard holdsCode || first < last else { return }
+        var replacement: [MemoryMapping] = []
+        if first < last, mappings[first].start < mapping.start {
+            var head = mappings[first]
+            head.end = mapping.start
+            replacement.append(head)
         }
-        kept.append(mapping)
-        kept.sort { $0.start < $1.start }
-        mappings = kept
-        if touchesModule { moduleGeneration += 1 }
+        if holdsCode { replacement.append(mapping) }
+        if first < last, mappings[last - 1].end > mapping.end {
+            var tail = mappings[last - 1]
+            tail.offset &+= mapping.end - tail.start
+            tail.start = mapping.end
+            replacement.append(tail)
+        }
+        mappings.replaceSubrange(first..<last, with: replacement)
+        moduleGeneration += 1
+    }
+
+    /// The index of the first mapping that ends after `address` (binary search).
+    private func firstIndex(endingAfter address: UInt64) -> Int {
+        var low = 0
+        var high = mappings.count
+        while low < high {
+            let middle = (low + high) / 2
+            if mappings[middle].end <= address { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     private static func holdsCode(_ mapping: MemoryMapping) -> Bool {

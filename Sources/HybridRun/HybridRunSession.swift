@@ -243,6 +243,7 @@ public struct HybridRunSession: Sendable {
         var options = SamplingOptions.default
         options.rate = Double(configuration.rate)
         options.method = configuration.samplingMethod
+        options.recordsTimeline = configuration.wantsReport
         do {
             return try Profiler.start(child: child, options: options, logger: logger)
         } catch {

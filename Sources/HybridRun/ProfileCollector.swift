@@ -29,9 +29,9 @@ final class ProfileCollector: Sendable {
         self.sampleRate = sampleRate
     }
 
-    /// Starts taking windows every `interval` while the command runs (only when shipping profiles).
+    /// Starts taking windows every `interval` while the command runs, shipped or not: each window symbolizes the
+    /// processes that exited in it and forgets them, so a build of thousands of processes is never held whole.
     func start(interval: Duration) {
-        guard uploader != nil || otlpExporter != nil else { return }
         let task = Task { [self] in
             while !Task.isCancelled {
                 do { try await Task.sleep(for: interval) } catch { return }
@@ -50,7 +50,11 @@ final class ProfileCollector: Sendable {
 
     private func collect() {
         let window = profiler.takeProfile()
-        run.withLock { $0 = $0.map { $0.merged(with: window) } ?? window }
+        run.withLock { run in
+            let start = run ?? Profile(startTime: window.startTime, endTime: window.endTime, sampleWeight: window.sampleWeight,
+                                       processes: [], statistics: SamplingStatistics())
+            run = start.merged(with: window)
+        }
         guard window.totalSamples > 0 else { return }
         let spanLink = self.spanLink
         otlpExporter?.export(window) { _ in spanLink }

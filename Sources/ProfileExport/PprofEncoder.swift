@@ -43,8 +43,9 @@ public enum PprofEncoder {
             let mappingIDs = process.mappings.map { builder.mapping($0) }
             var locationIDs: [UInt64: UInt64] = [:]
             for thread in process.threads {
-                let labels = [builder.label("pid", number: Int64(process.pid)), builder.label("tid", number: Int64(thread.tid)),
-                              builder.label(processLabel, string: process.executableName)]
+                // An entry standing for many processes of one program has no pid or tid to give.
+                let ids = process.pid == 0 ? [] : [builder.label("pid", number: Int64(process.pid)), builder.label("tid", number: Int64(thread.tid))]
+                let labels = ids + [builder.label(processLabel, string: process.executableName)]
                     + (threadNames ? [builder.label(threadLabel, string: thread.name)] : []) + extraLabels
                 for stack in thread.stacks {
                     var sample = Perftools_Profiles_Sample()

@@ -1,17 +1,42 @@
 /// Successive windows of one run (each upload interval's profile) added up into the run's whole profile,
 /// for the local files and the summary written at exit.
 extension Profile {
+    /// The processes a run's profile keeps apart, each under its pid: the first to be sampled. Every later
+    /// process is counted under its program (pid 0, ``ProcessProfile/countedPIDs``), so that a build of
+    /// thousands of short processes takes the memory of its few programs, not of its every process.
+    public static let processesKeptApart = 256
+
     /// `self` followed by `later`: same processes (pid and executable) and threads merged, identical stacks
     /// added, mappings re-indexed, the time range widened, the counts summed and the timelines appended.
+    /// Beyond ``processesKeptApart`` processes, a new one is added to its program's entry.
     public func merged(with later: Profile) -> Profile {
         var result = self
         result.startTime = min(startTime, later.startTime)
         result.endTime = max(endTime, later.endTime)
+        struct Key: Hashable {
+            var pid: Int32
+            var executablePath: String
+        }
+        // Indexed, not searched: a build merges thousands of processes, window after window.
+        var positions = Dictionary(result.processes.enumerated().map { (Key(pid: $1.pid, executablePath: $1.executablePath), $0) },
+                                   uniquingKeysWith: { first, _ in first })
+        var keptApart = result.processes.count { $0.pid != 0 }
         for process in later.processes {
-            if let index = result.processes.firstIndex(where: { $0.pid == process.pid && $0.executablePath == process.executablePath }) {
+            let key = Key(pid: process.pid, executablePath: process.executablePath)
+            if let index = positions[key] {
                 result.processes[index] = result.processes[index].merged(with: process)
-            } else {
+            } else if keptApart < Self.processesKeptApart {
+                keptApart += 1
+                positions[key] = result.processes.count
                 result.processes.append(process)
+            } else {
+                let programKey = Key(pid: 0, executablePath: process.executablePath)
+                let index = positions[programKey] ?? {
+                    positions[programKey] = result.processes.count
+                    result.processes.append(ProcessProfile(pid: 0, executablePath: process.executablePath, mappings: [], threads: []))
+                    return result.processes.count - 1
+                }()
+                result.processes[index].count(process)
             }
         }
         result.statistics = statistics.merged(with: later.statistics)
@@ -47,6 +72,37 @@ extension ProcessProfile {
             }
         }
         return result
+    }
+}
+
+extension ProcessProfile {
+    /// Adds another process of this entry's program: its threads by name (tid 0), its frames moved to where this
+    /// entry has the same module, so that the processes' identical stacks add up whatever their load addresses.
+    mutating func count(_ process: ProcessProfile) {
+        countedPIDs.insert(process.pid)
+        var moved: [Int: (index: Int, offset: UInt64)] = [:]
+        for (index, mapping) in process.mappings.enumerated() {
+            let same = mappings.firstIndex { $0.path == mapping.path && $0.buildID == mapping.buildID && $0.fileOffset == mapping.fileOffset }
+            let target = same ?? mappings.count
+            if same == nil { mappings.append(mapping) }
+            moved[index] = (target, mappings[target].start &- mapping.start)
+        }
+        for thread in process.threads {
+            let stacks = thread.stacks.map { stack in
+                StackCount(frames: stack.frames.map { frame in
+                    guard let mapping = frame.mapping, let move = moved[mapping] else { return frame }
+                    var frame = frame
+                    frame.mapping = move.index
+                    frame.address &+= move.offset
+                    return frame
+                }, count: stack.count, cpuTime: stack.cpuTime)
+            }
+            if let index = threads.firstIndex(where: { $0.name == thread.name }) {
+                threads[index].add(stacks)
+            } else {
+                threads.append(ThreadProfile(tid: 0, name: thread.name, stacks: stacks))
+            }
+        }
     }
 }
 

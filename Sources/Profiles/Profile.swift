@@ -35,21 +35,29 @@ public struct Profile: Sendable, Equatable {
     }
 }
 
-/// One process image: a pid between two `exec`s (a pid that execs appears once per program it ran).
+/// One process image: a pid between two `exec`s (a pid that execs appears once per program it ran), or, in a
+/// run of many processes, every later process of one program (``Profile/processesKeptApart``).
 public struct ProcessProfile: Sendable, Equatable {
+    /// 0 for the processes of a program counted together (``processCount``).
     public var pid: Int32
     /// The executable's path, as `/proc/PID/exe` named it.
     public var executablePath: String
     /// Modules mapped in the process; frames refer to them by index.
     public var mappings: [Mapping]
     public var threads: [ThreadProfile]
+    /// The processes counted in an entry that stands for many (pid 0); empty otherwise.
+    public var countedPIDs: Set<Int32>
 
-    public init(pid: Int32, executablePath: String, mappings: [Mapping], threads: [ThreadProfile]) {
+    public init(pid: Int32, executablePath: String, mappings: [Mapping], threads: [ThreadProfile], countedPIDs: Set<Int32> = []) {
         self.pid = pid
         self.executablePath = executablePath
         self.mappings = mappings
         self.threads = threads
+        self.countedPIDs = countedPIDs
     }
+
+    /// How many processes this entry stands for.
+    public var processCount: Int { pid == 0 ? countedPIDs.count : 1 }
 
     /// The executable's file name: the root frame of this process's stacks.
     public var executableName: String {

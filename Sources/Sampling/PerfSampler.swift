@@ -1,41 +1,69 @@
 import Binaries
 import Glibc
 import Logging
+import ProcessLaunch
+import Synchronization
 import Unwinding
 
-/// Turns what the kernel sampled (``PerfEventSet``) into stacks in the ``ProfileStore``, on a thread of
-/// its own, while the child runs.
+/// Turns what the kernel sampled (``PerfEventSet``) into stacks in the ``ProfileStore``, on the profiler's
+/// thread, while the child runs.
 ///
 /// Records from the per-CPU buffers are merged by time before they are applied, so a sample is unwound
 /// with the mappings its process had when it was taken: after the fork that created it, before the exec
 /// that replaced its program.
-final class PerfSampler {
+final class PerfSampler: Sampler {
     private let events: PerfEventSet
+    private let rootPID: pid_t
     private let options: SamplingOptions
     private let store: ProfileStore
     private let logger: Logger
-    private var processes: [pid_t: SampledProcess] = [:]
+    private let processes: ProcessRegistry
     private var threadNames: [pid_t: String] = [:]
-    private let images = ELFImageCache()
     private let snapshot: ThreadSnapshot
-    private var frames: [UInt64] = []
     private let wallClock = WallClockOffset()
     /// Records the kernel dropped from full buffers so far (`PERF_RECORD_LOST`).
     private var recordsLost = 0
+    /// Closed when the child has exited: the reader then drains what is left and stops.
+    private let stopPipe: (read: Int32, write: Int32)
 
-    init(events: PerfEventSet, rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
-        self.events = events
+    /// Opens the events on the gated child `rootPID`: they start counting at its `exec`.
+    init(rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) throws(ProfilerError) {
+        var descriptors: [Int32] = [-1, -1]
+        guard pipe(&descriptors) == 0 else { throw .perfEventFailed(errno: errno) }
+        for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        do {
+            events = try PerfEventSet.open(pid: rootPID, options: options)
+        } catch {
+            close(descriptors[0])
+            close(descriptors[1])
+            throw error
+        }
+        stopPipe = (descriptors[0], descriptors[1])
+        self.rootPID = rootPID
         self.options = options
         self.store = store
         self.logger = logger
+        processes = ProcessRegistry(store: store, maximumFrames: options.maximumFrames)
         snapshot = ThreadSnapshot(stackCapacity: 0)
-        processes[rootPID] = SampledProcess(pid: rootPID, threads: [rootPID])
-        store.recordProcessSeen()
+        processes.add(SampledProcess(pid: rootPID, threads: [rootPID]))
         store.recordThreadSeen()
     }
 
-    /// Reads records as the buffers fill until `stopDescriptor` becomes readable, then reads what is left.
-    func run(stopDescriptor: Int32) {
+    /// Reads records as the buffers fill until the child has exited, then reads what is left.
+    func run() -> ChildTermination {
+        let termination = Mutex<ChildTermination?>(nil)
+        let (readEnd, writeEnd, rootPID) = (stopPipe.read, stopPipe.write, rootPID)
+        Task.detached {
+            let ended = await ChildWaiter.wait(pid: rootPID)
+            termination.withLock { $0 = ended }
+            close(writeEnd)
+        }
+        read(until: readEnd)
+        close(readEnd)
+        return termination.withLock { $0 } ?? .exited(code: 125)
+    }
+
+    private func read(until stopDescriptor: Int32) {
         var descriptors = events.buffers.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
         descriptors.append(pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0))
         var stopping = false
@@ -51,7 +79,7 @@ final class PerfSampler {
             drain(takenBefore: stopping ? .max : UInt64(max(0, Clock.monotonic() - Self.writeAllowance)))
             store.recordTracerCPUTime(Clock.threadCPU())
         }
-        for process in processes.values { if let id = process.imageID { store.imageExited(id) } }
+        processes.finish()
     }
 
     /// How long after its timestamp a record may still be unwritten: the kernel writes one with preemption
@@ -88,7 +116,17 @@ final class PerfSampler {
                 store.recordLost()
                 return
             }
-            unwindAndStore(process(pid), tid: tid, time: wallClock.wall(monotonic: time))
+            let process = process(pid)
+            // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
+            // program's user registers and no mapping: its image is named by the command until the path is known.
+            processes.unwind(snapshot, of: process, commandName: threadNames[pid])
+            processes.storeStack(of: process, tid: tid, cpuTime: options.perfEventPeriod, time: wallClock.wall(monotonic: time)) {
+                // Its comm records keep the name current; /proc is read once for a thread they have not named.
+                if let known = threadNames[tid] { return known }
+                let name = ProcessMaps.threadName(pid: pid, tid: tid) ?? ""
+                threadNames[tid] = name
+                return name
+            }
         case let .mapping(pid, mapping):
             let process = process(pid)
             let unnamed = process.executablePath == nil
@@ -104,8 +142,7 @@ final class PerfSampler {
             threadNames[tid] = name
             guard isExec else { return }
             let process = process(pid)
-            if let id = process.imageID { store.imageExited(id) }
-            process.execed()
+            processes.execed(process)
             process.recordsLostAtExec = recordsLost
             process.threads = [tid]
         case let .fork(pid, tid, parentPID, parentTID):
@@ -114,16 +151,13 @@ final class PerfSampler {
             if let process = processes[pid] {
                 process.threads.insert(tid)
             } else {
-                store.recordProcessSeen()
-                processes[pid] = SampledProcess(pid: pid, forkedFrom: processes[parentPID])
+                processes.add(SampledProcess(pid: pid, forkedFrom: processes[parentPID]))
             }
         case let .exit(pid, tid):
             threadNames[tid] = nil
             guard let process = processes[pid] else { return }
             process.threads.remove(tid)
-            guard process.threads.isEmpty else { return }
-            if let id = process.imageID { store.imageExited(id) }
-            processes[pid] = nil
+            if process.threads.isEmpty { processes.exited(pid) }
         case let .lost(count):
             recordsLost += count
             if let warning = store.recordMissed(count) { logger.warning("\(warning)") }
@@ -137,42 +171,7 @@ final class PerfSampler {
         if let known = processes[pid] { return known }
         let process = SampledProcess(pid: pid, threads: [pid], mappings: MappingTable(mappings: ProcessMaps.read(pid: pid)),
                                      executablePath: ProcessMaps.executablePath(pid: pid))
-        processes[pid] = process
-        store.recordProcessSeen()
+        processes.add(process)
         return process
-    }
-
-    private func unwindAndStore(_ process: SampledProcess, tid: pid_t, time: Int64) {
-        let unwinder = currentUnwinder(for: process)
-        unwinder.unwind(snapshot, into: &frames)
-        guard let imageID = process.imageID else { return }
-        store.add(stack: frames, cpuTime: options.perfEventPeriod, imageID: imageID, tid: tid, time: time) {
-            // Its comm records keep the name current; /proc is read once for a thread they have not named.
-            if let known = threadNames[tid] { return known }
-            let name = ProcessMaps.threadName(pid: process.pid, tid: tid) ?? ""
-            threadNames[tid] = name
-            return name
-        }
-    }
-
-    /// The process's unwinder, rebuilt when code was mapped or unmapped since it was made.
-    private func currentUnwinder(for process: SampledProcess) -> Unwinder {
-        if let unwinder = process.unwinder, process.unwinderGeneration == process.mappings.moduleGeneration {
-            return unwinder
-        }
-        process.unwinderGeneration = process.mappings.moduleGeneration
-        let modules = ModuleMap(mappings: process.mappings.mappings, images: images)
-        if let unwinder = process.unwinder, unwinder.modules.ranges == modules.ranges { return unwinder }
-        let unwinder = Unwinder(modules: modules, maximumFrames: options.maximumFrames)
-        process.unwinder = unwinder
-        if let imageID = process.imageID {
-            store.updateModules(imageID: imageID, modules: modules)
-        } else {
-            // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
-            // program's user registers and no mapping: it is named by the command until the path is known.
-            let name = process.executablePath ?? threadNames[process.pid] ?? ProcessMaps.executablePath(pid: process.pid)
-            process.imageID = store.addImage(pid: process.pid, executablePath: name, modules: modules)
-        }
-        return unwinder
     }
 }

@@ -4,24 +4,11 @@ import Profiles
 import Symbolization
 import Synchronization
 
-/// Raw stacks counted per process image and thread, shared between the tracer thread (which adds) and
-/// whoever takes profiles (which symbolizes off the sampling path).
+/// The aggregation stage: raw stacks counted per process image and thread, shared between the sampler's
+/// thread (which adds) and whoever takes windows (which hands them to symbolization, ``ProfileSymbolizer``).
 final class ProfileStore: Sendable {
-    private struct Image {
-        var pid: pid_t
-        var executablePath: String
-        var modules: ModuleMap
-        var threads: [pid_t: Thread] = [:]
-        var hasExited = false
-    }
-
-    private struct Thread {
-        var name: String
-        var stacks = StackCounter()
-    }
-
     private struct State {
-        var images: [Int: Image] = [:]
+        var images: [Int: SampledImage] = [:]
         var nextImageID = 0
         var intervalStart: Int64
         var samplesTaken = 0
@@ -38,16 +25,11 @@ final class ProfileStore: Sendable {
     }
 
     private let state: Mutex<State>
-    /// Symbolized frames per image and address, kept across profiles: each address is named once.
-    private let frames = Mutex<[Int: [UInt64: Frame]]>([:])
-    private let symbolizer = Symbolizer()
-    private let sampleWeight: Int64
-    /// Carries the counts' rounding from one profile to the next, so the run's counts add up to its CPU time.
-    private let rounding: Mutex<PeriodRounding>
+    /// Whether samples go on the timeline too (only a report shows it: it costs 24 bytes a sample).
+    private let recordsTimeline: Bool
 
-    init(sampleWeight: Int64, fallingBehind: FallingBehind) {
-        self.sampleWeight = sampleWeight
-        rounding = Mutex(PeriodRounding(period: sampleWeight))
+    init(fallingBehind: FallingBehind, recordsTimeline: Bool) {
+        self.recordsTimeline = recordsTimeline
         state = Mutex(State(intervalStart: Clock.wall(), fallingBehind: fallingBehind))
     }
 
@@ -55,7 +37,7 @@ final class ProfileStore: Sendable {
         state.withLock { state in
             let id = state.nextImageID
             state.nextImageID += 1
-            state.images[id] = Image(pid: pid, executablePath: executablePath, modules: modules)
+            state.images[id] = SampledImage(id: id, pid: pid, executablePath: executablePath, modules: modules, threads: [:], hasExited: false)
             return id
         }
     }
@@ -63,7 +45,6 @@ final class ProfileStore: Sendable {
     /// New code was mapped (`dlopen`): later frames are named from the new module list.
     func updateModules(imageID: Int, modules: ModuleMap) {
         state.withLock { $0.images[imageID]?.modules = modules }
-        frames.withLock { $0[imageID] = nil }
     }
 
     /// The program's path, learnt after the image was first sampled (see ``PerfSampler``).
@@ -85,10 +66,10 @@ final class ProfileStore: Sendable {
             state.samplesTaken += 1
             state.fallingBehind.recordTaken()
             let name = threadName()
-            state.images[imageID]?.threads[tid, default: Thread(name: name)].name = name
+            state.images[imageID]?.threads[tid, default: SampledThread(name: name)].name = name
             // The timeline keeps the counter's own copy of the stack: one array per distinct stack, not per sample.
             if let stored = state.images[imageID]?.threads[tid]?.stacks.add(stack, cpuTime: cpuTime),
-               let pid = state.images[imageID]?.pid {
+               recordsTimeline, let pid = state.images[imageID]?.pid {
                 state.timeline.append(SampleTimeline.Sample(time: time, pid: pid, tid: tid, addresses: stored))
             }
         }
@@ -117,16 +98,16 @@ final class ProfileStore: Sendable {
     func recordProcessSeen() { state.withLock { $0.processesSeen += 1 } }
     func recordTracerCPUTime(_ total: Int64) { state.withLock { $0.tracerCPUTime = total } }
 
-    /// Everything counted since the previous call, symbolized; exited images are dropped once taken.
-    func take() -> Profile {
+    /// Everything counted since the previous call; exited images are dropped once taken.
+    func take() -> SampledWindow {
         let now = Clock.wall()
-        let (images, statistics, start, timeline) = state.withLock { state in
-            let taken = state.images
-            for id in Array(state.images.keys) {
-                if state.images[id]!.hasExited {
-                    state.images[id] = nil
+        return state.withLock { state in
+            let images = state.images.values.sorted { $0.id < $1.id }
+            for image in images {
+                if image.hasExited {
+                    state.images[image.id] = nil
                 } else {
-                    state.images[id]!.threads = [:]
+                    state.images[image.id]!.threads = [:]
                 }
             }
             let times = state.stoppedTimes.sorted()
@@ -135,52 +116,17 @@ final class ProfileStore: Sendable {
                 threadsSeen: state.threadsSeen, processesSeen: state.processesSeen,
                 stoppedTimeP50: Self.percentile(0.50, of: times), stoppedTimeP99: Self.percentile(0.99, of: times),
                 tracerCPUTime: state.tracerCPUTime - state.tracerCPUTimeTaken)
-            let start = state.intervalStart
+            let window = SampledWindow(startTime: state.intervalStart, endTime: now, images: images, statistics: statistics,
+                                       timeline: state.timeline)
             state.intervalStart = now
             state.samplesTaken = 0
             state.samplesLost = 0
             state.samplesMissed = 0
             state.stoppedTimes = []
             state.tracerCPUTimeTaken = state.tracerCPUTime
-            let timeline = state.timeline
             state.timeline = SampleTimeline()
-            return (taken, statistics, start, timeline)
+            return window
         }
-        let processes = rounding.withLock { rounding in
-            images.sorted { $0.key < $1.key }.compactMap { id, image -> ProcessProfile? in
-                guard !image.threads.isEmpty else { return nil }
-                return symbolize(image, id: id, rounding: &rounding)
-            }
-        }
-        return Profile(startTime: start, endTime: now, sampleWeight: sampleWeight, processes: processes,
-                       statistics: statistics, timeline: timeline)
-    }
-
-    private func symbolize(_ image: Image, id: Int, rounding: inout PeriodRounding) -> ProcessProfile {
-        var cache = frames.withLock { $0[id] ?? [:] }
-        let modules = image.modules
-        let unnamed = Set(image.threads.values.lazy.flatMap { $0.stacks.cpuTimes.keys.joined() }.filter { cache[$0] == nil })
-        var named: [UInt64: Frame] = [:]
-        for (address, name) in symbolizer.frameNames(of: unnamed, in: modules, pid: image.pid) {
-            let frame = Frame(address: address, mapping: modules.index(containing: address), name: name.name,
-                              symbolName: name.symbolName)
-            named[address] = frame
-            // A frame that a perf map written later may name is looked up again in the next profile.
-            if name.isFinal { cache[address] = frame }
-        }
-        func frame(_ address: UInt64) -> Frame {
-            cache[address] ?? named[address] ?? Frame(address: address, mapping: nil, name: Symbolizer.unknown, symbolName: nil)
-        }
-        let threads = image.threads.sorted { $0.key < $1.key }.map { tid, thread in
-            ThreadProfile(tid: tid, name: image.hasExited ? thread.name : ProcessMaps.threadName(pid: image.pid, tid: tid) ?? thread.name, stacks: thread.stacks.cpuTimes.map { stack, cpuTime in
-                StackCount(frames: stack.map(frame), count: rounding.periods(in: cpuTime), cpuTime: cpuTime)
-            }.sorted { $0.cpuTime > $1.cpuTime })
-        }
-        frames.withLock { $0[id] = cache }
-        let mappings = modules.modules.map {
-            Mapping(start: $0.start, end: $0.end, fileOffset: $0.fileOffset, path: $0.path, buildID: $0.buildID)
-        }
-        return ProcessProfile(pid: image.pid, executablePath: image.executablePath, mappings: mappings, threads: threads)
     }
 
     private static func percentile(_ fraction: Double, of sorted: [Int64]) -> Int64? {

@@ -4,6 +4,7 @@ import Logging
 import ProcessLaunch
 import Profiles
 import SafeText
+import Symbolization
 import Synchronization
 
 /// Samples the CPU stacks of a child and everything it starts, from its first instruction to its exit.
@@ -17,11 +18,13 @@ public final class Profiler: Sendable {
     /// Whether the child managed to `exec` its command (if not, it exits with 127 and `waitForExit` says so).
     public let execOutcome: ExecOutcome
     private let store: ProfileStore
+    private let symbolizer: ProfileSymbolizer
     private let completion = Mutex<(termination: ChildTermination?, waiters: [CheckedContinuation<ChildTermination, Never>])>((nil, []))
 
-    private init(execOutcome: ExecOutcome, store: ProfileStore) {
+    private init(execOutcome: ExecOutcome, store: ProfileStore, symbolizer: ProfileSymbolizer) {
         self.execOutcome = execOutcome
         self.store = store
+        self.symbolizer = symbolizer
     }
 
     /// Starts sampling `child` the way `options.method` asks, then releases it.
@@ -44,77 +47,67 @@ public final class Profiler: Sendable {
         }
     }
 
-    /// Opens perf events on the gated child, releases it, and reads samples on a thread of our own until
-    /// the child exits; then reads what is left before reporting the exit.
-    ///
-    /// A `privileged` command runs as it is, with one line saying that the kernel takes no samples of it.
+    /// Samples with perf events; a `privileged` command runs as it is, with one line saying that the kernel
+    /// takes no samples of it.
     private static func sample(_ child: GatedChild, options: SamplingOptions, privileged: PrivilegedExecutable?,
                                logger: Logger) throws(ProfilerError) -> Profiler {
-        var stopPipe: [Int32] = [-1, -1]
-        guard pipe(&stopPipe) == 0 else { throw .perfEventFailed(errno: errno) }
-        for descriptor in stopPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-        let events: PerfEventSet
-        do {
-            events = try PerfEventSet.open(pid: child.pid, options: options)
-        } catch {
-            close(stopPipe[0])
-            close(stopPipe[1])
-            throw error
+        let store = ProfileStore(fallingBehind: FallingBehind(
+            rate: options.rate, cause: "the kernel dropped them from full buffers: the reader was behind"),
+            recordsTimeline: options.recordsTimeline)
+        let rootPID = child.pid
+        let profiler = try start(child, store: store, sampleWeight: options.perfEventPeriod) { () throws(ProfilerError) in
+            try PerfSampler(rootPID: rootPID, options: options, store: store, logger: logger)
         }
         if let privileged {
             let alternative = OwnPrivileges.canTraceWithPrivileges ? " (--sampler ptrace can profile it)" : ""
             logger.warning("perf events take no samples of \(ShownText.value(privileged.path)): it is \(privileged.grants.joined(separator: ", ")), and the kernel stops profiling a program at an exec that changes its credentials; it runs unprofiled\(alternative)")
         }
-        let store = ProfileStore(sampleWeight: options.perfEventPeriod, fallingBehind: FallingBehind(
-            rate: options.rate, cause: "the kernel dropped them from full buffers: the reader was behind"))
-        let profiler = Profiler(execOutcome: child.release(), store: store)
-        let termination = Mutex<ChildTermination?>(nil)
-        let (readEnd, writeEnd, rootPID) = (stopPipe[0], stopPipe[1], child.pid)
-        DedicatedThread.start {
-            PerfSampler(events: events, rootPID: rootPID, options: options, store: store, logger: logger)
-                .run(stopDescriptor: readEnd)
-            close(readEnd)
-            profiler.finish(termination.withLock { $0 } ?? .exited(code: 125))
-        }
-        Task.detached {
-            let ended = await ChildWaiter.wait(pid: rootPID)
-            termination.withLock { $0 = ended }
-            close(writeEnd)
-        }
         return profiler
     }
 
-    /// Seizes the gated child on a new tracer thread, then releases it; refuses a `privileged` command that
-    /// tracing would run without its privilege.
+    /// Samples with ptrace; refuses a `privileged` command that tracing would run without its privilege.
     private static func trace(_ child: GatedChild, options: SamplingOptions, privileged: PrivilegedExecutable?,
                               logger: Logger) throws(ProfilerError) -> Profiler {
         if let privileged, !OwnPrivileges.canTraceWithPrivileges { throw .losesPrivilegeWhenTraced(privileged) }
-        let store = ProfileStore(sampleWeight: options.period, fallingBehind: FallingBehind(
+        let store = ProfileStore(fallingBehind: FallingBehind(
             rate: options.rate,
             cause: "the tracer cannot stop every thread within a period, so it stops those that used the most CPU since their last sample; "
-                + "a sample stands for the CPU time its thread used since its previous one, so CPU totals stay right"))
-        let attached = DispatchSemaphore(value: 0)
-        let seizeError = Mutex<Int32>(0)
-        let released = DispatchSemaphore(value: 0)
-        let profiler = Mutex<Profiler?>(nil)
+                + "a sample stands for the CPU time its thread used since its previous one, so CPU totals stay right"),
+            recordsTimeline: options.recordsTimeline)
         let rootPID = child.pid
+        return try start(child, store: store, sampleWeight: options.period) { () throws(ProfilerError) in
+            try Tracer(rootPID: rootPID, options: options, store: store, logger: logger)
+        }
+    }
+
+    /// Makes the sampler on a new thread of its own and, once it is attached, releases the child; the sampler
+    /// then runs on that thread until the child exits.
+    ///
+    /// The child is released from this thread while the sampler's thread already serves it: a signal reaching
+    /// the gated child must not wait on a tracer that is itself waiting for the exec.
+    private static func start(_ child: GatedChild, store: ProfileStore, sampleWeight: Int64,
+                              sampler makeSampler: @escaping @Sendable () throws(ProfilerError) -> any Sampler) throws(ProfilerError) -> Profiler {
+        let attached = DispatchSemaphore(value: 0)
+        let released = DispatchSemaphore(value: 0)
+        let failure = Mutex<ProfilerError?>(nil)
+        let profiler = Mutex<Profiler?>(nil)
         DedicatedThread.start {
-            let tracer = Tracer(rootPID: rootPID, options: options, store: store, logger: logger)
-            let error = tracer.seize()
-            seizeError.withLock { $0 = error }
+            let sampler: any Sampler
+            do throws(ProfilerError) {
+                sampler = try makeSampler()
+            } catch {
+                failure.withLock { $0 = error }
+                attached.signal()
+                return
+            }
             attached.signal()
-            guard error == 0 else { return }
             released.wait()
-            let termination = tracer.run()
+            let termination = sampler.run()
             profiler.withLock { $0 }?.finish(termination)
         }
         attached.wait()
-        let error = seizeError.withLock { $0 }
-        guard error == 0 else { throw ProfilerError.seizeFailed(errno: error) }
-        // Released from this thread while the tracer already serves stops: a signal reaching the gated
-        // child must not wait on a tracer that is itself waiting for the exec.
-        let outcome = child.release()
-        let started = Profiler(execOutcome: outcome, store: store)
+        if let error = failure.withLock({ $0 }) { throw error }
+        let started = Profiler(execOutcome: child.release(), store: store, symbolizer: ProfileSymbolizer(sampleWeight: sampleWeight))
         profiler.withLock { $0 = started }
         released.signal()
         return started
@@ -132,7 +125,7 @@ public final class Profiler: Sendable {
     }
 
     /// Everything sampled since the previous call (or the start), symbolized.
-    public func takeProfile() -> Profile { store.take() }
+    public func takeProfile() -> Profile { symbolizer.profile(of: store.take()) }
 
     private func finish(_ termination: ChildTermination) {
         let waiters = completion.withLock { state in

@@ -11,16 +11,20 @@ public struct SamplingOptions: Sendable {
     /// with a periodic workload.
     public var jitter: Double
     public var method: SamplingMethod
+    /// Whether profiles carry when each sample was taken (``Profile/timeline``), which only a report shows:
+    /// it costs 24 bytes a sample, up to its cap.
+    public var recordsTimeline: Bool
 
     public static let `default` = SamplingOptions(rate: 100, stackCopySize: 32 * 1024, maximumFrames: 256, jitter: 0.1,
-                                                  method: .automatic)
+                                                  method: .automatic, recordsTimeline: false)
 
-    public init(rate: Double, stackCopySize: Int, maximumFrames: Int, jitter: Double, method: SamplingMethod) {
+    public init(rate: Double, stackCopySize: Int, maximumFrames: Int, jitter: Double, method: SamplingMethod, recordsTimeline: Bool) {
         self.rate = rate
         self.stackCopySize = stackCopySize
         self.maximumFrames = maximumFrames
         self.jitter = jitter
         self.method = method
+        self.recordsTimeline = recordsTimeline
     }
 
     /// Nanoseconds between samples: the CPU time one sample stands for.

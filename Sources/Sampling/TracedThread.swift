@@ -6,7 +6,7 @@ import Unwinding
 /// A thread the tracer follows, with what it needs to sample it cheaply.
 final class TracedThread {
     let tid: pid_t
-    let process: TracedProcess
+    let process: SampledProcess
     /// Held by ``PTRACE_LISTEN`` in a group stop (job control): stopped on purpose, not sampled.
     var isListening = false
     /// Its creator's clone/fork event has been seen (or it is the root child): a new thread's own first stop
@@ -26,7 +26,7 @@ final class TracedThread {
     private var schedstatDescriptor: Int32 = -1
     private let stackCapacity: Int
 
-    init(tid: pid_t, process: TracedProcess, stackCapacity: Int) {
+    init(tid: pid_t, process: SampledProcess, stackCapacity: Int) {
         self.tid = tid
         self.process = process
         self.stackCapacity = stackCapacity

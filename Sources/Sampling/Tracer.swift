@@ -11,16 +11,14 @@ import Unwinding
 /// Between samples it waits for tracee events (new threads and processes, execs, signals, job control,
 /// exits) and resumes every stop at once; on each tick it stops each running thread just long enough to
 /// copy its registers and stack top, then unwinds the copies while the threads run.
-final class Tracer {
+final class Tracer: Sampler {
     private let rootPID: pid_t
     private let options: SamplingOptions
     private let store: ProfileStore
     private let logger: Logger
     private var threads: [pid_t: TracedThread] = [:]
-    private var processes: [pid_t: TracedProcess] = [:]
+    private let processes: ProcessRegistry
     private var rootTermination: ChildTermination?
-    private let images = ELFImageCache()
-    private var frames: [UInt64] = []
     private var budget = StopBudget()
     /// Threads that were due on the last tick: what each tick skipped since would have sampled.
     private var lastDue = 0
@@ -36,18 +34,16 @@ final class Tracer {
     /// (a fresh process still loading its libraries, or a `dlopen`); reading costs about 100 µs.
     private static let modulesRefreshInterval: Int64 = 10_000_000
 
-    init(rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) {
+    /// Attaches to the (still gated) child, from the thread that will run the tracer.
+    init(rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) throws(ProfilerError) {
         self.rootPID = rootPID
         self.options = options
         self.store = store
         self.logger = logger
-    }
-
-    /// Attaches to the (still gated) child; `errno` when tracing is refused.
-    func seize() -> Int32 {
+        processes = ProcessRegistry(store: store, maximumFrames: options.maximumFrames)
         let error = Ptrace.seize(rootPID)
-        if error == 0 { adopt(rootPID).isAnnounced = true }
-        return error
+        guard error == 0 else { throw .seizeFailed(errno: error) }
+        adopt(rootPID).isAnnounced = true
     }
 
     /// Traces until the root child terminates, detaches from whatever it left running, and reports how it ended.
@@ -79,7 +75,7 @@ final class Tracer {
         ticker.stop()
         detachAll()
         store.recordTracerCPUTime(Clock.threadCPU())
-        for process in processes.values { if let id = process.imageID { store.imageExited(id) } }
+        processes.finish()
         return rootTermination ?? .exited(code: 125)
     }
 
@@ -111,9 +107,9 @@ final class Tracer {
             if let former = Ptrace.eventMessage(tid).map({ pid_t(truncatingIfNeeded: $0) }), former != tid {
                 thread.took(over: threads[former])
                 threads[former] = nil
+                thread.process.threads.remove(former)
             }
-            if let id = thread.process.imageID { store.imageExited(id) }
-            thread.process.execed()
+            processes.execed(thread.process)
             sayIfPrivilegeLost(thread.process.pid)
         case let event where WaitStatus.newTaskEvents.contains(event):
             if let child = Ptrace.eventMessage(tid).map({ pid_t(truncatingIfNeeded: $0) }),
@@ -141,14 +137,15 @@ final class Tracer {
     @discardableResult
     private func adopt(_ tid: pid_t) -> TracedThread {
         let pid = threadGroup(of: tid)
-        let process: TracedProcess
+        let process: SampledProcess
         if let known = processes[pid] {
             process = known
         } else {
-            process = TracedProcess(pid: pid, isBeforeExec: pid == rootPID)
-            processes[pid] = process
-            store.recordProcessSeen()
+            process = SampledProcess(pid: pid, threads: [])
+            process.isBeforeExec = pid == rootPID
+            processes.add(process)
         }
+        process.threads.insert(tid)
         let thread = TracedThread(tid: tid, process: process, stackCapacity: options.stackCopySize)
         threads[tid] = thread
         store.recordThreadSeen()
@@ -169,10 +166,8 @@ final class Tracer {
         guard let thread = threads.removeValue(forKey: tid) else { return }
         if !thread.isAnnounced { endedBeforeAnnounced.insert(tid) }
         let process = thread.process
-        if !threads.values.contains(where: { $0.process === process }) {
-            processes[process.pid] = nil
-            if let id = process.imageID { store.imageExited(id) }
-        }
+        process.threads.remove(tid)
+        if process.threads.isEmpty { processes.exited(process.pid) }
     }
 
     // MARK: Sampling
@@ -248,46 +243,25 @@ final class Tracer {
 
     private func unwindAndStore(_ thread: TracedThread) {
         let process = thread.process
-        guard let unwinder = unwinder(for: process), let imageID = process.imageID else { return }
-        if !unwinder.unwind(thread.snapshot, into: &frames),
-           Clock.monotonic() - process.modulesReadAt > Self.modulesRefreshInterval,
-           let refreshed = rereadModules(of: process) {
-            store.updateModules(imageID: imageID, modules: refreshed.modules)
-            refreshed.unwind(thread.snapshot, into: &frames)
+        if process.unwinder == nil { readMappings(of: process) }
+        if !processes.unwind(thread.snapshot, of: process),
+           Clock.monotonic() - process.mappingsReadAt > Self.modulesRefreshInterval, readMappings(of: process) {
+            processes.unwind(thread.snapshot, of: process)
         }
-        store.add(stack: frames, cpuTime: thread.snapshotCPUTime, imageID: imageID, tid: thread.tid, time: Clock.wall()) { thread.name }
+        processes.storeStack(of: process, tid: thread.tid, cpuTime: thread.snapshotCPUTime, time: Clock.wall()) { thread.name }
     }
 
-    private func unwinder(for process: TracedProcess) -> Unwinder? {
-        if let unwinder = process.unwinder { return unwinder }
-        let unwinder = readModules(of: process)
-        process.imageID = store.addImage(pid: process.pid, executablePath: ProcessMaps.executablePath(pid: process.pid),
-                                         modules: unwinder.modules)
-        return unwinder
-    }
-
-    private func readModules(of process: TracedProcess) -> Unwinder {
-        let unwinder = Unwinder(modules: ModuleMap(mappings: ProcessMaps.read(pid: process.pid), images: images),
-                                maximumFrames: options.maximumFrames)
-        process.unwinder = unwinder
-        process.modulesReadAt = Clock.monotonic()
-        return unwinder
-    }
-
-    /// A new unwinder if the process's modules changed since they were read, else `nil` (the unknown
-    /// address was stack garbage, and the current unwinder keeps its caches).
+    /// Reads the process's mappings from `/proc`; `false` when there are none to read.
     ///
-    /// A process that is exiting (or gone) has no mappings left to read: its modules are kept, or the image's
-    /// every sample, taken before, would be symbolized against nothing.
-    private func rereadModules(of process: TracedProcess) -> Unwinder? {
+    /// A process that is exiting (or gone) has no mappings left: its modules are kept, or the image's every
+    /// sample, taken before, would be symbolized against nothing.
+    @discardableResult
+    private func readMappings(of process: SampledProcess) -> Bool {
         let mappings = ProcessMaps.read(pid: process.pid)
-        process.modulesReadAt = Clock.monotonic()
-        guard !mappings.isEmpty else { return nil }
-        let modules = ModuleMap(mappings: mappings, images: images)
-        guard modules.ranges != process.unwinder?.modules.ranges else { return nil }
-        let unwinder = Unwinder(modules: modules, maximumFrames: options.maximumFrames)
-        process.unwinder = unwinder
-        return unwinder
+        process.mappingsReadAt = Clock.monotonic()
+        guard !mappings.isEmpty else { return false }
+        process.remapped(mappings)
+        return true
     }
 
     // MARK: Detaching

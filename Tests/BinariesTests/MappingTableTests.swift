@@ -42,4 +42,18 @@ import Testing
         table.insert(mapping(0x12000, 0x13000, "r-x"))
         #expect(table.mappings.map(\.start) == [0x10000, 0x12000, 0x13000])
     }
+
+    /// A long run maps anonymous memory without end (each large `malloc`): the table keeps only what modules
+    /// are made of, however much of it comes, while anonymous memory still cuts what it overlaps.
+    @Test func keepsOnlyFileAndVDSOMappings() {
+        var table = MappingTable()
+        table.insert(mapping(0x10000, 0x14000, "r-x"))
+        table.insert(mapping(0x7000_0000, 0x7000_2000, "r-x", path: "[vdso]", inode: 0))
+        for block in 0..<10_000 {
+            let start = 0x1_0000_0000 + UInt64(block) * 0x10000
+            table.insert(mapping(start, start + 0x8000, "rw-", offset: 0, path: "", inode: 0))
+        }
+        table.insert(mapping(0x13000, 0x20000, "rw-", path: "", inode: 0))
+        #expect(table.mappings == [mapping(0x10000, 0x13000, "r-x"), mapping(0x7000_0000, 0x7000_2000, "r-x", path: "[vdso]", inode: 0)])
+    }
 }

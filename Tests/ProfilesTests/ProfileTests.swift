@@ -24,4 +24,35 @@ import Testing
         #expect(twice.totalCPUTime == 2 * SampleProfile.twoThreads.totalCPUTime)
         #expect(SampleProfile.twoThreads.totalCPUTime == 60_000_000)
     }
+
+    /// A build runs thousands of short processes of a few programs: past the processes kept apart, each new one is
+    /// counted under its program, its identical stacks added up wherever its modules were loaded, so the run's
+    /// profile stays the size of its programs. Nothing is lost: every sample and every process is counted.
+    @Test func countsProcessesBeyondThoseKeptApartUnderTheirProgram() {
+        func compiler(pid: Int32) -> Profile {
+            // Each process loads the library elsewhere (ASLR); the same function is at the same offset in it.
+            let base = 0x7f00_0000_0000 + UInt64(pid) * 0x10_0000
+            let library = Mapping(start: base, end: base + 0x8000, fileOffset: 0, path: "/usr/lib/libcc.so", buildID: "ab")
+            let stack = StackCount(frames: [Frame(address: base + 0x1234, mapping: 0, name: "parse", symbolName: "parse")],
+                                   count: 2, cpuTime: 20_000_000)
+            return Profile(startTime: 0, endTime: 1, sampleWeight: 10_000_000,
+                           processes: [ProcessProfile(pid: pid, executablePath: "/usr/bin/cc1", mappings: [library],
+                                                      threads: [ThreadProfile(tid: pid, name: "cc1", stacks: [stack])])],
+                           statistics: SamplingStatistics(samplesTaken: 2))
+        }
+        let count = Profile.processesKeptApart + 100
+        var run = compiler(pid: 1)
+        for pid in 2...Int32(count) { run = run.merged(with: compiler(pid: pid)) }
+        // The same process seen again in a later window is not counted twice.
+        run = run.merged(with: compiler(pid: Int32(count)))
+
+        #expect(run.processes.count == Profile.processesKeptApart + 1)
+        let program = run.processes.last!
+        #expect(program.pid == 0 && program.executablePath == "/usr/bin/cc1" && program.processCount == 100)
+        #expect(program.mappings.count == 1 && program.threads.count == 1)
+        #expect(program.threads[0].stacks.count == 1, "the processes' identical stacks are one")
+        #expect(program.threads[0].stacks[0].count == 2 * 101 && program.threads[0].stacks[0].frames[0].address == program.mappings[0].start + 0x1234)
+        #expect(run.totalSamples == 2 * (count + 1))
+        #expect(run.statistics.samplesTaken == 2 * (count + 1))
+    }
 }

@@ -1,0 +1,77 @@
+import Binaries
+import Profiles
+import Synchronization
+
+/// The symbolization stage, between aggregation and export: names the addresses of each sampled window from
+/// the modules of the image that sampled them, and turns the stacks' CPU times into counts.
+///
+/// Naming happens here, off the sampling path and once per address per image, rather than per sample.
+public final class ProfileSymbolizer: Sendable {
+    private struct NamedFrames {
+        /// The modules the names were found in: code mapped or unmapped since (`dlopen`) names them anew.
+        var modules: [ModuleMap.ModuleRange]
+        var frames: [UInt64: Frame] = [:]
+    }
+
+    private struct State {
+        /// Frames named so far, per image and address; an image's entry is dropped with its last window.
+        var named: [Int: NamedFrames] = [:]
+        /// Carries the counts' rounding from one window to the next, so the run's counts add up to its CPU time.
+        var rounding: PeriodRounding
+    }
+
+    private let symbolizer: Symbolizer
+    private let sampleWeight: Int64
+    private let state: Mutex<State>
+
+    /// - Parameter sampleWeight: the sampling period in nanoseconds of CPU time, what one count stands for.
+    public init(sampleWeight: Int64, symbolizer: Symbolizer = Symbolizer()) {
+        self.symbolizer = symbolizer
+        self.sampleWeight = sampleWeight
+        state = Mutex(State(rounding: PeriodRounding(period: sampleWeight)))
+    }
+
+    /// The window's stacks, symbolized; windows must come in the order they were taken.
+    public func profile(of window: SampledWindow) -> Profile {
+        let processes = state.withLock { state in
+            window.images.compactMap { image -> ProcessProfile? in
+                defer { if image.hasExited { state.named[image.id] = nil } }
+                guard !image.threads.isEmpty else { return nil }
+                let modules = image.modules.ranges
+                if state.named[image.id]?.modules != modules { state.named[image.id] = NamedFrames(modules: modules) }
+                return symbolize(image, frames: &state.named[image.id]!.frames, rounding: &state.rounding)
+            }
+        }
+        return Profile(startTime: window.startTime, endTime: window.endTime, sampleWeight: sampleWeight, processes: processes,
+                       statistics: window.statistics, timeline: window.timeline)
+    }
+
+    private func symbolize(_ image: SampledImage, frames cache: inout [UInt64: Frame], rounding: inout PeriodRounding) -> ProcessProfile {
+        let modules = image.modules
+        let known = cache
+        let unnamed = Set(image.threads.values.lazy.flatMap { $0.stacks.cpuTimes.keys.joined() }.filter { known[$0] == nil })
+        var named: [UInt64: Frame] = [:]
+        for (address, name) in symbolizer.frameNames(of: unnamed, in: modules, pid: image.pid) {
+            let frame = Frame(address: address, mapping: modules.index(containing: address), name: name.name,
+                              symbolName: name.symbolName)
+            named[address] = frame
+            // A frame that a perf map written later may name is looked up again in the next window.
+            if name.isFinal { cache[address] = frame }
+        }
+        let cached = cache
+        func frame(_ address: UInt64) -> Frame {
+            cached[address] ?? named[address] ?? Frame(address: address, mapping: nil, name: Symbolizer.unknown, symbolName: nil)
+        }
+        let threads = image.threads.sorted { $0.key < $1.key }.map { tid, thread in
+            // A live thread may have renamed itself since its last sample.
+            let name = image.hasExited ? thread.name : ProcessMaps.threadName(pid: image.pid, tid: tid) ?? thread.name
+            return ThreadProfile(tid: tid, name: name, stacks: thread.stacks.cpuTimes.map { stack, cpuTime in
+                StackCount(frames: stack.map(frame), count: rounding.periods(in: cpuTime), cpuTime: cpuTime)
+            }.sorted { $0.cpuTime > $1.cpuTime })
+        }
+        let mappings = modules.modules.map {
+            Mapping(start: $0.start, end: $0.end, fileOffset: $0.fileOffset, path: $0.path, buildID: $0.buildID)
+        }
+        return ProcessProfile(pid: image.pid, executablePath: image.executablePath, mappings: mappings, threads: threads)
+    }
+}

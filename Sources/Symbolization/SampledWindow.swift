@@ -1,0 +1,55 @@
+import Binaries
+import Profiles
+
+/// What the samplers counted over one window, before symbolization: raw instruction addresses per process
+/// image and thread, with the modules each image had mapped. The input of the symbolization stage
+/// (``ProfileSymbolizer``), which turns it into a ``Profile``.
+public struct SampledWindow: Sendable {
+    /// Wall-clock time of the window's first and last moment, in nanoseconds since the Unix epoch.
+    public var startTime: Int64
+    public var endTime: Int64
+    /// In the order the images were first sampled.
+    public var images: [SampledImage]
+    public var statistics: SamplingStatistics
+    public var timeline: SampleTimeline
+
+    public init(startTime: Int64, endTime: Int64, images: [SampledImage], statistics: SamplingStatistics, timeline: SampleTimeline) {
+        self.startTime = startTime
+        self.endTime = endTime
+        self.images = images
+        self.statistics = statistics
+        self.timeline = timeline
+    }
+}
+
+/// One process image (a pid between two `exec`s) as sampled in a window.
+public struct SampledImage: Sendable {
+    /// Stable across windows for as long as the image lives; never reused.
+    public var id: Int
+    public var pid: Int32
+    public var executablePath: String
+    public var modules: ModuleMap
+    /// Stacks counted per thread id in this window.
+    public var threads: [Int32: SampledThread]
+    /// The process exited or replaced its program: no later window has this image.
+    public var hasExited: Bool
+
+    public init(id: Int, pid: Int32, executablePath: String, modules: ModuleMap, threads: [Int32: SampledThread], hasExited: Bool) {
+        self.id = id
+        self.pid = pid
+        self.executablePath = executablePath
+        self.modules = modules
+        self.threads = threads
+        self.hasExited = hasExited
+    }
+}
+
+public struct SampledThread: Sendable {
+    /// The name the thread had at its last sample.
+    public var name: String
+    public var stacks = StackCounter()
+
+    public init(name: String) {
+        self.name = name
+    }
+}
