@@ -1,4 +1,4 @@
-/// One `name=value` pair of a Pyroscope series, as it appears in the ingest `name` parameter (`APP.cpu{k=v}`).
+/// One `name=value` pair of a Pyroscope series, as it appears in the ingest `name` parameter (`APP{k=v}`).
 public struct PyroscopeLabel: Sendable, Hashable {
     public var name: String
     public var value: String

@@ -32,6 +32,8 @@ import TestSupport
         let traceID = try #require(uploads.first?.labels?["trace_id"])
         let rootSpanID = try #require(uploads.first?.labels?["root_span_id"])
         #expect(uploads.allSatisfy { $0.labels?["trace_id"] == traceID && $0.labels?["root_span_id"] == rootSpanID })
+        // Stored as the server stores a pprof upload: the service the query link asks for, a process_cpu profile.
+        #expect(uploads.allSatisfy { $0.serviceName == application && $0.profileType == "process_cpu" }, "\(uploads.map(\.name))")
 
         let spans = try await OTLPReceiver.shared.waitForSpans(traceID: traceID) { (spans: [ReceivedSpan]) in
             spans.contains { $0.serviceName == "hybrid-run" } && spans.contains { $0.serviceName == "generator-otel" }

@@ -24,8 +24,8 @@ struct PyroscopeUploaderTests {
 
         #expect(report == PyroscopeDeliveryReport(delivered: 1, dropped: 0, failed: 0, firstFailure: nil))
         let received = try #require(try await pyroscope.uploads(app: app).only)
-        #expect(received.appName == app)
-        #expect(received.profileType == "cpu")
+        #expect(received.appName == app && received.serviceName == app)
+        #expect(received.profileType == "process_cpu")
         #expect(received.labels == ["env": "ci", "trace_id": Self.traceID, "root_span_id": Self.rootSpanID])
         #expect(received.fromUnixNanos == upload.startTime)
         #expect(received.untilUnixNanos == upload.endTime)

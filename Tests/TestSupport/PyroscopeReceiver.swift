@@ -137,15 +137,16 @@ public struct ReceivedUpload: Sendable, Decodable {
     public var stored: Bool
     /// Why it was rejected or dropped.
     public var error: String?
-    /// The raw `name` query parameter (`app.cpu{k=v}`).
+    /// The raw `name` query parameter (`app{k=v}`).
     public var name: String
     public var receivedUnixNanos: Int64
     // Present when the metadata parsed:
-    /// The application: `name` without the profile-type suffix and labels.
+    /// The application: `name` without its labels (and, for a folded body, without the profile-type suffix).
     public var appName: String?
     /// The `service_name` label if sent, else the app name.
     public var serviceName: String?
-    /// The suffix after the last `.` (`cpu` when none).
+    /// A pprof body's series name as the server derives it from the sample types (`process_cpu`, `wall`); for a
+    /// folded body the suffix after the last `.` (`cpu` when none).
     public var profileType: String?
     /// Labels from `name` (reserved `__*` ones dropped, as the server does).
     public var labels: [String: String]?

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Grafana Pyroscope stand-in: serves the legacy ingest API as the Pyroscope server does.
 
-Ingest (--http-port):  POST /ingest?name=APP.cpu{k=v,...}&from=..&until=..&format=..&sampleRate=..&spyName=..
+Ingest (--http-port):  POST /ingest?name=APP{k=v,...}&from=..&until=..&format=..&sampleRate=..&spyName=..
   bodies: multipart/form-data with a `profile` part (+ optional `prev_profile`, `sample_type_config`) and no
   `format`; raw pprof (gzipped or not) with format=pprof; folded (`a;b;c N` lines, the default) and `lines`.
   pprof is decoded with profile_pb2 generated from the official profile.proto (scripts/setup.sh).
@@ -122,6 +122,18 @@ def validate_series_labels(pairs):
         stored[sanitized] = (name, value)
 
 
+def metric_name(profile):
+    """The series' __name__ for a pprof body, as `metricName` (pkg/og/convert/pprof/profile.go) derives it from the
+    sample types, not from the `name` parameter: any `wall` makes it a wall profile, else a type containing `cpu` a
+    process_cpu one."""
+    types = [t["type"] for t in profile.get("sample_types", [])]
+    if "wall" in types:
+        return "wall"
+    if any("cpu" in t for t in types):
+        return "process_cpu"
+    return types[0] if types else "process_cpu"
+
+
 def validate_series(entry, app, profile):
     """The series a legacy pprof upload makes, counted and checked as the server does it.
 
@@ -130,7 +142,7 @@ def validate_series(entry, app, profile):
     each sample's string labels but trace_id and span_id (profile_id is renamed span_id), a name already there
     winning (addSampleLabelsToLabelsBuilder); each resulting series then goes through validation.ValidateLabels.
     """
-    base = [("__name__", "process_cpu"), ("__delta__", "false"), ("pyroscope_spy", entry["spy_name"])]
+    base = [("__name__", metric_name(profile)), ("__delta__", "false"), ("pyroscope_spy", entry["spy_name"])]
     if "service_name" not in entry["labels"]:
         base.append(("service_name", app))
     base += list(entry["labels"].items())
@@ -445,6 +457,13 @@ class Receiver:
                 raise RequestError(400, f"pyroscopeIngesterAdapter failed to convert metadata: "
                                         f"unknown profile type: {profile_type}")
         entry.update({"body_kind": kind, "sample_type_config": sample_type_config, "profile": profile})
+        if kind in ("pprof", "multipart"):
+            # For a pprof body the server takes no profile type from the name: service_name is the whole name
+            # before `{` (labelset.ServiceName, used by createLabels), so `APP.cpu{}` is stored as service "APP.cpu".
+            app = full_name
+            entry["app_name"] = app
+            entry["profile_type"] = metric_name(profile)
+            entry["service_name"] = entry["labels"].get("service_name", app)
 
         # Series validation (the distributor's limits): 422.
         validate_series(entry, app, profile)

@@ -272,7 +272,7 @@ def main():
         check(start <= root["end_time_unix_nano"] and end >= root["start_time_unix_nano"],
               "the profile's time range does not overlap the root span's")
         labels = ", ".join(f"{k}={v}" for k, v in sorted(ours[0]["labels"].items()))
-        out.append(f"profile received by the Pyroscope stand-in: {len(ours)} upload(s) of {args.service}.cpu "
+        out.append(f"profile received by the Pyroscope stand-in: {len(ours)} upload(s) of {args.service} "
                    f"{{{labels}}}")
         out.append(f"  upload label trace_id equals the trace id {trace_id}; root_span_id and every sample's "
                    f"span_id/trace_id labels match the root span")
