@@ -22,7 +22,7 @@ public struct MappingTable: Sendable, Equatable {
     public mutating func insert(_ mapping: MemoryMapping) {
         guard mapping.end > mapping.start else { return }
         // The mappings overlapping the new one are a contiguous run, from the first that ends after its start.
-        let first = firstIndex(endingAfter: mapping.start)
+        let first = mappings.partitioningIndex { $0.end > mapping.start }
         var last = first
         while last < mappings.count, mappings[last].start < mapping.end { last += 1 }
         let holdsCode = Self.holdsCode(mapping)
@@ -42,17 +42,6 @@ public struct MappingTable: Sendable, Equatable {
         }
         mappings.replaceSubrange(first..<last, with: replacement)
         moduleGeneration += 1
-    }
-
-    /// The index of the first mapping that ends after `address` (binary search).
-    private func firstIndex(endingAfter address: UInt64) -> Int {
-        var low = 0
-        var high = mappings.count
-        while low < high {
-            let middle = (low + high) / 2
-            if mappings[middle].end <= address { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 
     private static func holdsCode(_ mapping: MemoryMapping) -> Bool {

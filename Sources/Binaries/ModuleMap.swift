@@ -54,13 +54,8 @@ public struct ModuleMap: Sendable {
     }
 
     public func index(containing address: UInt64) -> Int? {
-        var low = 0
-        var high = modules.count
-        while low < high {
-            let middle = (low + high) / 2
-            if modules[middle].end <= address { low = middle + 1 } else { high = middle }
-        }
-        return low < modules.count && modules[low].contains(address) ? low : nil
+        let index = modules.partitioningIndex { $0.end > address }
+        return index < modules.count && modules[index].contains(address) ? index : nil
     }
 
     /// Where a mapping puts the file: its address minus the virtual address of the file offset it starts at

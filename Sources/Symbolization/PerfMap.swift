@@ -71,21 +71,11 @@ public enum PerfMap {
         mutating func apply(line: [UInt8]) {
             guard let (start, size, name) = Self.parse(line), size > 0 else { return }
             let (end, overflow) = start.addingReportingOverflow(size)
-            var index = firstIndex(notBelow: start)
+            var index = addresses.partitioningIndex { $0 >= start }
             while index < addresses.count, overflow || addresses[index] < end {
                 names[addresses[index]] = name
                 index += 1
             }
-        }
-
-        private func firstIndex(notBelow value: UInt64) -> Int {
-            var low = 0
-            var high = addresses.count
-            while low < high {
-                let middle = (low + high) / 2
-                if addresses[middle] < value { low = middle + 1 } else { high = middle }
-            }
-            return low
         }
 
         /// `START SIZE NAME`: hex numbers (an `0x` prefix allowed) separated by single spaces, then the
