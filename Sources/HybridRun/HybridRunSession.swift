@@ -97,7 +97,7 @@ public struct HybridRunSession: Sendable {
         forwarder.stop()
         let captured = await capture?.finish()
 
-        let runProfile = collector?.finish()
+        let runProfile = await collector?.finish()
         let profileLink = uploader == nil ? nil : runProfile.flatMap { profile in
             PyroscopeQueryURL.forRun(serverAddress: configuration.serverAddress, applicationName: applicationName,
                                      traceID: correlation?.root.traceID, startTime: profile.startTime, endTime: profile.endTime)

@@ -41,11 +41,16 @@ final class ProfileCollector: Sendable {
         ticker.withLock { $0 = task }
     }
 
-    /// Takes the last window (the command has exited) and returns the run's whole profile.
-    func finish() -> Profile? {
-        ticker.withLock { $0?.cancel() }
+    /// Takes the last window (the command has exited) and returns the run's whole profile, its frames named from
+    /// perf maps written since their window (``Profiler/namingLateFrames(in:)``).
+    ///
+    /// A window being taken by the ticker is waited for: windows must be merged, and symbolized, in order.
+    func finish() async -> Profile? {
+        let task = ticker.withLock { $0 }
+        task?.cancel()
+        await task?.value
         collect()
-        return run.withLock { $0 }
+        return run.withLock { $0 }.map { profiler.namingLateFrames(in: $0) }
     }
 
     private func collect() {

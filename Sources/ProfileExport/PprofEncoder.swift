@@ -41,7 +41,8 @@ public enum PprofEncoder {
         let extraLabels = sampleLabels.sorted { $0.key < $1.key }.map { builder.label($0.key, string: $0.value) }
         for process in profile.processes {
             let mappingIDs = process.mappings.map { builder.mapping($0) }
-            var locationIDs: [UInt64: UInt64] = [:]
+            // By frame, not address: an entry standing for many processes can have two frames at one address.
+            var locationIDs: [Frame: UInt64] = [:]
             for thread in process.threads {
                 // An entry standing for many processes of one program has no pid or tid to give.
                 let ids = process.pid == 0 ? [] : [builder.label("pid", number: Int64(process.pid)), builder.label("tid", number: Int64(thread.tid))]
@@ -50,10 +51,10 @@ public enum PprofEncoder {
                 for stack in thread.stacks {
                     var sample = Perftools_Profiles_Sample()
                     sample.locationID = stack.frames.map { frame in
-                        if let id = locationIDs[frame.address] { return id }
+                        if let id = locationIDs[frame] { return id }
                         let mapping = frame.mapping.map { (mappingIDs[$0], process.mappings[$0]) }
                         let id = builder.location(frame, mappingID: mapping?.0 ?? 0, file: mapping?.1.path ?? "")
-                        locationIDs[frame.address] = id
+                        locationIDs[frame] = id
                         return id
                     }
                     sample.value = [Int64(stack.count), stack.cpuTime]

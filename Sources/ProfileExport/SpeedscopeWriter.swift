@@ -26,7 +26,7 @@ public enum SpeedscopeWriter {
                     weights.append(stack.cpuTime)
                 }
                 profiles.append(SpeedscopeFile.SampledProfile(
-                    name: process.pid == 0 ? "\(process.executableName) (\(process.processCount) processes) \(thread.name)"
+                    name: process.pid == 0 ? "\(process.executableName) (\(process.processCount) process\(process.processCount == 1 ? "" : "es")) \(thread.name)"
                         : "\(process.executableName) (pid \(process.pid)) \(thread.name) (tid \(thread.tid))",
                     endValue: weights.reduce(0, +), samples: samples, weights: weights))
             }

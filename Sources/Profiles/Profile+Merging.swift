@@ -48,6 +48,7 @@ extension Profile {
 extension ProcessProfile {
     func merged(with later: ProcessProfile) -> ProcessProfile {
         var result = self
+        result.countedPIDs.formUnion(later.countedPIDs)
         var remap: [Int: Int] = [:]
         for (index, mapping) in later.mappings.enumerated() {
             if let existing = result.mappings.firstIndex(of: mapping) {

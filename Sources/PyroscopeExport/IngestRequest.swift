@@ -21,9 +21,12 @@ struct IngestRequest: Sendable, Equatable {
         body = Self.multipartBody(profile: upload.profile, boundary: boundary)
     }
 
-    /// `APP.cpu{k=v,k2=v2}`: the `.cpu` suffix makes the server store a `process_cpu` profile.
+    /// `APP{k=v,k2=v2}`, as pyroscope-go names it. For a pprof body the server derives the profile type from the
+    /// sample types (`cpu` → `process_cpu`) and takes the whole name before `{` as `service_name`
+    /// (grafana/pyroscope `pkg/og/convert/pprof/profile.go`, `createLabels`): a legacy `.cpu` suffix would become
+    /// part of the service's name.
     static func seriesName(applicationName: String, labels: [PyroscopeLabel]) -> String {
-        "\(applicationName).cpu{" + labels.map { "\($0.name)=\($0.value)" }.joined(separator: ",") + "}"
+        "\(applicationName){" + labels.map { "\($0.name)=\($0.value)" }.joined(separator: ",") + "}"
     }
 
     static func multipartBody(profile: [UInt8], boundary: String) -> [UInt8] {

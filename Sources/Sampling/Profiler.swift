@@ -55,14 +55,13 @@ public final class Profiler: Sendable {
             rate: options.rate, cause: "the kernel dropped them from full buffers: the reader was behind"),
             recordsTimeline: options.recordsTimeline)
         let rootPID = child.pid
-        let profiler = try start(child, store: store, sampleWeight: options.perfEventPeriod) { () throws(ProfilerError) in
+        let warning = privileged.map { privileged in
+            let alternative = OwnPrivileges.canTraceWithPrivileges ? " (--sampler ptrace can profile it)" : ""
+            return "perf events take no samples of \(ShownText.value(privileged.path)): it is \(privileged.grants.joined(separator: ", ")), and the kernel stops profiling a program at an exec that changes its credentials; it runs unprofiled\(alternative)"
+        }
+        return try start(child, store: store, sampleWeight: options.perfEventPeriod, beforeRelease: { if let warning { logger.warning("\(warning)") } }) { () throws(ProfilerError) in
             try PerfSampler(rootPID: rootPID, options: options, store: store, logger: logger)
         }
-        if let privileged {
-            let alternative = OwnPrivileges.canTraceWithPrivileges ? " (--sampler ptrace can profile it)" : ""
-            logger.warning("perf events take no samples of \(ShownText.value(privileged.path)): it is \(privileged.grants.joined(separator: ", ")), and the kernel stops profiling a program at an exec that changes its credentials; it runs unprofiled\(alternative)")
-        }
-        return profiler
     }
 
     /// Samples with ptrace; refuses a `privileged` command that tracing would run without its privilege.
@@ -80,12 +79,12 @@ public final class Profiler: Sendable {
         }
     }
 
-    /// Makes the sampler on a new thread of its own and, once it is attached, releases the child; the sampler
-    /// then runs on that thread until the child exits.
+    /// Makes the sampler on a new thread of its own, which runs it from then on until the child exits, and once
+    /// it is attached releases the child (after `beforeRelease`: a warning about the command comes before its output).
     ///
     /// The child is released from this thread while the sampler's thread already serves it: a signal reaching
-    /// the gated child must not wait on a tracer that is itself waiting for the exec.
-    private static func start(_ child: GatedChild, store: ProfileStore, sampleWeight: Int64,
+    /// the gated child (a stop under ptrace) must not wait on a tracer that is itself waiting for the release.
+    private static func start(_ child: GatedChild, store: ProfileStore, sampleWeight: Int64, beforeRelease: () -> Void = {},
                               sampler makeSampler: @escaping @Sendable () throws(ProfilerError) -> any Sampler) throws(ProfilerError) -> Profiler {
         let attached = DispatchSemaphore(value: 0)
         let released = DispatchSemaphore(value: 0)
@@ -101,12 +100,13 @@ public final class Profiler: Sendable {
                 return
             }
             attached.signal()
-            released.wait()
             let termination = sampler.run()
+            released.wait()
             profiler.withLock { $0 }?.finish(termination)
         }
         attached.wait()
         if let error = failure.withLock({ $0 }) { throw error }
+        beforeRelease()
         let started = Profiler(execOutcome: child.release(), store: store, symbolizer: ProfileSymbolizer(sampleWeight: sampleWeight))
         profiler.withLock { $0 = started }
         released.signal()
@@ -126,6 +126,9 @@ public final class Profiler: Sendable {
 
     /// Everything sampled since the previous call (or the start), symbolized.
     public func takeProfile() -> Profile { symbolizer.profile(of: store.take()) }
+
+    /// `profile` (taken from this profiler) with JIT frames named from perf maps written since their window.
+    public func namingLateFrames(in profile: Profile) -> Profile { symbolizer.namingLateFrames(in: profile) }
 
     private func finish(_ termination: ChildTermination) {
         let waiters = completion.withLock { state in

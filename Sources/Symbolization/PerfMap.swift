@@ -1,3 +1,4 @@
+import Binaries
 import Glibc
 
 /// Names of code compiled at run time, from the symbol map its runtime writes for perf:

@@ -46,6 +46,30 @@ public final class ProfileSymbolizer: Sendable {
                        statistics: window.statistics, timeline: window.timeline)
     }
 
+    /// `profile` with the frames that no file named (`[unknown]`) looked up once more in their process's perf map.
+    ///
+    /// A runtime writes its map as it compiles, possibly after the window that sampled the code was symbolized; so,
+    /// as `perf report` reads the map after the run, the run's profile is named again from it when it is written.
+    /// (An entry standing for many processes, pid 0, has no map to read.)
+    public func namingLateFrames(in profile: Profile) -> Profile {
+        var result = profile
+        for index in result.processes.indices where result.processes[index].pid != 0 {
+            let unnamed = Set(result.processes[index].threads.lazy.flatMap { $0.stacks.lazy.flatMap(\.frames) }
+                .filter { $0.symbolName == nil && $0.name.hasPrefix(Symbolizer.unknown) }.map(\.address))
+            guard !unnamed.isEmpty else { continue }
+            let names = symbolizer.perfMapNames(of: Array(unnamed), pid: result.processes[index].pid)
+            guard !names.isEmpty else { continue }
+            for thread in result.processes[index].threads.indices {
+                for stack in result.processes[index].threads[thread].stacks.indices {
+                    result.processes[index].threads[thread].stacks[stack].frames = result.processes[index].threads[thread].stacks[stack].frames.map { frame in
+                        names[frame.address].map { Frame(address: frame.address, mapping: frame.mapping, name: $0, symbolName: $0) } ?? frame
+                    }
+                }
+            }
+        }
+        return result
+    }
+
     private func symbolize(_ image: SampledImage, frames cache: inout [UInt64: Frame], rounding: inout PeriodRounding) -> ProcessProfile {
         let modules = image.modules
         let known = cache

@@ -64,7 +64,7 @@ public final class Symbolizer: Sendable {
             let (name, symbolName) = frameName(at: address, in: module)
             names[address] = FrameName(name: name, symbolName: symbolName, isFinal: true)
         }
-        let compiled = PerfMap.names(of: outsideFiles, path: PerfMap.path(pid: pid, directory: perfMapDirectory))
+        let compiled = perfMapNames(of: outsideFiles, pid: pid)
         for address in outsideFiles {
             if let name = compiled[address] {
                 names[address] = FrameName(name: name, symbolName: name, isFinal: true)
@@ -74,6 +74,11 @@ public final class Symbolizer: Sendable {
             }
         }
         return names
+    }
+
+    /// What process `pid`'s perf map (`perf-PID.map`, written by a JIT) says of `addresses`, read now.
+    public func perfMapNames(of addresses: [UInt64], pid: pid_t) -> [UInt64: String] {
+        PerfMap.names(of: addresses, path: PerfMap.path(pid: pid, directory: perfMapDirectory))
     }
 
     private func table(for image: ELFImage) -> SymbolTable {

@@ -1,4 +1,5 @@
 import Binaries
+import Foundation
 import Profiles
 import Symbolization
 import Testing
@@ -32,5 +33,24 @@ import Testing
         let symbolizer = ProfileSymbolizer(sampleWeight: 90)
         let counts = (0..<3).map { _ in symbolizer.profile(of: window("/lib/liba.so")).totalSamples }
         #expect(counts.reduce(0, +) == 1)
+    }
+
+    /// A JIT writes its perf map as it compiles, maybe after the window that sampled the code was symbolized: the
+    /// run's profile is named from the map once more when it is written, as `perf report` reads it after the run.
+    @Test func namesJITFramesFromAPerfMapWrittenAfterTheirWindow() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("late-perf-map-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let symbolizer = ProfileSymbolizer(sampleWeight: 10, symbolizer: Symbolizer(perfMapDirectory: directory.path))
+        var thread = SampledThread(name: "node")
+        thread.stacks.add([0x7000_1010, 0x10100], cpuTime: 10)
+        let modules = ModuleMap(modules: [LoadedModule(path: "/bin/node", image: nil, start: 0x10000, end: 0x20000, fileOffset: 0, loadBias: 0x10000)])
+        let window = SampledWindow(startTime: 0, endTime: 1, images: [SampledImage(id: 1, pid: 4242, executablePath: "/bin/node", modules: modules,
+                                                                                   threads: [4242: thread], hasExited: true)],
+                                   statistics: SamplingStatistics(samplesTaken: 1), timeline: SampleTimeline())
+        let profile = symbolizer.profile(of: window)
+        #expect(names(profile) == ["[unknown]", "node+0x100"])
+        try "70001000 40 LazyCompile:*fib /app/fib.js:1\n".write(to: directory.appendingPathComponent("perf-4242.map"), atomically: true, encoding: .utf8)
+        #expect(names(symbolizer.namingLateFrames(in: profile)) == ["LazyCompile:*fib /app/fib.js:1", "node+0x100"])
     }
 }

@@ -142,7 +142,8 @@ def validate_series(entry, app, profile):
     each sample's string labels but trace_id and span_id (profile_id is renamed span_id), a name already there
     winning (addSampleLabelsToLabelsBuilder); each resulting series then goes through validation.ValidateLabels.
     """
-    base = [("__name__", metric_name(profile)), ("__delta__", "false"), ("pyroscope_spy", entry["spy_name"])]
+    name = metric_name(profile) if entry["body_kind"] in ("pprof", "multipart") else "process_cpu"
+    base = [("__name__", name), ("__delta__", "false"), ("pyroscope_spy", entry["spy_name"])]
     if "service_name" not in entry["labels"]:
         base.append(("service_name", app))
     base += list(entry["labels"].items())
