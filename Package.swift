@@ -147,7 +147,7 @@ let package = Package(
             name: "HybridRun",
             dependencies: [
                 "CurlHTTP", "OTLPProfileExport", "OutputFiles", "ProcessLaunch", "Sampling", "Profiles", "ProfileDiff", "ProfileExport", "PyroscopeExport", "Report",
-                "SafeText", "SpanCapture", "Telemetry", "TraceSpans",
+                "SafeText", "SpanCapture", "Telemetry", "TraceSpans", "_CProcessShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]

@@ -4,6 +4,7 @@ import ProfileExport
 import PyroscopeExport
 import Sampling
 import Synchronization
+import _CProcessShims
 
 /// Takes the profiler's profile every upload interval, ships each window to Pyroscope or over OTLP, and adds the
 /// windows up into the run's whole profile for the local files and the summary.
@@ -60,6 +61,11 @@ final class ProfileCollector: Sendable {
                                        processes: [], statistics: SamplingStatistics())
             run = start.merged(with: window)
         }
+        // The window's raw stacks, its symbolization and the merge were freed just now, in the arenas of the
+        // threads that made them (the reader, the pool threads); glibc keeps freed memory in its arenas for reuse
+        // and a build of thousands of processes left each arena at its busiest window's size (measured: 128 MB
+        // held for 54 MB in use). Give it back once per window, not per allocation.
+        hr_release_free_memory()
         guard window.totalSamples > 0 else { return }
         let spanLink = self.spanLink
         otlpExporter?.export(window) { _ in spanLink }

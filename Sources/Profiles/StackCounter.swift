@@ -10,14 +10,19 @@ public struct StackCounter: Sendable {
 
     /// Adds a sample of `stack` standing for `cpuTime` nanoseconds and returns the counter's own copy of the
     /// stack, which a caller can keep without keeping another array alive per sample.
+    ///
+    /// A new stack is kept as a copy of its own size: the caller's array is the unwinder's reusable buffer, sized for
+    /// the deepest stack allowed, which sharing would both keep alive per stack (measured: 2 KB for every distinct
+    /// stack of a build, 93 MB of 145) and force the unwinder to allocate a new buffer for the next sample.
     @discardableResult
     public mutating func add(_ stack: [UInt64], cpuTime: Int64) -> [UInt64] {
         if let index = cpuTimes.index(forKey: stack) {
             cpuTimes.values[index] += cpuTime
             return cpuTimes.keys[index]
         }
-        cpuTimes[stack] = cpuTime
-        return stack
+        let own = stack.withUnsafeBufferPointer { Array($0) }
+        cpuTimes[own] = cpuTime
+        return own
     }
 
     public var isEmpty: Bool { cpuTimes.isEmpty }

@@ -18,6 +18,18 @@ import Testing
         #expect(counter.cpuTimes == [[1, 2, 3]: 25, [4, 2, 3]: 5])
     }
 
+    /// The unwinder fills one buffer sized for the deepest stack allowed; a stack kept by the counter must not keep
+    /// that buffer alive (2 KB for every distinct stack of a run).
+    @Test func keepsEachNewStackInAnArrayOfItsOwnSize() {
+        var buffer: [UInt64] = []
+        buffer.reserveCapacity(256)
+        buffer.append(contentsOf: [1, 2, 3])
+        var counter = StackCounter()
+        let kept = counter.add(buffer, cpuTime: 10)
+        #expect(kept == [1, 2, 3] && kept.capacity < 256)
+        #expect(counter.cpuTimes.keys.allSatisfy { $0.capacity < 256 })
+    }
+
     @Test func mergingAddsCountsAndCPUTimes() {
         let twice = SampleProfile.twoThreads.merged(with: SampleProfile.twoThreads)
         #expect(twice.totalSamples == 12)
