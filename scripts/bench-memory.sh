@@ -17,13 +17,9 @@ SAMPLERS="${SAMPLERS:-perf-event ptrace}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-memory.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-if [[ -z "${HYBRID_RUN:-}" ]]; then
-  # shellcheck source=lib/release.sh
-  source "$ROOT/scripts/lib/release.sh"
-  cd "$ROOT"
-  hybrid_release_build hybrid-run
-  HYBRID_RUN="$HYBRID_RELEASE_BIN/hybrid-run"
-fi
+# shellcheck source=lib/release.sh
+source "$ROOT/scripts/lib/release.sh"
+hybrid_run_or_release_build "$ROOT"
 
 # generate N DIR: N small C files and a Makefile compiling each to an object file.
 generate() {

@@ -25,12 +25,9 @@ RUNS="${RUNS:-3}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-ptrace-cpu.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-if [[ -z "${HYBRID_RUN:-}" ]]; then
-  # shellcheck source=lib/release.sh
-  source "$ROOT/scripts/lib/release.sh"
-  (cd "$ROOT" && hybrid_release_build hybrid-run)
-  HYBRID_RUN="$(cd "$ROOT" && swift build -c release --show-bin-path)/hybrid-run"
-fi
+# shellcheck source=lib/release.sh
+source "$ROOT/scripts/lib/release.sh"
+hybrid_run_or_release_build "$ROOT"
 clang -O2 -fomit-frame-pointer -fno-optimize-sibling-calls -pthread -Wl,--build-id=sha1 \
   "$ROOT/Tests/Fixtures/workload.c" -o "$WORK/workload"
 export OTEL_SDK_DISABLED=true

@@ -22,11 +22,9 @@ SAMPLERS="${SAMPLERS:-perf-event ptrace}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-sampler.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-if [[ -z "${HYBRID_RUN:-}" ]]; then
-  (cd "$ROOT" && swift build -c release --product hybrid-run >"$WORK/build.log" 2>&1) \
-    || { echo "bench-sampler.sh: release build failed" >&2; tail -n 20 "$WORK/build.log" >&2; exit 1; }
-  HYBRID_RUN="$ROOT/.build/release/hybrid-run"
-fi
+# shellcheck source=lib/release.sh
+source "$ROOT/scripts/lib/release.sh"
+hybrid_run_or_release_build "$ROOT"
 command -v perf >/dev/null || { echo "bench-sampler.sh: perf is not installed (linux-perf)" >&2; exit 1; }
 clang -O2 -fomit-frame-pointer -fno-optimize-sibling-calls -pthread -Wl,--build-id=sha1 \
   "$ROOT/Tests/Fixtures/workload.c" -o "$WORK/workload"

@@ -17,13 +17,9 @@ ITERATIONS="${ITERATIONS:-20000}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-static-unwind.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-if [[ -z "${HYBRID_RUN:-}" ]]; then
-  # shellcheck source=lib/release.sh
-  source "$ROOT/scripts/lib/release.sh"
-  cd "$ROOT"
-  hybrid_release_build hybrid-run
-  HYBRID_RUN="$HYBRID_RELEASE_BIN/hybrid-run"
-fi
+# shellcheck source=lib/release.sh
+source "$ROOT/scripts/lib/release.sh"
+hybrid_run_or_release_build "$ROOT"
 gcc -O2 -static -fomit-frame-pointer -fno-optimize-sibling-calls -pthread \
   "$ROOT/Tests/Fixtures/workload.c" -o "$WORK/workload-static"
 if readelf -lW "$WORK/workload-static" | grep -q GNU_EH_FRAME; then
