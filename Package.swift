@@ -205,6 +205,16 @@ let package = Package(
             dependencies: ["Binaries", "Unwinding", "Profiles", "ProfilerTestSupport"],
             path: "Benchmarks/unwinder-benchmark"
         ),
+        .executableTarget(
+            name: "span-publication-benchmark",
+            dependencies: [
+                "Telemetry",
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/span-publication-benchmark"
+        ),
         .testTarget(name: "BinariesTests", dependencies: ["Binaries", "ProfilerTestSupport"]),
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "Binaries", "Symbolization", "ProfilerTestSupport"]),
         .testTarget(name: "SymbolizationTests", dependencies: ["Symbolization", "Binaries", "ProfilerTestSupport"]),

@@ -21,7 +21,7 @@ extension Telemetry {
         let telemetry = start(programName: programName, environment: environment)
         for warning in handOffWarnings { telemetry.logger.warning("\(warning)") }
         ProcessContext.publish(resource: telemetry.resource, logger: telemetry.logger)
-        let tracer = ThreadContextTracer(base: InstrumentationSystem.tracer)
+        let tracer = threadContextTracer(base: InstrumentationSystem.tracer)
         let succeeded = withTracer(tracer) {
             withSpan(operation, context: telemetry.incomingContext, ofKind: .internal) { span in
                 do {

@@ -78,3 +78,11 @@ struct ThreadContextTracer: Tracer {
         return length
     }
 }
+
+extension Telemetry {
+    /// `base` publishing each span it starts as its thread's context: what ``runProgram(_:operation:_:)`` runs the
+    /// workloads under, and what `scripts/bench-thread-context.sh` measures whole.
+    package static func threadContextTracer(base: any Tracer) -> any Tracer {
+        ThreadContextTracer(base: base)
+    }
+}
