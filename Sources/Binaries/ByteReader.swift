@@ -6,13 +6,17 @@ public struct ByteReader {
 
     public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    /// The `T` at `offset`, or `nil` unless all of it lies inside the buffer.
+    /// The `T` at `offset`, or `nil` unless all of it lies inside the buffer. Inlinable so that other modules
+    /// get it specialized for their `T`: the perf reader decodes every record through it, and unspecialized each
+    /// call looked up `T`'s metadata in the Swift runtime's locked cache.
+    @inlinable
     public func load<T>(_ type: T.Type, at offset: Int) -> T? {
         guard offset >= 0, offset <= bytes.count - MemoryLayout<T>.size else { return nil }
         return bytes.loadUnaligned(fromByteOffset: offset, as: T.self)
     }
 
     /// The same at a 64-bit offset taken from the input itself (a file offset), which may exceed `Int`.
+    @inlinable
     public func load<T>(_ type: T.Type, at offset: UInt64) -> T? {
         Int(exactly: offset).flatMap { load(type, at: $0) }
     }
