@@ -120,20 +120,67 @@ public struct StackCount: Sendable, Equatable {
 }
 
 /// One stack frame, symbolized.
+///
+/// A value with the size of one reference: its fields live in a shared, immutable storage object, so the copies
+/// of a frame in every stack that passes through it (and in every window's profile merged into the run's) are one
+/// object. A run of thousands of processes holds tens of thousands of distinct stacks of dozens of frames; as
+/// 56-byte values they were most of hybrid-run's memory (issue 10, BENCHMARKS.md "Scale"). Changing a field gives
+/// the frame storage of its own, as a value would.
 public struct Frame: Sendable, Hashable {
-    /// The instruction address in the process (for caller frames, inside the call instruction).
-    public var address: UInt64
-    /// Index into the process's ``ProcessProfile/mappings``; `nil` outside every module (JIT code, garbage).
-    public var mapping: Int?
-    /// What to show: the demangled function name, or `module+0xOFFSET` when no symbol covers the address.
-    public var name: String
-    /// The name as the symbol table spells it (mangled), when a symbol was found.
-    public var symbolName: String?
+    private final class Storage: Sendable {
+        let address: UInt64
+        let mapping: Int?
+        let name: String
+        let symbolName: String?
+
+        init(address: UInt64, mapping: Int?, name: String, symbolName: String?) {
+            self.address = address
+            self.mapping = mapping
+            self.name = name
+            self.symbolName = symbolName
+        }
+    }
+
+    private var storage: Storage
 
     public init(address: UInt64, mapping: Int?, name: String, symbolName: String?) {
-        self.address = address
-        self.mapping = mapping
-        self.name = name
-        self.symbolName = symbolName
+        storage = Storage(address: address, mapping: mapping, name: name, symbolName: symbolName)
+    }
+
+    /// The instruction address in the process (for caller frames, inside the call instruction).
+    public var address: UInt64 {
+        get { storage.address }
+        set { if newValue != address { storage = Storage(address: newValue, mapping: mapping, name: name, symbolName: symbolName) } }
+    }
+
+    /// Index into the process's ``ProcessProfile/mappings``; `nil` outside every module (JIT code, garbage).
+    public var mapping: Int? {
+        get { storage.mapping }
+        set { if newValue != mapping { storage = Storage(address: address, mapping: newValue, name: name, symbolName: symbolName) } }
+    }
+
+    /// What to show: the demangled function name, or `module+0xOFFSET` when no symbol covers the address.
+    public var name: String {
+        get { storage.name }
+        set { if newValue != name { storage = Storage(address: address, mapping: mapping, name: newValue, symbolName: symbolName) } }
+    }
+
+    /// The name as the symbol table spells it (mangled), when a symbol was found.
+    public var symbolName: String? {
+        get { storage.symbolName }
+        set { if newValue != symbolName { storage = Storage(address: address, mapping: mapping, name: name, symbolName: newValue) } }
+    }
+
+    public static func == (left: Frame, right: Frame) -> Bool {
+        left.storage === right.storage
+            || (left.address == right.address && left.mapping == right.mapping && left.name == right.name
+                && left.symbolName == right.symbolName)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(address)
+        hasher.combine(mapping)
+        hasher.combine(name)
+        hasher.combine(symbolName)
     }
 }
