@@ -2,6 +2,9 @@ import CZlib
 
 /// gzip (RFC 1952) with zlib: how profile.proto files are stored and how OTLP/HTTP bodies may be compressed.
 public enum Gzip {
+    /// `input` compressed, in 64 KiB steps into a result that grows as needed: neither a copy of the input nor a
+    /// buffer of `deflateBound` (the input's size) is held beside it, which for the pprof file written at the end of
+    /// a large run was a tenth of hybrid-run's peak memory.
     public static func compress(_ input: [UInt8]) -> [UInt8] {
         var stream = z_stream()
         // windowBits 15 + 16 selects the gzip wrapper. `deflateInit2` is a macro for this call.
@@ -9,20 +12,25 @@ public enum Gzip {
                             ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
         else { preconditionFailure("zlib cannot initialize deflate") }
         defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))) + 32)
-        var input = input
-        let produced = input.withUnsafeMutableBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { destination in
-                stream.next_in = source.baseAddress
-                stream.avail_in = UInt32(source.count)
-                stream.next_out = destination.baseAddress
-                stream.avail_out = UInt32(destination.count)
-                let result = deflate(&stream, Z_FINISH)
-                precondition(result == Z_STREAM_END, "deflateBound leaves room for the whole stream")
-                return destination.count - Int(stream.avail_out)
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        input.withUnsafeBufferPointer { source in
+            // zlib does not write through `next_in`; its header only lacks the `const` (`z_const` is empty).
+            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+            stream.avail_in = UInt32(source.count)
+            var result = Z_OK
+            while result != Z_STREAM_END {
+                let produced = chunk.withUnsafeMutableBufferPointer { destination in
+                    stream.next_out = destination.baseAddress
+                    stream.avail_out = UInt32(destination.count)
+                    result = deflate(&stream, Z_FINISH)
+                    return destination.count - Int(stream.avail_out)
+                }
+                precondition(result == Z_OK || result == Z_STREAM_END, "deflate with room to write cannot fail")
+                output.append(contentsOf: chunk[0..<produced])
             }
         }
-        return Array(output[0..<produced])
+        return output
     }
 
     /// Whether `bytes` start with gzip's magic number (RFC 1952, 2.3.1).

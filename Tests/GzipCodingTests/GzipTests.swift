@@ -19,6 +19,23 @@ import Testing
         return Array(output)
     }
 
+    /// gzip(1) decompresses: a decoder we did not write.
+    private func gunzipTool(_ input: [UInt8]) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-d", "-c"]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        // Written from another thread: gzip's output fills the pipe before it has read all of a large input.
+        let writer = Thread { stdin.fileHandleForWriting.write(Data(input)); try? stdin.fileHandleForWriting.close() }
+        writer.start()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Array(output)
+    }
+
     private let text = Array(String(repeating: "hybrid-run flame graph ", count: 5000).utf8)
 
     @Test func inflatesWhatGzipWrote() throws {
@@ -31,6 +48,15 @@ import Testing
         #expect(compressed.count < text.count / 10)
         #expect(try Gzip.decompress(compressed, limit: 1 << 20) == text)
         #expect(try Gzip.decompress(Gzip.compress([]), limit: 1 << 20) == [])
+    }
+
+    /// Input that does not compress comes out in many of the encoder's 64 KiB steps, all of them kept.
+    @Test func aStreamLongerThanOneStepIsWholeForGzip() throws {
+        var generator = SystemRandomNumberGenerator()
+        let noise = (0..<400_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let compressed = Gzip.compress(noise)
+        #expect(compressed.count > 4 * 65536)
+        #expect(try gunzipTool(compressed) == noise)
     }
 
     @Test func saysTruncatedWhenTheStreamEndsEarly() throws {
