@@ -14,9 +14,9 @@ public enum PprofEncoder {
     ///   sample label into a series label, and thread names (`worker-17`) would multiply series; the numeric
     ///   `tid` stays either way.
     public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true) -> [UInt8] {
-        let message = self.message(profile, sampleLabels: sampleLabels, threadNames: threadNames)
-        // Serializing plain generated messages of this shape cannot fail.
-        let bytes: [UInt8] = (try? message.serializedBytes()) ?? []
+        // Serializing plain generated messages of this shape cannot fail. The message is a temporary, gone before
+        // compressing: a large run's message, bytes and compressed file are not all held at once.
+        let bytes: [UInt8] = (try? message(profile, sampleLabels: sampleLabels, threadNames: threadNames).serializedBytes()) ?? []
         return Gzip.compress(bytes)
     }
 
