@@ -73,7 +73,7 @@ final class ProfileCollector: Sendable {
         uploader?.enqueue(PyroscopeUpload(
             profile: PprofEncoder.encode(window, sampleLabels: sampleLabels, threadNames: false),
             startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate, labels: correlation?.uploadLabels ?? [],
-            sampleLabelNames: PprofEncoder.stringLabelNames(sampleLabels: sampleLabels, threadNames: false)
+            sampleLabelNames: PprofEncoder.stringLabelNames(of: window, sampleLabels: sampleLabels, threadNames: false)
         ))
     }
 }

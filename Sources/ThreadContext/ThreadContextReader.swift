@@ -1,0 +1,85 @@
+import Binaries
+import Glibc
+import Profiles
+
+/// The span each thread of one process image is in, read from outside as OTEP 4947 "Thread Context" describes
+/// (https://github.com/open-telemetry/opentelemetry-specification/blob/main/oteps/profiles/4947-thread-ctx.md):
+/// the thread's `otel_thread_ctx_v1` pointer (``ThreadContextLocation``), the record it points to
+/// (``ThreadContextRecord``), key names from the process context (``ProcessContextReader``).
+///
+/// The OTEP lets readers read a record only while its thread is stopped or interrupted; the caller guarantees
+/// that (the tracer reads at the ptrace stop). Made once per image and again when its code changes; one thread
+/// (the sampler's) uses it. A read allocates only the labels' strings.
+public final class ThreadContextReader {
+    private let memory: RemoteMemory
+    private var location: ThreadContextLocation
+    private var keyMap: [String]
+    /// When the key map was last read (monotonic ns): an unknown index asks for it again, at most this often.
+    private var keyMapReadAt: Int64
+    private static let keyMapRefreshInterval: Int64 = 200_000_000
+    /// The record's fixed part and its attributes, read into the same preallocated buffer.
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(
+        byteCount: ThreadContextRecord.headerSize + ThreadContextRecord.maximumAttributesSize, alignment: 8)
+
+    /// Samples whose thread had a pointer that led to no labels: not valid, unreadable, too large, no ids.
+    public private(set) var refusedRecords = 0
+    /// Samples not read because the variable is in dynamic TLS (a library loaded late, whose descriptor
+    /// resolves per thread at run time), which this reader does not follow.
+    public private(set) var dynamicThreadLocalSamples = 0
+
+    /// The reader of process `pid` whose code is `modules`, or `nil` when no module exports `otel_thread_ctx_v1`.
+    public init?(pid: pid_t, modules: ModuleMap, executablePath: String?) {
+        memory = RemoteMemory(pid: pid)
+        guard let location = ThreadContextLocation.find(in: modules, executablePath: executablePath, memory: memory) else {
+            return nil
+        }
+        self.location = location
+        keyMap = ProcessContextReader.attributeKeyMap(pid: pid, memory: memory) ?? []
+        keyMapReadAt = Self.monotonicNow()
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// The span of the stopped thread whose thread pointer (`fs_base`) is `threadPointer`; `nil` when it has none
+    /// or publishes something this reader refuses.
+    public func spanLabels(threadPointer: UInt64) -> SpanLabels? {
+        guard let pointerAddress = location.pointerAddress(threadPointer: threadPointer, memory: memory) else {
+            dynamicThreadLocalSamples += 1
+            return nil
+        }
+        if case .descriptor(let slot) = location, let offset = memory.load(Int64.self, at: slot &+ 8) {
+            location = .threadPointerOffset(offset)  // static from now on: one read fewer per sample
+        }
+        guard let record = memory.load(UInt64.self, at: pointerAddress), record != 0 else { return nil }
+        let header = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<ThreadContextRecord.headerSize])
+        guard record & 1 == 0, memory.read(record, into: header),
+              let size = ThreadContextRecord.attributesSize(header: UnsafeRawBufferPointer(header)) else {
+            refusedRecords += 1
+            return nil
+        }
+        let attributes = UnsafeMutableRawBufferPointer(rebasing: buffer[ThreadContextRecord.headerSize..<(ThreadContextRecord.headerSize + size)])
+        guard memory.read(record &+ UInt64(ThreadContextRecord.headerSize), into: attributes),
+              let read = ThreadContextRecord.labels(header: UnsafeRawBufferPointer(header), attributes: UnsafeRawBufferPointer(attributes), keyMap: keyMap)
+        else {
+            refusedRecords += 1
+            return nil
+        }
+        if read.unknownKey { refreshKeyMap() }
+        return read.labels
+    }
+
+    /// The OTEP: an unknown key index means the map grew; it is read again (rate-limited: a writer may also just
+    /// use indexes it never published).
+    private func refreshKeyMap() {
+        let now = Self.monotonicNow()
+        guard now - keyMapReadAt >= Self.keyMapRefreshInterval else { return }
+        keyMapReadAt = now
+        if let fresh = ProcessContextReader.attributeKeyMap(pid: memory.pid, memory: memory) { keyMap = fresh }
+    }
+
+    private static func monotonicNow() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+}
