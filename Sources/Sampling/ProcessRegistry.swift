@@ -79,7 +79,8 @@ final class ProcessRegistry {
         if let unwinder = process.unwinder, unwinder.modules.ranges == modules.ranges { return unwinder }
         let unwinder = Unwinder(modules: modules, maximumFrames: maximumFrames)
         process.unwinder = unwinder
-        process.threadContext = ThreadContextReader(pid: process.pid, modules: modules, executablePath: process.executablePath)
+        process.threadContext = ThreadContextReader(pid: process.pid, modules: modules,
+                                                    executablePath: process.executablePath ?? ProcessMaps.executableLink(pid: process.pid))
         if let imageID = process.imageID {
             store.updateModules(imageID: imageID, modules: modules)
         } else {
