@@ -42,6 +42,20 @@ extension ELFImage {
     /// The defined `STT_TLS` symbol `name` of `.dynsym`, where readers outside the process look for exported
     /// variables (OTEP 4947 requires `otel_thread_ctx_v1` there).
     public func threadLocalSymbol(named name: String) -> ThreadLocalSymbol? {
+        guard let symbol = dynamicSymbol(named: name), symbol.isThreadLocal else { return nil }
+        return ThreadLocalSymbol(index: symbol.index, offset: symbol.value)
+    }
+
+    /// A defined symbol of `.dynsym`: its index, value (an address, or a TLS offset) and whether it is `STT_TLS`.
+    public struct DynamicSymbol: Sendable, Hashable {
+        public var index: UInt64
+        public var value: UInt64
+        public var size: UInt64
+        public var isThreadLocal: Bool
+    }
+
+    /// The defined symbol `name` of `.dynsym` (a versioned name matches without its version).
+    public func dynamicSymbol(named name: String) -> DynamicSymbol? {
         let reader = ELFReader(bytes)
         guard let header = reader.header else { return nil }
         let sections = reader.sectionHeaders(header)
@@ -53,13 +67,18 @@ extension ELFImage {
         let count = Int(min(table.sh_size, UInt64(bytes.count - start))) / entrySize
         for index in 0..<count {
             guard let symbol = reader.data.load(Elf64_Sym.self, at: start + index * entrySize) else { break }
-            guard Int32(symbol.st_info & 0xf) == STT_TLS, symbol.st_shndx != UInt16(SHN_UNDEF),
-                  UInt64(symbol.st_name) < strings.sh_size,
+            guard symbol.st_shndx != UInt16(SHN_UNDEF), UInt64(symbol.st_name) < strings.sh_size,
                   reader.data.string(at: strings.sh_offset, plus: UInt64(symbol.st_name)) == name
             else { continue }
-            return ThreadLocalSymbol(index: UInt64(index), offset: symbol.st_value)
+            return DynamicSymbol(index: UInt64(index), value: symbol.st_value, size: symbol.st_size,
+                                 isThreadLocal: Int32(symbol.st_info & 0xf) == STT_TLS)
         }
         return nil
+    }
+
+    /// The `T` stored in the file at virtual address `address` (read-only data such as libthread_db's descriptors).
+    public func load<T>(_ type: T.Type, atVirtualAddress address: UInt64) -> T? {
+        fileOffset(ofVirtualAddress: address).flatMap { ByteReader(bytes).load(type, at: $0) }
     }
 
     /// The relocations that locate `symbol`, in `.rela.dyn` and `.rela.plt` (where linkers put TLSDESC ones, for

@@ -18,6 +18,13 @@ public final class ThreadContextReader {
     private var keyMapReadAt: Int64
     private static let keyMapRefreshInterval: Int64 = 200_000_000
     /// The record's fixed part and its attributes, read into the same preallocated buffer.
+    private let modules: ModuleMap
+    /// For ``spanLabels(tid:)``: glibc's thread list, found on first use (`.none` inside: the process has none).
+    private var threadList: GlibcThreadList??
+    private var threadPointers: [pid_t: UInt64] = [:]
+    /// When the thread list was last walked (monotonic ns): a thread it lacks is looked for again at most this often.
+    private var threadListReadAt: Int64 = 0
+    private static let threadListRefreshInterval: Int64 = 10_000_000
     private let buffer = UnsafeMutableRawBufferPointer.allocate(
         byteCount: ThreadContextRecord.headerSize + ThreadContextRecord.maximumAttributesSize, alignment: 8)
 
@@ -26,6 +33,8 @@ public final class ThreadContextReader {
     /// Samples not read because the variable is in dynamic TLS (a library loaded late, whose descriptor
     /// resolves per thread at run time), which this reader does not follow.
     public private(set) var dynamicThreadLocalSamples = 0
+    /// Samples of threads whose thread pointer is not known (``spanLabels(tid:)``: not in glibc's lists).
+    public private(set) var unknownThreadSamples = 0
 
     /// The reader of process `pid` whose code is `modules`, or `nil` when no module exports `otel_thread_ctx_v1`.
     public init?(pid: pid_t, modules: ModuleMap, executablePath: String?) {
@@ -34,6 +43,7 @@ public final class ThreadContextReader {
             return nil
         }
         self.location = location
+        self.modules = modules
         keyMap = ProcessContextReader.attributeKeyMap(pid: pid, memory: memory) ?? []
         keyMapReadAt = Self.monotonicNow()
     }
@@ -66,6 +76,30 @@ public final class ThreadContextReader {
         }
         if read.unknownKey { refreshKeyMap() }
         return read.labels
+    }
+
+    /// The span of thread `tid`, whose thread pointer is learnt from glibc's thread list (``GlibcThreadList``) for
+    /// a sampler that has no registers of it (perf events). The caller reads as soon as it can after the sample;
+    /// the thread may run meanwhile (see ARCHITECTURE.md, "Thread context: the reader").
+    public func spanLabels(tid: pid_t) -> SpanLabels? {
+        if threadList == nil { threadList = .some(GlibcThreadList(modules: modules, memory: memory)) }
+        guard let list = threadList ?? nil else {
+            unknownThreadSamples += 1
+            return nil
+        }
+        if let pointer = threadPointers[tid], !list.isThread(tid, at: pointer) { threadPointers[tid] = nil }
+        if threadPointers[tid] == nil {
+            let now = Self.monotonicNow()
+            if now - threadListReadAt >= Self.threadListRefreshInterval {
+                threadListReadAt = now
+                threadPointers = list.threadPointers()
+            }
+        }
+        guard let pointer = threadPointers[tid] else {
+            unknownThreadSamples += 1
+            return nil
+        }
+        return spanLabels(threadPointer: pointer)
     }
 
     /// The OTEP: an unknown key index means the map grew; it is read again (rate-limited: a writer may also just
