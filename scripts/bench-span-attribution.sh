@@ -45,7 +45,7 @@ import profile_pb2
 sampler, placement, work, runs = sys.argv[1:5]
 expected = {"hot_first": "01" * 8, "hot_second": "02" * 8, "hot_third": "03" * 8}
 right = {f: 0 for f in expected}; total = {f: 0 for f in expected}
-cpu_ms = samples = 0
+cpu_us = samples = 0
 for path in sorted(glob.glob(f"{work}/{sampler}-{placement}-*.pb.gz")):
     p = profile_pb2.Profile(); p.ParseFromString(gzip.decompress(open(path, "rb").read()))
     s = p.string_table
@@ -59,11 +59,11 @@ for path in sorted(glob.glob(f"{work}/{sampler}-{placement}-*.pb.gz")):
                 total[f] += sample.value[0]
                 right[f] += sample.value[0] if labels.get("span_id") == expected[f] else 0
     log = open(path.replace(".pb.gz", ".log")).read()
-    m = re.search(r"(\d+) samples", log); t = re.search(r"([\d.]+) ?(ms|s) of CPU", log)
-    if m: samples += int(m.group(1))
-    if t: cpu_ms += float(t.group(1)) * (1000 if t.group(2) == "s" else 1)
+    m = re.search(r"(\d+) samples taken", log); t = re.search(r"(?:reader|tracer) CPU ([\d.]+) µs per sample", log)
+    if m and t:
+        samples += int(m.group(1)); cpu_us += float(t.group(1)) * int(m.group(1))
 shares = "  ".join(f"{f} {100 * right[f] / max(1, total[f]):5.1f}% of {total[f]}" for f in expected)
-cost = f"reader CPU {1000 * cpu_ms / max(1, samples):6.1f} us/sample ({samples} samples)" if samples else "reader CPU: not in summary"
+cost = f"sampler CPU {cpu_us / max(1, samples):6.1f} us/sample ({samples} samples)" if samples else "sampler CPU: not in summary"
 print(f"{sampler:10s} {placement:10s} {shares}  {cost}")
 PY
   done

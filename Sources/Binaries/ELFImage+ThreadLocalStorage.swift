@@ -65,10 +65,15 @@ extension ELFImage {
         let strings = sections[Int(table.sh_link)]
         let entrySize = max(Int(clamping: table.sh_entsize), MemoryLayout<Elf64_Sym>.size)
         let count = Int(min(table.sh_size, UInt64(bytes.count - start))) / entrySize
+        // Compared in place, NUL included, without making a String of every name (every module is searched
+        // whenever a process maps code).
+        let wanted = Array(name.utf8) + [0]
         for index in 0..<count {
             guard let symbol = reader.data.load(Elf64_Sym.self, at: start + index * entrySize) else { break }
-            guard symbol.st_shndx != UInt16(SHN_UNDEF), UInt64(symbol.st_name) < strings.sh_size,
-                  reader.data.string(at: strings.sh_offset, plus: UInt64(symbol.st_name)) == name
+            let (nameOffset, overflow) = strings.sh_offset.addingReportingOverflow(UInt64(symbol.st_name))
+            guard symbol.st_shndx != UInt16(SHN_UNDEF), UInt64(symbol.st_name) < strings.sh_size, !overflow,
+                  nameOffset <= UInt64(bytes.count), UInt64(bytes.count) - nameOffset >= UInt64(wanted.count),
+                  bytes[Int(nameOffset)..<(Int(nameOffset) + wanted.count)].elementsEqual(wanted)
             else { continue }
             return DynamicSymbol(index: UInt64(index), value: symbol.st_value, size: symbol.st_size,
                                  isThreadLocal: Int32(symbol.st_info & 0xf) == STT_TLS)

@@ -53,12 +53,13 @@ public final class ThreadContextReader {
     /// The span of the stopped thread whose thread pointer (`fs_base`) is `threadPointer`; `nil` when it has none
     /// or publishes something this reader refuses.
     public func spanLabels(threadPointer: UInt64) -> SpanLabels? {
+        // A block glibc made static stays static: the descriptor need not be read again.
+        if case .descriptor(let slot) = location, let offset = memory.load(Int64.self, at: slot &+ 8), offset < 0 {
+            location = .threadPointerOffset(offset)
+        }
         guard let pointerAddress = location.pointerAddress(threadPointer: threadPointer, memory: memory) else {
             dynamicThreadLocalSamples += 1
             return nil
-        }
-        if case .descriptor(let slot) = location, let offset = memory.load(Int64.self, at: slot &+ 8) {
-            location = .threadPointerOffset(offset)  // static from now on: one read fewer per sample
         }
         guard let record = memory.load(UInt64.self, at: pointerAddress), record != 0 else { return nil }
         let header = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<ThreadContextRecord.headerSize])

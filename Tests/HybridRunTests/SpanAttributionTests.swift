@@ -20,14 +20,14 @@ import TestSupport
         var rootSpanID: String
     }
 
-    private func run(_ sampler: String, _ placement: Fixture.SpanContextPlacement, _ mode: String) async throws -> Run {
+    private func run(_ sampler: String, _ placement: Fixture.SpanContextPlacement, _ mode: String, environment: [String: String] = [:]) async throws -> Run {
         let application = PyroscopeShippingTests.uniqueApplication()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("spans-\(UUID().uuidString).pb.gz")
         defer { try? FileManager.default.removeItem(at: file) }
         let receiver = try PyroscopeReceiver.shared
         let result = try await HybridRunProcess.run(
             ["--sampler", sampler, "--rate", "250", "--output", file.path, "--", try Fixture.spanWriter(placement), mode, "3"],
-            environment: try PyroscopeShippingTests.environment(application: application, server: receiver.url))
+            environment: try PyroscopeShippingTests.environment(application: application, server: receiver.url, environment))
         #expect(result.status == 0, "\(result.stderr)")
         _ = try await receiver.waitForUploads(app: application)
         let uploads = try await receiver.uploads(app: application)
@@ -46,19 +46,31 @@ import TestSupport
         samples.filter { $0.stack.contains(function) }.reduce(into: [:]) { $0[$1.labels["span_id"], default: 0] += $1.values[0] }
     }
 
-    /// ≥ 95 % in the right span: the record is read at the ptrace stop that takes the stack, so only a sample
-    /// between a span switch and the call of the next hot function could differ (none of those is in a hot function).
-    @Test(arguments: Fixture.SpanContextPlacement.allCases.filter { $0 != .libraryLoadedLate })
+    /// ≥ 95 % in the right span under ptrace: the record is read at the stop that takes the stack, so only the first
+    /// samples of the process, before its modules are read, keep the root span.
+    @Test(arguments: Fixture.SpanContextPlacement.allCases)
     func eachHotFunctionIsInItsSpanUnderPtrace(placement: Fixture.SpanContextPlacement) async throws {
-        let run = try await run("ptrace", placement, "spans")
+        try await expectEachHotFunctionInItsSpan(try await run("ptrace", placement, "spans"), share: 0.95)
+    }
+
+    /// With perf events the record is read when the reader sees the sample, the thread having run on: a sample
+    /// taken just before a span switch can be put in the next span. Measured 95–96 % for the 15 ms spans with the
+    /// machine at load 5 (BENCHMARKS.md); the bound is lower because the lag is the reader's scheduling delay,
+    /// which a loaded 2-core machine stretches.
+    @Test(arguments: [Fixture.SpanContextPlacement.executable, .libraryTLSDESC])
+    func eachHotFunctionIsInItsSpanWithPerfEvents(placement: Fixture.SpanContextPlacement) async throws {
+        try await expectEachHotFunctionInItsSpan(try await run("perf-event", placement, "spans"), share: 0.85)
+    }
+
+    private func expectEachHotFunctionInItsSpan(_ run: Run, share: Double) async throws {
         for (function, span, name) in [("hot_first", 1, "first"), ("hot_second", 2, "second"), ("hot_third", 3, "third")] {
             let expected = SpanLabels(traceID: Self.traceID, spanID: Self.spanID(span), name: name)
             let local = spans(of: function, in: run.profile)
             let total = local.values.reduce(0, +)
             #expect(total >= 50, "\(function): \(local)")
-            #expect(Double(local[expected] ?? 0) >= 0.95 * Double(total), "\(function): \(local)")
+            #expect(Double(local[expected] ?? 0) >= share * Double(total), "\(function): \(local)")
             let uploaded = spanIDs(of: function, in: run.samples)
-            #expect(Double(uploaded[Self.spanID(span)] ?? 0) >= 0.95 * Double(uploaded.values.reduce(0, +)), "\(function): \(uploaded)")
+            #expect(Double(uploaded[Self.spanID(span)] ?? 0) >= share * Double(uploaded.values.reduce(0, +)), "\(function): \(uploaded)")
         }
         #expect(run.samples.filter { $0.labels["span_id"] == Self.spanID(1) }.allSatisfy { $0.labels["span_name"] == "first" && $0.labels["trace_id"] == Self.traceID })
         // Sample labels only: the series (upload) labels stay the run's, however many spans there are.
@@ -67,17 +79,30 @@ import TestSupport
 
     /// Records a reader must refuse leave their samples with the root span, as samples of threads publishing
     /// nothing; a valid record whose attribute key is unknown keeps its ids (the OTEP: ignore the entry).
-    @Test func refusedRecordsKeepTheRootSpan() async throws {
-        let run = try await run("ptrace", .libraryTLSDESC, "hostile")
+    /// With perf events, as above, a sample near a switch can take the next record's verdict: the same bound.
+    @Test(arguments: [("ptrace", 0.95), ("perf-event", 0.85)])
+    func refusedRecordsKeepTheRootSpan(sampler: String, share: Double) async throws {
+        let run = try await run(sampler, .libraryTLSDESC, "hostile")
         for function in ["hot_invalid", "hot_unmapped", "hot_oversized"] {
             let local = spans(of: function, in: run.profile)
+            let root = local.filter { $0.key?.spanID == run.rootSpanID }.values.reduce(0, +)
             #expect(local.values.reduce(0, +) >= 20, "\(function): \(local)")
-            #expect(local.keys.allSatisfy { $0?.spanID == run.rootSpanID }, "\(function): \(local)")
+            #expect(Double(root) >= share * Double(local.values.reduce(0, +)), "\(function): \(local)")
             let uploaded = spanIDs(of: function, in: run.samples)
-            #expect(uploaded.keys.allSatisfy { $0 == run.rootSpanID }, "\(function): \(uploaded)")
+            #expect(Double(uploaded[run.rootSpanID] ?? 0) >= share * Double(uploaded.values.reduce(0, +)), "\(function): \(uploaded)")
         }
         let unknown = spans(of: "hot_unknown_key", in: run.profile)
         let expected = SpanLabels(traceID: Self.traceID, spanID: Self.spanID(4), name: nil)
-        #expect(Double(unknown[expected] ?? 0) >= 0.95 * Double(unknown.values.reduce(0, +)), "\(unknown)")
+        #expect(Double(unknown[expected] ?? 0) >= share * Double(unknown.values.reduce(0, +)), "\(unknown)")
+    }
+
+    /// A library `dlopen`ed into a process whose static TLS reserve is gone has its block in dynamic TLS, which
+    /// the reader skips: every sample keeps the root span, and the run ends as usual.
+    @Test(arguments: ["ptrace", "perf-event"])
+    func aVariableInDynamicTLSLeavesTheRootSpan(sampler: String) async throws {
+        let run = try await run(sampler, .libraryLoadedLate, "spans", environment: ["GLIBC_TUNABLES": "glibc.rtld.optional_static_tls=0"])
+        let local = run.profile.processes.flatMap(\.threads).flatMap(\.stacks)
+        #expect(local.reduce(0) { $0 + $1.count } >= 50)
+        #expect(local.allSatisfy { $0.span?.spanID == run.rootSpanID }, "\(Set(local.map(\.span)))")
     }
 }
