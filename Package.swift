@@ -209,6 +209,11 @@ let package = Package(
             dependencies: ["Binaries", "Unwinding", "Profiles", "ProfilerTestSupport"],
             path: "Benchmarks/unwinder-benchmark"
         ),
+        .executableTarget(
+            name: "thread-context-reader-benchmark",
+            dependencies: ["Binaries", "ThreadContext"],
+            path: "Benchmarks/thread-context-reader-benchmark"
+        ),
         .testTarget(name: "BinariesTests", dependencies: ["Binaries", "ProfilerTestSupport"]),
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "Binaries", "Symbolization", "ProfilerTestSupport"]),
         .testTarget(name: "SymbolizationTests", dependencies: ["Symbolization", "Binaries", "ProfilerTestSupport"]),

@@ -43,9 +43,10 @@ struct GlibcThreadList {
         tidOffset = tid
     }
 
-    /// Whether the `struct pthread` at `pointer` is still thread `tid`'s (a tid can be reused, a struct recycled).
-    func isThread(_ tid: pid_t, at pointer: UInt64) -> Bool {
-        memory.load(Int32.self, at: pointer &+ tidOffset) == tid
+    /// The `tid` field of the `struct pthread` at `pointer` (a tid can be reused, a struct recycled), and the word
+    /// at `address`, read together.
+    func tid(at pointer: UInt64, and address: UInt64) -> (pid_t, UInt64)? {
+        memory.load(Int32.self, at: pointer &+ tidOffset, UInt64.self, at: address)
     }
 
     /// The thread pointer of every thread in the lists now, by thread id.

@@ -53,30 +53,39 @@ public final class ThreadContextReader {
     /// The span of the stopped thread whose thread pointer (`fs_base`) is `threadPointer`; `nil` when it has none
     /// or publishes something this reader refuses.
     public func spanLabels(threadPointer: UInt64) -> SpanLabels? {
+        guard let pointerAddress = pointerAddress(threadPointer: threadPointer) else { return nil }
+        guard let record = memory.load(UInt64.self, at: pointerAddress), record != 0 else { return nil }
+        return labels(ofRecordAt: record)
+    }
+
+    /// Where the thread's TLS pointer is; `nil` (counted) while the variable is in dynamic TLS.
+    private func pointerAddress(threadPointer: UInt64) -> UInt64? {
         // A block glibc made static stays static: the descriptor need not be read again.
         if case .descriptor(let slot) = location, let offset = memory.load(Int64.self, at: slot &+ 8), offset < 0 {
             location = .threadPointerOffset(offset)
         }
-        guard let pointerAddress = location.pointerAddress(threadPointer: threadPointer, memory: memory) else {
+        guard let address = location.pointerAddress(threadPointer: threadPointer, memory: memory) else {
             dynamicThreadLocalSamples += 1
             return nil
         }
-        guard let record = memory.load(UInt64.self, at: pointerAddress), record != 0 else { return nil }
-        let header = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<ThreadContextRecord.headerSize])
-        guard record & 1 == 0, memory.read(record, into: header),
-              let size = ThreadContextRecord.attributesSize(header: UnsafeRawBufferPointer(header)) else {
-            refusedRecords += 1
-            return nil
-        }
-        let attributes = UnsafeMutableRawBufferPointer(rebasing: buffer[ThreadContextRecord.headerSize..<(ThreadContextRecord.headerSize + size)])
-        guard memory.read(record &+ UInt64(ThreadContextRecord.headerSize), into: attributes),
-              let read = ThreadContextRecord.labels(header: UnsafeRawBufferPointer(header), attributes: UnsafeRawBufferPointer(attributes), keyMap: keyMap)
+        return address
+    }
+
+    /// The record read with one call, the fixed part and as many attribute bytes as can be there (the OTEP reads
+    /// twice; one read of up to 668 bytes, split at a page end, costs the same as one of 28).
+    private func labels(ofRecordAt record: UInt64) -> SpanLabels? {
+        let read = memory.readPrefix(record, into: buffer)
+        let header = UnsafeRawBufferPointer(rebasing: buffer[0..<ThreadContextRecord.headerSize])
+        guard record & 1 == 0, read >= ThreadContextRecord.headerSize, let size = ThreadContextRecord.attributesSize(header: header),
+              read >= ThreadContextRecord.headerSize + size,
+              let found = ThreadContextRecord.labels(header: header, attributes: UnsafeRawBufferPointer(
+                  rebasing: buffer[ThreadContextRecord.headerSize..<(ThreadContextRecord.headerSize + size)]), keyMap: keyMap)
         else {
             refusedRecords += 1
             return nil
         }
-        if read.unknownKey { refreshKeyMap() }
-        return read.labels
+        if found.unknownKey { refreshKeyMap() }
+        return found.labels
     }
 
     /// The span of thread `tid`, whose thread pointer is learnt from glibc's thread list (``GlibcThreadList``) for
@@ -88,7 +97,6 @@ public final class ThreadContextReader {
             unknownThreadSamples += 1
             return nil
         }
-        if let pointer = threadPointers[tid], !list.isThread(tid, at: pointer) { threadPointers[tid] = nil }
         if threadPointers[tid] == nil {
             let now = Self.monotonicNow()
             if now - threadListReadAt >= Self.threadListRefreshInterval {
@@ -100,7 +108,15 @@ public final class ThreadContextReader {
             unknownThreadSamples += 1
             return nil
         }
-        return spanLabels(threadPointer: pointer)
+        guard let address = pointerAddress(threadPointer: pointer),
+              let (owner, record) = list.tid(at: pointer, and: address) else { return nil }
+        // The struct's tid, read with the TLS pointer: a recycled struct or a reused tid is looked up again.
+        guard owner == tid else {
+            threadPointers[tid] = nil
+            unknownThreadSamples += 1
+            return nil
+        }
+        return record == 0 ? nil : labels(ofRecordAt: record)
     }
 
     /// The OTEP: an unknown key index means the map grew; it is read again (rate-limited: a writer may also just
