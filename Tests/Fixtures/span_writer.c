@@ -2,7 +2,9 @@
 // hot functions under each span, for the tests of per-span attribution.
 //
 //   span_writer spans SECONDS    the main thread alternates span 1 (hot_first) and span 2 (hot_second) every
-//                                15 ms; a second thread stays in span 3 (hot_third)
+//                                15 ms of its CPU time; a second thread stays in span 3 (hot_third); it ends once
+//                                the main thread has used SECONDS of CPU (CPU time, not wall time: on a loaded
+//                                machine the run takes longer, the samplers still get as many samples)
 //   span_writer where            prints the main thread's `otel_thread_ctx_v1` as an offset from its thread
 //                                pointer, then waits to be killed
 //   span_writer hostile SECONDS  the main thread cycles through records a reader must refuse: not valid
@@ -55,18 +57,21 @@ static struct record make_record(uint8_t span, uint8_t key, const char *name) {
     return record;
 }
 
-static double now(void) {
+static double seconds(clockid_t clock) {
     struct timespec time;
-    clock_gettime(CLOCK_MONOTONIC, &time);
+    clock_gettime(clock, &time);
     return (double)time.tv_sec + (double)time.tv_nsec / 1e9;
 }
+
+/// The calling thread's CPU time.
+static double now(void) { return seconds(CLOCK_THREAD_CPUTIME_ID); }
 
 static volatile uint64_t sink;
 
 #define HOT(name, salt) \
     __attribute__((noinline)) static void name(double until) { \
         uint64_t x = salt; \
-        while (now() < until) for (int i = 0; i < 2000; i++) x = x * 6364136223846793005u + 1442695040888963407u; \
+        while (now() < until) for (int i = 0; i < 20000; i++) x = x * 6364136223846793005u + 1442695040888963407u; \
         sink = x; \
     }
 HOT(hot_first, 1)
@@ -77,14 +82,14 @@ HOT(hot_unmapped, 5)
 HOT(hot_oversized, 6)
 HOT(hot_unknown_key, 7)
 
-static double end_time;
+static volatile int done;
 
 static void *third_thread(void *unused) {
     (void)unused;
     static __thread struct record record;
     record = make_record(3, 0, "third");
     span_context_set(&record);
-    while (now() < end_time) hot_third(now() + 0.015);
+    while (!done) hot_third(now() + 0.015);
     span_context_set(NULL);
     return NULL;
 }
@@ -126,7 +131,7 @@ static void publish_process_context(void) {
     uint64_t payload_address = (uint64_t)(uintptr_t)(mapping + 32);
     memcpy(mapping + 24, &payload_address, 8);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    uint64_t published = (uint64_t)(now() * 1e9);
+    uint64_t published = (uint64_t)(seconds(CLOCK_MONOTONIC) * 1e9);
     __atomic_store_n((uint64_t *)(mapping + 16), published, __ATOMIC_SEQ_CST);
 }
 
@@ -153,7 +158,7 @@ int main(int argc, char **argv) {
         for (;;) pause();
     }
     int hostile = strcmp(argv[1], "hostile") == 0;
-    end_time = now() + atof(argv[2]);
+    double end_time = now() + atof(argv[2]);
     publish_process_context();
     pthread_t thread;
     pthread_create(&thread, NULL, third_thread, NULL);
@@ -185,6 +190,7 @@ int main(int argc, char **argv) {
         }
     }
     span_context_set(NULL);
+    done = 1;
     pthread_join(thread, NULL);
     return 0;
 }

@@ -26,7 +26,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: file) }
         let receiver = try PyroscopeReceiver.shared
         let result = try await HybridRunProcess.run(
-            ["--sampler", sampler, "--rate", "250", "--output", file.path, "--", try Fixture.spanWriter(placement), mode, "3"],
+            ["--sampler", sampler, "--rate", "250", "--output", file.path, "--", try Fixture.spanWriter(placement), mode, "2"],
             environment: try PyroscopeShippingTests.environment(application: application, server: receiver.url, environment))
         #expect(result.status == 0, "\(result.stderr)")
         _ = try await receiver.waitForUploads(app: application)
