@@ -15,8 +15,9 @@ public enum PprofEncoder {
     /// - Parameter threadNames: whether samples carry the `thread` string label. Pyroscope turns every string
     ///   sample label into a series label, and thread names (`worker-17`) would multiply series; the numeric
     ///   `tid` stays either way.
-    public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true) -> [UInt8] {
-        let message = self.message(profile, sampleLabels: sampleLabels, threadNames: threadNames)
+    /// - Parameter spans: whether stacks sampled in a published span carry that span's labels (else the caller's).
+    public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true, spans: Bool = true) -> [UInt8] {
+        let message = self.message(profile, sampleLabels: sampleLabels, threadNames: threadNames, spans: spans)
         // Serializing plain generated messages of this shape cannot fail.
         let bytes: [UInt8] = (try? message.serializedBytes()) ?? []
         return Gzip.compress(bytes)
@@ -30,9 +31,9 @@ public enum PprofEncoder {
     }
 
     /// The same for `profile`, whose stacks sampled in spans add `span_id`, `trace_id` and `span_name`.
-    public static func stringLabelNames(of profile: Profile, sampleLabels: [String: String], threadNames: Bool) -> [String] {
+    public static func stringLabelNames(of profile: Profile, sampleLabels: [String: String], threadNames: Bool, spans withSpans: Bool = true) -> [String] {
         let spans = profile.processes.lazy.flatMap(\.threads).flatMap(\.stacks).compactMap(\.span)
-        guard !spans.isEmpty else { return stringLabelNames(sampleLabels: sampleLabels, threadNames: threadNames) }
+        guard withSpans, !spans.isEmpty else { return stringLabelNames(sampleLabels: sampleLabels, threadNames: threadNames) }
         var labels = sampleLabels
         labels[spanIDLabel] = ""
         labels[traceIDLabel] = ""
@@ -46,7 +47,7 @@ public enum PprofEncoder {
     static let traceIDLabel = "trace_id"
     static let spanNameLabel = "span_name"
 
-    package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true) -> Perftools_Profiles_Profile {
+    package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true, spans: Bool = true) -> Perftools_Profiles_Profile {
         var builder = Builder()
         var message = Perftools_Profiles_Profile()
         message.sampleType = [builder.valueType("samples", "count"), builder.valueType("cpu", "nanoseconds")]
@@ -85,7 +86,7 @@ public enum PprofEncoder {
                         return id
                     }
                     sample.value = [Int64(stack.count), stack.cpuTime]
-                    sample.label = threadLabels + (stack.span.map(labels(of:)) ?? extraLabels)
+                    sample.label = threadLabels + ((spans ? stack.span : nil).map(labels(of:)) ?? extraLabels)
                     builder.samples.append(sample)
                 }
             }
