@@ -7,7 +7,7 @@
 # without a thread context to read (span_writer-unexported: the same program, its variable not exported), and the
 # cost of one read alone (Benchmarks/thread-context-reader-benchmark, target < 2 us).
 #
-#   scripts/bench-span-attribution.sh                         # RUNS=3 SECONDS=4 RATE=250, release builds
+#   scripts/bench-span-attribution.sh                         # RUNS=3 SECONDS=4 (of CPU) RATE=250, release builds
 #   HYBRID_RUN=.build/debug/hybrid-run RUNS=5 scripts/bench-span-attribution.sh
 set -euo pipefail
 
