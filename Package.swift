@@ -160,10 +160,14 @@ let package = Package(
         .target(name: "Unwinding", dependencies: ["Binaries", "_CUnwindShims"]),
         .target(name: "Symbolization", dependencies: ["Binaries", "Profiles"]),
         .target(name: "Profiles"),
+        // OTEP 4947/4719 read from outside: a thread's span at a sample (its own module: it decodes the process context's protobuf)
+        .target(name: "ThreadContext", dependencies: ["Binaries", "OTLPProto", "Profiles", "_CProcessShims",
+                                                      .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "ThreadContextTests", dependencies: ["ThreadContext", "Binaries", "Profiles", "ProfilerTestSupport", "TestSupport"]),
         .target(
             name: "Sampling",
             dependencies: [
-                "Binaries", "Unwinding", "Symbolization", "Profiles", "ProcessLaunch", "SafeText", "_CProcessShims",
+                "Binaries", "Unwinding", "Symbolization", "Profiles", "ProcessLaunch", "SafeText", "ThreadContext", "_CProcessShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -215,6 +219,11 @@ let package = Package(
             ],
             path: "Benchmarks/span-publication-benchmark"
         ),
+        .executableTarget(
+            name: "thread-context-reader-benchmark",
+            dependencies: ["Binaries", "ThreadContext"],
+            path: "Benchmarks/thread-context-reader-benchmark"
+        ),
         .testTarget(name: "BinariesTests", dependencies: ["Binaries", "ProfilerTestSupport"]),
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "Binaries", "Symbolization", "ProfilerTestSupport"]),
         .testTarget(name: "SymbolizationTests", dependencies: ["Symbolization", "Binaries", "ProfilerTestSupport"]),
@@ -233,7 +242,7 @@ let package = Package(
         .testTarget(name: "PostgresLoaderTests", dependencies: ["PostgresLoader", "Records", "TestSupport"]),
         .testTarget(name: "WorkloadTests", dependencies: ["TestSupport"]),
         .testTarget(name: "ExamplesTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "ProfilerTestSupport", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "HybridRunTests", dependencies: ["HybridRun", "ProcessLaunch", "ProfileExport", "ProfilerTestSupport", "TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,7 +15,8 @@
 #   ... and the same for: loader-otel <throwaway PostgreSQL URL> orders.jsonl  (service.name=loader-otel)
 #
 # and prints, for each run, the trace id, the span tree the OTLP stand-in received, the top functions of the
-# profile the Pyroscope stand-in received (checking that its trace_id label is the trace id), and where the
+# profile the Pyroscope stand-in received (checking that its trace_id label is the trace id) and of each child span
+# (samples labelled with its span_id: the workloads publish their active span, OTEP 4947) beside its duration, and where the
 # files are: out/demo-<UTC timestamp>/ under the repository root (kept; logs/ holds every step's log).
 #
 # Quiet apart from that report (and one line before a first build, which takes minutes); on failure one line

@@ -71,9 +71,10 @@ final class ProfileCollector: Sendable {
         otlpExporter?.export(window) { _ in spanLink }
         let sampleLabels = correlation?.sampleLabels ?? [:]
         uploader?.enqueue(PyroscopeUpload(
-            profile: PprofEncoder.encode(window, sampleLabels: sampleLabels, threadNames: false),
+            // Per-span labels go with trace correlation, as the root span's do (PYROSCOPE_TRACE_CORRELATION).
+            profile: PprofEncoder.encode(window, sampleLabels: sampleLabels, threadNames: false, spans: correlation != nil),
             startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate, labels: correlation?.uploadLabels ?? [],
-            sampleLabelNames: PprofEncoder.stringLabelNames(sampleLabels: sampleLabels, threadNames: false)
+            sampleLabelNames: PprofEncoder.stringLabelNames(of: window, sampleLabels: sampleLabels, threadNames: false, spans: correlation != nil)
         ))
     }
 }

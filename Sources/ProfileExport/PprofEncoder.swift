@@ -8,15 +8,18 @@ import SwiftProtobuf
 /// Sample types are `samples/count` (``StackCount/count``: the CPU time in periods) and `cpu/nanoseconds` (the
 /// CPU time itself), as Go's CPU profiles have them. Every module of every process is a mapping, every distinct
 /// address of a process a location, every distinct (name, module) a function. Each sample carries numeric `pid` and `tid` labels,
-/// string `thread` and `process` labels, and whatever `sampleLabels` the caller adds (e.g. `span_id`).
+/// string `thread` and `process` labels, and whatever `sampleLabels` the caller adds (e.g. the root span's `span_id`);
+/// a stack sampled in a span its thread published (``StackCount/span``) has that span's `span_id` and `trace_id`
+/// instead, and `span_name`: sample labels, as Pyroscope's span profiles read them, never series labels.
 public enum PprofEncoder {
     /// - Parameter threadNames: whether samples carry the `thread` string label. Pyroscope turns every string
     ///   sample label into a series label, and thread names (`worker-17`) would multiply series; the numeric
     ///   `tid` stays either way.
-    public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true) -> [UInt8] {
+    /// - Parameter spans: whether stacks sampled in a published span carry that span's labels (else the caller's).
+    public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true, spans: Bool = true) -> [UInt8] {
         // Serializing plain generated messages of this shape cannot fail. The message is a temporary, gone before
         // compressing: a large run's message, bytes and compressed file are not all held at once.
-        let bytes: [UInt8] = (try? message(profile, sampleLabels: sampleLabels, threadNames: threadNames).serializedBytes()) ?? []
+        let bytes: [UInt8] = (try? message(profile, sampleLabels: sampleLabels, threadNames: threadNames, spans: spans).serializedBytes()) ?? []
         return Gzip.compress(bytes)
     }
 
@@ -27,10 +30,24 @@ public enum PprofEncoder {
         [processLabel] + (threadNames ? [threadLabel] : []) + sampleLabels.keys.sorted()
     }
 
+    /// The same for `profile`, whose stacks sampled in spans add `span_id`, `trace_id` and `span_name`.
+    public static func stringLabelNames(of profile: Profile, sampleLabels: [String: String], threadNames: Bool, spans withSpans: Bool = true) -> [String] {
+        let spans = profile.processes.lazy.flatMap(\.threads).flatMap(\.stacks).compactMap(\.span)
+        guard withSpans, !spans.isEmpty else { return stringLabelNames(sampleLabels: sampleLabels, threadNames: threadNames) }
+        var labels = sampleLabels
+        labels[spanIDLabel] = ""
+        labels[traceIDLabel] = ""
+        if spans.contains(where: { $0.name != nil }) { labels[spanNameLabel] = "" }
+        return stringLabelNames(sampleLabels: labels, threadNames: threadNames)
+    }
+
     private static let processLabel = "process"
     private static let threadLabel = "thread"
+    static let spanIDLabel = "span_id"
+    static let traceIDLabel = "trace_id"
+    static let spanNameLabel = "span_name"
 
-    package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true) -> Perftools_Profiles_Profile {
+    package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true, spans: Bool = true) -> Perftools_Profiles_Profile {
         var builder = Builder()
         var message = Perftools_Profiles_Profile()
         message.sampleType = [builder.valueType("samples", "count"), builder.valueType("cpu", "nanoseconds")]
@@ -39,6 +56,17 @@ public enum PprofEncoder {
         message.timeNanos = profile.startTime
         message.durationNanos = max(0, profile.endTime - profile.startTime)
         let extraLabels = sampleLabels.sorted { $0.key < $1.key }.map { builder.label($0.key, string: $0.value) }
+        var spanLabels: [SpanLabels: [Perftools_Profiles_Label]] = [:]
+        func labels(of span: SpanLabels) -> [Perftools_Profiles_Label] {
+            if let labels = spanLabels[span] { return labels }
+            var replaced = sampleLabels
+            replaced[spanIDLabel] = span.spanID
+            replaced[traceIDLabel] = span.traceID
+            replaced[spanNameLabel] = span.name
+            let labels = replaced.sorted { $0.key < $1.key }.map { builder.label($0.key, string: $0.value) }
+            spanLabels[span] = labels
+            return labels
+        }
         for process in profile.processes {
             let mappingIDs = process.mappings.map { builder.mapping($0) }
             // By frame, not address: an entry standing for many processes can have two frames at one address.
@@ -46,8 +74,8 @@ public enum PprofEncoder {
             for thread in process.threads {
                 // An entry standing for many processes of one program has no pid or tid to give.
                 let ids = process.pid == 0 ? [] : [builder.label("pid", number: Int64(process.pid)), builder.label("tid", number: Int64(thread.tid))]
-                let labels = ids + [builder.label(processLabel, string: process.executableName)]
-                    + (threadNames ? [builder.label(threadLabel, string: thread.name)] : []) + extraLabels
+                let threadLabels = ids + [builder.label(processLabel, string: process.executableName)]
+                    + (threadNames ? [builder.label(threadLabel, string: thread.name)] : [])
                 for stack in thread.stacks {
                     var sample = Perftools_Profiles_Sample()
                     sample.locationID = stack.frames.map { frame in
@@ -58,7 +86,7 @@ public enum PprofEncoder {
                         return id
                     }
                     sample.value = [Int64(stack.count), stack.cpuTime]
-                    sample.label = labels
+                    sample.label = threadLabels + ((spans ? stack.span : nil).map(labels(of:)) ?? extraLabels)
                     builder.samples.append(sample)
                 }
             }

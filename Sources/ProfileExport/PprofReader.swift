@@ -82,7 +82,7 @@ public enum PprofReader {
             frames[location.id] = names
         }
 
-        var processes: [ProcessKey: [ThreadKey: [[Frame]: (count: Int, cpuTime: Int64)]]] = [:]
+        var processes: [ProcessKey: [ThreadKey: [StackKey: (count: Int, cpuTime: Int64)]]] = [:]
         var total = 0
         for sample in message.sample {
             guard sample.value.count == types.count else { throw .notPprof("a sample has \(sample.value.count) values for \(types.count) sample types") }
@@ -101,19 +101,24 @@ public enum PprofReader {
             }
             var process = ProcessKey(pid: 0, name: "")
             var thread = ThreadKey(tid: 0, name: "")
+            var span = (id: "", traceID: "", name: String?.none)
             for label in sample.label {
                 switch try string(label.key) {
                 case "pid": process.pid = Int32(truncatingIfNeeded: label.num)
                 case "process": process.name = try string(label.str)
                 case "tid": thread.tid = Int32(truncatingIfNeeded: label.num)
                 case "thread": thread.name = try string(label.str)
+                case PprofEncoder.spanIDLabel: span.id = try string(label.str)
+                case PprofEncoder.traceIDLabel: span.traceID = try string(label.str)
+                case PprofEncoder.spanNameLabel: span.name = try string(label.str)
                 default: break
                 }
             }
             let (sum, overflow) = total.addingReportingOverflow(count)
             guard !overflow else { throw .notPprof("the sample counts overflow") }
-            let earlier = processes[process]?[thread]?[stack] ?? (0, 0)
-            processes[process, default: [:]][thread, default: [:]][stack] = (earlier.count + count, Self.sum(earlier.cpuTime, sample.value[cpu]))
+            let key = StackKey(frames: stack, span: span.id.isEmpty || span.traceID.isEmpty ? nil : SpanLabels(traceID: span.traceID, spanID: span.id, name: span.name))
+            let earlier = processes[process]?[thread]?[key] ?? (0, 0)
+            processes[process, default: [:]][thread, default: [:]][key] = (earlier.count + count, Self.sum(earlier.cpuTime, sample.value[cpu]))
             total = sum
         }
 
@@ -124,7 +129,7 @@ public enum PprofReader {
                 ProcessProfile(pid: process.pid, executablePath: process.name, mappings: mappings,
                                threads: threads.sorted { $0.key.tid < $1.key.tid }.map { thread, stacks in
                                    ThreadProfile(tid: thread.tid, name: thread.name,
-                                                 stacks: stacks.map { StackCount(frames: $0.key, count: $0.value.count, cpuTime: $0.value.cpuTime) }
+                                                 stacks: stacks.map { StackCount(frames: $0.key.frames, count: $0.value.count, cpuTime: $0.value.cpuTime, span: $0.key.span) }
                                                      .sorted { $0.count > $1.count })
                                })
             },
@@ -135,6 +140,12 @@ public enum PprofReader {
     private struct ProcessKey: Hashable {
         var pid: Int32
         var name: String
+    }
+
+    /// A stack in the span its sample's `span_id`, `trace_id` (and `span_name`) labels name, if it has both ids.
+    private struct StackKey: Hashable {
+        var frames: [Frame]
+        var span: SpanLabels?
     }
 
     private struct ThreadKey: Hashable {

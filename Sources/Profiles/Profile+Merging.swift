@@ -64,7 +64,7 @@ extension ProcessProfile {
                     var frame = frame
                     frame.mapping = frame.mapping.flatMap { remap[$0] }
                     return frame
-                }, count: stack.count, cpuTime: stack.cpuTime)
+                }, count: stack.count, cpuTime: stack.cpuTime, span: stack.span)
             }
             if let index = result.threads.firstIndex(where: { $0.tid == thread.tid }) {
                 result.threads[index].add(stacks)
@@ -96,7 +96,7 @@ extension ProcessProfile {
                     frame.mapping = move.index
                     frame.address &+= move.offset
                     return frame
-                }, count: stack.count, cpuTime: stack.cpuTime)
+                }, count: stack.count, cpuTime: stack.cpuTime, span: stack.span)
             }
             if let index = threads.firstIndex(where: { $0.name == thread.name }) {
                 threads[index].add(stacks)
@@ -109,13 +109,18 @@ extension ProcessProfile {
 
 extension ThreadProfile {
     mutating func add(_ more: [StackCount]) {
-        var positions = Dictionary(uniqueKeysWithValues: stacks.enumerated().map { ($1.frames, $0) })
+        struct Key: Hashable {
+            var frames: [Frame]
+            var span: SpanLabels?
+        }
+        var positions = Dictionary(uniqueKeysWithValues: stacks.enumerated().map { (Key(frames: $1.frames, span: $1.span), $0) })
         for stack in more {
-            if let position = positions[stack.frames] {
+            let key = Key(frames: stack.frames, span: stack.span)
+            if let position = positions[key] {
                 stacks[position].count += stack.count
                 stacks[position].cpuTime += stack.cpuTime
             } else {
-                positions[stack.frames] = stacks.count
+                positions[key] = stacks.count
                 stacks.append(stack)
             }
         }

@@ -111,11 +111,14 @@ public struct StackCount: Sendable, Equatable {
     public var count: Int
     /// Nanoseconds of CPU time spent in this stack.
     public var cpuTime: Int64
+    /// The span the samples were taken in, where the thread published one (OTEP 4947); `nil`: the run's root span.
+    public var span: SpanLabels?
 
-    public init(frames: [Frame], count: Int, cpuTime: Int64) {
+    public init(frames: [Frame], count: Int, cpuTime: Int64, span: SpanLabels? = nil) {
         self.frames = frames
         self.count = count
         self.cpuTime = cpuTime
+        self.span = span
     }
 }
 

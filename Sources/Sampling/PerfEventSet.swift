@@ -94,9 +94,9 @@ final class PerfEventSet: @unchecked Sendable {
         attributes.exclude_kernel = includeKernel ? 0 : 1
         attributes.exclude_hv = 1
         attributes.exclude_idle = 1
-        attributes.watermark = 1
-        // The kernel lowers the watermark to a smaller buffer's size if locked memory forced one.
-        attributes.wakeup_watermark = UInt32(dataPages * Int(sysconf(Int32(_SC_PAGESIZE))) / 4)
+        // The reader wakes at every sample: it reads the sampled thread's span (OTEP 4947) as soon as the sample is
+        // written, the thread having run on meanwhile (ARCHITECTURE.md, "Thread context: the reader").
+        attributes.wakeup_events = 1
         return attributes
     }
 }

@@ -54,16 +54,33 @@ final class PerfRingBuffer {
     /// runs past the head cannot be a record: what is buffered is then dropped, as unreadable, rather
     /// than read as garbage or waited on for ever.
     func peek() -> UnsafeRawBufferPointer? {
-        let available = head &- position
-        guard available >= UInt64(MemoryLayout<perf_event_header>.size) else {
-            if available > 0 { skipToHead() }
+        guard let record = record(at: position) else {
+            if head != position { skipToHead() }
             return nil
         }
-        let offset = Int(position % dataSize)
+        return record
+    }
+
+    /// Shows `body` each record after `mark` (a position earlier calls returned; the read position if behind it)
+    /// up to the refreshed head, without consuming any; returns the position to pass next time. For reading
+    /// what must be read as soon as the sample is seen, before records are applied in time order.
+    func visit(after mark: UInt64, _ body: (UnsafeRawBufferPointer) -> Void) -> UInt64 {
+        var cursor = mark &- position > dataSize ? position : mark
+        while let record = record(at: cursor) {
+            body(record)
+            cursor &+= UInt64(record.count)
+        }
+        return cursor
+    }
+
+    /// The whole record at `cursor`, or `nil` at the head or where what lies there cannot be a record.
+    private func record(at cursor: UInt64) -> UnsafeRawBufferPointer? {
+        let available = head &- cursor
+        guard available >= UInt64(MemoryLayout<perf_event_header>.size) else { return nil }
+        let offset = Int(cursor % dataSize)
         let sizeOffset = MemoryLayout<perf_event_header>.offset(of: \.size)!
         let size = Int(byte(at: offset + sizeOffset)) | Int(byte(at: offset + sizeOffset + 1)) << 8
         guard available <= dataSize, size >= MemoryLayout<perf_event_header>.size, UInt64(size) <= available else {
-            skipToHead()
             return nil
         }
         if offset + size <= Int(dataSize) {

@@ -2,6 +2,7 @@ import Binaries
 import Glibc
 import Logging
 import ProcessLaunch
+import Profiles
 import Synchronization
 import Unwinding
 
@@ -23,6 +24,14 @@ final class PerfSampler: Sampler {
     private let wallClock = WallClockOffset()
     /// Records the kernel dropped from full buffers so far (`PERF_RECORD_LOST`).
     private var recordsLost = 0
+    /// The span each sample's thread was in when the sample was first seen, until the sample is applied.
+    private var spansSeen: [SampleKey: SpanLabels] = [:]
+    /// Per buffer, how far its records were seen for their spans (``PerfRingBuffer/visit(after:_:)``).
+    private var seen: [UInt64]
+    private struct SampleKey: Hashable {
+        var tid: pid_t
+        var time: UInt64
+    }
     /// Closed when the child has exited: the reader then drains what is left and stops.
     private let stopPipe: (read: Int32, write: Int32)
 
@@ -39,6 +48,7 @@ final class PerfSampler: Sampler {
             throw error
         }
         stopPipe = (descriptors[0], descriptors[1])
+        seen = events.buffers.map { _ in 0 }
         self.rootPID = rootPID
         self.options = options
         self.store = store
@@ -96,6 +106,7 @@ final class PerfSampler: Sampler {
     /// next drain.
     private func drain(takenBefore cutoff: UInt64) {
         for buffer in events.buffers { buffer.refresh() }
+        readSpans()
         while true {
             var earliest: (buffer: PerfRingBuffer, record: UnsafeRawBufferPointer, time: UInt64)?
             for buffer in events.buffers {
@@ -109,9 +120,23 @@ final class PerfSampler: Sampler {
         }
     }
 
+    /// Reads the span of each sample's thread the moment the sample is seen, long before samples are applied in
+    /// time order (``writeAllowance``): perf samples carry no thread pointer and the thread runs on, so the sooner
+    /// the fewer samples are put in the span that followed theirs (measured in BENCHMARKS.md).
+    private func readSpans() {
+        for (index, buffer) in events.buffers.enumerated() {
+            seen[index] = buffer.visit(after: seen[index]) { record in
+                guard case let .sample(pid, tid) = PerfRecord(record),
+                      let span = processes[pid]?.threadContext?.spanLabels(tid: tid) else { return }
+                spansSeen[SampleKey(tid: tid, time: PerfRecord.time(of: record))] = span
+            }
+        }
+    }
+
     private func apply(_ record: UnsafeRawBufferPointer, time: UInt64) {
         switch PerfRecord(record) {
         case let .sample(pid, tid):
+            let span = spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
             guard PerfRecord.fillSnapshot(snapshot, fromSample: record) else {
                 store.recordLost()
                 return
@@ -120,7 +145,7 @@ final class PerfSampler: Sampler {
             // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
             // program's user registers and no mapping: its image is named by the command until the path is known.
             processes.unwind(snapshot, of: process, commandName: threadNames[pid])
-            processes.storeStack(of: process, tid: tid, cpuTime: options.perfEventPeriod, time: wallClock.wall(monotonic: time)) {
+            processes.storeStack(of: process, tid: tid, cpuTime: options.perfEventPeriod, time: wallClock.wall(monotonic: time), span: span) {
                 // Its comm records keep the name current; /proc is read once for a thread they have not named.
                 if let known = threadNames[tid] { return known }
                 let name = ProcessMaps.threadName(pid: pid, tid: tid) ?? ""

@@ -1,5 +1,7 @@
 import Binaries
 import Glibc
+import Profiles
+import ThreadContext
 import Unwinding
 
 /// The processes a sampler follows, and the one path both samplers take from a thread's snapshot to a counted
@@ -60,9 +62,10 @@ final class ProcessRegistry {
 
     /// Counts the stack last unwound for thread `tid`: a sample taken at `time` (wall clock ns) standing for
     /// `cpuTime` nanoseconds of CPU time.
-    func storeStack(of process: SampledProcess, tid: pid_t, cpuTime: Int64, time: Int64, threadName: () -> String) {
+    /// - Parameter span: the span the thread published when it was sampled, if any.
+    func storeStack(of process: SampledProcess, tid: pid_t, cpuTime: Int64, time: Int64, span: SpanLabels? = nil, threadName: () -> String) {
         guard let imageID = process.imageID else { return }
-        store.add(stack: frames, cpuTime: cpuTime, imageID: imageID, tid: tid, time: time, threadName: threadName)
+        store.add(stack: frames, cpuTime: cpuTime, imageID: imageID, tid: tid, time: time, span: span, threadName: threadName)
     }
 
     /// The process's unwinder, rebuilt when its code was mapped or unmapped since it was made; the first one
@@ -76,6 +79,8 @@ final class ProcessRegistry {
         if let unwinder = process.unwinder, unwinder.modules.ranges == modules.ranges { return unwinder }
         let unwinder = Unwinder(modules: modules, maximumFrames: maximumFrames)
         process.unwinder = unwinder
+        process.threadContext = ThreadContextReader(pid: process.pid, modules: modules,
+                                                    executablePath: process.executablePath ?? ProcessMaps.executableLink(pid: process.pid))
         if let imageID = process.imageID {
             store.updateModules(imageID: imageID, modules: modules)
         } else {

@@ -61,14 +61,15 @@ final class ProfileStore: Sendable {
     /// - Parameter threadName: the thread's name now, asked at every sample (it must be cheap): a thread usually
     ///   names itself first thing, but on a busy machine it can be sampled before, under its creator's name,
     ///   and a thread that has ended keeps the last name seen.
-    func add(stack: [UInt64], cpuTime: Int64, imageID: Int, tid: pid_t, time: Int64, threadName: () -> String) {
+    /// - Parameter span: the span the thread was in; its stacks are counted apart from the same stacks in other spans.
+    func add(stack: [UInt64], cpuTime: Int64, imageID: Int, tid: pid_t, time: Int64, span: SpanLabels? = nil, threadName: () -> String) {
         state.withLock { state in
             state.samplesTaken += 1
             state.fallingBehind.recordTaken()
             let name = threadName()
             state.images[imageID]?.threads[tid, default: SampledThread(name: name)].name = name
             // The timeline keeps the counter's own copy of the stack: one array per distinct stack, not per sample.
-            if let stored = state.images[imageID]?.threads[tid]?.stacks.add(stack, cpuTime: cpuTime),
+            if let stored = state.images[imageID]?.threads[tid]?.add(stack, cpuTime: cpuTime, span: span),
                recordsTimeline, let pid = state.images[imageID]?.pid {
                 state.timeline.append(SampleTimeline.Sample(time: time, pid: pid, tid: tid, addresses: stored))
             }

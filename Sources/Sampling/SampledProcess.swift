@@ -1,5 +1,6 @@
 import Binaries
 import Glibc
+import ThreadContext
 import Unwinding
 
 /// A process either sampler follows: its threads, the mappings of the program it runs, the unwinder built from
@@ -20,6 +21,8 @@ final class SampledProcess {
     var unwinder: Unwinder?
     /// The ``MappingTable/moduleGeneration`` the unwinder was built for; -1 for none.
     var unwinderGeneration = -1
+    /// Reads each thread's span (OTEP 4947), found with the unwinder's modules; `nil` when no module exports one.
+    var threadContext: ThreadContextReader?
     /// perf events: the sampler's count of lost records when this program was exec'd; if it grew, the program's
     /// own mapping may be among them.
     var recordsLostAtExec = 0
@@ -48,6 +51,7 @@ final class SampledProcess {
         imageID = nil
         unwinder = nil
         unwinderGeneration = -1
+        threadContext = nil
         isBeforeExec = false
     }
 

@@ -1,5 +1,6 @@
 import Glibc
 import Binaries
+import Profiles
 import _CProcessShims
 import Unwinding
 
@@ -17,6 +18,8 @@ final class TracedThread {
     private(set) lazy var snapshot = ThreadSnapshot(stackCapacity: stackCapacity)
     /// Nanoseconds of CPU time the snapshot's sample stands for: what the thread used since its previous sample.
     private(set) var snapshotCPUTime: Int64 = 0
+    /// The span the thread published when the snapshot was taken (OTEP 4947), read during the stop.
+    private(set) var snapshotSpan: SpanLabels?
     /// The thread's CPU time (``cpuTime()``) when it was last sampled: 0 until then, since a thread or process
     /// is traced from its creation.
     private(set) var sampledCPUTime: Int64 = 0
@@ -109,6 +112,8 @@ final class TracedThread {
         guard Ptrace.getRegisters(tid, into: &snapshot.registers) == 0 else { return false }
         snapshot.stackStart = snapshot.registers.rsp
         snapshot.useBuffer(length: copyStack(from: snapshot.registers.rsp, into: snapshot.stackBuffer))
+        // The OTEP lets a reader read a thread's record only while the thread is stopped: now.
+        snapshotSpan = process.threadContext?.spanLabels(threadPointer: snapshot.registers.fs_base)
         snapshotCPUTime = max(0, cpuTime - sampledCPUTime)
         sampledCPUTime = max(sampledCPUTime, cpuTime)
         hasSnapshot = true

@@ -248,7 +248,7 @@ final class Tracer: Sampler {
            Clock.monotonic() - process.mappingsReadAt > Self.modulesRefreshInterval, readMappings(of: process) {
             processes.unwind(thread.snapshot, of: process)
         }
-        processes.storeStack(of: process, tid: thread.tid, cpuTime: thread.snapshotCPUTime, time: Clock.wall()) { thread.name }
+        processes.storeStack(of: process, tid: thread.tid, cpuTime: thread.snapshotCPUTime, time: Clock.wall(), span: thread.snapshotSpan) { thread.name }
     }
 
     /// Reads the process's mappings from `/proc`; `false` when there are none to read.

@@ -73,7 +73,7 @@ public final class ProfileSymbolizer: Sendable {
     private func symbolize(_ image: SampledImage, frames cache: inout [UInt64: Frame], rounding: inout PeriodRounding) -> ProcessProfile {
         let modules = image.modules
         let known = cache
-        let unnamed = Set(image.threads.values.lazy.flatMap { $0.stacks.cpuTimes.keys.joined() }.filter { known[$0] == nil })
+        let unnamed = Set(image.threads.values.lazy.flatMap { $0.counters.lazy.flatMap { $0.stacks.cpuTimes.keys.joined() } }.filter { known[$0] == nil })
         var named: [UInt64: Frame] = [:]
         for (address, name) in symbolizer.frameNames(of: unnamed, in: modules, pid: image.pid) {
             let frame = Frame(address: address, mapping: modules.index(containing: address), name: name.name,
@@ -89,8 +89,10 @@ public final class ProfileSymbolizer: Sendable {
         let threads = image.threads.sorted { $0.key < $1.key }.map { tid, thread in
             // A live thread may have renamed itself since its last sample.
             let name = image.hasExited ? thread.name : ProcessMaps.threadName(pid: image.pid, tid: tid) ?? thread.name
-            return ThreadProfile(tid: tid, name: name, stacks: thread.stacks.cpuTimes.map { stack, cpuTime in
-                StackCount(frames: stack.map(frame), count: rounding.periods(in: cpuTime), cpuTime: cpuTime)
+            return ThreadProfile(tid: tid, name: name, stacks: thread.counters.flatMap { span, stacks in
+                stacks.cpuTimes.map { stack, cpuTime in
+                    StackCount(frames: stack.map(frame), count: rounding.periods(in: cpuTime), cpuTime: cpuTime, span: span)
+                }
             }.sorted { $0.cpuTime > $1.cpuTime })
         }
         let mappings = modules.modules.map {

@@ -47,9 +47,24 @@ public struct SampledImage: Sendable {
 public struct SampledThread: Sendable {
     /// The name the thread had at its last sample.
     public var name: String
+    /// Stacks sampled outside any span the thread published.
     public var stacks = StackCounter()
+    /// Stacks sampled in each span the thread published (OTEP 4947): one stack under two spans is two entries.
+    public var spanStacks: [SpanLabels: StackCounter] = [:]
 
     public init(name: String) {
         self.name = name
+    }
+
+    /// Counts a sample of `stack` in `span` (``StackCounter/add(_:cpuTime:)``).
+    @discardableResult
+    public mutating func add(_ stack: [UInt64], cpuTime: Int64, span: SpanLabels?) -> [UInt64] {
+        guard let span else { return stacks.add(stack, cpuTime: cpuTime) }
+        return spanStacks[span, default: StackCounter()].add(stack, cpuTime: cpuTime)
+    }
+
+    /// Every counter, with the span it counts in (`nil`: none).
+    public var counters: [(span: SpanLabels?, stacks: StackCounter)] {
+        [(nil, stacks)] + spanStacks.map { ($0.key, $0.value) }
     }
 }

@@ -52,7 +52,14 @@ import TestSupport
         }
         let profiles = uploads.compactMap(\.profile)
         let samples = profiles.flatMap(\.samples)
-        #expect(samples.allSatisfy { $0.labels["span_id"] == rootSpanID && $0.labels["trace_id"] == traceID })
+        // generator-otel publishes its active span (OTEP 4947): its samples carry its own spans' ids and names, the
+        // rest (threads outside any span) the root span's.
+        let generatorSpans = Dictionary(spans.filter { $0.serviceName == "generator-otel" }.map { ($0.spanID, $0.name) }) { first, _ in first }
+        #expect(samples.allSatisfy { $0.labels["trace_id"] == traceID })
+        #expect(samples.allSatisfy { $0.labels["span_id"] == rootSpanID || generatorSpans[$0.labels["span_id"] ?? ""] != nil },
+                "\(Set(samples.compactMap { $0.labels["span_id"] })) vs \(generatorSpans)")
+        #expect(samples.contains { generatorSpans[$0.labels["span_id"] ?? ""] != nil }, "no sample in a generator-otel span")
+        #expect(samples.allSatisfy { sample in sample.labels["span_name"].map { $0 == generatorSpans[sample.labels["span_id"] ?? ""] } ?? true })
         #expect(samples.allSatisfy { $0.labels["thread"] == nil }, "thread names would multiply Pyroscope's series")
         #expect(profiles.allSatisfy { $0.sampleTypes.contains(.init(type: "cpu", unit: "nanoseconds")) })
         // 250 Hz is a 4 ms period; the sampler may stretch it slightly against aliasing, and says so.

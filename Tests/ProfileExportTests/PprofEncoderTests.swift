@@ -28,6 +28,33 @@ import Testing
         #expect(text.contains("Work.cold(x: Swift.Int) -> ()"))
     }
 
+    /// `hot` of thread 42 sampled again in a span its thread published: a second sample with that span's labels in
+    /// place of the root span's, as go tool pprof reads them.
+    @Test func aStackInAPublishedSpanCarriesThatSpansLabels() throws {
+        var profile = SampleProfile.twoThreads
+        var inSpan = profile.processes[0].threads[0].stacks[0]
+        inSpan.span = SpanLabels(traceID: String(repeating: "ab", count: 16), spanID: "0102030405060708", name: "COPY orders")
+        inSpan.count = 5
+        inSpan.cpuTime = 5 * 10_000_000
+        profile.processes[0].threads[0].stacks.append(inSpan)
+        let root = ["span_id": "00f067aa0ba902b7", "trace_id": String(repeating: "cd", count: 16)]
+        let file = try ExternalTool.temporaryFile(Data(PprofEncoder.encode(profile, sampleLabels: root)), suffix: ".pb.gz")
+        let result = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-raw", file])
+        #expect(result.status == 0, "\(result.standardError)")
+        // -raw prints each sample's values, then its labels on the next line.
+        let lines = result.standardOutput.split(separator: "\n").map(String.init)
+        let spanSample = try #require(lines.firstIndex { $0.contains("5   50000000: ") })
+        let rootSample = try #require(lines.firstIndex { $0.contains("3   30000000: ") })
+        let labels = { (index: Int) in lines[(index + 1)...].prefix { !$0.contains(": ") || $0.contains(":[") }.joined(separator: " ") }
+        #expect(labels(spanSample).contains("span_id:[0102030405060708]"), "\(labels(spanSample))")
+        #expect(labels(spanSample).contains("trace_id:[\(String(repeating: "ab", count: 16))]"))
+        #expect(labels(spanSample).contains("span_name:[COPY orders]"))
+        #expect(labels(rootSample).contains("span_id:[00f067aa0ba902b7]"), "\(labels(rootSample))")
+        #expect(!labels(rootSample).contains("span_name"))
+        #expect(PprofEncoder.stringLabelNames(of: profile, sampleLabels: root, threadNames: false) == ["process", "span_id", "span_name", "trace_id"])
+        #expect(PprofEncoder.stringLabelNames(of: profile, sampleLabels: root, threadNames: false, spans: false) == ["process", "span_id", "trace_id"])
+    }
+
     @Test func pythonProfilePB2DecodesIt() throws {
         let root = Fixture.sourceDirectory.deletingLastPathComponent().deletingLastPathComponent().path
         let generated = "\(root)/.venv/standins-gen"

@@ -31,6 +31,53 @@ public enum Fixture {
     /// `signal_thread.c`: sends a signal to one thread of another process.
     public static func signalThread() throws -> String { try signalThreadBinary.get() }
 
+    /// `span_writer.c`: a program outside hybrid-run publishing its spans (OTEP 4947/4719), its
+    /// `otel_thread_ctx_v1` (`span_context.c`) where `placement` puts it.
+    public static func spanWriter(_ placement: SpanContextPlacement) throws -> String {
+        switch placement {
+        case .executable: try spanWriterInExecutable.get()
+        case .libraryTLSDESC: try spanWriterWithLibrary.get()
+        case .libraryInitialExec: try spanWriterWithInitialExecLibrary.get()
+        case .libraryLoadedLate: try spanWriterLoadingLate.get()
+        }
+    }
+
+    public enum SpanContextPlacement: String, CaseIterable, Sendable {
+        /// In the executable (TLSDESC code the linker relaxes to local-exec).
+        case executable
+        /// In `libspan_context.so`, TLSDESC (`-mtls-dialect=gnu2`), linked at start-up.
+        case libraryTLSDESC
+        /// In `libspan_context-ie.so`, initial-exec (`R_X86_64_TPOFF64`).
+        case libraryInitialExec
+        /// In `libspan_context.so`, `dlopen`ed by the running program.
+        case libraryLoadedLate
+    }
+
+    private static let spanWriterFlags = ["-O2", "-fomit-frame-pointer", "-fno-optimize-sibling-calls", "-pthread"]
+    private static let spanContextLibrary = Result {
+        try compile("span_context.c", with: "clang", ["-O2", "-shared", "-fPIC", "-mtls-dialect=gnu2"], output: "libspan_context.so")
+    }
+    private static let spanContextInitialExecLibrary = Result {
+        try compile("span_context.c", with: "clang", ["-O2", "-shared", "-fPIC", "-ftls-model=initial-exec"], output: "libspan_context-ie.so")
+    }
+    private static let spanWriterInExecutable = Result {
+        try compile("span_writer.c", with: "clang", spanWriterFlags + ["-mtls-dialect=gnu2", "-Wl,--export-dynamic-symbol=otel_thread_ctx_v1",
+                                                                     sourceDirectory.appendingPathComponent("span_context.c").path],
+                    output: "span_writer-executable")
+    }
+    private static let spanWriterWithLibrary = Result {
+        try compile("span_writer.c", with: "clang", spanWriterFlags + [try spanContextLibrary.get(), "-Wl,-rpath,$ORIGIN"],
+                    output: "span_writer-library")
+    }
+    private static let spanWriterWithInitialExecLibrary = Result {
+        try compile("span_writer.c", with: "clang", spanWriterFlags + [try spanContextInitialExecLibrary.get(), "-Wl,-rpath,$ORIGIN"],
+                    output: "span_writer-initial-exec")
+    }
+    private static let spanWriterLoadingLate = Result {
+        _ = try spanContextLibrary.get()
+        return try compile("span_writer.c", with: "clang", spanWriterFlags + ["-DLATE_LIBRARY", "-ldl"], output: "span_writer-late")
+    }
+
     /// `exec_storm.sh` (run it with `/bin/sh`): a shell that execs itself COUNT times, then exits with 7.
     public static var execStorm: String { sourceDirectory.appendingPathComponent("exec_storm.sh").path }
 

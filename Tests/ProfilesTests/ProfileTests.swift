@@ -30,6 +30,19 @@ import Testing
         #expect(counter.cpuTimes.keys.allSatisfy { $0.capacity < 256 })
     }
 
+    /// One stack sampled in two spans is two stacks, in every window and once merged.
+    @Test func mergingKeepsAStackInTwoSpansApart() {
+        var window = SampleProfile.twoThreads
+        var inSpan = window.processes[0].threads[0].stacks[0]
+        inSpan.span = SpanLabels(traceID: String(repeating: "ab", count: 16), spanID: String(repeating: "01", count: 8), name: "first")
+        window.processes[0].threads[0].stacks.append(inSpan)
+        let merged = window.merged(with: window).processes[0].threads[0].stacks
+        let hot = merged.filter { $0.frames == inSpan.frames }
+        #expect(hot.count == 2)
+        #expect(hot.first { $0.span == nil }?.count == 6)
+        #expect(hot.first { $0.span == inSpan.span }?.count == 6)
+    }
+
     @Test func mergingAddsCountsAndCPUTimes() {
         let twice = SampleProfile.twoThreads.merged(with: SampleProfile.twoThreads)
         #expect(twice.totalSamples == 12)

@@ -247,6 +247,9 @@ def main():
               f"expected {root_span_id}")
 
     self_time = {}
+    # Per span the workload published as its thread context (OTEP 4947): samples labelled with a child span's id.
+    spans_by_id = {s["span_id"]: s for s in spans}
+    span_self_time = {}
     total_weight = total_samples = 0
     bad_labels = 0
     for upload in ours:
@@ -256,15 +259,18 @@ def main():
         count_index = types.index("samples") if "samples" in types else None
         for sample in profile["samples"]:
             labels = sample["labels"]
-            if labels.get("trace_id") != trace_id or labels.get("span_id") != root_span_id:
+            if labels.get("trace_id") != trace_id or labels.get("span_id") not in spans_by_id:
                 bad_labels += 1
             leaf = sample["stack"][-1] if sample["stack"] else "(no frames)"
             weight = sample["values"][weight_index]
+            if labels.get("span_id") in spans_by_id and labels.get("span_id") != root_span_id:
+                per_span = span_self_time.setdefault(labels["span_id"], {})
+                per_span[leaf] = per_span.get(leaf, 0) + weight
             count = sample["values"][count_index] if count_index is not None else 1
             self_time[leaf] = self_time.get(leaf, 0) + weight
             total_weight += weight
             total_samples += count
-    check(bad_labels == 0, f"{bad_labels} samples lack the pprof labels trace_id={trace_id} span_id={root_span_id}")
+    check(bad_labels == 0, f"{bad_labels} samples lack the pprof labels trace_id={trace_id} and the span_id of a span of it")
 
     if ours:
         start = min(u["from_unix_nanos"] for u in ours)
@@ -274,8 +280,8 @@ def main():
         labels = ", ".join(f"{k}={v}" for k, v in sorted(ours[0]["labels"].items()))
         out.append(f"profile received by the Pyroscope stand-in: {len(ours)} upload(s) of {args.service} "
                    f"{{{labels}}}")
-        out.append(f"  upload label trace_id equals the trace id {trace_id}; root_span_id and every sample's "
-                   f"span_id/trace_id labels match the root span")
+        out.append(f"  upload label trace_id equals the trace id {trace_id}; root_span_id matches the root span; "
+                   f"every sample's span_id is the root span's or, where the thread published one, its own span's")
         out.append(f"  {total_samples} samples, {duration_text(total_weight)} CPU over {duration_text(end - start)} "
                    f"of wall time")
     if args.local_profile:
@@ -295,6 +301,15 @@ def main():
     for leaf, weight in sorted(self_time.items(), key=lambda item: (-item[1], item[0]))[: args.top]:
         share = 100.0 * weight / total_weight if total_weight else 0.0
         out.append(f"    {share:5.1f}%  {duration_text(weight):>9}  {short(leaf)}")
+    if span_self_time:
+        out.append(f"  top functions of each span, from the samples labelled with its span_id (duration from the trace):")
+        for span_id, functions in sorted(span_self_time.items(), key=lambda item: spans_by_id[item[0]]["start_time_unix_nano"]):
+            span = spans_by_id[span_id]
+            cpu = sum(functions.values())
+            tops = ", ".join(f"{short(leaf, 28)} {100.0 * weight / cpu:.0f}%"
+                             for leaf, weight in sorted(functions.items(), key=lambda item: (-item[1], item[0]))[:3])
+            wall = duration_text(span["end_time_unix_nano"] - span["start_time_unix_nano"])
+            out.append(f"    {short(span['name'], 24):24} {wall:>9}  {duration_text(cpu):>9} CPU  {tops}")
     files = [u.get("file") for u in ours if u.get("file")]
     if files:
         out.append(f"  received pprof: {', '.join(path_text(f) for f in files)}")

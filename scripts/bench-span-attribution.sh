@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Per-span attribution (OTEP 4947 thread context read by hybrid-run) and what reading the records costs, with each
+# sampler: Tests/Fixtures/span_writer.c alternates span 1 (hot_first) and span 2 (hot_second) every 15 ms on its
+# main thread while a second thread stays in span 3 (hot_third); for each hot function, the share of its samples
+# labelled with its span's id in the pprof file hybrid-run wrote, summed over RUNS runs of SECONDS each.
+# Target: >= 95 % for each. Also printed: the sampler's CPU time per sample from hybrid-run's summary, with and
+# without a thread context to read (span_writer-unexported: the same program, its variable not exported), and the
+# cost of one read alone (Benchmarks/thread-context-reader-benchmark, target < 2 us).
+#
+#   scripts/bench-span-attribution.sh                         # RUNS=3 SECONDS=4 (of CPU) RATE=250, release builds
+#   HYBRID_RUN=.build/debug/hybrid-run RUNS=5 scripts/bench-span-attribution.sh
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUNS="${RUNS:-3}"
+SECONDS_PER_RUN="${SECONDS:-4}"
+RATE="${RATE:-250}"
+PYTHON="${HYBRID_TEST_PYTHON:-$ROOT/.venv/bin/python}"
+# shellcheck source=lib/release.sh
+source "$ROOT/scripts/lib/release.sh"
+hybrid_run_or_release_build "$ROOT"
+(cd "$ROOT" && hybrid_release_build thread-context-reader-benchmark)
+READER_BENCHMARK="$HYBRID_RELEASE_BIN/thread-context-reader-benchmark"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-span-attribution.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+F="$ROOT/Tests/Fixtures"
+FLAGS=(-O2 -fomit-frame-pointer -fno-optimize-sibling-calls -pthread)
+clang -O2 -shared -fPIC -mtls-dialect=gnu2 -o "$WORK/libspan_context.so" "$F/span_context.c"
+clang "${FLAGS[@]}" -o "$WORK/span_writer-library" "$F/span_writer.c" "$WORK/libspan_context.so" -Wl,-rpath,'$ORIGIN'
+clang "${FLAGS[@]}" -mtls-dialect=gnu2 -Wl,--export-dynamic-symbol=otel_thread_ctx_v1 -o "$WORK/span_writer-executable" \
+  "$F/span_writer.c" "$F/span_context.c"
+# The same program whose variable is not exported: nothing for the reader to find, the baseline of its cost.
+clang "${FLAGS[@]}" -o "$WORK/span_writer-unexported" "$F/span_writer.c" "$F/span_context.c"
+
+echo "span attribution, $RUNS runs of ${SECONDS_PER_RUN}s at $RATE Hz ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)), $HYBRID_RUN"
+for sampler in ptrace perf-event; do
+  for placement in executable library unexported; do
+    for run in $(seq "$RUNS"); do
+      OTEL_SDK_DISABLED=true "$HYBRID_RUN" --sampler "$sampler" --rate "$RATE" -o "$WORK/$sampler-$placement-$run.pb.gz" \
+        -- "$WORK/span_writer-$placement" spans "$SECONDS_PER_RUN" 2>"$WORK/$sampler-$placement-$run.log" >/dev/null
+    done
+    HYBRID_STANDINS_GEN="${HYBRID_STANDINS_GEN:-$("$PYTHON" -c 'import sys, os; print(os.path.join(sys.prefix, "standins-gen"))')}" \
+    "$PYTHON" - "$sampler" "$placement" "$WORK" "$RUNS" <<'PY'
+import glob, gzip, os, re, sys
+sys.path.insert(0, os.environ["HYBRID_STANDINS_GEN"])
+import profile_pb2
+sampler, placement, work, runs = sys.argv[1:5]
+expected = {"hot_first": "01" * 8, "hot_second": "02" * 8, "hot_third": "03" * 8}
+right = {f: 0 for f in expected}; total = {f: 0 for f in expected}
+cpu_us = samples = 0
+for path in sorted(glob.glob(f"{work}/{sampler}-{placement}-*.pb.gz")):
+    p = profile_pb2.Profile(); p.ParseFromString(gzip.decompress(open(path, "rb").read()))
+    s = p.string_table
+    names = {f.id: s[f.name] for f in p.function}
+    locs = {l.id: [names[line.function_id] for line in l.line] for l in p.location}
+    for sample in p.sample:
+        frames = {n for i in sample.location_id for n in locs[i]}
+        labels = {s[l.key]: s[l.str] for l in sample.label if l.str}
+        for f in expected:
+            if f in frames:
+                total[f] += sample.value[0]
+                right[f] += sample.value[0] if labels.get("span_id") == expected[f] else 0
+    log = open(path.replace(".pb.gz", ".log")).read()
+    m = re.search(r"(\d+) samples taken", log); t = re.search(r"(?:reader|tracer) CPU ([\d.]+) µs per sample", log)
+    if m and t:
+        samples += int(m.group(1)); cpu_us += float(t.group(1)) * int(m.group(1))
+shares = "  ".join(f"{f} {100 * right[f] / max(1, total[f]):5.1f}% of {total[f]}" for f in expected)
+cost = f"sampler CPU {cpu_us / max(1, samples):6.1f} us/sample ({samples} samples)" if samples else "sampler CPU: not in summary"
+print(f"{sampler:10s} {placement:10s} {shares}  {cost}")
+PY
+  done
+done
+
+"$WORK/span_writer-library" spans 60 &
+WRITER=$!
+trap 'kill "$WRITER" 2>/dev/null; rm -rf "$WORK"' EXIT
+until [[ "$(ls "/proc/$WRITER/task" 2>/dev/null | wc -l)" -ge 2 ]]; do sleep 0.05; done
+SECOND="$(ls "/proc/$WRITER/task" | grep -vx "$WRITER" | head -1)"
+# The second thread publishes its span right after it starts: retried until it has.
+until RESULT="$("$READER_BENCHMARK" "$WRITER" "$SECOND" 200000 5 2>/dev/null)"; do sleep 0.05; done
+echo "one read of a thread's span (TLSDESC library, thread running): $RESULT"
