@@ -19,7 +19,9 @@ PYTHON="${HYBRID_TEST_PYTHON:-$ROOT/.venv/bin/python}"
 # shellcheck source=lib/release.sh
 source "$ROOT/scripts/lib/release.sh"
 hybrid_run_or_release_build "$ROOT"
-(cd "$ROOT" && hybrid_release_build thread-context-reader-benchmark)
+pushd "$ROOT" >/dev/null
+hybrid_release_build thread-context-reader-benchmark
+popd >/dev/null
 READER_BENCHMARK="$HYBRID_RELEASE_BIN/thread-context-reader-benchmark"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-span-attribution.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT

@@ -44,6 +44,9 @@ final class PerfRingBuffer {
         mapping.assumingMemoryBound(to: perf_event_mmap_page.self)
     }
 
+    /// The bytes of records the buffer holds.
+    var capacity: Int { Int(dataSize) }
+
     /// Takes in what the kernel has written since the last refresh.
     func refresh() { head = hr_perf_read_head(metadata) }
 

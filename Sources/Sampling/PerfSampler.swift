@@ -32,6 +32,9 @@ final class PerfSampler: Sampler {
         var tid: pid_t
         var time: UInt64
     }
+    /// Milliseconds for the smallest buffer to fill a quarter with samples at the rate (a CPU takes at most the
+    /// rate's samples a second, each the stack copy and under 512 bytes more), from 1 to 100.
+    private let quarterFillTime: Int32
     /// Closed when the child has exited: the reader then drains what is left and stops.
     private let stopPipe: (read: Int32, write: Int32)
 
@@ -48,6 +51,8 @@ final class PerfSampler: Sampler {
             throw error
         }
         stopPipe = (descriptors[0], descriptors[1])
+        let quarter = Double(events.buffers.map(\.capacity).min()! / 4) / Double(options.stackCopySize + 512)
+        quarterFillTime = Int32(min(100, max(1, 1000 * quarter / options.rate)))
         seen = events.buffers.map { _ in 0 }
         self.rootPID = rootPID
         self.options = options
@@ -73,16 +78,21 @@ final class PerfSampler: Sampler {
         return termination.withLock { $0 } ?? .exited(code: 125)
     }
 
+    /// Until a process publishes its spans, the reader looks at the buffers whenever the fastest-filling can have
+    /// filled a quarter at the rate, and only the stop pipe wakes it sooner; from then on it listens to the
+    /// buffers, which wake it at every sample (``PerfEventSet``), so that each span is read right after its sample
+    /// (``readSpans()``). The timeout in that mode bounds how stale a profile taken for upload can be.
     private func read(until stopDescriptor: Int32) {
-        var descriptors = events.buffers.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
-        descriptors.append(pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0))
+        var descriptors = [pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0)]
+            + events.buffers.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
         var stopping = false
         while !stopping {
-            // The timeout bounds how stale a profile taken for upload can be when the buffers fill slowly.
-            if poll(&descriptors, nfds_t(descriptors.count), 100) > 0 {
-                stopping = descriptors[descriptors.count - 1].revents != 0
+            let listening = processes.publishesThreadContext
+            let polled = listening ? descriptors.count : 1
+            if poll(&descriptors, nfds_t(polled), listening ? 100 : quarterFillTime) > 0 {
+                stopping = descriptors[0].revents != 0
                 // A buffer whose task tree has exited reports POLLHUP on every poll: stop polling it.
-                for index in descriptors.indices.dropLast() where descriptors[index].revents & Int16(POLLHUP) != 0 {
+                for index in descriptors.indices[1..<polled] where descriptors[index].revents & Int16(POLLHUP) != 0 {
                     descriptors[index].fd = -1
                 }
             }

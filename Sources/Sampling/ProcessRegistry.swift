@@ -18,6 +18,8 @@ final class ProcessRegistry {
     private var processes: [pid_t: SampledProcess] = [:]
     /// The last stack unwound, leaf first; reused, so a sample allocates nothing.
     private var frames: [UInt64] = []
+    /// Whether a process seen so far publishes its spans as OpenTelemetry thread context (OTEP 4947).
+    private(set) var publishesThreadContext = false
 
     init(store: ProfileStore, maximumFrames: Int) {
         self.store = store
@@ -81,6 +83,7 @@ final class ProcessRegistry {
         process.unwinder = unwinder
         process.threadContext = ThreadContextReader(pid: process.pid, modules: modules,
                                                     executablePath: process.executablePath ?? ProcessMaps.executableLink(pid: process.pid))
+        if process.threadContext != nil { publishesThreadContext = true }
         if let imageID = process.imageID {
             store.updateModules(imageID: imageID, modules: modules)
         } else {
