@@ -6,7 +6,7 @@ import SwiftProtobuf
 /// Pyroscope and most profile viewers read it.
 ///
 /// Sample types are `samples/count` (``StackCount/count``: the CPU time in periods) and `cpu/nanoseconds` (the
-/// CPU time itself), as Go's CPU profiles have them. Every module of every process is a mapping, every distinct
+/// CPU time itself), as Go's CPU profiles have them, and with `--wall` `wall/nanoseconds` (``StackCount/wallTime``). Every module of every process is a mapping, every distinct
 /// address of a process a location, every distinct (name, module) a function. Each sample carries numeric `pid` and `tid` labels,
 /// string `thread` and `process` labels, and whatever `sampleLabels` the caller adds (e.g. `span_id`).
 public enum PprofEncoder {
@@ -34,6 +34,12 @@ public enum PprofEncoder {
         var builder = Builder()
         var message = Perftools_Profiles_Profile()
         message.sampleType = [builder.valueType("samples", "count"), builder.valueType("cpu", "nanoseconds")]
+        if profile.hasWall {
+            // A third type (`--wall`); `cpu` stays the default, so `go tool pprof` and `--diff` show the CPU view
+            // unless asked for `-sample_index=wall`.
+            message.sampleType.append(builder.valueType("wall", "nanoseconds"))
+            message.defaultSampleType = builder.string("cpu")
+        }
         message.periodType = builder.valueType("cpu", "nanoseconds")
         message.period = profile.sampleWeight
         message.timeNanos = profile.startTime
@@ -57,7 +63,7 @@ public enum PprofEncoder {
                         locationIDs[frame] = id
                         return id
                     }
-                    sample.value = [Int64(stack.count), stack.cpuTime]
+                    sample.value = profile.hasWall ? [Int64(stack.count), stack.cpuTime, stack.wallTime] : [Int64(stack.count), stack.cpuTime]
                     sample.label = labels
                     builder.samples.append(sample)
                 }

@@ -64,7 +64,7 @@ extension ProcessProfile {
                     var frame = frame
                     frame.mapping = frame.mapping.flatMap { remap[$0] }
                     return frame
-                }, count: stack.count, cpuTime: stack.cpuTime)
+                }, count: stack.count, cpuTime: stack.cpuTime, wallTime: stack.wallTime)
             }
             if let index = result.threads.firstIndex(where: { $0.tid == thread.tid }) {
                 result.threads[index].add(stacks)
@@ -96,7 +96,7 @@ extension ProcessProfile {
                     frame.mapping = move.index
                     frame.address &+= move.offset
                     return frame
-                }, count: stack.count, cpuTime: stack.cpuTime)
+                }, count: stack.count, cpuTime: stack.cpuTime, wallTime: stack.wallTime)
             }
             if let index = threads.firstIndex(where: { $0.name == thread.name }) {
                 threads[index].add(stacks)
@@ -114,6 +114,7 @@ extension ThreadProfile {
             if let position = positions[stack.frames] {
                 stacks[position].count += stack.count
                 stacks[position].cpuTime += stack.cpuTime
+                stacks[position].wallTime += stack.wallTime
             } else {
                 positions[stack.frames] = stacks.count
                 stacks.append(stack)
@@ -140,7 +141,8 @@ extension SamplingStatistics {
             processesSeen: max(processesSeen, later.processesSeen),
             stoppedTimeP50: weighted,
             stoppedTimeP99: [stoppedTimeP99, later.stoppedTimeP99].compactMap { $0 }.max(),
-            tracerCPUTime: tracerCPUTime + later.tracerCPUTime
+            tracerCPUTime: tracerCPUTime + later.tracerCPUTime,
+            wall: wall.map { earlier in later.wall.map(earlier.merged) ?? earlier } ?? later.wall
         )
     }
 }

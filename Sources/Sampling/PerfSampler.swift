@@ -23,6 +23,12 @@ final class PerfSampler: Sampler {
     private let wallClock = WallClockOffset()
     /// Records the kernel dropped from full buffers so far (`PERF_RECORD_LOST`).
     private var recordsLost = 0
+    /// Where threads spend their time off the CPU (`--wall`), when the kernel writes context-switch records.
+    private var wall: WallRecorder?
+    /// The time of the latest record applied: where intervals still open at the end close.
+    private var latestRecordTime: UInt64 = 0
+    /// When blocked threads' time was last counted (``WallRecorder/flush(until:)``), CLOCK_MONOTONIC ns.
+    private var wallFlushedAt: Int64 = 0
     /// Closed when the child has exited: the reader then drains what is left and stops.
     private let stopPipe: (read: Int32, write: Int32)
 
@@ -47,6 +53,17 @@ final class PerfSampler: Sampler {
         snapshot = ThreadSnapshot(stackCapacity: 0)
         processes.add(SampledProcess(pid: rootPID, threads: [rootPID]))
         store.recordThreadSeen()
+        if options.wall {
+            if events.recordsSwitches {
+                wall = WallRecorder(store: store, processes: processes, stackCopySize: options.stackCopySize,
+                                    shortBlock: options.period + Self.writeAllowance, logger: logger) { [unowned self] pid, tid in
+                    threadName(pid: pid, tid: tid)
+                }
+            } else {
+                store.dropWall()
+                logger.warning("wall: the kernel refuses context-switch records (perf_event_attr.context_switch, Linux 4.3 or later): --wall is dropped; the CPU profile is unaffected (--sampler ptrace records wall time without them)")
+            }
+        }
     }
 
     /// Reads records as the buffers fill until the child has exited, then reads what is left.
@@ -68,23 +85,36 @@ final class PerfSampler: Sampler {
         descriptors.append(pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0))
         var stopping = false
         while !stopping {
-            // The timeout bounds how stale a profile taken for upload can be when the buffers fill slowly.
-            if poll(&descriptors, nfds_t(descriptors.count), 100) > 0 {
+            // The timeout bounds how stale a profile taken for upload can be when the buffers fill slowly; with
+            // `--wall`, blocked threads are looked at every period, to read their stacks while they still wait.
+            let timeout = wall == nil ? 100 : Int32(max(1, options.period / 1_000_000))
+            if poll(&descriptors, nfds_t(descriptors.count), timeout) > 0 {
                 stopping = descriptors[descriptors.count - 1].revents != 0
                 // A buffer whose task tree has exited reports POLLHUP on every poll: stop polling it.
                 for index in descriptors.indices.dropLast() where descriptors[index].revents & Int16(POLLHUP) != 0 {
                     descriptors[index].fd = -1
                 }
             }
-            drain(takenBefore: stopping ? .max : UInt64(max(0, Clock.monotonic() - Self.writeAllowance)))
+            let cutoff = Clock.monotonic() - Self.writeAllowance
+            drain(takenBefore: stopping ? .max : UInt64(max(0, cutoff)))
+            if let wall, !stopping {
+                wall.probeThreads()
+                if cutoff - wallFlushedAt >= Self.wallFlushInterval {
+                    wall.flush(until: UInt64(max(0, cutoff)))
+                    wallFlushedAt = cutoff
+                }
+            }
             store.recordTracerCPUTime(Clock.threadCPU())
         }
+        wall?.finish(at: latestRecordTime)
         processes.finish()
     }
 
     /// How long after its timestamp a record may still be unwritten: the kernel writes one with preemption
     /// off, in microseconds; the rest is margin for a virtual CPU the hypervisor paused.
     private static let writeAllowance: Int64 = 10_000_000
+    /// How often the time of threads that stay blocked is counted: well within any upload interval (≥ 1 s).
+    private static let wallFlushInterval: Int64 = 250_000_000
 
     /// Applies every record timed before `cutoff` (CLOCK_MONOTONIC ns), earliest first across the buffers.
     ///
@@ -104,6 +134,7 @@ final class PerfSampler: Sampler {
                 if earliest == nil || time < earliest!.time { earliest = (buffer, record, time) }
             }
             guard let (buffer, record, time) = earliest, time < cutoff else { return }
+            latestRecordTime = max(latestRecordTime, time)
             apply(record, time: time)
             buffer.consume(record)
         }
@@ -121,12 +152,9 @@ final class PerfSampler: Sampler {
             // program's user registers and no mapping: its image is named by the command until the path is known.
             processes.unwind(snapshot, of: process, commandName: threadNames[pid])
             processes.storeStack(of: process, tid: tid, cpuTime: options.perfEventPeriod, time: wallClock.wall(monotonic: time)) {
-                // Its comm records keep the name current; /proc is read once for a thread they have not named.
-                if let known = threadNames[tid] { return known }
-                let name = ProcessMaps.threadName(pid: pid, tid: tid) ?? ""
-                threadNames[tid] = name
-                return name
+                threadName(pid: pid, tid: tid)
             }
+            wall?.ranOnCPU(process, tid: tid, stack: processes.frames)
         case let .mapping(pid, mapping):
             let process = process(pid)
             let unnamed = process.executablePath == nil
@@ -153,7 +181,11 @@ final class PerfSampler: Sampler {
             } else {
                 processes.add(SampledProcess(pid: pid, forkedFrom: processes[parentPID]))
             }
+        case let .contextSwitch(pid, tid, out, preempted):
+            guard let process = processes[pid] else { return }
+            wall?.switched(process, tid: tid, out: out, preempted: preempted, time: time)
         case let .exit(pid, tid):
+            wall?.exited(tid: tid, at: time)
             threadNames[tid] = nil
             guard let process = processes[pid] else { return }
             process.threads.remove(tid)
@@ -164,6 +196,14 @@ final class PerfSampler: Sampler {
         case .other:
             break
         }
+    }
+
+    /// Its comm records keep the name current; /proc is read once for a thread they have not named.
+    private func threadName(pid: pid_t, tid: pid_t) -> String {
+        if let known = threadNames[tid] { return known }
+        let name = ProcessMaps.threadName(pid: pid, tid: tid) ?? ""
+        threadNames[tid] = name
+        return name
     }
 
     /// A process known from its records, or, if its records were lost, from `/proc` while it still runs.

@@ -15,7 +15,7 @@ final class ProcessRegistry {
     private let files = ELFImageCache()
     private var processes: [pid_t: SampledProcess] = [:]
     /// The last stack unwound, leaf first; reused, so a sample allocates nothing.
-    private var frames: [UInt64] = []
+    private(set) var frames: [UInt64] = []
 
     init(store: ProfileStore, maximumFrames: Int) {
         self.store = store

@@ -53,7 +53,7 @@ public final class Profiler: Sendable {
                                logger: Logger) throws(ProfilerError) -> Profiler {
         let store = ProfileStore(fallingBehind: FallingBehind(
             rate: options.rate, cause: "the kernel dropped them from full buffers: the reader was behind"),
-            recordsTimeline: options.recordsTimeline)
+            recordsTimeline: options.recordsTimeline, recordsWall: options.wall)
         let rootPID = child.pid
         let warning = privileged.map { privileged in
             let alternative = OwnPrivileges.canTraceWithPrivileges ? " (--sampler ptrace can profile it)" : ""

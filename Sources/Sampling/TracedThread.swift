@@ -63,19 +63,7 @@ final class TracedThread {
             schedstatDescriptor = open("/proc/\(process.pid)/task/\(tid)/schedstat", O_RDONLY | O_CLOEXEC)
             guard schedstatDescriptor >= 0 else { return nil }
         }
-        var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        return withUnsafeMutableBytes(of: &buffer) { bytes -> Int64? in
-            let count = pread(schedstatDescriptor, bytes.baseAddress, bytes.count, 0)
-            guard count > 0 else { return nil }
-            var value: Int64 = 0
-            for byte in bytes[0..<count] {
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
-                let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
-                guard !overflow else { return nil }
-                value = shifted &+ Int64(byte - UInt8(ascii: "0"))
-            }
-            return value
-        }
+        return SchedulerStatistics.read(schedstatDescriptor)?.runTime
     }
 
     /// The thread's name (as `prctl(PR_SET_NAME)` or the program name set it) when ``isRunning()`` last read it.
@@ -108,7 +96,7 @@ final class TracedThread {
         let snapshot = snapshot
         guard Ptrace.getRegisters(tid, into: &snapshot.registers) == 0 else { return false }
         snapshot.stackStart = snapshot.registers.rsp
-        snapshot.useBuffer(length: copyStack(from: snapshot.registers.rsp, into: snapshot.stackBuffer))
+        snapshot.useBuffer(length: Self.copyStack(of: tid, from: snapshot.registers.rsp, into: snapshot.stackBuffer))
         snapshotCPUTime = max(0, cpuTime - sampledCPUTime)
         sampledCPUTime = max(sampledCPUTime, cpuTime)
         hasSnapshot = true
@@ -118,7 +106,7 @@ final class TracedThread {
     /// One `process_vm_readv`, split at page boundaries: the copy stops at the first unmapped page (the
     /// end of the stack) instead of failing as a whole. The stack pointer is whatever the thread left in
     /// it, up to the top of the address space, so the range is cut there rather than wrapped.
-    private func copyStack(from start: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    static func copyStack(of tid: pid_t, from start: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let page: UInt64 = 4096
         var remote: [iovec] = []
         remote.reserveCapacity(buffer.count / Int(page) + 1)

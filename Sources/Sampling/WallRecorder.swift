@@ -1,0 +1,185 @@
+import Glibc
+import Logging
+import Profiles
+
+/// Where each thread of the sampled tree spends its wall-clock time off the CPU (`--wall`), on the sampler's
+/// thread: when it blocked and for how long (the kernel's context-switch records), and where (a
+/// ``BlockedStackProbe`` of the blocked thread), added to the ``ProfileStore`` as off-CPU time per stack.
+///
+/// Per thread, a voluntary switch-out opens a *blocked* interval and the next switch-in closes it; its length,
+/// exact from the records' timestamps, is counted at the stack a probe read while it lasted. A preempted thread
+/// (runnable, switched out for another) is not off-CPU by its own doing: its run-queue time counts at the stack it
+/// last ran, so that every thread's wall time adds up to its lifetime. A thread blocked for the whole run (an idle
+/// pool) is probed once, then costs nothing until it runs again; its time is counted at each ``flush(until:)``.
+///
+/// Blocks too short to be probed (shorter than the time records take to be read) are seen only by the probes that
+/// happen to fall in them; the others count at the stack of the thread's latest *short* block that was seen (so
+/// that a thread's short waits are sampled among themselves, not counted at its long ones), else its latest block,
+/// else the stack it last ran: an estimate, counted apart (``WallStatistics/estimatedTime``).
+final class WallRecorder {
+    private struct Observation {
+        var time: UInt64
+        var imageID: Int
+        var stack: [UInt64]
+    }
+
+    private enum State {
+        case running
+        case blocked(since: UInt64)
+        case preempted(since: UInt64)
+    }
+
+    private struct ThreadState {
+        var process: SampledProcess
+        var state = State.running
+        /// Blocked time up to here is already counted (``WallRecorder/flush(until:)``).
+        var countedUntil: UInt64 = 0
+        /// Probes not yet matched with the blocked interval they fall in, oldest first.
+        var observations: [Observation] = []
+        /// The stack of the thread's latest observed block, and of its latest observed short one (``shortBlock``).
+        var lastBlocked: Observation?
+        var lastShortBlocked: Observation?
+        var lastCPU: (imageID: Int, stack: [UInt64])?
+    }
+
+    private var threads: [pid_t: ThreadState] = [:]
+    private let store: ProfileStore
+    private let processes: ProcessRegistry
+    private let probe: BlockedStackProbe
+    private let logger: Logger
+    private let threadName: (pid_t, pid_t) -> String
+    private static let observationsKept = 8
+    /// Off once `/proc` refused a probe: blocked time is still counted, at estimated stacks.
+    private var probing = true
+
+    /// A block shorter than this may end before any probe sees it (records are read up to a period plus the write
+    /// allowance late): the kind of block an unseen one is estimated from.
+    private let shortBlock: UInt64
+
+    init(store: ProfileStore, processes: ProcessRegistry, stackCopySize: Int, shortBlock: Int64, logger: Logger,
+         threadName: @escaping (pid_t, pid_t) -> String) {
+        self.shortBlock = UInt64(max(0, shortBlock))
+        self.store = store
+        self.processes = processes
+        probe = BlockedStackProbe(stackCopySize: stackCopySize, processes: processes)
+        self.logger = logger
+        self.threadName = threadName
+    }
+
+    /// A CPU sample of `tid` was counted at `stack`: where its run-queue time goes.
+    func ranOnCPU(_ process: SampledProcess, tid: pid_t, stack: [UInt64]) {
+        guard let imageID = process.imageID else { return }
+        var thread = threads[tid] ?? ThreadState(process: process)
+        // A copy of the unwinder's buffer (kept, it would be copied at the next unwind), made only when the stack moved.
+        if thread.lastCPU?.imageID != imageID || thread.lastCPU?.stack != stack {
+            thread.lastCPU = (imageID, stack.withUnsafeBufferPointer { Array($0) })
+        }
+        threads[tid] = thread
+    }
+
+    /// A context-switch record (`PERF_RECORD_SWITCH`) of `tid` at `time` (CLOCK_MONOTONIC ns).
+    func switched(_ process: SampledProcess, tid: pid_t, out: Bool, preempted: Bool, time: UInt64) {
+        store.recordWall { $0.switchRecords += 1 }
+        var thread = threads[tid] ?? ThreadState(process: process)
+        thread.process = process
+        if out {
+            close(&thread, tid: tid, at: time)
+            thread.state = preempted ? .preempted(since: time) : .blocked(since: time)
+            thread.countedUntil = time
+        } else {
+            close(&thread, tid: tid, at: time)
+            thread.state = .running
+        }
+        threads[tid] = thread
+    }
+
+    /// The thread has ended at `time`.
+    func exited(tid: pid_t, at time: UInt64) {
+        guard var thread = threads.removeValue(forKey: tid) else { return }
+        close(&thread, tid: tid, at: time)
+    }
+
+    /// Probes every thread not known to be blocked where it was already seen: threads the records say are blocked
+    /// since they were last probed, and those running as far as the records tell (records are read up to ~10 ms
+    /// late, so a thread that blocked since is found here, before its switch-out record is applied).
+    func probeThreads() {
+        guard probing else { return }
+        for (tid, thread) in threads {
+            switch thread.state {
+            case .preempted: continue
+            case let .blocked(since) where thread.observations.contains(where: { $0.time >= since }): continue
+            case .blocked, .running: break
+            }
+            switch probe.observe(thread.process, tid: tid) {
+            case let .observed(time):
+                store.recordWall { $0.probes += 1 }
+                guard let imageID = thread.process.imageID else { continue }
+                let stack = processes.frames.withUnsafeBufferPointer { Array($0) }
+                // A thread whose switch records were lost can look running while it blocks: keep its latest probes only.
+                if thread.observations.count >= Self.observationsKept { threads[tid]?.observations.removeFirst() }
+                threads[tid]?.observations.append(Observation(time: time, imageID: imageID, stack: stack))
+            case .notBlocked:
+                if case .blocked = thread.state { store.recordWall { $0.probesFailed += 1 } }
+            case let .refused(error):
+                probing = false
+                logger.warning("wall: cannot read /proc/\(thread.process.pid)/task/\(tid)/syscall (\(String(cString: strerror(error))): a process of another user, non-dumpable, or ptrace restrictions): off-CPU stacks are not recorded, only their time; run as the same user without hidepid, or set kernel.yama.ptrace_scope ≤ 1")
+                return
+            }
+        }
+    }
+
+    /// Counts the blocked time of threads still blocked up to `time`, at the stack a probe read in their interval,
+    /// so that a thread blocked for longer than an upload interval shows in every interval's profile.
+    func flush(until time: UInt64) {
+        for tid in Array(threads.keys) {
+            guard var thread = threads[tid], case let .blocked(since) = thread.state, time > thread.countedUntil,
+                  let seen = thread.observations.last(where: { $0.time >= since && $0.time <= time }) else { continue }
+            count(Int64(clamping: time - thread.countedUntil), at: seen, of: thread, tid: tid) { $0.blockedTime += $1 }
+            thread.countedUntil = time
+            threads[tid] = thread
+        }
+    }
+
+    /// Sampling has ended at `time`: open intervals close there.
+    func finish(at time: UInt64) {
+        for tid in Array(threads.keys) { exited(tid: tid, at: time) }
+    }
+
+    /// Ends the thread's current off-CPU interval (if any) at `time` and counts it.
+    private func close(_ thread: inout ThreadState, tid: pid_t, at time: UInt64) {
+        switch thread.state {
+        case .running:
+            return
+        case let .preempted(since):
+            guard time > since else { break }
+            let duration = Int64(clamping: time - since)
+            if let cpu = thread.lastCPU {
+                count(duration, at: Observation(time: since, imageID: cpu.imageID, stack: cpu.stack), of: thread, tid: tid) { $0.runQueueTime += $1 }
+            } else {
+                store.recordWall { $0.runQueueTime += duration; $0.unattributedTime += duration }
+            }
+        case let .blocked(since):
+            let duration = Int64(clamping: time > thread.countedUntil ? time - thread.countedUntil : 0)
+            let seen = thread.observations.last { $0.time >= since && $0.time <= time }
+            thread.observations.removeAll { $0.time <= time }
+            if let seen {
+                thread.lastBlocked = seen
+                if time - since < shortBlock { thread.lastShortBlocked = seen }
+                count(duration, at: seen, of: thread, tid: tid) { $0.blockedTime += $1; $0.blockedIntervals += 1; $0.observedIntervals += 1 }
+            } else if let estimate = thread.lastShortBlocked ?? thread.lastBlocked ?? thread.lastCPU.map({ Observation(time: since, imageID: $0.imageID, stack: $0.stack) }) {
+                count(duration, at: estimate, of: thread, tid: tid) { $0.blockedTime += $1; $0.blockedIntervals += 1; $0.estimatedTime += $1 }
+            } else {
+                store.recordWall { $0.blockedTime += duration; $0.blockedIntervals += 1; $0.unattributedTime += duration }
+            }
+        }
+        thread.state = .running
+    }
+
+    private func count(_ duration: Int64, at observation: Observation, of thread: ThreadState, tid: pid_t,
+                       update: (inout WallStatistics, Int64) -> Void) {
+        guard duration > 0 else { return }
+        let pid = thread.process.pid
+        store.addOffCPU(stack: observation.stack, nanoseconds: duration, imageID: observation.imageID, tid: tid,
+                        threadName: { threadName(pid, tid) }, update: { update(&$0, duration) })
+    }
+}
