@@ -31,10 +31,16 @@ public enum Fixture {
     /// `signal_thread.c`: sends a signal to one thread of another process.
     public static func signalThread() throws -> String { try signalThreadBinary.get() }
 
+    /// `wall_phases.c`: a thread alternating 20 ms of CPU, sleep, a pipe read and a mutex wait, and one blocked in
+    /// `poll` for the whole run; it prints the true wall time of each phase (`--wall`'s exactness fixture).
+    public static func wallPhases() throws -> String { try wallPhasesBinary.get() }
+
     /// `exec_storm.sh` (run it with `/bin/sh`): a shell that execs itself COUNT times, then exits with 7.
     public static var execStorm: String { sourceDirectory.appendingPathComponent("exec_storm.sh").path }
 
     private static let denySyscallsBinary = Result { try compile("deny_syscalls.c", with: "clang", ["-O2"]) }
+
+    private static let wallPhasesBinary = Result { try compile("wall_phases.c", with: "gcc", ["-O2", "-g", "-pthread"]) }
 
     private static let signalThreadBinary = Result { try compile("signal_thread.c", with: "clang", ["-O2"]) }
 
