@@ -13,8 +13,23 @@ public enum PprofEncoder {
     /// - Parameter threadNames: whether samples carry the `thread` string label. Pyroscope turns every string
     ///   sample label into a series label, and thread names (`worker-17`) would multiply series; the numeric
     ///   `tid` stays either way.
-    public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true) -> [UInt8] {
-        let message = self.message(profile, sampleLabels: sampleLabels, threadNames: threadNames)
+    /// - Parameter includeWall: whether a profile with wall time carries it as a third sample type (local files); a
+    ///   Pyroscope upload must not (the server would file the whole profile as wall, ``encodeWall(_:sampleLabels:threadNames:)``).
+    public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true,
+                              includeWall: Bool = true) -> [UInt8] {
+        serialized(message(profile, sampleLabels: sampleLabels, threadNames: threadNames,
+                           values: includeWall && profile.hasWall ? .cpuAndWall : .cpu))
+    }
+
+    /// The wall profile alone, as Pyroscope takes one (`--wall`): sample types `samples/count` (the wall time in
+    /// periods) and `wall/nanoseconds`, period type `wall/nanoseconds`. The server names a pprof series after its
+    /// sample types (`metricName`, pkg/og/convert/pprof/profile.go: any `wall` type makes it `wall`), so this is stored
+    /// as `wall:wall:nanoseconds:wall:nanoseconds`, the type of Java's and .NET's wall profiles.
+    public static func encodeWall(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true) -> [UInt8] {
+        serialized(message(profile, sampleLabels: sampleLabels, threadNames: threadNames, values: .wall))
+    }
+
+    private static func serialized(_ message: Perftools_Profiles_Profile) -> [UInt8] {
         // Serializing plain generated messages of this shape cannot fail.
         let bytes: [UInt8] = (try? message.serializedBytes()) ?? []
         return Gzip.compress(bytes)
@@ -27,20 +42,35 @@ public enum PprofEncoder {
         [processLabel] + (threadNames ? [threadLabel] : []) + sampleLabels.keys.sorted()
     }
 
+    /// Which values each sample carries.
+    package enum Values {
+        case cpu, cpuAndWall, wall
+    }
+
     private static let processLabel = "process"
     private static let threadLabel = "thread"
 
-    package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true) -> Perftools_Profiles_Profile {
+    package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true,
+                                values: Values = .cpu) -> Perftools_Profiles_Profile {
         var builder = Builder()
         var message = Perftools_Profiles_Profile()
-        message.sampleType = [builder.valueType("samples", "count"), builder.valueType("cpu", "nanoseconds")]
-        if profile.hasWall {
+        switch values {
+        case .cpu:
+            message.sampleType = [builder.valueType("samples", "count"), builder.valueType("cpu", "nanoseconds")]
+            message.periodType = builder.valueType("cpu", "nanoseconds")
+        case .cpuAndWall:
             // A third type (`--wall`); `cpu` stays the default, so `go tool pprof` and `--diff` show the CPU view
             // unless asked for `-sample_index=wall`.
-            message.sampleType.append(builder.valueType("wall", "nanoseconds"))
+            message.sampleType = [builder.valueType("samples", "count"), builder.valueType("cpu", "nanoseconds"),
+                                  builder.valueType("wall", "nanoseconds")]
+            message.periodType = builder.valueType("cpu", "nanoseconds")
             message.defaultSampleType = builder.string("cpu")
+        case .wall:
+            message.sampleType = [builder.valueType("samples", "count"), builder.valueType("wall", "nanoseconds")]
+            message.periodType = builder.valueType("wall", "nanoseconds")
+            message.defaultSampleType = builder.string("wall")
         }
-        message.periodType = builder.valueType("cpu", "nanoseconds")
+        var wallRounding = PeriodRounding(period: profile.sampleWeight)
         message.period = profile.sampleWeight
         message.timeNanos = profile.startTime
         message.durationNanos = max(0, profile.endTime - profile.startTime)
@@ -54,7 +84,8 @@ public enum PprofEncoder {
                 let ids = process.pid == 0 ? [] : [builder.label("pid", number: Int64(process.pid)), builder.label("tid", number: Int64(thread.tid))]
                 let labels = ids + [builder.label(processLabel, string: process.executableName)]
                     + (threadNames ? [builder.label(threadLabel, string: thread.name)] : []) + extraLabels
-                for stack in thread.stacks {
+                // A stack only off the CPU is in the wall view only; the CPU view keeps what it had without `--wall`.
+                for stack in thread.stacks where values == .cpuAndWall || (values == .wall ? stack.wallTime > 0 : stack.cpuTime > 0 || stack.wallTime == 0) {
                     var sample = Perftools_Profiles_Sample()
                     sample.locationID = stack.frames.map { frame in
                         if let id = locationIDs[frame] { return id }
@@ -63,7 +94,11 @@ public enum PprofEncoder {
                         locationIDs[frame] = id
                         return id
                     }
-                    sample.value = profile.hasWall ? [Int64(stack.count), stack.cpuTime, stack.wallTime] : [Int64(stack.count), stack.cpuTime]
+                    sample.value = switch values {
+                    case .cpu: [Int64(stack.count), stack.cpuTime]
+                    case .cpuAndWall: [Int64(stack.count), stack.cpuTime, stack.wallTime]
+                    case .wall: [Int64(wallRounding.periods(in: stack.wallTime)), stack.wallTime]
+                    }
                     sample.label = labels
                     builder.samples.append(sample)
                 }

@@ -115,3 +115,74 @@ struct WallProfileTests {
         #expect(!result.stderr.contains("warning"), "\(result.stderr)")
     }
 }
+
+extension WallProfileTests {
+    /// A process that makes itself non-dumpable hides its `/proc/TID/syscall` from its own user: one line says the
+    /// off-CPU stacks are not recorded, and the run and its CPU profile go on.
+    @Test(.enabled(if: getuid() == 0, "needs root to become another user"))
+    func unreadableBlockedStacksAreOneLineAndTheCPUProfileStays() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(chmod(directory.path, 0o777) == 0)
+        let pprof = directory.appendingPathComponent("cpu.pb.gz").path
+        let script = "import ctypes, time\nctypes.CDLL(None).prctl(4, 0, 0, 0, 0)\nend = time.time() + 1\nwhile time.time() < end: pass\ntime.sleep(0.5)\n"
+        let result = try await ProcessRunner.run(
+            URL(fileURLWithPath: "/usr/bin/setpriv"),
+            ["--reuid=65534", "--regid=65534", "--clear-groups", try HybridRunProcess.executable.path, "--wall", "--sampler", "perf-event",
+             "-q", "-o", pprof, "--", "/usr/bin/python3", "-c", script],
+            environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.hasPrefix("hybrid-run: warning: wall: cannot read /proc/") == true, "\(result.stderr)")
+        let cpu = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-top", pprof])
+        #expect(cpu.status == 0 && cpu.standardOutput.contains("Type: cpu"), "\(cpu.standardOutput)\(cpu.standardError)")
+    }
+}
+
+extension WallProfileTests {
+    /// Pyroscope gets the wall profile as an upload of its own, typed so the server files it as a wall profile
+    /// (`wall:wall:nanoseconds:wall:nanoseconds`, the stand-in deriving types as the server does), with the same tags
+    /// and correlation labels as the CPU upload, which stays `process_cpu` only.
+    @Test func pyroscopeReceivesTheWallProfileBesideTheCPUOneWithTheSameLabels() async throws {
+        let application = PyroscopeShippingTests.uniqueApplication()
+        let receiver = try PyroscopeReceiver.shared
+        let result = try await HybridRunProcess.run(
+            ["--wall", "--upload-interval", "1", "--", try Fixture.wallPhases(), "2"],
+            environment: try PyroscopeShippingTests.environment(application: application, server: receiver.url, ["PYROSCOPE_TAGS": "team=wall"]))
+        #expect(result.status == 0, "\(result.stderr)")
+        let uploads = try await receiver.waitForUploads(app: application, count: 2)
+        let wall = uploads.filter { $0.profileType == "wall" }
+        let cpu = uploads.filter { $0.profileType == "process_cpu" }
+        #expect(wall.count + cpu.count == uploads.count, "\(uploads.map { $0.profileType ?? "-" })")
+        #expect(!wall.isEmpty && !cpu.isEmpty, "\(uploads.map { $0.profileType ?? "-" })")
+        #expect(wall.allSatisfy { $0.profileTypes == ["wall:samples:count:wall:nanoseconds", "wall:wall:nanoseconds:wall:nanoseconds"] },
+                "\(wall.map { $0.profileTypes ?? [] })")
+        #expect(cpu.allSatisfy { $0.profileTypes == ["process_cpu:samples:count:cpu:nanoseconds", "process_cpu:cpu:nanoseconds:cpu:nanoseconds"] },
+                "\(cpu.map { $0.profileTypes ?? [] })")
+        let traceID = try #require(uploads.first?.labels?["trace_id"])
+        let rootSpanID = try #require(uploads.first?.labels?["root_span_id"])
+        #expect(uploads.allSatisfy { $0.labels?["trace_id"] == traceID && $0.labels?["root_span_id"] == rootSpanID && $0.labels?["team"] == "wall" })
+        #expect(uploads.allSatisfy { $0.serviceName == application })
+        let wallSamples = wall.compactMap(\.profile).flatMap(\.samples)
+        #expect(wallSamples.allSatisfy { $0.labels["span_id"] == rootSpanID && $0.labels["trace_id"] == traceID })
+        #expect(wallSamples.contains { $0.stack.contains("idle_wait") }, "the idle thread's wait is in the wall profile")
+        #expect(!cpu.compactMap(\.profile).flatMap(\.samples).contains { $0.stack.contains("idle_wait") }, "and not in the CPU one")
+    }
+}
+
+extension WallProfileTests {
+    /// A command that only waits has wall time but next to no CPU samples: its windows are still shipped, as wall.
+    @Test func aCommandThatOnlyWaitsIsShippedAsWall() async throws {
+        let application = PyroscopeShippingTests.uniqueApplication()
+        let receiver = try PyroscopeReceiver.shared
+        let result = try await HybridRunProcess.run(
+            ["--wall", "--upload-interval", "1", "--", "/bin/sleep", "2.5"],
+            environment: try PyroscopeShippingTests.environment(application: application, server: receiver.url))
+        #expect(result.status == 0, "\(result.stderr)")
+        let wall = try await receiver.waitForUploads(app: application, count: 2).filter { $0.profileType == "wall" }
+        #expect(wall.count >= 2, "one wall upload per interval of the sleep")
+        #expect(wall.compactMap(\.profile).allSatisfy { $0.samples.contains { $0.stack.contains { $0.contains("nanosleep") } } },
+                "\(wall.compactMap(\.profile).map(\.functionNames))")
+    }
+}
