@@ -14,7 +14,8 @@ import Unwinding
 final class BlockedStackProbe {
     enum Outcome {
         /// The thread was blocked at `time` (CLOCK_MONOTONIC ns); its stack is the registry's last unwound one.
-        case observed(time: UInt64)
+        /// `complete`: every frame lay in a known module (else the process's mappings may not be read up to now yet).
+        case observed(time: UInt64, complete: Bool)
         /// Running, runnable, scheduled during the read, or gone: look again later.
         case notBlocked
         /// `/proc/TID/syscall` is refused (another user, a non-dumpable process, Yama, hidepid).
@@ -48,8 +49,7 @@ final class BlockedStackProbe {
         snapshot.stackStart = registers.sp
         snapshot.useBuffer(length: TracedThread.copyStack(of: tid, from: registers.sp, into: snapshot.stackBuffer))
         guard SchedulerStatistics.read(schedstat)?.timesScheduled == before.timesScheduled else { return .notBlocked }
-        processes.unwind(snapshot, of: process)
-        return .observed(time: time)
+        return .observed(time: time, complete: processes.unwind(snapshot, of: process))
     }
 
     struct ReadError: Error { var code: Int32 }

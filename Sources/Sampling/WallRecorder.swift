@@ -21,6 +21,10 @@ final class WallRecorder {
         var time: UInt64
         var imageID: Int
         var stack: [UInt64]
+        /// For a stack with a frame outside every known module: the process's module generation it was unwound
+        /// with. Mappings are applied from records read ~10 ms late, so a process just started may not have its
+        /// libraries yet: it is probed again once its modules change.
+        var incompleteAt: Int? = nil
     }
 
     private enum State {
@@ -107,17 +111,20 @@ final class WallRecorder {
         for (tid, thread) in threads {
             switch thread.state {
             case .preempted: continue
-            case let .blocked(since) where thread.observations.contains(where: { $0.time >= since }): continue
+            case let .blocked(since) where thread.observations.contains(where: { observation in
+                observation.time >= since && observation.incompleteAt.map { $0 == thread.process.mappings.moduleGeneration } ?? true
+            }): continue
             case .blocked, .running: break
             }
             switch probe.observe(thread.process, tid: tid) {
-            case let .observed(time):
+            case let .observed(time, complete):
                 store.recordWall { $0.probes += 1 }
                 guard let imageID = thread.process.imageID else { continue }
                 let stack = processes.frames.withUnsafeBufferPointer { Array($0) }
                 // A thread whose switch records were lost can look running while it blocks: keep its latest probes only.
                 if thread.observations.count >= Self.observationsKept { threads[tid]?.observations.removeFirst() }
-                threads[tid]?.observations.append(Observation(time: time, imageID: imageID, stack: stack))
+                threads[tid]?.observations.append(Observation(time: time, imageID: imageID, stack: stack,
+                                                              incompleteAt: complete ? nil : thread.process.mappings.moduleGeneration))
             case .notBlocked:
                 if case .blocked = thread.state { store.recordWall { $0.probesFailed += 1 } }
             case let .refused(error):
