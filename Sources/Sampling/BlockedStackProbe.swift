@@ -40,7 +40,8 @@ final class BlockedStackProbe {
         switch Self.blockedRegisters(path: directory + "/syscall") {
         case let .success(read?): registers = read
         case .success(nil): return .notBlocked
-        case let .failure(error): return error.code == ENOENT || error.code == ESRCH ? .notBlocked : .refused(errno: error.code)
+        case let .failure(error):
+            return error.code == ENOENT || error.code == ESRCH || Self.isOurs(directory + "/syscall") ? .notBlocked : .refused(errno: error.code)
         }
         let time = UInt64(clamping: Clock.monotonic())
         snapshot.registers = user_regs_struct()
@@ -53,6 +54,14 @@ final class BlockedStackProbe {
     }
 
     struct ReadError: Error { var code: Int32 }
+
+    /// Whether a thread's `/proc` file is still owned by us: the kernel gives a non-dumpable process's files to root
+    /// (`task_dump_owner`), so a refusal of a file that is still ours is a passing one (a thread exiting, its memory
+    /// already released), not a process that hides itself.
+    private static func isOurs(_ path: String) -> Bool {
+        var information = stat()
+        return stat(path, &information) == 0 && information.st_uid == geteuid()
+    }
 
     /// `sp` and `pc` of a thread off the CPU, `nil` for one on it (`running`).
     ///

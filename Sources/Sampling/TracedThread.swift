@@ -58,12 +58,15 @@ final class TracedThread {
     /// open file costs about 0.9 µs of the tracer's CPU (`stat`, for the state: 2.8 µs). The kernel brings the
     /// count up to date at each scheduler tick and context switch, so for a thread on a CPU it can lag by up to
     /// a scheduler tick: that moves CPU time from one sample to the next, never out of the profile.
-    func cpuTime() -> Int64? {
+    func cpuTime() -> Int64? { schedulerStatistics()?.runTime }
+
+    /// The whole of `schedstat` (its CPU time first), from the same kept-open file: what `--wall` needs each tick.
+    func schedulerStatistics() -> SchedulerStatistics? {
         if schedstatDescriptor < 0 {
             schedstatDescriptor = open("/proc/\(process.pid)/task/\(tid)/schedstat", O_RDONLY | O_CLOEXEC)
             guard schedstatDescriptor >= 0 else { return nil }
         }
-        return SchedulerStatistics.read(schedstatDescriptor)?.runTime
+        return SchedulerStatistics.read(schedstatDescriptor)
     }
 
     /// The thread's name (as `prctl(PR_SET_NAME)` or the program name set it) when ``isRunning()`` last read it.

@@ -44,6 +44,13 @@ final class WallRecorder {
         var lastBlocked: Observation?
         var lastShortBlocked: Observation?
         var lastCPU: (imageID: Int, stack: [UInt64])?
+        /// ptrace: the thread's `schedstat` at the previous tick, and when it was read (CLOCK_MONOTONIC ns).
+        var lastLook: (statistics: SchedulerStatistics, time: UInt64)?
+        /// Run-queue nanoseconds waiting for the thread's first CPU sample (it was preempted before any).
+        var pendingRunQueue: Int64 = 0
+        /// ptrace: the block the thread was in at the previous tick, and its blocked time not yet counted.
+        var currentBlock: Observation?
+        var pendingBlocked: Int64 = 0
     }
 
     private var threads: [pid_t: ThreadState] = [:]
@@ -78,6 +85,12 @@ final class WallRecorder {
         if thread.lastCPU?.imageID != imageID || thread.lastCPU?.stack != stack {
             thread.lastCPU = (imageID, stack.withUnsafeBufferPointer { Array($0) })
         }
+        if thread.pendingRunQueue > 0 {
+            count(thread.pendingRunQueue, at: Observation(time: 0, imageID: imageID, stack: thread.lastCPU!.stack), of: thread, tid: tid) {
+                $0.runQueueTime += $1
+            }
+            thread.pendingRunQueue = 0
+        }
         threads[tid] = thread
     }
 
@@ -97,10 +110,13 @@ final class WallRecorder {
         threads[tid] = thread
     }
 
-    /// The thread has ended at `time`.
+    /// The thread has ended at `time` (perf: its exit record; ptrace: its exit, `time` unused).
     func exited(tid: pid_t, at time: UInt64) {
         guard var thread = threads.removeValue(forKey: tid) else { return }
         close(&thread, tid: tid, at: time)
+        settle(&thread, tid: tid)
+        let neverSampled = thread.pendingRunQueue
+        if neverSampled > 0 { store.recordWall { $0.runQueueTime += neverSampled; $0.unattributedTime += neverSampled } }
     }
 
     /// Probes every thread not known to be blocked where it was already seen: threads the records say are blocked
@@ -116,22 +132,13 @@ final class WallRecorder {
             }): continue
             case .blocked, .running: break
             }
-            switch probe.observe(thread.process, tid: tid) {
-            case let .observed(time, complete):
-                store.recordWall { $0.probes += 1 }
-                guard let imageID = thread.process.imageID else { continue }
-                let stack = processes.frames.withUnsafeBufferPointer { Array($0) }
-                // A thread whose switch records were lost can look running while it blocks: keep its latest probes only.
-                if thread.observations.count >= Self.observationsKept { threads[tid]?.observations.removeFirst() }
-                threads[tid]?.observations.append(Observation(time: time, imageID: imageID, stack: stack,
-                                                              incompleteAt: complete ? nil : thread.process.mappings.moduleGeneration))
-            case .notBlocked:
-                if case .blocked = thread.state { store.recordWall { $0.probesFailed += 1 } }
-            case let .refused(error):
-                probing = false
-                logger.warning("wall: cannot read /proc/\(thread.process.pid)/task/\(tid)/syscall (\(String(cString: strerror(error))): a process of another user, non-dumpable, or ptrace restrictions): off-CPU stacks are not recorded, only their time; run as the same user without hidepid, or set kernel.yama.ptrace_scope ≤ 1")
-                return
+            guard let observation = probeOnce(thread, tid: tid) else {
+                if !probing { return }
+                continue
             }
+            // A thread whose switch records were lost can look running while it blocks: keep its latest probes only.
+            if thread.observations.count >= Self.observationsKept { threads[tid]?.observations.removeFirst() }
+            threads[tid]?.observations.append(observation)
         }
     }
 
@@ -145,6 +152,97 @@ final class WallRecorder {
             thread.countedUntil = time
             threads[tid] = thread
         }
+    }
+
+    /// ptrace (no switch records): the thread's `schedstat` read at this tick. Between two ticks it was blocked for
+    /// exactly the elapsed time less its CPU and run-queue times (``SchedulerStatistics``). While it has not been
+    /// scheduled since, it is in the block already seen and nothing is read; otherwise, unless it is on a CPU
+    /// (`running`: sampled this tick), its new block is probed once. A tick in which one block ended and another began
+    /// gives each half its blocked time (the order within the tick is unknown); a block begun and ended within one
+    /// tick counts as the short blocks perf events cannot see (the thread's latest short block, else …).
+    func ticked(_ process: SampledProcess, tid: pid_t, statistics: SchedulerStatistics, at time: UInt64, running: Bool) {
+        var thread = threads[tid] ?? ThreadState(process: process)
+        defer { threads[tid] = thread }
+        thread.process = process
+        guard let last = thread.lastLook, time > last.time else {
+            thread.lastLook = (statistics, time)
+            return
+        }
+        thread.lastLook = (statistics, time)
+        let runQueue = max(0, statistics.waitTime - last.statistics.waitTime)
+        let blocked = max(0, Int64(clamping: time - last.time) - max(0, statistics.runTime - last.statistics.runTime) - runQueue)
+        if runQueue > 0 {
+            if let cpu = thread.lastCPU {
+                count(runQueue, at: Observation(time: time, imageID: cpu.imageID, stack: cpu.stack), of: thread, tid: tid) { $0.runQueueTime += $1 }
+            } else {
+                thread.pendingRunQueue += runQueue
+            }
+        }
+        guard statistics.timesScheduled != last.statistics.timesScheduled || thread.currentBlock == nil else {
+            thread.pendingBlocked += blocked
+            return
+        }
+        let ended = thread.currentBlock
+        settle(&thread, tid: tid)
+        thread.currentBlock = nil
+        if !running, probing, let observation = probeOnce(thread, tid: tid) {
+            thread.currentBlock = observation
+            thread.lastBlocked = observation
+            store.recordWall { $0.blockedIntervals += 1; $0.observedIntervals += 1 }
+        }
+        switch (ended, thread.currentBlock) {
+        case (let ended?, .some):
+            count(blocked / 2, at: ended, of: thread, tid: tid) { $0.blockedTime += $1 }
+            thread.pendingBlocked = blocked - blocked / 2
+        case let (ended?, nil):
+            count(blocked, at: ended, of: thread, tid: tid) { $0.blockedTime += $1 }
+        case (nil, _?):
+            thread.pendingBlocked = blocked
+        case (nil, nil):
+            guard blocked > 0 else { return }
+            if let estimate = thread.lastShortBlocked ?? thread.lastBlocked
+                ?? thread.lastCPU.map({ Observation(time: time, imageID: $0.imageID, stack: $0.stack) }) {
+                count(blocked, at: estimate, of: thread, tid: tid) { $0.blockedTime += $1; $0.blockedIntervals += 1; $0.estimatedTime += $1 }
+            } else {
+                store.recordWall { $0.blockedTime += blocked; $0.blockedIntervals += 1; $0.unattributedTime += blocked }
+            }
+        }
+    }
+
+    /// ptrace: counts the blocked time gathered tick by tick in each thread's current block (one addition per
+    /// block per flush, not per tick: an idle pool of a thousand threads costs a thousand additions per flush).
+    func flushTicks() {
+        for tid in Array(threads.keys) where threads[tid]?.pendingBlocked ?? 0 > 0 {
+            settle(&threads[tid]!, tid: tid)
+        }
+    }
+
+    private func settle(_ thread: inout ThreadState, tid: pid_t) {
+        guard let block = thread.currentBlock, thread.pendingBlocked > 0 else { return }
+        count(thread.pendingBlocked, at: block, of: thread, tid: tid) { $0.blockedTime += $1 }
+        thread.pendingBlocked = 0
+    }
+
+    /// One probe of a thread that is off the CPU; `nil` when it is not (or the read failed, or `/proc` refused).
+    private func probeOnce(_ thread: ThreadState, tid: pid_t) -> Observation? {
+        switch probe.observe(thread.process, tid: tid) {
+        case let .observed(time, complete):
+            store.recordWall { $0.probes += 1 }
+            guard let imageID = thread.process.imageID else { return nil }
+            return Observation(time: time, imageID: imageID, stack: processes.frames.withUnsafeBufferPointer { Array($0) },
+                               incompleteAt: complete ? nil : thread.process.mappings.moduleGeneration)
+        case .notBlocked:
+            store.recordWall { $0.probesFailed += 1 }
+            return nil
+        case let .refused(error):
+            refused(error, pid: thread.process.pid, tid: tid)
+            return nil
+        }
+    }
+
+    private func refused(_ error: Int32, pid: pid_t, tid: pid_t) {
+        probing = false
+        logger.warning("wall: cannot read /proc/\(pid)/task/\(tid)/syscall (\(String(cString: strerror(error))): a process of another user, non-dumpable, or ptrace restrictions): off-CPU stacks are not recorded, only their time; run as the same user without hidepid, or set kernel.yama.ptrace_scope ≤ 1")
     }
 
     /// Sampling has ended at `time`: open intervals close there.
@@ -163,7 +261,8 @@ final class WallRecorder {
             if let cpu = thread.lastCPU {
                 count(duration, at: Observation(time: since, imageID: cpu.imageID, stack: cpu.stack), of: thread, tid: tid) { $0.runQueueTime += $1 }
             } else {
-                store.recordWall { $0.runQueueTime += duration; $0.unattributedTime += duration }
+                // Preempted before its first sample (a busy machine): counted at the stack that sample finds.
+                thread.pendingRunQueue += duration
             }
         case let .blocked(since):
             let duration = Int64(clamping: time > thread.countedUntil ? time - thread.countedUntil : 0)

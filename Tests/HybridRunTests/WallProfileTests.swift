@@ -56,8 +56,8 @@ struct WallProfileTests {
     ///
     /// Bounds: each phase's share within 6 points of the fixture's own (the 3-point target is the
     /// benchmark's, on a quiet machine; here other developers' builds load the 2 cores and short blocks are
-    /// estimated), the idle thread within 5 % of its measured poll (exact here; the margin covers the last records
-    /// read at exit).
+    /// estimated), the idle thread and the worker's phases within 5 % of their measured wall time (exact here; the
+    /// margin covers the last records read at exit).
     func checkFixture(sampler: String, runAs prefix: [String] = [], directory: URL) async throws -> RunResult {
         let pprof = directory.appendingPathComponent("wall.pb.gz").path
         let folded = directory.appendingPathComponent("cpu.folded").path
@@ -74,9 +74,26 @@ struct WallProfileTests {
         let wall = try Self.cumulativeWall(inPprof: pprof)
         let worker = Self.phases.reduce(0) { $0 + (wall[$1] ?? 0) }
         for phase in Self.phases {
+            #expect((wall[phase] ?? 0) > 0, "\(phase) is in the wall profile\n\(result.stderr)")
+        }
+        try checkOutputs(result, measured: measured, wall: wall, pprof: pprof, folded: folded, directory: directory)
+        // Exactness needs the probes to run while the blocks last: on a machine so loaded that the fixture's 20 ms of
+        // CPU took more than 40 ms of wall time (the reader starved as much), blocks go unprobed and are estimated
+        // (the summary says how much), and run-queue time before a thread's first sample has no stack.
+        let stretch = (measured.values["compute"] ?? 0) / max(1, measured.values["worker_cpu"] ?? 0)
+        guard stretch <= 2 else { return result }
+        for phase in Self.phases {
             let share = 100 * (wall[phase] ?? 0) / max(worker, 1)
             #expect(abs(share - measured.share(phase)) <= 6, "\(phase): profile \(share) %, fixture \(measured.share(phase)) %\n\(result.stderr)")
         }
+        let workerWall = (measured.values["worker_wall"] ?? 0) / 1e6
+        #expect(abs(worker - workerWall) <= 0.05 * workerWall, "the worker's phases \(worker) ms, its life \(workerWall) ms\n\(result.stderr)")
+        return result
+    }
+
+    /// The checks that hold however loaded the machine: the idle thread's exact wait, the CPU view, the files.
+    func checkOutputs(_ result: RunResult, measured: FixtureMeasurements, wall: [String: Double], pprof: String, folded: String,
+                      directory: URL) throws {
         let idle = try #require(wall["idle_wait"], "the idle thread's poll is in the wall profile\n\(result.stderr)")
         let idlePoll = (measured.values["idle_poll"] ?? 0) / 1e6
         #expect(abs(idle - idlePoll) <= 0.05 * idlePoll, "idle_wait \(idle) ms, fixture's poll \(idlePoll) ms")
@@ -94,25 +111,25 @@ struct WallProfileTests {
             .reduce(0.0) { $0 + (Double($1.split(separator: " ").last ?? "") ?? 0) }
         #expect(abs(idleMicroseconds / 1000 - idlePoll) <= 0.05 * idlePoll, "wall.folded idle \(idleMicroseconds) µs")
         #expect(result.stderr.contains("% off-CPU"), "the summary's wall lines\n\(result.stderr)")
-        return result
     }
 
-    @Test func perfEventsGiveEachPhaseItsMeasuredWallShare() async throws {
+    @Test(arguments: ["perf-event", "ptrace"])
+    func eachSamplerGivesEachPhaseItsMeasuredWallShare(sampler: String) async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        _ = try await checkFixture(sampler: "perf-event", directory: directory)
+        _ = try await checkFixture(sampler: sampler, directory: directory)
     }
 
-    /// An ordinary user (nobody, `perf_event_paranoid` 2 on the test machine): context-switch records and
+    /// An ordinary user (nobody, `perf_event_paranoid` 2 on the test machine): context-switch records, `schedstat` and
     /// `/proc/TID/syscall` of its own child need no privilege.
-    @Test(.enabled(if: getuid() == 0, "needs root to become another user"))
-    func anUnprivilegedUserStillGetsTheWallProfile() async throws {
+    @Test(.enabled(if: getuid() == 0, "needs root to become another user"), arguments: ["perf-event", "ptrace"])
+    func anUnprivilegedUserStillGetsTheWallProfile(sampler: String) async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(chmod(directory.path, 0o777) == 0)
-        let result = try await checkFixture(sampler: "perf-event", runAs: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
+        let result = try await checkFixture(sampler: sampler, runAs: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
                                             directory: directory)
-        #expect(!result.stderr.contains("warning"), "\(result.stderr)")
+        #expect(!result.stderr.contains("warning: wall"), "\(result.stderr)")
     }
 }
 
