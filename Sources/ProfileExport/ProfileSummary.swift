@@ -34,7 +34,8 @@ public enum ProfileSummary {
         let total = profile.totalWallTime
         let offCPU = total - profile.totalCPUTime
         var lines = ["wall: \(seconds(total)) s of thread time, \(percent(offCPU, of: total)) % off-CPU (blocked \(seconds(wall.blockedTime)) s "
-            + "in \(wall.blockedIntervals) intervals, \(wall.observedIntervals) with their own stack; waiting for a CPU \(seconds(wall.runQueueTime)) s); per process:"]
+            + "in \(wall.blockedIntervals) intervals, \(wall.observedIntervals) with their own stack; waiting for a CPU \(seconds(wall.runQueueTime)) s; "
+            + "running unsampled \(seconds(wall.unsampledRunTime)) s); per process:"]
         for process in profile.processes {
             let stacks = process.threads.flatMap(\.stacks)
             let processWall = stacks.reduce(0) { $0 + $1.wallTime }

@@ -154,7 +154,7 @@ final class PerfSampler: Sampler {
             processes.storeStack(of: process, tid: tid, cpuTime: options.perfEventPeriod, time: wallClock.wall(monotonic: time)) {
                 threadName(pid: pid, tid: tid)
             }
-            wall?.ranOnCPU(process, tid: tid, stack: processes.frames)
+            wall?.ranOnCPU(process, tid: tid, stack: processes.frames, cpuTime: options.perfEventPeriod)
         case let .mapping(pid, mapping):
             let process = process(pid)
             let unnamed = process.executablePath == nil

@@ -277,7 +277,7 @@ final class Tracer: Sampler {
             processes.unwind(thread.snapshot, of: process)
         }
         processes.storeStack(of: process, tid: thread.tid, cpuTime: thread.snapshotCPUTime, time: Clock.wall()) { thread.name }
-        wall?.ranOnCPU(process, tid: thread.tid, stack: processes.frames)
+        wall?.ranOnCPU(process, tid: thread.tid, stack: processes.frames, cpuTime: thread.snapshotCPUTime)
     }
 
     /// Reads the process's mappings from `/proc`; `false` when there are none to read.

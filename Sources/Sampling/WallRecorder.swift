@@ -46,6 +46,11 @@ final class WallRecorder {
         var lastCPU: (imageID: Int, stack: [UInt64])?
         /// ptrace: the thread's `schedstat` at the previous tick, and when it was read (CLOCK_MONOTONIC ns).
         var lastLook: (statistics: SchedulerStatistics, time: UInt64)?
+        /// perf: when the thread last went on a CPU, the CPU time its samples stood for since, and the running time
+        /// the samples have not covered so far (negative: they covered more, by chance).
+        var runningSince: UInt64?
+        var sampledSinceRunning: Int64 = 0
+        var unsampledBalance: Int64 = 0
         /// Run-queue nanoseconds waiting for the thread's first CPU sample (it was preempted before any).
         var pendingRunQueue: Int64 = 0
         /// ptrace: the block the thread was in at the previous tick, and its blocked time not yet counted.
@@ -77,10 +82,11 @@ final class WallRecorder {
         self.threadName = threadName
     }
 
-    /// A CPU sample of `tid` was counted at `stack`: where its run-queue time goes.
-    func ranOnCPU(_ process: SampledProcess, tid: pid_t, stack: [UInt64]) {
+    /// A CPU sample of `tid` standing for `cpuTime` was counted at `stack`: where its run-queue time goes.
+    func ranOnCPU(_ process: SampledProcess, tid: pid_t, stack: [UInt64], cpuTime: Int64) {
         guard let imageID = process.imageID else { return }
         var thread = threads[tid] ?? ThreadState(process: process)
+        thread.sampledSinceRunning += cpuTime
         // A copy of the unwinder's buffer (kept, it would be copied at the next unwind), made only when the stack moved.
         if thread.lastCPU?.imageID != imageID || thread.lastCPU?.stack != stack {
             thread.lastCPU = (imageID, stack.withUnsafeBufferPointer { Array($0) })
@@ -99,15 +105,33 @@ final class WallRecorder {
         store.recordWall { $0.switchRecords += 1 }
         var thread = threads[tid] ?? ThreadState(process: process)
         thread.process = process
+        close(&thread, tid: tid, at: time)
         if out {
-            close(&thread, tid: tid, at: time)
+            countUnsampledRunning(&thread, tid: tid, until: time)
             thread.state = preempted ? .preempted(since: time) : .blocked(since: time)
             thread.countedUntil = time
         } else {
-            close(&thread, tid: tid, at: time)
             thread.state = .running
+            thread.runningSince = time
+            thread.sampledSinceRunning = 0
         }
         threads[tid] = thread
+    }
+
+    /// Time on a CPU that no sample stands for counts at the stack the thread last ran: the kernel part of it when the
+    /// kernel is excluded from sampling (unprivileged, `perf_event_paranoid` 2: a `clock_gettime` of a thread CPU
+    /// clock is a real syscall), so that the thread's wall time still adds up to its lifetime. Counted as a balance
+    /// across running intervals: where samples happen to cover more than an interval, the next ones make up for it.
+    private func countUnsampledRunning(_ thread: inout ThreadState, tid: pid_t, until time: UInt64) {
+        guard let since = thread.runningSince, time > since else { return }
+        thread.runningSince = nil
+        thread.unsampledBalance += Int64(clamping: time - since) - thread.sampledSinceRunning
+        thread.sampledSinceRunning = 0
+        guard thread.unsampledBalance > 0, let cpu = thread.lastCPU else { return }
+        count(thread.unsampledBalance, at: Observation(time: time, imageID: cpu.imageID, stack: cpu.stack), of: thread, tid: tid) {
+            $0.unsampledRunTime += $1
+        }
+        thread.unsampledBalance = 0
     }
 
     /// The thread has ended at `time` (perf: its exit record; ptrace: its exit, `time` unused).
