@@ -3,8 +3,9 @@ import Logging
 import Profiles
 
 /// Where each thread of the sampled tree spends its wall-clock time off the CPU (`--wall`), on the sampler's
-/// thread: when it blocked and for how long (the kernel's context-switch records), and where (a
-/// ``BlockedStackProbe`` of the blocked thread), added to the ``ProfileStore`` as off-CPU time per stack.
+/// thread: when it blocked and for how long (perf events: the kernel's context-switch records, ``switched(_:tid:out:preempted:time:)``;
+/// ptrace: `schedstat` at each tick, ``ticked(_:tid:statistics:at:running:)``), and where (a ``BlockedStackProbe`` of the
+/// blocked thread), added to the ``ProfileStore`` as off-CPU time per stack.
 ///
 /// Per thread, a voluntary switch-out opens a *blocked* interval and the next switch-in closes it; its length,
 /// exact from the records' timestamps, is counted at the stack a probe read while it lasted. A preempted thread
