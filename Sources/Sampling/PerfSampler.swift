@@ -27,8 +27,6 @@ final class PerfSampler: Sampler {
     private var wall: WallRecorder?
     /// The time of the latest record applied: where intervals still open at the end close.
     private var latestRecordTime: UInt64 = 0
-    /// When blocked threads' time was last counted (``WallRecorder/flush(until:)``), CLOCK_MONOTONIC ns.
-    private var wallFlushedAt: Int64 = 0
     /// Closed when the child has exited: the reader then drains what is left and stops.
     private let stopPipe: (read: Int32, write: Int32)
 
@@ -99,10 +97,7 @@ final class PerfSampler: Sampler {
             drain(takenBefore: stopping ? .max : UInt64(max(0, cutoff)))
             if let wall, !stopping {
                 wall.probeThreads()
-                if cutoff - wallFlushedAt >= Self.wallFlushInterval {
-                    wall.flush(until: UInt64(max(0, cutoff)))
-                    wallFlushedAt = cutoff
-                }
+                wall.flushIfDue(until: UInt64(max(0, cutoff)))
             }
             store.recordTracerCPUTime(Clock.threadCPU())
         }
@@ -113,8 +108,6 @@ final class PerfSampler: Sampler {
     /// How long after its timestamp a record may still be unwritten: the kernel writes one with preemption
     /// off, in microseconds; the rest is margin for a virtual CPU the hypervisor paused.
     private static let writeAllowance: Int64 = 10_000_000
-    /// How often the time of threads that stay blocked is counted: well within any upload interval (≥ 1 s).
-    private static let wallFlushInterval: Int64 = 250_000_000
 
     /// Applies every record timed before `cutoff` (CLOCK_MONOTONIC ns), earliest first across the buffers.
     ///

@@ -31,10 +31,6 @@ final class Tracer: Sampler {
     private var endedBeforeAnnounced: Set<pid_t> = []
     /// Where threads spend their time off the CPU (`--wall`), from their `schedstat` at each tick.
     private var wall: WallRecorder?
-    /// When blocked threads' time was last counted (``WallRecorder/flushTicks()``), CLOCK_MONOTONIC ns.
-    private var wallFlushedAt: Int64 = 0
-    /// How often the time of threads that stay blocked is counted: well within any upload interval (≥ 1 s).
-    private static let wallFlushInterval: Int64 = 250_000_000
 
     /// How often a process's maps may be re-read when its stacks reach code outside the known modules
     /// (a fresh process still loading its libraries, or a `dlopen`); reading costs about 100 µs.
@@ -215,10 +211,7 @@ final class Tracer: Sampler {
             for (thread, statistics, running) in looked where threads[thread.tid] === thread {
                 wall?.ticked(thread.process, tid: thread.tid, statistics: statistics, at: now, running: running)
             }
-            if Int64(now) - wallFlushedAt >= Self.wallFlushInterval {
-                wall?.flushTicks()
-                wallFlushedAt = Int64(now)
-            }
+            wall?.flushIfDue(until: now)
         }
         lastDue = due.count
         if due.count > budget.limit {

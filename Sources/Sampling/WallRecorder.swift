@@ -11,7 +11,7 @@ import Profiles
 /// exact from the records' timestamps, is counted at the stack a probe read while it lasted. A preempted thread
 /// (runnable, switched out for another) is not off-CPU by its own doing: its run-queue time counts at the stack it
 /// last ran, so that every thread's wall time adds up to its lifetime. A thread blocked for the whole run (an idle
-/// pool) is probed once, then costs nothing until it runs again; its time is counted at each ``flush(until:)``.
+/// pool) is probed once, then costs nothing until it runs again; its time is counted at each ``flushIfDue(until:)``.
 ///
 /// Blocks too short to be probed (shorter than the time records take to be read) are seen only by the probes that
 /// happen to fall in them; the others count at the stack of the thread's latest *short* block that was seen (so
@@ -37,7 +37,7 @@ final class WallRecorder {
     private struct ThreadState {
         var process: SampledProcess
         var state = State.running
-        /// Blocked time up to here is already counted (``WallRecorder/flush(until:)``).
+        /// Blocked time up to here is already counted (``WallRecorder/flushIfDue(until:)``).
         var countedUntil: UInt64 = 0
         /// Probes not yet matched with the blocked interval they fall in, oldest first.
         var observations: [Observation] = []
@@ -167,9 +167,21 @@ final class WallRecorder {
         }
     }
 
-    /// Counts the blocked time of threads still blocked up to `time`, at the stack a probe read in their interval,
-    /// so that a thread blocked for longer than an upload interval shows in every interval's profile.
-    func flush(until time: UInt64) {
+    /// How often the time of threads that stay blocked is counted: well within any upload interval (≥ 1 s).
+    private static let flushInterval: UInt64 = 250_000_000
+    private var flushedAt: UInt64 = 0
+
+    /// Counts, every ``flushInterval``, the blocked time of threads still blocked up to `time` (CLOCK_MONOTONIC ns), so
+    /// that a thread blocked for longer than an upload interval shows in every interval's profile.
+    func flushIfDue(until time: UInt64) {
+        guard time >= flushedAt + Self.flushInterval else { return }
+        flushedAt = time
+        flush(until: time)
+        flushTicks()
+    }
+
+    /// perf: counts the open intervals up to `time`, at the stack a probe read in them.
+    private func flush(until time: UInt64) {
         for tid in Array(threads.keys) {
             guard var thread = threads[tid], case let .blocked(since) = thread.state, time > thread.countedUntil,
                   let seen = thread.observations.last(where: { $0.time >= since && $0.time <= time }) else { continue }
@@ -236,7 +248,7 @@ final class WallRecorder {
 
     /// ptrace: counts the blocked time gathered tick by tick in each thread's current block (one addition per
     /// block per flush, not per tick: an idle pool of a thousand threads costs a thousand additions per flush).
-    func flushTicks() {
+    private func flushTicks() {
         for tid in Array(threads.keys) where threads[tid]?.pendingBlocked ?? 0 > 0 {
             settle(&threads[tid]!, tid: tid)
         }
