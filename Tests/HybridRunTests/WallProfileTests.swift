@@ -203,3 +203,19 @@ extension WallProfileTests {
                 "\(wall.compactMap(\.profile).map(\.functionNames))")
     }
 }
+
+extension WallProfileTests {
+    /// A folded output named as a wall variant asks for the wall profile alone: no CPU file, no sibling of the sibling.
+    @Test func aFoldedFileNamedWallIsTheWallVariantAlone() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("only.wall.folded").path
+        let result = try await HybridRunProcess.run(["--wall", "-o", path, "--", "/bin/sleep", "0.5"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let sleeping = text.split(separator: "\n").filter { $0.contains("nanosleep") }
+            .reduce(0.0) { $0 + (Double($1.split(separator: " ").last ?? "") ?? 0) }
+        #expect(sleeping >= 400_000, "the sleep's wall time in µs\n\(text)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["only.wall.folded"])
+    }
+}
