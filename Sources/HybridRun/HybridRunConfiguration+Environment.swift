@@ -17,6 +17,7 @@ extension HybridRunConfiguration {
         boolean("PYROSCOPE_ENABLE", &pyroscopeEnabled)
         boolean("PYROSCOPE_TRACE_CORRELATION", &traceCorrelation)
         boolean("PYROSCOPE_INSECURE_SKIP_VERIFY", &pyroscopeInsecureSkipVerify)
+        boolean("HYBRID_WALL", &wall)
 
         // Pyroscope settings (server, credentials, application, tags, tenant) are checked against the server's
         // rules by `PyroscopeUploader`, which the session creates before the command starts.

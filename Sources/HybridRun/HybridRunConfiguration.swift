@@ -46,6 +46,9 @@ public struct HybridRunConfiguration: Sendable, Equatable {
     public var rate = 100
     /// How stacks are captured (`--sampler`). `HYBRID_SAMPLER`; default `auto` (perf events, else ptrace).
     public var samplingMethod = SamplingMethod.automatic
+    /// Also record where every thread spends its wall-clock time off the CPU: blocked stacks and for how long
+    /// (`--wall`). `HYBRID_WALL`; default false.
+    public var wall = false
     /// Local profile files to write (`--output`).
     public var outputs: [String] = []
     /// Format for every `--output`, instead of guessing from the extension (`--format`).

@@ -244,6 +244,7 @@ public struct HybridRunSession: Sendable {
         options.rate = Double(configuration.rate)
         options.method = configuration.samplingMethod
         options.recordsTimeline = configuration.wantsReport
+        options.wall = configuration.wall
         do {
             return try Profiler.start(child: child, options: options, logger: logger)
         } catch {

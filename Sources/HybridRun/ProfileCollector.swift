@@ -9,7 +9,8 @@ import _CProcessShims
 /// Takes the profiler's profile every upload interval, ships each window to Pyroscope or over OTLP, and adds the
 /// windows up into the run's whole profile for the local files and the summary.
 ///
-/// A window with no samples is not shipped: it would only add an empty point to the series.
+/// A window with no samples is not shipped: it would only add an empty point to the series. With `--wall`, a
+/// window's wall profile is shipped beside its CPU one.
 final class ProfileCollector: Sendable {
     private let profiler: Profiler
     private let uploader: PyroscopeUploader?
@@ -66,14 +67,25 @@ final class ProfileCollector: Sendable {
         // and a build of thousands of processes left each arena at its busiest window's size (measured: 128 MB
         // held for 54 MB in use). Give it back once per window, not per allocation.
         hr_release_free_memory()
-        guard window.totalSamples > 0 else { return }
-        let spanLink = self.spanLink
-        otlpExporter?.export(window) { _ in spanLink }
+        let sampleLabels = correlation?.sampleLabels ?? [:]
+        if window.totalSamples > 0 {
+            let spanLink = self.spanLink
+            otlpExporter?.export(window) { _ in spanLink }
+            // Per-span labels go with trace correlation, as the root span's do (PYROSCOPE_TRACE_CORRELATION).
+            upload(PprofEncoder.encode(window, sampleLabels: sampleLabels, threadNames: false, includeWall: false, spans: correlation != nil), of: window)
+        }
+        // With `--wall`, the wall profile is an upload of its own (Pyroscope files a pprof by its sample types), with the
+        // same labels; a window of threads that only waited (on a server, a lock) has one even without CPU samples.
+        if window.totalWallTime > 0 {
+            upload(PprofEncoder.encodeWall(window, sampleLabels: sampleLabels, threadNames: false, spans: correlation != nil), of: window)
+        }
+    }
+
+    private func upload(_ profile: [UInt8], of window: Profile) {
         let sampleLabels = correlation?.sampleLabels ?? [:]
         uploader?.enqueue(PyroscopeUpload(
-            // Per-span labels go with trace correlation, as the root span's do (PYROSCOPE_TRACE_CORRELATION).
-            profile: PprofEncoder.encode(window, sampleLabels: sampleLabels, threadNames: false, spans: correlation != nil),
-            startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate, labels: correlation?.uploadLabels ?? [],
+            profile: profile, startTime: window.startTime, endTime: window.endTime, sampleRate: sampleRate,
+            labels: correlation?.uploadLabels ?? [],
             sampleLabelNames: PprofEncoder.stringLabelNames(of: window, sampleLabels: sampleLabels, threadNames: false, spans: correlation != nil)
         ))
     }

@@ -42,8 +42,15 @@ public enum ProfileFiles {
         var errors: [String] = []
         for path in paths {
             guard let format = ProfileFormat.resolve(path: path, explicit: explicit) else { continue }
+            // With wall time (`--wall`), a folded file has a wall sibling (`cpu.folded` → `cpu.wall.folded`); a file
+            // named as the sibling is asked for the wall variant alone.
+            let asksForWall = format == .folded && profile.hasWall && isWallVariant(path)
+            if format == .folded, profile.hasWall, !asksForWall, path != "-" {
+                let sibling = wallVariant(of: path)
+                if let error = store(Array(FoldedWriter.write(profile, wall: true).utf8), at: sibling) { errors.append(error) } else { written.append(sibling) }
+            }
             let bytes: [UInt8] = switch format {
-            case .folded: Array(FoldedWriter.write(profile).utf8)
+            case .folded: Array(FoldedWriter.write(profile, wall: asksForWall).utf8)
             case .speedscope: Array(SpeedscopeWriter.write(profile).utf8)
             case .pprof: PprofEncoder.encode(profile, sampleLabels: sampleLabels)
             case .html: report()
@@ -51,6 +58,19 @@ public enum ProfileFiles {
             if let error = store(bytes, at: path) { errors.append(error) } else { written.append(path == "-" ? "standard output" : path) }
         }
         return (written, errors)
+    }
+
+    /// `path` with `.wall` before its last extension (`out/cpu.folded` → `out/cpu.wall.folded`; `cpu` → `cpu.wall`).
+    static func wallVariant(of path: String) -> String {
+        let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return path + ".wall" }
+        return String(path[..<dot]) + ".wall" + String(path[dot...])
+    }
+
+    /// Whether `path` names a wall variant: `.wall` before its last extension.
+    static func isWallVariant(_ path: String) -> Bool {
+        let parts = (path.split(separator: "/").last ?? "").split(separator: ".")
+        return parts.count >= 3 && parts[parts.count - 2] == "wall"
     }
 
     /// Writes `bytes` to `path` whole or not at all (``OutputFile``).

@@ -6,9 +6,11 @@ import Profiles
 /// Each process contributes its executable's name as the root frame, so a process tree reads as one
 /// flame graph split by program. Threads of a process fold together.
 public enum FoldedWriter {
-    public static func write(_ profile: Profile) -> String {
+    /// - Parameter wall: the wall variant (`--wall`, `*.wall.folded`): each stack's wall time in microseconds
+    ///   (folded files have no unit; a sample count would hide blocked time, which has no samples).
+    public static func write(_ profile: Profile, wall: Bool = false) -> String {
         var counts: [String: Int] = [:]
-        for stack in profile.namedStacks() {
+        for stack in profile.namedStacks(weight: wall ? { Int($0.wallTime / 1000) } : { $0.count }) {
             counts[line(stack.names), default: 0] += stack.count
         }
         // A stack of less than half a period of CPU time (ptrace) can round to no sample: it has no line.

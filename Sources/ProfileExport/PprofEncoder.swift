@@ -6,7 +6,7 @@ import SwiftProtobuf
 /// Pyroscope and most profile viewers read it.
 ///
 /// Sample types are `samples/count` (``StackCount/count``: the CPU time in periods) and `cpu/nanoseconds` (the
-/// CPU time itself), as Go's CPU profiles have them. Every module of every process is a mapping, every distinct
+/// CPU time itself), as Go's CPU profiles have them, and with `--wall` `wall/nanoseconds` (``StackCount/wallTime``). Every module of every process is a mapping, every distinct
 /// address of a process a location, every distinct (name, module) a function. Each sample carries numeric `pid` and `tid` labels,
 /// string `thread` and `process` labels, and whatever `sampleLabels` the caller adds (e.g. the root span's `span_id`);
 /// a stack sampled in a span its thread published (``StackCount/span``) has that span's `span_id` and `trace_id`
@@ -15,11 +15,31 @@ public enum PprofEncoder {
     /// - Parameter threadNames: whether samples carry the `thread` string label. Pyroscope turns every string
     ///   sample label into a series label, and thread names (`worker-17`) would multiply series; the numeric
     ///   `tid` stays either way.
+    /// - Parameter includeWall: whether a profile with wall time carries it as a third sample type (local files); a
+    ///   Pyroscope upload must not (the server would file the whole profile as wall, ``encodeWall(_:sampleLabels:threadNames:spans:)``).
     /// - Parameter spans: whether stacks sampled in a published span carry that span's labels (else the caller's).
-    public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true, spans: Bool = true) -> [UInt8] {
-        // Serializing plain generated messages of this shape cannot fail. The message is a temporary, gone before
-        // compressing: a large run's message, bytes and compressed file are not all held at once.
-        let bytes: [UInt8] = (try? message(profile, sampleLabels: sampleLabels, threadNames: threadNames, spans: spans).serializedBytes()) ?? []
+    public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true,
+                              includeWall: Bool = true, spans: Bool = true) -> [UInt8] {
+        gzipped {
+            message(profile, sampleLabels: sampleLabels, threadNames: threadNames,
+                    values: includeWall && profile.hasWall ? .cpuAndWall : .cpu, spans: spans)
+        }
+    }
+
+    /// The wall profile alone, as Pyroscope takes one (`--wall`): sample types `samples/count` (the wall time in
+    /// periods) and `wall/nanoseconds`, period type `wall/nanoseconds`. The server names a pprof series after its
+    /// sample types (`metricName`, pkg/og/convert/pprof/profile.go: any `wall` type makes it `wall`), so this is stored
+    /// as `wall:wall:nanoseconds:wall:nanoseconds`, the type of Java's and .NET's wall profiles.
+    public static func encodeWall(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true,
+                                  spans: Bool = true) -> [UInt8] {
+        gzipped { message(profile, sampleLabels: sampleLabels, threadNames: threadNames, values: .wall, spans: spans) }
+    }
+
+    /// The message `make` makes, serialized and compressed. The message is a temporary, gone before compressing: a
+    /// large run's message, bytes and compressed file are not all held at once.
+    private static func gzipped(_ make: () -> Perftools_Profiles_Profile) -> [UInt8] {
+        // Serializing plain generated messages of this shape cannot fail.
+        let bytes: [UInt8] = (try? make().serializedBytes()) ?? []
         return Gzip.compress(bytes)
     }
 
@@ -41,17 +61,38 @@ public enum PprofEncoder {
         return stringLabelNames(sampleLabels: labels, threadNames: threadNames)
     }
 
+    /// Which values each sample carries.
+    package enum Values {
+        case cpu, cpuAndWall, wall
+    }
+
     private static let processLabel = "process"
     private static let threadLabel = "thread"
     static let spanIDLabel = "span_id"
     static let traceIDLabel = "trace_id"
     static let spanNameLabel = "span_name"
 
-    package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true, spans: Bool = true) -> Perftools_Profiles_Profile {
+    package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true,
+                                values: Values = .cpu, spans: Bool = true) -> Perftools_Profiles_Profile {
         var builder = Builder()
         var message = Perftools_Profiles_Profile()
-        message.sampleType = [builder.valueType("samples", "count"), builder.valueType("cpu", "nanoseconds")]
-        message.periodType = builder.valueType("cpu", "nanoseconds")
+        switch values {
+        case .cpu:
+            message.sampleType = [builder.valueType("samples", "count"), builder.valueType("cpu", "nanoseconds")]
+            message.periodType = builder.valueType("cpu", "nanoseconds")
+        case .cpuAndWall:
+            // A third type (`--wall`); `cpu` stays the default, so `go tool pprof` and `--diff` show the CPU view
+            // unless asked for `-sample_index=wall`.
+            message.sampleType = [builder.valueType("samples", "count"), builder.valueType("cpu", "nanoseconds"),
+                                  builder.valueType("wall", "nanoseconds")]
+            message.periodType = builder.valueType("cpu", "nanoseconds")
+            message.defaultSampleType = builder.string("cpu")
+        case .wall:
+            message.sampleType = [builder.valueType("samples", "count"), builder.valueType("wall", "nanoseconds")]
+            message.periodType = builder.valueType("wall", "nanoseconds")
+            message.defaultSampleType = builder.string("wall")
+        }
+        var wallRounding = PeriodRounding(period: profile.sampleWeight)
         message.period = profile.sampleWeight
         message.timeNanos = profile.startTime
         message.durationNanos = max(0, profile.endTime - profile.startTime)
@@ -76,7 +117,8 @@ public enum PprofEncoder {
                 let ids = process.pid == 0 ? [] : [builder.label("pid", number: Int64(process.pid)), builder.label("tid", number: Int64(thread.tid))]
                 let threadLabels = ids + [builder.label(processLabel, string: process.executableName)]
                     + (threadNames ? [builder.label(threadLabel, string: thread.name)] : [])
-                for stack in thread.stacks {
+                // A stack only off the CPU is in the wall view only; the CPU view keeps what it had without `--wall`.
+                for stack in thread.stacks where values == .cpuAndWall || (values == .wall ? stack.wallTime > 0 : stack.cpuTime > 0 || stack.wallTime == 0) {
                     var sample = Perftools_Profiles_Sample()
                     sample.locationID = stack.frames.map { frame in
                         if let id = locationIDs[frame] { return id }
@@ -85,7 +127,11 @@ public enum PprofEncoder {
                         locationIDs[frame] = id
                         return id
                     }
-                    sample.value = [Int64(stack.count), stack.cpuTime]
+                    sample.value = switch values {
+                    case .cpu: [Int64(stack.count), stack.cpuTime]
+                    case .cpuAndWall: [Int64(stack.count), stack.cpuTime, stack.wallTime]
+                    case .wall: [Int64(wallRounding.periods(in: stack.wallTime)), stack.wallTime]
+                    }
                     sample.label = threadLabels + ((spans ? stack.span : nil).map(labels(of:)) ?? extraLabels)
                     builder.samples.append(sample)
                 }

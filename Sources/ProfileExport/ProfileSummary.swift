@@ -16,6 +16,7 @@ public enum ProfileSummary {
                 lines.append("profile: no thread stopped (the kernel copied the stacks); reader CPU \(cpu) µs per sample")
             }
         }
+        lines += wallLines(profile, topStacks: topFunctions)
         guard total > 0 else { return lines }
         lines.append("profile: top functions by self time:")
         for function in profile.functionsBySelfTime().prefix(topFunctions) where function.selfSamples > 0 {
@@ -24,6 +25,44 @@ public enum ProfileSummary {
             lines.append("  \(percent)%  \(function.selfSamples)  \(function.name)")
         }
         return lines
+    }
+
+    /// With `--wall`: how much of the wall time was spent off the CPU, per process, and where (`wall − cpu` per stack:
+    /// blocked, or runnable waiting for a CPU after running it).
+    private static func wallLines(_ profile: Profile, topStacks: Int) -> [String] {
+        guard let wall = profile.statistics.wall else { return [] }
+        let total = profile.totalWallTime
+        let offCPU = total - profile.totalCPUTime
+        var lines = ["wall: \(seconds(total)) s of thread time, \(percent(offCPU, of: total)) % off-CPU (blocked \(seconds(wall.blockedTime)) s "
+            + "in \(wall.blockedIntervals) intervals, \(wall.observedIntervals) with their own stack; waiting for a CPU \(seconds(wall.runQueueTime)) s; "
+            + "running unsampled \(seconds(wall.unsampledRunTime)) s); per process:"]
+        for process in profile.processes {
+            let stacks = process.threads.flatMap(\.stacks)
+            let processWall = stacks.reduce(0) { $0 + $1.wallTime }
+            guard processWall > 0 else { continue }
+            let processCPU = stacks.reduce(0) { $0 + $1.cpuTime }
+            let name = process.pid == 0 ? "\(process.executableName) (\(process.processCount) processes)" : "\(process.executableName)[\(process.pid)]"
+            lines.append("  \(name)  wall \(seconds(processWall)) s  off-CPU \(percent(processWall - processCPU, of: processWall)) %  (\(process.threads.count) threads)")
+        }
+        let stacks = profile.processes.flatMap { process in
+            process.threads.flatMap { thread in thread.stacks.map { (offCPU: $0.wallTime - $0.cpuTime, frames: $0.frames, thread: thread.name) } }
+        }.filter { $0.offCPU > 0 }.sorted { $0.offCPU > $1.offCPU }
+        if !stacks.isEmpty { lines.append("wall: top off-CPU stacks:") }
+        for stack in stacks.prefix(topStacks) {
+            let names = stack.frames.prefix(4).map(\.name).joined(separator: " ← ")
+            lines.append("  \(seconds(stack.offCPU)) s  \(percent(stack.offCPU, of: total)) %  \(names)  [\(stack.thread)]")
+        }
+        lines.append("wall: \(wall.probes) blocked stacks read (\(wall.probesFailed) found the thread awake), \(wall.switchRecords) switch records; "
+            + "\(seconds(wall.estimatedTime)) s of short blocks counted at the thread's previous blocked stack, \(seconds(wall.unattributedTime)) s with no stack")
+        return lines
+    }
+
+    private static func seconds(_ nanoseconds: Int64) -> String {
+        String((Double(nanoseconds) / 1e7).rounded() / 100)
+    }
+
+    private static func percent(_ part: Int64, of whole: Int64) -> String {
+        String((Double(part) * 1000 / Double(max(1, whole))).rounded() / 10)
     }
 
     private static func microseconds(_ nanoseconds: Int64) -> String {

@@ -11,24 +11,28 @@ public enum SpeedscopeWriter {
         var frameIndex: [SpeedscopeFile.Frame: Int] = [:]
         var frames: [SpeedscopeFile.Frame] = []
         var profiles: [SpeedscopeFile.SampledProfile] = []
-        for process in profile.processes {
-            for thread in process.threads {
-                var samples: [[Int]] = []
-                var weights: [Int64] = []
-                for stack in thread.stacks {
-                    samples.append(stack.frames.reversed().map { frame in
-                        let key = SpeedscopeFile.Frame(name: frame.name, file: frame.mapping.map { process.mappings[$0].path } ?? "")
-                        if let index = frameIndex[key] { return index }
-                        frameIndex[key] = frames.count
-                        frames.append(key)
-                        return frames.count - 1
-                    })
-                    weights.append(stack.cpuTime)
+        // With `--wall`, each thread's wall profile follows its CPU one (speedscope lists them in its profile picker).
+        for (kind, weight) in [("", \StackCount.cpuTime)] + (profile.hasWall ? [(" wall", \StackCount.wallTime)] : []) {
+            for process in profile.processes {
+                for thread in process.threads {
+                    var samples: [[Int]] = []
+                    var weights: [Int64] = []
+                    // A stack only blocked has no CPU time: it is in the wall profile only.
+                    for stack in thread.stacks where stack[keyPath: weight] > 0 || stack.wallTime == 0 {
+                        samples.append(stack.frames.reversed().map { frame in
+                            let key = SpeedscopeFile.Frame(name: frame.name, file: frame.mapping.map { process.mappings[$0].path } ?? "")
+                            if let index = frameIndex[key] { return index }
+                            frameIndex[key] = frames.count
+                            frames.append(key)
+                            return frames.count - 1
+                        })
+                        weights.append(stack[keyPath: weight])
+                    }
+                    profiles.append(SpeedscopeFile.SampledProfile(
+                        name: process.pid == 0 ? "\(process.executableName) (\(process.processCount) process\(process.processCount == 1 ? "" : "es")) \(thread.name)\(kind)"
+                            : "\(process.executableName) (pid \(process.pid)) \(thread.name) (tid \(thread.tid))\(kind)",
+                        endValue: weights.reduce(0, +), samples: samples, weights: weights))
                 }
-                profiles.append(SpeedscopeFile.SampledProfile(
-                    name: process.pid == 0 ? "\(process.executableName) (\(process.processCount) process\(process.processCount == 1 ? "" : "es")) \(thread.name)"
-                        : "\(process.executableName) (pid \(process.pid)) \(thread.name) (tid \(thread.tid))",
-                    endValue: weights.reduce(0, +), samples: samples, weights: weights))
             }
         }
         let file = SpeedscopeFile(name: name, shared: .init(frames: frames), profiles: profiles)

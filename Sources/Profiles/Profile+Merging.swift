@@ -64,7 +64,7 @@ extension ProcessProfile {
                     var frame = frame
                     frame.mapping = frame.mapping.flatMap { remap[$0] }
                     return frame
-                }, count: stack.count, cpuTime: stack.cpuTime, span: stack.span)
+                }, count: stack.count, cpuTime: stack.cpuTime, wallTime: stack.wallTime, span: stack.span)
             }
             if let index = result.threads.firstIndex(where: { $0.tid == thread.tid }) {
                 result.threads[index].add(stacks)
@@ -96,7 +96,7 @@ extension ProcessProfile {
                     frame.mapping = move.index
                     frame.address &+= move.offset
                     return frame
-                }, count: stack.count, cpuTime: stack.cpuTime, span: stack.span)
+                }, count: stack.count, cpuTime: stack.cpuTime, wallTime: stack.wallTime, span: stack.span)
             }
             if let index = threads.firstIndex(where: { $0.name == thread.name }) {
                 threads[index].add(stacks)
@@ -119,6 +119,7 @@ extension ThreadProfile {
             if let position = positions[key] {
                 stacks[position].count += stack.count
                 stacks[position].cpuTime += stack.cpuTime
+                stacks[position].wallTime += stack.wallTime
             } else {
                 positions[key] = stacks.count
                 stacks.append(stack)
@@ -145,7 +146,8 @@ extension SamplingStatistics {
             processesSeen: max(processesSeen, later.processesSeen),
             stoppedTimeP50: weighted,
             stoppedTimeP99: [stoppedTimeP99, later.stoppedTimeP99].compactMap { $0 }.max(),
-            tracerCPUTime: tracerCPUTime + later.tracerCPUTime
+            tracerCPUTime: tracerCPUTime + later.tracerCPUTime,
+            wall: wall.map { earlier in later.wall.map(earlier.merged) ?? earlier } ?? later.wall
         )
     }
 }

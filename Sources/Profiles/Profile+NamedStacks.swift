@@ -14,13 +14,14 @@ extension Profile {
     /// Every stack of every thread, named root first. A process tree reads as one flame graph split by
     /// program; threads of a process and processes running the same program fold together, so identical
     /// name paths are summed.
-    public func namedStacks() -> [NamedStack] {
+    /// - Parameter weight: what a stack counts for: its samples, or (the wall variant) its wall time in µs.
+    public func namedStacks(weight: (StackCount) -> Int = { $0.count }) -> [NamedStack] {
         var counts: [[String]: Int] = [:]
         for process in processes {
             let root = process.executableName.isEmpty ? [] : [process.executableName]
             for thread in process.threads {
                 for stack in thread.stacks {
-                    counts[root + stack.frames.reversed().map(\.name), default: 0] += stack.count
+                    counts[root + stack.frames.reversed().map(\.name), default: 0] += weight(stack)
                 }
             }
         }

@@ -24,6 +24,14 @@ public struct Profile: Sendable, Equatable {
         self.timeline = timeline
     }
 
+    /// Whether the profile has wall time (`--wall`): each stack's ``StackCount/wallTime``.
+    public var hasWall: Bool { statistics.wall != nil }
+
+    /// The sum of all stacks' wall time, in nanoseconds (0 without ``hasWall``).
+    public var totalWallTime: Int64 {
+        processes.reduce(0) { $0 + $1.threads.reduce(0) { $0 + $1.stacks.reduce(0) { $0 + $1.wallTime } } }
+    }
+
     /// The sum of all stack counts.
     public var totalSamples: Int {
         processes.reduce(0) { $0 + $1.threads.reduce(0) { $0 + $1.totalSamples } }
@@ -111,13 +119,17 @@ public struct StackCount: Sendable, Equatable {
     public var count: Int
     /// Nanoseconds of CPU time spent in this stack.
     public var cpuTime: Int64
+    /// Nanoseconds of wall time spent in this stack (`--wall`): its ``cpuTime``, plus the time its thread waited
+    /// for a CPU after running it, plus the time its thread was blocked in it. 0 when wall time was not recorded.
+    public var wallTime: Int64
     /// The span the samples were taken in, where the thread published one (OTEP 4947); `nil`: the run's root span.
     public var span: SpanLabels?
 
-    public init(frames: [Frame], count: Int, cpuTime: Int64, span: SpanLabels? = nil) {
+    public init(frames: [Frame], count: Int, cpuTime: Int64, wallTime: Int64 = 0, span: SpanLabels? = nil) {
         self.frames = frames
         self.count = count
         self.cpuTime = cpuTime
+        self.wallTime = wallTime
         self.span = span
     }
 }

@@ -17,9 +17,11 @@ public struct SamplingStatistics: Sendable, Equatable {
     public var stoppedTimeP99: Int64?
     /// CPU time the tracer thread used (stopping, copying, unwinding, handling events), in ns.
     public var tracerCPUTime: Int64
+    /// How wall time was recorded (`--wall`); `nil` when it was not.
+    public var wall: WallStatistics?
 
     public init(samplesTaken: Int = 0, samplesLost: Int = 0, samplesMissed: Int = 0, threadsSeen: Int = 0, processesSeen: Int = 0,
-                stoppedTimeP50: Int64? = nil, stoppedTimeP99: Int64? = nil, tracerCPUTime: Int64 = 0) {
+                stoppedTimeP50: Int64? = nil, stoppedTimeP99: Int64? = nil, tracerCPUTime: Int64 = 0, wall: WallStatistics? = nil) {
         self.samplesTaken = samplesTaken
         self.samplesLost = samplesLost
         self.samplesMissed = samplesMissed
@@ -28,6 +30,7 @@ public struct SamplingStatistics: Sendable, Equatable {
         self.stoppedTimeP50 = stoppedTimeP50
         self.stoppedTimeP99 = stoppedTimeP99
         self.tracerCPUTime = tracerCPUTime
+        self.wall = wall
     }
 }
 

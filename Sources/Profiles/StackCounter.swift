@@ -5,6 +5,8 @@
 public struct StackCounter: Sendable {
     /// Nanoseconds of CPU time per distinct stack.
     public private(set) var cpuTimes: [[UInt64]: Int64] = [:]
+    /// Nanoseconds of off-CPU time per distinct stack (`--wall`); a stack may be in both.
+    public private(set) var offCPUTimes: [[UInt64]: Int64] = [:]
 
     public init() {}
 
@@ -25,5 +27,16 @@ public struct StackCounter: Sendable {
         return own
     }
 
-    public var isEmpty: Bool { cpuTimes.isEmpty }
+    /// Adds `nanoseconds` of off-CPU time (`--wall`: blocked, or waiting for a CPU) to `stack`.
+    public mutating func addOffCPU(_ stack: [UInt64], nanoseconds: Int64) {
+        if let index = offCPUTimes.index(forKey: stack) {
+            offCPUTimes.values[index] += nanoseconds
+        } else {
+            // The CPU side's copy when it has one: one array per distinct stack.
+            let own = cpuTimes.index(forKey: stack).map { cpuTimes.keys[$0] } ?? stack.withUnsafeBufferPointer { Array($0) }
+            offCPUTimes[own] = nanoseconds
+        }
+    }
+
+    public var isEmpty: Bool { cpuTimes.isEmpty && offCPUTimes.isEmpty }
 }

@@ -1,6 +1,8 @@
-/// One CPU profile to ship: what the sampler's `PprofEncoder` produced for one upload interval.
+/// One profile to ship: what the sampler's `PprofEncoder` produced for one upload interval, its CPU or (`--wall`) its
+/// wall profile.
 public struct PyroscopeUpload: Sendable {
-    /// A gzipped pprof `Profile` whose sample type is `cpu`/`nanoseconds`.
+    /// A gzipped pprof `Profile` whose sample type is `cpu`/`nanoseconds` or `wall`/`nanoseconds`: the server names
+    /// the series after it.
     public var profile: [UInt8]
     /// The first and last moment the profile covers, in nanoseconds since the Unix epoch (sent as `from`/`until`).
     public var startTime: Int64

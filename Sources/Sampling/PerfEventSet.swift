@@ -14,8 +14,13 @@ import Glibc
 /// that touches it afterwards.
 final class PerfEventSet: @unchecked Sendable {
     let buffers: [PerfRingBuffer]
+    /// Whether the events also write a record at every context switch of every thread (`--wall`).
+    let recordsSwitches: Bool
 
-    private init(buffers: [PerfRingBuffer]) { self.buffers = buffers }
+    private init(buffers: [PerfRingBuffer], recordsSwitches: Bool) {
+        self.buffers = buffers
+        self.recordsSwitches = recordsSwitches
+    }
 
     /// Ring buffer pages per CPU (4 MiB): about 128 samples of 32 KiB, read whenever a quarter is full.
     private static let dataPages = 1024
@@ -26,10 +31,11 @@ final class PerfEventSet: @unchecked Sendable {
     static func open(pid: pid_t, options: SamplingOptions) throws(ProfilerError) -> PerfEventSet {
         let processors = Int(sysconf(Int32(_SC_NPROCESSORS_CONF)))
         var includeKernel = true
+        var recordsSwitches = options.wall
         var buffers: [PerfRingBuffer] = []
         var cpu: Int32 = 0
         while cpu < processors {
-            var attributes = Self.attributes(options: options, includeKernel: includeKernel)
+            var attributes = Self.attributes(options: options, includeKernel: includeKernel, recordsSwitches: recordsSwitches)
             let descriptor = hr_perf_event_open(&attributes, pid, cpu, -1, UInt(PERF_FLAG_FD_CLOEXEC))
             if descriptor < 0 {
                 let error = errno
@@ -37,6 +43,11 @@ final class PerfEventSet: @unchecked Sendable {
                 // needs privileges (perf_event_paranoid ≤ 1): without them, count user time only.
                 if includeKernel && (error == EACCES || error == EPERM) && buffers.isEmpty {
                     includeKernel = false
+                    continue
+                }
+                // Context-switch records exist since Linux 4.3; an older kernel refuses the attribute (EINVAL).
+                if recordsSwitches && error == EINVAL && buffers.isEmpty {
+                    recordsSwitches = false
                     continue
                 }
                 if error == ENODEV || error == EINVAL && cpu > 0 {
@@ -54,7 +65,7 @@ final class PerfEventSet: @unchecked Sendable {
             cpu += 1
         }
         guard !buffers.isEmpty else { throw ProfilerError.perfEventFailed(errno: ENODEV) }
-        return PerfEventSet(buffers: buffers)
+        return PerfEventSet(buffers: buffers, recordsSwitches: recordsSwitches)
     }
 
     /// The largest buffer the locked-memory limit allows, halving from ``dataPages``.
@@ -68,7 +79,7 @@ final class PerfEventSet: @unchecked Sendable {
         return nil
     }
 
-    private static func attributes(options: SamplingOptions, includeKernel: Bool) -> perf_event_attr {
+    private static func attributes(options: SamplingOptions, includeKernel: Bool, recordsSwitches: Bool) -> perf_event_attr {
         var attributes = perf_event_attr()
         attributes.size = UInt32(MemoryLayout<perf_event_attr>.size)
         attributes.type = PERF_TYPE_SOFTWARE.rawValue
@@ -87,6 +98,9 @@ final class PerfEventSet: @unchecked Sendable {
         attributes.comm_exec = 1
         attributes.task = 1
         attributes.sample_id_all = 1
+        // `PERF_RECORD_SWITCH` at every switch in and out of every thread, for `--wall` (``WallRecorder``): allowed
+        // unprivileged on our own inherited events (perf_event_paranoid 2), unlike a sampling event in the scheduler.
+        attributes.context_switch = recordsSwitches ? 1 : 0
         // Records are timed on CLOCK_MONOTONIC so the reader can tell which are surely visible (``PerfSampler``)
         // and place each sample on the wall clock of the spans (the default perf clock has no user-space reading).
         attributes.use_clockid = 1

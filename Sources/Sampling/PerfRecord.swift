@@ -15,6 +15,8 @@ enum PerfRecord: Equatable {
     case comm(pid: pid_t, tid: pid_t, name: String, isExec: Bool)
     case fork(pid: pid_t, tid: pid_t, parentPID: pid_t, parentTID: pid_t)
     case exit(pid: pid_t, tid: pid_t)
+    /// The thread went off (`out`) or on a CPU; `preempted`: it went off still runnable (`--wall`).
+    case contextSwitch(pid: pid_t, tid: pid_t, out: Bool, preempted: Bool)
     case lost(count: Int)
     case other
 
@@ -82,6 +84,15 @@ enum PerfRecord: Equatable {
                 return
             }
             self = .exit(pid: pid, tid: tid)
+        case PERF_RECORD_SWITCH.rawValue:
+            // No body of its own: the `sample_id` fields (pid, tid, time) follow the header
+            // (include/uapi/linux/perf_event.h, PERF_RECORD_SWITCH); `misc` says which way and why.
+            guard let pid = int32(0), let tid = int32(4) else {
+                self = .other
+                return
+            }
+            self = .contextSwitch(pid: pid, tid: tid, out: Int32(misc) & PERF_RECORD_MISC_SWITCH_OUT != 0,
+                                  preempted: Int32(misc) & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT != 0)
         case PERF_RECORD_LOST.rawValue:
             // A buffer cannot hold anywhere near 2³² records: a larger count is not a count.
             self = .lost(count: Int(min(uint64(8) ?? 0, UInt64(UInt32.max))))

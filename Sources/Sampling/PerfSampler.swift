@@ -35,6 +35,10 @@ final class PerfSampler: Sampler {
     /// Milliseconds for the smallest buffer to fill a quarter with samples at the rate (a CPU takes at most the
     /// rate's samples a second, each the stack copy and under 512 bytes more), from 1 to 100.
     private let quarterFillTime: Int32
+    /// Where threads spend their time off the CPU (`--wall`), when the kernel writes context-switch records.
+    private var wall: WallRecorder?
+    /// The time of the latest record applied: where intervals still open at the end close.
+    private var latestRecordTime: UInt64 = 0
     /// Closed when the child has exited: the reader then drains what is left and stops.
     private let stopPipe: (read: Int32, write: Int32)
 
@@ -62,6 +66,17 @@ final class PerfSampler: Sampler {
         snapshot = ThreadSnapshot(stackCapacity: 0)
         processes.add(SampledProcess(pid: rootPID, threads: [rootPID]))
         store.recordThreadSeen()
+        if options.wall {
+            if events.recordsSwitches {
+                wall = WallRecorder(store: store, processes: processes, stackCopySize: options.stackCopySize,
+                                    shortBlock: options.period + Self.writeAllowance, logger: logger) { [unowned self] pid, tid in
+                    threadName(pid: pid, tid: tid)
+                }
+            } else {
+                store.dropWall()
+                logger.warning("wall: the kernel refuses context-switch records (perf_event_attr.context_switch, Linux 4.3 or later): --wall is dropped; the CPU profile is unaffected (--sampler ptrace records wall time without them)")
+            }
+        }
     }
 
     /// Reads records as the buffers fill until the child has exited, then reads what is left.
@@ -89,16 +104,24 @@ final class PerfSampler: Sampler {
         while !stopping {
             let listening = processes.publishesThreadContext
             let polled = listening ? descriptors.count : 1
-            if poll(&descriptors, nfds_t(polled), listening ? 100 : quarterFillTime) > 0 {
+            // With `--wall`, blocked threads are looked at every period, to read their stacks while they still wait.
+            let timeout = wall != nil ? Int32(max(1, options.period / 1_000_000)) : listening ? 100 : quarterFillTime
+            if poll(&descriptors, nfds_t(polled), timeout) > 0 {
                 stopping = descriptors[0].revents != 0
                 // A buffer whose task tree has exited reports POLLHUP on every poll: stop polling it.
                 for index in descriptors.indices[1..<polled] where descriptors[index].revents & Int16(POLLHUP) != 0 {
                     descriptors[index].fd = -1
                 }
             }
-            drain(takenBefore: stopping ? .max : UInt64(max(0, Clock.monotonic() - Self.writeAllowance)))
+            let cutoff = Clock.monotonic() - Self.writeAllowance
+            drain(takenBefore: stopping ? .max : UInt64(max(0, cutoff)))
+            if let wall, !stopping {
+                wall.probeThreads()
+                wall.flushIfDue(until: UInt64(max(0, cutoff)))
+            }
             store.recordTracerCPUTime(Clock.threadCPU())
         }
+        wall?.finish(at: latestRecordTime)
         processes.finish()
     }
 
@@ -125,6 +148,7 @@ final class PerfSampler: Sampler {
                 if earliest == nil || time < earliest!.time { earliest = (buffer, record, time) }
             }
             guard let (buffer, record, time) = earliest, time < cutoff else { return }
+            latestRecordTime = max(latestRecordTime, time)
             apply(record, time: time)
             buffer.consume(record)
         }
@@ -156,12 +180,9 @@ final class PerfSampler: Sampler {
             // program's user registers and no mapping: its image is named by the command until the path is known.
             processes.unwind(snapshot, of: process, commandName: threadNames[pid])
             processes.storeStack(of: process, tid: tid, cpuTime: options.perfEventPeriod, time: wallClock.wall(monotonic: time), span: span) {
-                // Its comm records keep the name current; /proc is read once for a thread they have not named.
-                if let known = threadNames[tid] { return known }
-                let name = ProcessMaps.threadName(pid: pid, tid: tid) ?? ""
-                threadNames[tid] = name
-                return name
+                threadName(pid: pid, tid: tid)
             }
+            wall?.ranOnCPU(process, tid: tid, stack: processes.frames, cpuTime: options.perfEventPeriod)
         case let .mapping(pid, mapping):
             let process = process(pid)
             let unnamed = process.executablePath == nil
@@ -188,7 +209,11 @@ final class PerfSampler: Sampler {
             } else {
                 processes.add(SampledProcess(pid: pid, forkedFrom: processes[parentPID]))
             }
+        case let .contextSwitch(pid, tid, out, preempted):
+            guard let process = processes[pid] else { return }
+            wall?.switched(process, tid: tid, out: out, preempted: preempted, time: time)
         case let .exit(pid, tid):
+            wall?.exited(tid: tid, at: time)
             threadNames[tid] = nil
             guard let process = processes[pid] else { return }
             process.threads.remove(tid)
@@ -199,6 +224,14 @@ final class PerfSampler: Sampler {
         case .other:
             break
         }
+    }
+
+    /// Its comm records keep the name current; /proc is read once for a thread they have not named.
+    private func threadName(pid: pid_t, tid: pid_t) -> String {
+        if let known = threadNames[tid] { return known }
+        let name = ProcessMaps.threadName(pid: pid, tid: tid) ?? ""
+        threadNames[tid] = name
+        return name
     }
 
     /// A process known from its records, or, if its records were lost, from `/proc` while it still runs.

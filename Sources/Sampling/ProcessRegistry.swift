@@ -17,7 +17,7 @@ final class ProcessRegistry {
     private let files = ELFImageCache()
     private var processes: [pid_t: SampledProcess] = [:]
     /// The last stack unwound, leaf first; reused, so a sample allocates nothing.
-    private var frames: [UInt64] = []
+    private(set) var frames: [UInt64] = []
     /// Whether a process seen so far publishes its spans as OpenTelemetry thread context (OTEP 4947).
     private(set) var publishesThreadContext = false
 

@@ -22,15 +22,17 @@ final class ProfileStore: Sendable {
         var tracerCPUTime: Int64 = 0
         var tracerCPUTimeTaken: Int64 = 0
         var timeline = SampleTimeline()
+        /// This window's wall-time counts; `nil` when wall time is not recorded (`--wall` off or dropped).
+        var wall: WallStatistics?
     }
 
     private let state: Mutex<State>
     /// Whether samples go on the timeline too (only a report shows it: it costs 24 bytes a sample).
     private let recordsTimeline: Bool
 
-    init(fallingBehind: FallingBehind, recordsTimeline: Bool) {
+    init(fallingBehind: FallingBehind, recordsTimeline: Bool, recordsWall: Bool = false) {
         self.recordsTimeline = recordsTimeline
-        state = Mutex(State(intervalStart: Clock.wall(), fallingBehind: fallingBehind))
+        state = Mutex(State(intervalStart: Clock.wall(), fallingBehind: fallingBehind, wall: recordsWall ? WallStatistics() : nil))
     }
 
     func addImage(pid: pid_t, executablePath: String, modules: ModuleMap) -> Int {
@@ -76,6 +78,26 @@ final class ProfileStore: Sendable {
         }
     }
 
+    /// Counts `nanoseconds` of off-CPU time (`--wall`) at `stack`, with `update` applied to the window's wall counts.
+    func addOffCPU(stack: [UInt64], nanoseconds: Int64, imageID: Int, tid: pid_t, threadName: () -> String,
+                   update: (inout WallStatistics) -> Void) {
+        state.withLock { state in
+            guard state.wall != nil, state.images[imageID] != nil else { return }
+            update(&state.wall!)
+            state.images[imageID]!.threads[tid, default: SampledThread(name: threadName())].stacks.addOffCPU(stack, nanoseconds: nanoseconds)
+        }
+    }
+
+    /// Applies `update` to the window's wall counts, when wall time is recorded.
+    func recordWall(_ update: (inout WallStatistics) -> Void) {
+        state.withLock { state in
+            if state.wall != nil { update(&state.wall!) }
+        }
+    }
+
+    /// Wall time cannot be recorded after all (the kernel or `/proc` refused): the profile is CPU only.
+    func dropWall() { state.withLock { $0.wall = nil } }
+
     /// Counts samples that could not be read, or whose thread ended mid-sample.
     func recordLost(_ count: Int = 1) {
         state.withLock { state in
@@ -116,7 +138,7 @@ final class ProfileStore: Sendable {
                 samplesTaken: state.samplesTaken, samplesLost: state.samplesLost, samplesMissed: state.samplesMissed,
                 threadsSeen: state.threadsSeen, processesSeen: state.processesSeen,
                 stoppedTimeP50: Self.percentile(0.50, of: times), stoppedTimeP99: Self.percentile(0.99, of: times),
-                tracerCPUTime: state.tracerCPUTime - state.tracerCPUTimeTaken)
+                tracerCPUTime: state.tracerCPUTime - state.tracerCPUTimeTaken, wall: state.wall)
             let window = SampledWindow(startTime: state.intervalStart, endTime: now, images: images, statistics: statistics,
                                        timeline: state.timeline)
             state.intervalStart = now
@@ -126,6 +148,7 @@ final class ProfileStore: Sendable {
             state.stoppedTimes = []
             state.tracerCPUTimeTaken = state.tracerCPUTime
             state.timeline = SampleTimeline()
+            if state.wall != nil { state.wall = WallStatistics() }
             return window
         }
     }

@@ -53,7 +53,7 @@ public final class Profiler: Sendable {
                                logger: Logger) throws(ProfilerError) -> Profiler {
         let store = ProfileStore(fallingBehind: FallingBehind(
             rate: options.rate, cause: "the kernel dropped them from full buffers: the reader was behind"),
-            recordsTimeline: options.recordsTimeline)
+            recordsTimeline: options.recordsTimeline, recordsWall: options.wall)
         let rootPID = child.pid
         let warning = privileged.map { privileged in
             let alternative = OwnPrivileges.canTraceWithPrivileges ? " (--sampler ptrace can profile it)" : ""
@@ -72,7 +72,7 @@ public final class Profiler: Sendable {
             rate: options.rate,
             cause: "the tracer cannot stop every thread within a period, so it stops those that used the most CPU since their last sample; "
                 + "a sample stands for the CPU time its thread used since its previous one, so CPU totals stay right"),
-            recordsTimeline: options.recordsTimeline)
+            recordsTimeline: options.recordsTimeline, recordsWall: options.wall)
         let rootPID = child.pid
         return try start(child, store: store, sampleWeight: options.period) { () throws(ProfilerError) in
             try Tracer(rootPID: rootPID, options: options, store: store, logger: logger)

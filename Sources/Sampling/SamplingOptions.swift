@@ -14,17 +14,21 @@ public struct SamplingOptions: Sendable {
     /// Whether profiles carry when each sample was taken (``Profile/timeline``), which only a report shows:
     /// it costs 24 bytes a sample, up to its cap.
     public var recordsTimeline: Bool
+    /// Whether to record where each thread spends its wall-clock time off the CPU (`--wall`, ``WallRecorder``).
+    public var wall: Bool
 
     public static let `default` = SamplingOptions(rate: 100, stackCopySize: 32 * 1024, maximumFrames: 256, jitter: 0.1,
                                                   method: .automatic, recordsTimeline: false)
 
-    public init(rate: Double, stackCopySize: Int, maximumFrames: Int, jitter: Double, method: SamplingMethod, recordsTimeline: Bool) {
+    public init(rate: Double, stackCopySize: Int, maximumFrames: Int, jitter: Double, method: SamplingMethod, recordsTimeline: Bool,
+                wall: Bool = false) {
         self.rate = rate
         self.stackCopySize = stackCopySize
         self.maximumFrames = maximumFrames
         self.jitter = jitter
         self.method = method
         self.recordsTimeline = recordsTimeline
+        self.wall = wall
     }
 
     /// Nanoseconds between samples: the CPU time one sample stands for.

@@ -61,24 +61,15 @@ final class TracedThread {
     /// open file costs about 0.9 µs of the tracer's CPU (`stat`, for the state: 2.8 µs). The kernel brings the
     /// count up to date at each scheduler tick and context switch, so for a thread on a CPU it can lag by up to
     /// a scheduler tick: that moves CPU time from one sample to the next, never out of the profile.
-    func cpuTime() -> Int64? {
+    func cpuTime() -> Int64? { schedulerStatistics()?.runTime }
+
+    /// The whole of `schedstat` (its CPU time first), from the same kept-open file: what `--wall` needs each tick.
+    func schedulerStatistics() -> SchedulerStatistics? {
         if schedstatDescriptor < 0 {
             schedstatDescriptor = open("/proc/\(process.pid)/task/\(tid)/schedstat", O_RDONLY | O_CLOEXEC)
             guard schedstatDescriptor >= 0 else { return nil }
         }
-        var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        return withUnsafeMutableBytes(of: &buffer) { bytes -> Int64? in
-            let count = pread(schedstatDescriptor, bytes.baseAddress, bytes.count, 0)
-            guard count > 0 else { return nil }
-            var value: Int64 = 0
-            for byte in bytes[0..<count] {
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
-                let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
-                guard !overflow else { return nil }
-                value = shifted &+ Int64(byte - UInt8(ascii: "0"))
-            }
-            return value
-        }
+        return SchedulerStatistics.read(schedstatDescriptor)
     }
 
     /// The thread's name (as `prctl(PR_SET_NAME)` or the program name set it) when ``isRunning()`` last read it.
@@ -111,7 +102,7 @@ final class TracedThread {
         let snapshot = snapshot
         guard Ptrace.getRegisters(tid, into: &snapshot.registers) == 0 else { return false }
         snapshot.stackStart = snapshot.registers.rsp
-        snapshot.useBuffer(length: copyStack(from: snapshot.registers.rsp, into: snapshot.stackBuffer))
+        snapshot.useBuffer(length: Self.copyStack(of: tid, from: snapshot.registers.rsp, into: snapshot.stackBuffer))
         // The OTEP lets a reader read a thread's record only while the thread is stopped: now.
         snapshotSpan = process.threadContext?.spanLabels(threadPointer: snapshot.registers.fs_base)
         snapshotCPUTime = max(0, cpuTime - sampledCPUTime)
@@ -123,7 +114,7 @@ final class TracedThread {
     /// One `process_vm_readv`, split at page boundaries: the copy stops at the first unmapped page (the
     /// end of the stack) instead of failing as a whole. The stack pointer is whatever the thread left in
     /// it, up to the top of the address space, so the range is cut there rather than wrapped.
-    private func copyStack(from start: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    static func copyStack(of tid: pid_t, from start: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let page: UInt64 = 4096
         var remote: [iovec] = []
         remote.reserveCapacity(buffer.count / Int(page) + 1)

@@ -29,6 +29,8 @@ final class Tracer: Sampler {
     /// New threads that reported their first stop before their creator's clone/fork event did, and ended
     /// before it came: the event must not adopt (and count) them a second time.
     private var endedBeforeAnnounced: Set<pid_t> = []
+    /// Where threads spend their time off the CPU (`--wall`), from their `schedstat` at each tick.
+    private var wall: WallRecorder?
 
     /// How often a process's maps may be re-read when its stacks reach code outside the known modules
     /// (a fresh process still loading its libraries, or a `dlopen`); reading costs about 100 µs.
@@ -43,6 +45,10 @@ final class Tracer: Sampler {
         processes = ProcessRegistry(store: store, maximumFrames: options.maximumFrames)
         let error = Ptrace.seize(rootPID)
         guard error == 0 else { throw .seizeFailed(errno: error) }
+        if options.wall {
+            wall = WallRecorder(store: store, processes: processes, stackCopySize: options.stackCopySize,
+                                shortBlock: options.period, logger: logger) { [unowned self] _, tid in threads[tid]?.name ?? "" }
+        }
         adopt(rootPID).isAnnounced = true
     }
 
@@ -73,6 +79,7 @@ final class Tracer: Sampler {
             }
         }
         ticker.stop()
+        wall?.finish(at: UInt64(clamping: Clock.monotonic()))
         detachAll()
         store.recordTracerCPUTime(Clock.threadCPU())
         processes.finish()
@@ -164,6 +171,7 @@ final class Tracer: Sampler {
             CrashGuard.childTerminated(termination)
         }
         guard let thread = threads.removeValue(forKey: tid) else { return }
+        wall?.exited(tid: tid, at: UInt64(clamping: Clock.monotonic()))
         if !thread.isAnnounced { endedBeforeAnnounced.insert(tid) }
         let process = thread.process
         process.threads.remove(tid)
@@ -188,9 +196,22 @@ final class Tracer: Sampler {
     /// program whose modules are not read yet) are not sampled.
     private func sampleThreadsThatRan() -> Int {
         var due: [(thread: TracedThread, cpuTime: Int64)] = []
+        var looked: [(thread: TracedThread, statistics: SchedulerStatistics, running: Bool)] = []
+        let now = UInt64(clamping: Clock.monotonic())
         for thread in threads.values where !thread.isListening && !thread.process.isBeforeExec {
-            guard let cpuTime = thread.cpuTime(), cpuTime > thread.sampledCPUTime, thread.isRunning() else { continue }
-            due.append((thread, cpuTime))
+            guard let statistics = thread.schedulerStatistics() else { continue }
+            let running = statistics.runTime > thread.sampledCPUTime && thread.isRunning()
+            if wall != nil { looked.append((thread, statistics, running)) }
+            guard running else { continue }
+            due.append((thread, statistics.runTime))
+        }
+        // With `--wall`, the tick's blocked and run-queue time of every thread, after this tick's samples (the stacks
+        // they ran); a blocked thread is only read through /proc, never interrupted (that would restart its syscall).
+        defer {
+            for (thread, statistics, running) in looked where threads[thread.tid] === thread {
+                wall?.ticked(thread.process, tid: thread.tid, statistics: statistics, at: now, running: running)
+            }
+            wall?.flushIfDue(until: now)
         }
         lastDue = due.count
         if due.count > budget.limit {
@@ -249,6 +270,7 @@ final class Tracer: Sampler {
             processes.unwind(thread.snapshot, of: process)
         }
         processes.storeStack(of: process, tid: thread.tid, cpuTime: thread.snapshotCPUTime, time: Clock.wall(), span: thread.snapshotSpan) { thread.name }
+        wall?.ranOnCPU(process, tid: thread.tid, stack: processes.frames, cpuTime: thread.snapshotCPUTime)
     }
 
     /// Reads the process's mappings from `/proc`; `false` when there are none to read.

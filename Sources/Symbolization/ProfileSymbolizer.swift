@@ -39,7 +39,8 @@ public final class ProfileSymbolizer: Sendable {
                 guard !image.threads.isEmpty else { return nil }
                 let modules = image.modules.ranges
                 if state.named[image.id]?.modules != modules { state.named[image.id] = NamedFrames(modules: modules) }
-                return symbolize(image, frames: &state.named[image.id]!.frames, rounding: &state.rounding)
+                return symbolize(image, frames: &state.named[image.id]!.frames, rounding: &state.rounding,
+                                 recordsWall: window.statistics.wall != nil)
             }
         }
         return Profile(startTime: window.startTime, endTime: window.endTime, sampleWeight: sampleWeight, processes: processes,
@@ -70,10 +71,12 @@ public final class ProfileSymbolizer: Sendable {
         return result
     }
 
-    private func symbolize(_ image: SampledImage, frames cache: inout [UInt64: Frame], rounding: inout PeriodRounding) -> ProcessProfile {
+    private func symbolize(_ image: SampledImage, frames cache: inout [UInt64: Frame], rounding: inout PeriodRounding,
+                           recordsWall: Bool) -> ProcessProfile {
         let modules = image.modules
         let known = cache
-        let unnamed = Set(image.threads.values.lazy.flatMap { $0.counters.lazy.flatMap { $0.stacks.cpuTimes.keys.joined() } }.filter { known[$0] == nil })
+        let unnamed = Set(image.threads.values.lazy.flatMap { $0.counters.lazy.flatMap { [$0.stacks.cpuTimes.keys, $0.stacks.offCPUTimes.keys].joined().joined() } }
+            .filter { known[$0] == nil })
         var named: [UInt64: Frame] = [:]
         for (address, name) in symbolizer.frameNames(of: unnamed, in: modules, pid: image.pid) {
             let frame = Frame(address: address, mapping: modules.index(containing: address), name: name.name,
@@ -89,11 +92,25 @@ public final class ProfileSymbolizer: Sendable {
         let threads = image.threads.sorted { $0.key < $1.key }.map { tid, thread in
             // A live thread may have renamed itself since its last sample.
             let name = image.hasExited ? thread.name : ProcessMaps.threadName(pid: image.pid, tid: tid) ?? thread.name
-            return ThreadProfile(tid: tid, name: name, stacks: thread.counters.flatMap { span, stacks in
-                stacks.cpuTimes.map { stack, cpuTime in
-                    StackCount(frames: stack.map(frame), count: rounding.periods(in: cpuTime), cpuTime: cpuTime, span: span)
+            return ThreadProfile(tid: tid, name: name, stacks: thread.counters.flatMap { span, counter in
+                var stacks = counter.cpuTimes.map { stack, cpuTime in
+                    StackCount(frames: stack.map(frame), count: rounding.periods(in: cpuTime), cpuTime: cpuTime,
+                               wallTime: recordsWall ? cpuTime : 0, span: span)
                 }
-            }.sorted { $0.cpuTime > $1.cpuTime })
+                // Wall time (`--wall`): a stack's CPU time plus the time its thread spent off the CPU in it.
+                if recordsWall {
+                    var positions = Dictionary(uniqueKeysWithValues: counter.cpuTimes.keys.enumerated().map { ($1, $0) })
+                    for (stack, offCPU) in counter.offCPUTimes {
+                        if let position = positions[stack] {
+                            stacks[position].wallTime += offCPU
+                        } else {
+                            positions[stack] = stacks.count
+                            stacks.append(StackCount(frames: stack.map(frame), count: 0, cpuTime: 0, wallTime: offCPU, span: span))
+                        }
+                    }
+                }
+                return stacks
+            }.sorted { ($0.cpuTime, $0.wallTime) > ($1.cpuTime, $1.wallTime) })
         }
         let mappings = modules.modules.map {
             Mapping(start: $0.start, end: $0.end, fileOffset: $0.fileOffset, path: $0.path, buildID: $0.buildID)

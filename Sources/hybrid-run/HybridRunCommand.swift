@@ -65,6 +65,9 @@ struct HybridRunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How stacks are captured: auto (perf-event where the kernel allows it, else ptrace), perf-event, ptrace.", valueName: "sampler"))
     var sampler: SamplingMethod?
 
+    @Flag(help: "Also record where each thread spends its wall time off the CPU (blocked stacks and for how long): a wall profile beside the CPU one.")
+    var wall = false
+
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the profile to a file (- for standard output), repeatable; format from the extension: .folded, .speedscope.json, .pb.gz, .pprof, .html (a report).", valueName: "file"))
     var outputs: [String] = []
 
@@ -129,6 +132,7 @@ struct HybridRunCommand: AsyncParsableCommand {
         configuration.spanAttributes = spanAttributes
         if let rate { configuration.rate = rate }
         if let sampler { configuration.samplingMethod = sampler }
+        if wall { configuration.wall = true }
         configuration.outputs = outputs
         configuration.outputFormat = format
         configuration.quiet = quiet

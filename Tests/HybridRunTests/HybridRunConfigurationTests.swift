@@ -40,6 +40,16 @@ import Telemetry
         #expect(configuration.samplingMethod == .ptrace)
     }
 
+    @Test func turnsWallTimeOnFromTheEnvironment() throws {
+        var configuration = HybridRunConfiguration()
+        #expect(!configuration.wall)
+        #expect(configuration.applyEnvironment(["HYBRID_WALL": "true"]).isEmpty)
+        #expect(configuration.wall)
+        #expect(configuration.applyEnvironment(["HYBRID_WALL": "sometimes"])
+            == ["HYBRID_WALL=sometimes is not a boolean (true/false, 1/0, yes/no, on/off); assuming true"])
+        #expect(configuration.wall)
+    }
+
     @Test func warnsOnceForAnInvalidBooleanNamingVariableValueAndAssumption() throws {
         var configuration = HybridRunConfiguration()
         let warnings = configuration.applyEnvironment(["PYROSCOPE_ENABLE": "maybe"])

@@ -21,6 +21,14 @@ import Testing
         #expect(lines.contains { $0.frames == ["work", "helper", "hot"] && $0.count == 2 })
     }
 
+    /// The wall variant (`*.wall.folded`) counts wall time in microseconds, stacks only off the CPU included.
+    @Test func theWallVariantCountsWallMicroseconds() {
+        let lines = parse(FoldedWriter.write(SampleProfile.withWall, wall: true))
+        #expect(lines.contains { $0.frames == ["work", "main", "hot"] && $0.count == 35_000 })
+        #expect(lines.contains { $0.frames == ["work", "helper", "poll"] && $0.count == 70_000 })
+        #expect(!parse(FoldedWriter.write(SampleProfile.withWall)).contains { $0.frames.last == "poll" }, "the CPU variant has no blocked stack")
+    }
+
     @Test func keepsSemicolonsOutOfFrameNames() {
         var profile = SampleProfile.twoThreads
         profile.processes[0].threads[0].stacks[0].frames[0].name = "a;b\nc"

@@ -81,4 +81,31 @@ import Testing
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput == "Work.cold(x: Swift.Int) -> (),hot,hot\n")
     }
+
+    /// `--wall`: local files carry `wall/nanoseconds` as a third type and keep `cpu` the default view.
+    @Test func wallIsAThirdSampleTypeAndCPUStaysTheDefault() throws {
+        let file = try ExternalTool.temporaryFile(Data(PprofEncoder.encode(SampleProfile.withWall)), suffix: ".pb.gz")
+        let raw = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-raw", file])
+        #expect(raw.standardOutput.contains("samples/count cpu/nanoseconds[dflt] wall/nanoseconds"), "\(raw.standardOutput)")
+        #expect(raw.standardOutput.contains("3   30000000   35000000: "), "\(raw.standardOutput)")
+        let cpu = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-top", file])
+        #expect(cpu.standardOutput.contains("Type: cpu") && !cpu.standardOutput.contains("poll"), "\(cpu.standardOutput)")
+        let wall = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-sample_index=wall", "-top", "-unit=ms", file])
+        #expect(wall.standardOutput.contains("Type: wall"), "\(wall.standardOutput)")
+        #expect(wall.standardOutput.contains("Total samples = 145ms"), "60 ms of CPU, 15 ms more at its stacks, 70 ms in poll\n\(wall.standardOutput)")
+        #expect(wall.standardOutput.contains("poll"), "\(wall.standardOutput)")
+    }
+
+    /// Pyroscope's uploads: the CPU one without wall (the server would file it all as wall), the wall one on its own.
+    @Test func theWallUploadIsWallOnlyAndTheCPUUploadHasNoWall() throws {
+        let cpuFile = try ExternalTool.temporaryFile(Data(PprofEncoder.encode(SampleProfile.withWall, includeWall: false)), suffix: ".pb.gz")
+        let cpu = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-raw", cpuFile])
+        #expect(cpu.standardOutput.contains("samples/count cpu/nanoseconds\n") && !cpu.standardOutput.contains("wall"), "\(cpu.standardOutput)")
+        #expect(!cpu.standardOutput.contains(" poll "), "a stack only off the CPU is not a CPU sample\n\(cpu.standardOutput)")
+        let wallFile = try ExternalTool.temporaryFile(Data(PprofEncoder.encodeWall(SampleProfile.withWall)), suffix: ".pb.gz")
+        let wall = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-raw", wallFile])
+        #expect(wall.standardOutput.contains("PeriodType: wall nanoseconds"), "\(wall.standardOutput)")
+        #expect(wall.standardOutput.contains("samples/count wall/nanoseconds[dflt]\n"), "\(wall.standardOutput)")
+        #expect(wall.standardOutput.contains("7   70000000: "), "poll's 70 ms are 7 periods\n\(wall.standardOutput)")
+    }
 }

@@ -46,4 +46,22 @@ import Testing
         #expect(first["endValue"] as? Int == 4 * 10_000_000)
         #expect((profiles[1]["name"] as? String)?.contains("helper; \"quoted\"") == true)
     }
+
+    /// `--wall`: each thread's wall profile follows its CPU ones, weighted in nanoseconds of wall time; a stack only
+    /// off the CPU is in the wall profile only.
+    @Test func aWallProfileFollowsEachThreadsCPUProfile() throws {
+        let json = SpeedscopeWriter.write(SampleProfile.withWall)
+        let file = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let frames = try #require((file["shared"] as? [String: Any])?["frames"] as? [[String: Any]]).map { $0["name"] as? String ?? "" }
+        let profiles = try #require(file["profiles"] as? [[String: Any]])
+        #expect(profiles.map { $0["name"] as? String ?? "" } == [
+            "work (pid 42) work (tid 42)", "work (pid 42) helper; \"quoted\" (tid 43)",
+            "work (pid 42) work (tid 42) wall", "work (pid 42) helper; \"quoted\" (tid 43) wall",
+        ])
+        let helperCPU = try #require(profiles[1]["samples"] as? [[Int]])
+        let helperWall = try #require(profiles[3]["samples"] as? [[Int]])
+        #expect(!helperCPU.contains { $0.last.map { frames[$0] } == "poll" })
+        #expect(helperWall.contains { $0.last.map { frames[$0] } == "poll" })
+        #expect(profiles[3]["weights"] as? [Int] == [25_000_000, 70_000_000])
+    }
 }

@@ -78,10 +78,16 @@ public enum Fixture {
         return try compile("span_writer.c", with: "clang", spanWriterFlags + ["-DLATE_LIBRARY", "-ldl"], output: "span_writer-late")
     }
 
+    /// `wall_phases.c`: a thread alternating 20 ms of CPU, sleep, a pipe read and a mutex wait, and one blocked in
+    /// `poll` for the whole run; it prints the true wall time of each phase (`--wall`'s exactness fixture).
+    public static func wallPhases() throws -> String { try wallPhasesBinary.get() }
+
     /// `exec_storm.sh` (run it with `/bin/sh`): a shell that execs itself COUNT times, then exits with 7.
     public static var execStorm: String { sourceDirectory.appendingPathComponent("exec_storm.sh").path }
 
     private static let denySyscallsBinary = Result { try compile("deny_syscalls.c", with: "clang", ["-O2"]) }
+
+    private static let wallPhasesBinary = Result { try compile("wall_phases.c", with: "gcc", ["-O2", "-g", "-pthread"]) }
 
     private static let signalThreadBinary = Result { try compile("signal_thread.c", with: "clang", ["-O2"]) }
 

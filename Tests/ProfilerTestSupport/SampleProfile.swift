@@ -23,6 +23,21 @@ public enum SampleProfile {
             ])],
         statistics: SamplingStatistics(samplesTaken: 6, samplesLost: 1, threadsSeen: 2, processesSeen: 1))
 
+    /// ``twoThreads`` recorded with `--wall`: each stack's wall time is its CPU time plus 5 ms, and the helper thread
+    /// also waited 70 ms in `poll` (a stack with no CPU time).
+    public static var withWall: Profile {
+        var profile = twoThreads
+        profile.statistics.wall = WallStatistics(blockedTime: 70_000_000 + 15_000_000, blockedIntervals: 4, observedIntervals: 4)
+        for thread in profile.processes[0].threads.indices {
+            for stack in profile.processes[0].threads[thread].stacks.indices {
+                profile.processes[0].threads[thread].stacks[stack].wallTime = profile.processes[0].threads[thread].stacks[stack].cpuTime + 5_000_000
+            }
+        }
+        profile.processes[0].threads[1].stacks.append(
+            StackCount(frames: [frame("poll", 0x1500), frame("helper", 0x1410)], count: 0, cpuTime: 0, wallTime: 70_000_000))
+        return profile
+    }
+
     /// `main` calls `grows` (self time) and `rest`, which calls `leaf`; shares are the counts given.
     public static func knownShares(grows: Int, rest: Int, other: Int = 0) -> Profile {
         var stacks = [

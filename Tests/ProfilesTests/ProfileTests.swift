@@ -50,6 +50,27 @@ import Testing
         #expect(SampleProfile.twoThreads.totalCPUTime == 60_000_000)
     }
 
+    /// `--wall`: merged windows add up each stack's wall time and the wall counts; a window without wall time (the
+    /// recorder dropped) leaves the other's.
+    @Test func mergingAddsWallTimesAndWallCounts() {
+        let twice = SampleProfile.withWall.merged(with: SampleProfile.withWall)
+        #expect(SampleProfile.withWall.totalWallTime == 145_000_000)
+        #expect(twice.totalWallTime == 290_000_000)
+        #expect(twice.statistics.wall?.blockedTime == 170_000_000 && twice.statistics.wall?.blockedIntervals == 8)
+        #expect(SampleProfile.twoThreads.merged(with: SampleProfile.withWall).statistics.wall == SampleProfile.withWall.statistics.wall)
+        #expect(!SampleProfile.twoThreads.hasWall && twice.hasWall)
+    }
+
+    @Test func offCPUTimeIsCountedApartFromCPUTimeOnTheSameStack() {
+        var counter = StackCounter()
+        counter.add([1, 2, 3], cpuTime: 10)
+        counter.addOffCPU([1, 2, 3], nanoseconds: 40)
+        counter.addOffCPU([5, 3], nanoseconds: 7)
+        counter.addOffCPU([5, 3], nanoseconds: 8)
+        #expect(counter.cpuTimes == [[1, 2, 3]: 10])
+        #expect(counter.offCPUTimes == [[1, 2, 3]: 40, [5, 3]: 15])
+    }
+
     /// A build runs thousands of short processes of a few programs: past the processes kept apart, each new one is
     /// counted under its program, its identical stacks added up wherever its modules were loaded, so the run's
     /// profile stays the size of its programs. Nothing is lost: every sample and every process is counted.

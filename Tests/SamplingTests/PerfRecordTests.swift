@@ -118,4 +118,19 @@ import Unwinding
         }
         #expect(fill(whole).filled)
     }
+
+    /// `PERF_RECORD_SWITCH` (`--wall`): only the `sample_id` fields; `misc` says out or in, and preempted or not.
+    @Test func readsContextSwitchesOutInAndPreempted() {
+        func switchRecord(misc: Int32, size: UInt16? = nil) -> [UInt8] {
+            record(PERF_RECORD_SWITCH.rawValue, misc: UInt16(misc), size: size) { fields in
+                fields.u32(42); fields.u32(43); fields.u64(1_000)
+            }
+        }
+        #expect(parse(switchRecord(misc: PERF_RECORD_MISC_SWITCH_OUT)) == .contextSwitch(pid: 42, tid: 43, out: true, preempted: false))
+        #expect(parse(switchRecord(misc: PERF_RECORD_MISC_SWITCH_OUT | PERF_RECORD_MISC_SWITCH_OUT_PREEMPT))
+            == .contextSwitch(pid: 42, tid: 43, out: true, preempted: true))
+        #expect(parse(switchRecord(misc: 0)) == .contextSwitch(pid: 42, tid: 43, out: false, preempted: false))
+        #expect(parse(Array(switchRecord(misc: 0).prefix(8 + 6))) == .other, "cut short in its tid")
+        #expect(switchRecord(misc: 0).withUnsafeBytes { PerfRecord.time(of: $0) } == 1_000)
+    }
 }

@@ -148,6 +148,8 @@ public struct ReceivedUpload: Sendable, Decodable {
     /// A pprof body's series name as the server derives it from the sample types (`process_cpu`, `wall`); for a
     /// folded body the suffix after the last `.` (`cpu` when none).
     public var profileType: String?
+    /// A pprof body's profile types as the server lists them, one per sample type (`wall:wall:nanoseconds:wall:nanoseconds`).
+    public var profileTypes: [String]?
     /// Labels from `name` (reserved `__*` ones dropped, as the server does).
     public var labels: [String: String]?
     public var fromUnixNanos: Int64?
@@ -183,6 +185,7 @@ public struct ReceivedUpload: Sendable, Decodable {
         case appName = "app_name"
         case serviceName = "service_name"
         case profileType = "profile_type"
+        case profileTypes = "profile_types"
         case fromUnixNanos = "from_unix_nanos"
         case untilUnixNanos = "until_unix_nanos"
         case sampleRate = "sample_rate"
@@ -204,6 +207,7 @@ public struct ReceivedUpload: Sendable, Decodable {
         appName = try c.decodeIfPresent(String.self, forKey: .appName)
         serviceName = try c.decodeIfPresent(String.self, forKey: .serviceName)
         profileType = try c.decodeIfPresent(String.self, forKey: .profileType)
+        profileTypes = try c.decodeIfPresent([String].self, forKey: .profileTypes)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels)
         fromUnixNanos = try c.decodeIfPresent(Int64.self, forKey: .fromUnixNanos)
         untilUnixNanos = try c.decodeIfPresent(Int64.self, forKey: .untilUnixNanos)

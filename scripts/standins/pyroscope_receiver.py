@@ -464,6 +464,11 @@ class Receiver:
             app = full_name
             entry["app_name"] = app
             entry["profile_type"] = metric_name(profile)
+            # One series per sample type, typed `__name__:type:unit:periodType:periodUnit` as CreateProfileLabels
+            # (pkg/phlaredb/labels/labels.go) builds it: what the UI lists as the profile types.
+            period = profile.get("period_type") or {"type": "", "unit": ""}
+            entry["profile_types"] = [f"{entry['profile_type']}:{t['type']}:{t['unit']}:{period['type']}:{period['unit']}"
+                                      for t in profile.get("sample_types", [])]
             entry["service_name"] = entry["labels"].get("service_name", app)
 
         # Series validation (the distributor's limits): 422.

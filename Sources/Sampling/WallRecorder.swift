@@ -1,0 +1,328 @@
+import Glibc
+import Logging
+import Profiles
+
+/// Where each thread of the sampled tree spends its wall-clock time off the CPU (`--wall`), on the sampler's
+/// thread: when it blocked and for how long (perf events: the kernel's context-switch records, ``switched(_:tid:out:preempted:time:)``;
+/// ptrace: `schedstat` at each tick, ``ticked(_:tid:statistics:at:running:)``), and where (a ``BlockedStackProbe`` of the
+/// blocked thread), added to the ``ProfileStore`` as off-CPU time per stack.
+///
+/// Per thread, a voluntary switch-out opens a *blocked* interval and the next switch-in closes it; its length,
+/// exact from the records' timestamps, is counted at the stack a probe read while it lasted. A preempted thread
+/// (runnable, switched out for another) is not off-CPU by its own doing: its run-queue time counts at the stack it
+/// last ran, so that every thread's wall time adds up to its lifetime. A thread blocked for the whole run (an idle
+/// pool) is probed once, then costs nothing until it runs again; its time is counted at each ``flushIfDue(until:)``.
+///
+/// Blocks too short to be probed (shorter than the time records take to be read) are seen only by the probes that
+/// happen to fall in them; the others count at the stack of the thread's latest *short* block that was seen (so
+/// that a thread's short waits are sampled among themselves, not counted at its long ones), else its latest block,
+/// else the stack it last ran: an estimate, counted apart (``WallStatistics/estimatedTime``).
+final class WallRecorder {
+    private struct Observation {
+        var time: UInt64
+        var imageID: Int
+        var stack: [UInt64]
+        /// For a stack with a frame outside every known module: the process's module generation it was unwound
+        /// with. Mappings are applied from records read ~10 ms late, so a process just started may not have its
+        /// libraries yet: it is probed again once its modules change.
+        var incompleteAt: Int? = nil
+    }
+
+    private enum State {
+        case running
+        case blocked(since: UInt64)
+        case preempted(since: UInt64)
+    }
+
+    private struct ThreadState {
+        var process: SampledProcess
+        var state = State.running
+        /// Blocked time up to here is already counted (``WallRecorder/flushIfDue(until:)``).
+        var countedUntil: UInt64 = 0
+        /// Probes not yet matched with the blocked interval they fall in, oldest first.
+        var observations: [Observation] = []
+        /// The stack of the thread's latest observed block, and of its latest observed short one (``shortBlock``).
+        var lastBlocked: Observation?
+        var lastShortBlocked: Observation?
+        var lastCPU: (imageID: Int, stack: [UInt64])?
+        /// ptrace: the thread's `schedstat` at the previous tick, and when it was read (CLOCK_MONOTONIC ns).
+        var lastLook: (statistics: SchedulerStatistics, time: UInt64)?
+        /// perf: when the thread last went on a CPU, the CPU time its samples stood for since, and the running time
+        /// the samples have not covered so far (negative: they covered more, by chance).
+        var runningSince: UInt64?
+        var sampledSinceRunning: Int64 = 0
+        var unsampledBalance: Int64 = 0
+        /// Run-queue nanoseconds waiting for the thread's first CPU sample (it was preempted before any).
+        var pendingRunQueue: Int64 = 0
+        /// ptrace: the block the thread was in at the previous tick, and its blocked time not yet counted.
+        var currentBlock: Observation?
+        var pendingBlocked: Int64 = 0
+    }
+
+    private var threads: [pid_t: ThreadState] = [:]
+    private let store: ProfileStore
+    private let processes: ProcessRegistry
+    private let probe: BlockedStackProbe
+    private let logger: Logger
+    private let threadName: (pid_t, pid_t) -> String
+    private static let observationsKept = 8
+    /// Off once `/proc` refused a probe: blocked time is still counted, at estimated stacks.
+    private var probing = true
+
+    /// A block shorter than this may end before any probe sees it (records are read up to a period plus the write
+    /// allowance late): the kind of block an unseen one is estimated from.
+    private let shortBlock: UInt64
+
+    init(store: ProfileStore, processes: ProcessRegistry, stackCopySize: Int, shortBlock: Int64, logger: Logger,
+         threadName: @escaping (pid_t, pid_t) -> String) {
+        self.shortBlock = UInt64(max(0, shortBlock))
+        self.store = store
+        self.processes = processes
+        probe = BlockedStackProbe(stackCopySize: stackCopySize, processes: processes)
+        self.logger = logger
+        self.threadName = threadName
+    }
+
+    /// A CPU sample of `tid` standing for `cpuTime` was counted at `stack`: where its run-queue time goes.
+    func ranOnCPU(_ process: SampledProcess, tid: pid_t, stack: [UInt64], cpuTime: Int64) {
+        guard let imageID = process.imageID else { return }
+        var thread = threads[tid] ?? ThreadState(process: process)
+        thread.sampledSinceRunning += cpuTime
+        // A copy of the unwinder's buffer (kept, it would be copied at the next unwind), made only when the stack moved.
+        if thread.lastCPU?.imageID != imageID || thread.lastCPU?.stack != stack {
+            thread.lastCPU = (imageID, stack.withUnsafeBufferPointer { Array($0) })
+        }
+        if thread.pendingRunQueue > 0 {
+            count(thread.pendingRunQueue, at: Observation(time: 0, imageID: imageID, stack: thread.lastCPU!.stack), of: thread, tid: tid) {
+                $0.runQueueTime += $1
+            }
+            thread.pendingRunQueue = 0
+        }
+        threads[tid] = thread
+    }
+
+    /// A context-switch record (`PERF_RECORD_SWITCH`) of `tid` at `time` (CLOCK_MONOTONIC ns).
+    func switched(_ process: SampledProcess, tid: pid_t, out: Bool, preempted: Bool, time: UInt64) {
+        store.recordWall { $0.switchRecords += 1 }
+        var thread = threads[tid] ?? ThreadState(process: process)
+        thread.process = process
+        close(&thread, tid: tid, at: time)
+        if out {
+            countUnsampledRunning(&thread, tid: tid, until: time)
+            thread.state = preempted ? .preempted(since: time) : .blocked(since: time)
+            thread.countedUntil = time
+        } else {
+            thread.state = .running
+            thread.runningSince = time
+            thread.sampledSinceRunning = 0
+        }
+        threads[tid] = thread
+    }
+
+    /// Time on a CPU that no sample stands for counts at the stack the thread last ran: the kernel part of it when the
+    /// kernel is excluded from sampling (unprivileged, `perf_event_paranoid` 2: a `clock_gettime` of a thread CPU
+    /// clock is a real syscall), so that the thread's wall time still adds up to its lifetime. Counted as a balance
+    /// across running intervals: where samples happen to cover more than an interval, the next ones make up for it.
+    private func countUnsampledRunning(_ thread: inout ThreadState, tid: pid_t, until time: UInt64) {
+        guard let since = thread.runningSince, time > since else { return }
+        thread.runningSince = nil
+        thread.unsampledBalance += Int64(clamping: time - since) - thread.sampledSinceRunning
+        thread.sampledSinceRunning = 0
+        guard thread.unsampledBalance > 0, let cpu = thread.lastCPU else { return }
+        count(thread.unsampledBalance, at: Observation(time: time, imageID: cpu.imageID, stack: cpu.stack), of: thread, tid: tid) {
+            $0.unsampledRunTime += $1
+        }
+        thread.unsampledBalance = 0
+    }
+
+    /// The thread has ended at `time` (perf: its exit record; ptrace: its exit, `time` unused).
+    func exited(tid: pid_t, at time: UInt64) {
+        guard var thread = threads.removeValue(forKey: tid) else { return }
+        close(&thread, tid: tid, at: time)
+        settle(&thread, tid: tid)
+        let neverSampled = thread.pendingRunQueue
+        if neverSampled > 0 { store.recordWall { $0.runQueueTime += neverSampled; $0.unattributedTime += neverSampled } }
+    }
+
+    /// Probes every thread not known to be blocked where it was already seen: threads the records say are blocked
+    /// since they were last probed, and those running as far as the records tell (records are read up to ~10 ms
+    /// late, so a thread that blocked since is found here, before its switch-out record is applied).
+    func probeThreads() {
+        guard probing else { return }
+        for (tid, thread) in threads {
+            switch thread.state {
+            case .preempted: continue
+            case let .blocked(since) where thread.observations.contains(where: { observation in
+                observation.time >= since && observation.incompleteAt.map { $0 == thread.process.mappings.moduleGeneration } ?? true
+            }): continue
+            case .blocked, .running: break
+            }
+            guard let observation = probeOnce(thread, tid: tid) else {
+                if !probing { return }
+                continue
+            }
+            // A thread whose switch records were lost can look running while it blocks: keep its latest probes only.
+            if thread.observations.count >= Self.observationsKept { threads[tid]?.observations.removeFirst() }
+            threads[tid]?.observations.append(observation)
+        }
+    }
+
+    /// How often the time of threads that stay blocked is counted: well within any upload interval (≥ 1 s).
+    private static let flushInterval: UInt64 = 250_000_000
+    private var flushedAt: UInt64 = 0
+
+    /// Counts, every ``flushInterval``, the blocked time of threads still blocked up to `time` (CLOCK_MONOTONIC ns), so
+    /// that a thread blocked for longer than an upload interval shows in every interval's profile.
+    func flushIfDue(until time: UInt64) {
+        guard time >= flushedAt + Self.flushInterval else { return }
+        flushedAt = time
+        flush(until: time)
+        flushTicks()
+    }
+
+    /// perf: counts the open intervals up to `time`, at the stack a probe read in them.
+    private func flush(until time: UInt64) {
+        for tid in Array(threads.keys) {
+            guard var thread = threads[tid], case let .blocked(since) = thread.state, time > thread.countedUntil,
+                  let seen = thread.observations.last(where: { $0.time >= since && $0.time <= time }) else { continue }
+            count(Int64(clamping: time - thread.countedUntil), at: seen, of: thread, tid: tid) { $0.blockedTime += $1 }
+            thread.countedUntil = time
+            threads[tid] = thread
+        }
+    }
+
+    /// ptrace (no switch records): the thread's `schedstat` read at this tick. Between two ticks it was blocked for
+    /// exactly the elapsed time less its CPU and run-queue times (``SchedulerStatistics``). While it has not been
+    /// scheduled since, it is in the block already seen and nothing is read; otherwise, unless it is on a CPU
+    /// (`running`: sampled this tick), its new block is probed once. A tick in which one block ended and another began
+    /// gives each half its blocked time (the order within the tick is unknown); a block begun and ended within one
+    /// tick counts as the short blocks perf events cannot see (the thread's latest short block, else …).
+    func ticked(_ process: SampledProcess, tid: pid_t, statistics: SchedulerStatistics, at time: UInt64, running: Bool) {
+        var thread = threads[tid] ?? ThreadState(process: process)
+        defer { threads[tid] = thread }
+        thread.process = process
+        guard let last = thread.lastLook, time > last.time else {
+            thread.lastLook = (statistics, time)
+            return
+        }
+        thread.lastLook = (statistics, time)
+        let runQueue = max(0, statistics.waitTime - last.statistics.waitTime)
+        let blocked = max(0, Int64(clamping: time - last.time) - max(0, statistics.runTime - last.statistics.runTime) - runQueue)
+        if runQueue > 0 {
+            if let cpu = thread.lastCPU {
+                count(runQueue, at: Observation(time: time, imageID: cpu.imageID, stack: cpu.stack), of: thread, tid: tid) { $0.runQueueTime += $1 }
+            } else {
+                thread.pendingRunQueue += runQueue
+            }
+        }
+        guard statistics.timesScheduled != last.statistics.timesScheduled || thread.currentBlock == nil else {
+            thread.pendingBlocked += blocked
+            return
+        }
+        let ended = thread.currentBlock
+        settle(&thread, tid: tid)
+        thread.currentBlock = nil
+        if !running, probing, let observation = probeOnce(thread, tid: tid) {
+            thread.currentBlock = observation
+            thread.lastBlocked = observation
+            store.recordWall { $0.blockedIntervals += 1; $0.observedIntervals += 1 }
+        }
+        switch (ended, thread.currentBlock) {
+        case (let ended?, .some):
+            count(blocked / 2, at: ended, of: thread, tid: tid) { $0.blockedTime += $1 }
+            thread.pendingBlocked = blocked - blocked / 2
+        case let (ended?, nil):
+            count(blocked, at: ended, of: thread, tid: tid) { $0.blockedTime += $1 }
+        case (nil, _?):
+            thread.pendingBlocked = blocked
+        case (nil, nil):
+            guard blocked > 0 else { return }
+            if let estimate = thread.lastShortBlocked ?? thread.lastBlocked
+                ?? thread.lastCPU.map({ Observation(time: time, imageID: $0.imageID, stack: $0.stack) }) {
+                count(blocked, at: estimate, of: thread, tid: tid) { $0.blockedTime += $1; $0.blockedIntervals += 1; $0.estimatedTime += $1 }
+            } else {
+                store.recordWall { $0.blockedTime += blocked; $0.blockedIntervals += 1; $0.unattributedTime += blocked }
+            }
+        }
+    }
+
+    /// ptrace: counts the blocked time gathered tick by tick in each thread's current block (one addition per
+    /// block per flush, not per tick: an idle pool of a thousand threads costs a thousand additions per flush).
+    private func flushTicks() {
+        for tid in Array(threads.keys) where threads[tid]?.pendingBlocked ?? 0 > 0 {
+            settle(&threads[tid]!, tid: tid)
+        }
+    }
+
+    private func settle(_ thread: inout ThreadState, tid: pid_t) {
+        guard let block = thread.currentBlock, thread.pendingBlocked > 0 else { return }
+        count(thread.pendingBlocked, at: block, of: thread, tid: tid) { $0.blockedTime += $1 }
+        thread.pendingBlocked = 0
+    }
+
+    /// One probe of a thread that is off the CPU; `nil` when it is not (or the read failed, or `/proc` refused).
+    private func probeOnce(_ thread: ThreadState, tid: pid_t) -> Observation? {
+        switch probe.observe(thread.process, tid: tid) {
+        case let .observed(time, complete):
+            store.recordWall { $0.probes += 1 }
+            guard let imageID = thread.process.imageID else { return nil }
+            return Observation(time: time, imageID: imageID, stack: processes.frames.withUnsafeBufferPointer { Array($0) },
+                               incompleteAt: complete ? nil : thread.process.mappings.moduleGeneration)
+        case .notBlocked:
+            store.recordWall { $0.probesFailed += 1 }
+            return nil
+        case let .refused(error):
+            refused(error, pid: thread.process.pid, tid: tid)
+            return nil
+        }
+    }
+
+    private func refused(_ error: Int32, pid: pid_t, tid: pid_t) {
+        probing = false
+        logger.warning("wall: cannot read /proc/\(pid)/task/\(tid)/syscall (\(String(cString: strerror(error))): a process of another user, non-dumpable, or ptrace restrictions): off-CPU stacks are not recorded, only their time; run as the same user without hidepid, or set kernel.yama.ptrace_scope ≤ 1")
+    }
+
+    /// Sampling has ended at `time`: open intervals close there.
+    func finish(at time: UInt64) {
+        for tid in Array(threads.keys) { exited(tid: tid, at: time) }
+    }
+
+    /// Ends the thread's current off-CPU interval (if any) at `time` and counts it.
+    private func close(_ thread: inout ThreadState, tid: pid_t, at time: UInt64) {
+        switch thread.state {
+        case .running:
+            return
+        case let .preempted(since):
+            guard time > since else { break }
+            let duration = Int64(clamping: time - since)
+            if let cpu = thread.lastCPU {
+                count(duration, at: Observation(time: since, imageID: cpu.imageID, stack: cpu.stack), of: thread, tid: tid) { $0.runQueueTime += $1 }
+            } else {
+                // Preempted before its first sample (a busy machine): counted at the stack that sample finds.
+                thread.pendingRunQueue += duration
+            }
+        case let .blocked(since):
+            let duration = Int64(clamping: time > thread.countedUntil ? time - thread.countedUntil : 0)
+            let seen = thread.observations.last { $0.time >= since && $0.time <= time }
+            thread.observations.removeAll { $0.time <= time }
+            if let seen {
+                thread.lastBlocked = seen
+                if time - since < shortBlock { thread.lastShortBlocked = seen }
+                count(duration, at: seen, of: thread, tid: tid) { $0.blockedTime += $1; $0.blockedIntervals += 1; $0.observedIntervals += 1 }
+            } else if let estimate = thread.lastShortBlocked ?? thread.lastBlocked ?? thread.lastCPU.map({ Observation(time: since, imageID: $0.imageID, stack: $0.stack) }) {
+                count(duration, at: estimate, of: thread, tid: tid) { $0.blockedTime += $1; $0.blockedIntervals += 1; $0.estimatedTime += $1 }
+            } else {
+                store.recordWall { $0.blockedTime += duration; $0.blockedIntervals += 1; $0.unattributedTime += duration }
+            }
+        }
+        thread.state = .running
+    }
+
+    private func count(_ duration: Int64, at observation: Observation, of thread: ThreadState, tid: pid_t,
+                       update: (inout WallStatistics, Int64) -> Void) {
+        guard duration > 0 else { return }
+        let pid = thread.process.pid
+        store.addOffCPU(stack: observation.stack, nanoseconds: duration, imageID: observation.imageID, tid: tid,
+                        threadName: { threadName(pid, tid) }, update: { update(&$0, duration) })
+    }
+}

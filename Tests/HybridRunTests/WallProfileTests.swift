@@ -1,0 +1,221 @@
+import Foundation
+import Glibc
+import ProfilerTestSupport
+import Testing
+import TestSupport
+
+/// `--wall` end to end, against the exactness fixture (`wall_phases.c`): its worker's four phases must have the wall
+/// shares the fixture itself measured (CLOCK_MONOTONIC around each phase), its idle thread the run's wall time, and
+/// the pprof file must be readable by `go tool pprof -sample_index=wall` (an independent decoder).
+@Suite(.enabled(if: TestEnvironment.isAvailable, "needs scripts/test.sh"))
+struct WallProfileTests {
+    static let phases = ["compute_phase", "sleep_phase", "read_phase", "lock_phase"]
+
+    /// What the fixture printed: `key=value` pairs (nanoseconds) on its last stderr line.
+    struct FixtureMeasurements {
+        var values: [String: Double] = [:]
+
+        init(stderr: String) throws {
+            let line = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("wall_phases: ") }, "\(stderr)")
+            for pair in line.split(separator: " ") {
+                let parts = pair.split(separator: "=")
+                if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
+            }
+        }
+
+        func share(_ phase: String) -> Double {
+            let key = String(phase.dropLast("_phase".count))
+            let total = WallProfileTests.phases.reduce(0) { $0 + (values[String($1.dropLast("_phase".count))] ?? 0) }
+            return 100 * (values[key] ?? 0) / max(total, 1)
+        }
+    }
+
+    /// Cumulative wall time per function in milliseconds, as `go tool pprof -sample_index=wall -top -cum` reads it.
+    static func cumulativeWall(inPprof path: String) throws -> [String: Double] {
+        let output = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-sample_index=wall", "-top", "-cum", "-unit=ms",
+                                                          "-nodecount=10000", "-nodefraction=0", path])
+        #expect(output.status == 0, "\(output.standardError)")
+        #expect(output.standardOutput.contains("Type: wall"), "\(output.standardOutput)")
+        var result: [String: Double] = [:]
+        // flat flat% sum% cum cum% name
+        for line in output.standardOutput.split(separator: "\n") {
+            let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard columns.count == 6, columns[3].hasSuffix("ms"), let cum = Double(columns[3].dropLast(2)) else { continue }
+            result[String(columns[5])] = cum
+        }
+        return result
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wall-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    /// Runs the fixture for 3 s under `--wall` and checks its shares, its idle thread and the output files.
+    ///
+    /// Bounds: each phase's share within 6 points of the fixture's own (the issue's 3-point target is the
+    /// benchmark's, on a quiet machine; here other developers' builds load the 2 cores and short blocks are
+    /// estimated), the idle thread and the worker's phases within 5 % of their measured wall time (exact here; the
+    /// margin covers the last records read at exit).
+    func checkFixture(sampler: String, runAs prefix: [String] = [], directory: URL) async throws -> RunResult {
+        let pprof = directory.appendingPathComponent("wall.pb.gz").path
+        let folded = directory.appendingPathComponent("cpu.folded").path
+        let arguments = ["--wall", "--sampler", sampler, "-o", pprof, "-o", folded, "--", try Fixture.wallPhases(), "3"]
+        let result: RunResult
+        if prefix.isEmpty {
+            result = try await HybridRunProcess.run(arguments)
+        } else {
+            result = try await ProcessRunner.run(URL(fileURLWithPath: prefix[0]), Array(prefix.dropFirst()) + [try HybridRunProcess.executable.path] + arguments,
+                                                 environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        let measured = try FixtureMeasurements(stderr: result.stderr)
+        let wall = try Self.cumulativeWall(inPprof: pprof)
+        let worker = Self.phases.reduce(0) { $0 + (wall[$1] ?? 0) }
+        for phase in Self.phases {
+            #expect((wall[phase] ?? 0) > 0, "\(phase) is in the wall profile\n\(result.stderr)")
+        }
+        try checkOutputs(result, measured: measured, wall: wall, pprof: pprof, folded: folded, directory: directory)
+        // Exactness needs the probes to run while the blocks last: on a machine so loaded that the fixture's 20 ms of
+        // CPU took more than 40 ms of wall time (the reader starved as much), blocks go unprobed and are estimated
+        // (the summary says how much), and run-queue time before a thread's first sample has no stack.
+        let stretch = (measured.values["compute"] ?? 0) / max(1, measured.values["worker_cpu"] ?? 0)
+        guard stretch <= 2 else { return result }
+        for phase in Self.phases {
+            let share = 100 * (wall[phase] ?? 0) / max(worker, 1)
+            #expect(abs(share - measured.share(phase)) <= 6, "\(phase): profile \(share) %, fixture \(measured.share(phase)) %\n\(result.stderr)")
+        }
+        let workerWall = (measured.values["worker_wall"] ?? 0) / 1e6
+        #expect(abs(worker - workerWall) <= 0.05 * workerWall, "the worker's phases \(worker) ms, its life \(workerWall) ms\n\(result.stderr)")
+        return result
+    }
+
+    /// The checks that hold however loaded the machine: the idle thread's exact wait, the CPU view, the files.
+    func checkOutputs(_ result: RunResult, measured: FixtureMeasurements, wall: [String: Double], pprof: String, folded: String,
+                      directory: URL) throws {
+        let idle = try #require(wall["idle_wait"], "the idle thread's poll is in the wall profile\n\(result.stderr)")
+        let idlePoll = (measured.values["idle_poll"] ?? 0) / 1e6
+        #expect(abs(idle - idlePoll) <= 0.05 * idlePoll, "idle_wait \(idle) ms, fixture's poll \(idlePoll) ms")
+
+        // The CPU view is the default and has no blocked time: the idle thread never ran in poll.
+        let cpu = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-top", "-nodecount=10000", pprof])
+        #expect(cpu.standardOutput.contains("Type: cpu"), "\(cpu.standardOutput)")
+        #expect(!cpu.standardOutput.contains("idle_wait"), "\(cpu.standardOutput)")
+
+        // The folded file stays the CPU profile in samples; its wall sibling has the idle thread, in microseconds.
+        let cpuFolded = try String(contentsOfFile: folded, encoding: .utf8)
+        #expect(!cpuFolded.contains("idle_wait"))
+        let wallFolded = try String(contentsOfFile: directory.appendingPathComponent("cpu.wall.folded").path, encoding: .utf8)
+        let idleMicroseconds = wallFolded.split(separator: "\n").filter { $0.contains("idle_wait") }
+            .reduce(0.0) { $0 + (Double($1.split(separator: " ").last ?? "") ?? 0) }
+        #expect(abs(idleMicroseconds / 1000 - idlePoll) <= 0.05 * idlePoll, "wall.folded idle \(idleMicroseconds) µs")
+        #expect(result.stderr.contains("% off-CPU"), "the summary's wall lines\n\(result.stderr)")
+    }
+
+    @Test(arguments: ["perf-event", "ptrace"])
+    func eachSamplerGivesEachPhaseItsMeasuredWallShare(sampler: String) async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try await checkFixture(sampler: sampler, directory: directory)
+    }
+
+    /// An ordinary user (nobody, `perf_event_paranoid` 2 on the test machine): context-switch records, `schedstat` and
+    /// `/proc/TID/syscall` of its own child need no privilege.
+    @Test(.enabled(if: getuid() == 0, "needs root to become another user"), arguments: ["perf-event", "ptrace"])
+    func anUnprivilegedUserStillGetsTheWallProfile(sampler: String) async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(chmod(directory.path, 0o777) == 0)
+        let result = try await checkFixture(sampler: sampler, runAs: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
+                                            directory: directory)
+        #expect(!result.stderr.contains("warning: wall"), "\(result.stderr)")
+    }
+}
+
+extension WallProfileTests {
+    /// A process that makes itself non-dumpable hides its `/proc/TID/syscall` from its own user: one line says the
+    /// off-CPU stacks are not recorded, and the run and its CPU profile go on.
+    @Test(.enabled(if: getuid() == 0, "needs root to become another user"))
+    func unreadableBlockedStacksAreOneLineAndTheCPUProfileStays() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(chmod(directory.path, 0o777) == 0)
+        let pprof = directory.appendingPathComponent("cpu.pb.gz").path
+        let script = "import ctypes, time\nctypes.CDLL(None).prctl(4, 0, 0, 0, 0)\nend = time.time() + 1\nwhile time.time() < end: pass\ntime.sleep(0.5)\n"
+        let result = try await ProcessRunner.run(
+            URL(fileURLWithPath: "/usr/bin/setpriv"),
+            ["--reuid=65534", "--regid=65534", "--clear-groups", try HybridRunProcess.executable.path, "--wall", "--sampler", "perf-event",
+             "-q", "-o", pprof, "--", "/usr/bin/python3", "-c", script],
+            environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.hasPrefix("hybrid-run: warning: wall: cannot read /proc/") == true, "\(result.stderr)")
+        let cpu = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-top", pprof])
+        #expect(cpu.status == 0 && cpu.standardOutput.contains("Type: cpu"), "\(cpu.standardOutput)\(cpu.standardError)")
+    }
+}
+
+extension WallProfileTests {
+    /// Pyroscope gets the wall profile as an upload of its own, typed so the server files it as a wall profile
+    /// (`wall:wall:nanoseconds:wall:nanoseconds`, the stand-in deriving types as the server does), with the same tags
+    /// and correlation labels as the CPU upload, which stays `process_cpu` only.
+    @Test func pyroscopeReceivesTheWallProfileBesideTheCPUOneWithTheSameLabels() async throws {
+        let application = PyroscopeShippingTests.uniqueApplication()
+        let receiver = try PyroscopeReceiver.shared
+        let result = try await HybridRunProcess.run(
+            ["--wall", "--upload-interval", "1", "--", try Fixture.wallPhases(), "2"],
+            environment: try PyroscopeShippingTests.environment(application: application, server: receiver.url, ["PYROSCOPE_TAGS": "team=wall"]))
+        #expect(result.status == 0, "\(result.stderr)")
+        let uploads = try await receiver.waitForUploads(app: application, count: 2)
+        let wall = uploads.filter { $0.profileType == "wall" }
+        let cpu = uploads.filter { $0.profileType == "process_cpu" }
+        #expect(wall.count + cpu.count == uploads.count, "\(uploads.map { $0.profileType ?? "-" })")
+        #expect(!wall.isEmpty && !cpu.isEmpty, "\(uploads.map { $0.profileType ?? "-" })")
+        #expect(wall.allSatisfy { $0.profileTypes == ["wall:samples:count:wall:nanoseconds", "wall:wall:nanoseconds:wall:nanoseconds"] },
+                "\(wall.map { $0.profileTypes ?? [] })")
+        #expect(cpu.allSatisfy { $0.profileTypes == ["process_cpu:samples:count:cpu:nanoseconds", "process_cpu:cpu:nanoseconds:cpu:nanoseconds"] },
+                "\(cpu.map { $0.profileTypes ?? [] })")
+        let traceID = try #require(uploads.first?.labels?["trace_id"])
+        let rootSpanID = try #require(uploads.first?.labels?["root_span_id"])
+        #expect(uploads.allSatisfy { $0.labels?["trace_id"] == traceID && $0.labels?["root_span_id"] == rootSpanID && $0.labels?["team"] == "wall" })
+        #expect(uploads.allSatisfy { $0.serviceName == application })
+        let wallSamples = wall.compactMap(\.profile).flatMap(\.samples)
+        #expect(wallSamples.allSatisfy { $0.labels["span_id"] == rootSpanID && $0.labels["trace_id"] == traceID })
+        #expect(wallSamples.contains { $0.stack.contains("idle_wait") }, "the idle thread's wait is in the wall profile")
+        #expect(!cpu.compactMap(\.profile).flatMap(\.samples).contains { $0.stack.contains("idle_wait") }, "and not in the CPU one")
+    }
+}
+
+extension WallProfileTests {
+    /// A command that only waits has wall time but next to no CPU samples: its windows are still shipped, as wall.
+    @Test func aCommandThatOnlyWaitsIsShippedAsWall() async throws {
+        let application = PyroscopeShippingTests.uniqueApplication()
+        let receiver = try PyroscopeReceiver.shared
+        let result = try await HybridRunProcess.run(
+            ["--wall", "--upload-interval", "1", "--", "/bin/sleep", "2.5"],
+            environment: try PyroscopeShippingTests.environment(application: application, server: receiver.url))
+        #expect(result.status == 0, "\(result.stderr)")
+        let wall = try await receiver.waitForUploads(app: application, count: 2).filter { $0.profileType == "wall" }
+        #expect(wall.count >= 2, "one wall upload per interval of the sleep")
+        #expect(wall.compactMap(\.profile).allSatisfy { $0.samples.contains { $0.stack.contains { $0.contains("nanosleep") } } },
+                "\(wall.compactMap(\.profile).map(\.functionNames))")
+    }
+}
+
+extension WallProfileTests {
+    /// A folded output named as a wall variant asks for the wall profile alone: no CPU file, no sibling of the sibling.
+    @Test func aFoldedFileNamedWallIsTheWallVariantAlone() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("only.wall.folded").path
+        let result = try await HybridRunProcess.run(["--wall", "-o", path, "--", "/bin/sleep", "0.5"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let sleeping = text.split(separator: "\n").filter { $0.contains("nanosleep") }
+            .reduce(0.0) { $0 + (Double($1.split(separator: " ").last ?? "") ?? 0) }
+        #expect(sleeping >= 400_000, "the sleep's wall time in µs\n\(text)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["only.wall.folded"])
+    }
+}
