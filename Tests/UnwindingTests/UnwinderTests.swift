@@ -249,7 +249,10 @@ import Unwinding
         let runtimeCallers = comparison.stacks.filter {
             comparison.modulePaths(of: $0).dropFirst().contains { $0.hasSuffix("/libswiftCore.so") }
         }
-        #expect(runtimeCallers.count >= comparison.stacks.count / 2)
+        // How often a snapshot lands in the runtime is the program's business and the machine's (half of them on a
+        // quiet machine, 25 of 60 at load 6 in a full-suite run): what is tested is that those stacks unwind through
+        // it, as libunwind unwinds them (above).
+        #expect(runtimeCallers.count >= comparison.stacks.count / 10)
     }
 
     /// `gcc -static` links without `--eh-frame-hdr`: only `.eh_frame`, no table to search. The stack must
