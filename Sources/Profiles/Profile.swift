@@ -142,60 +142,63 @@ public struct StackCount: Sendable, Equatable {
 /// 56-byte values they were most of hybrid-run's memory (issue 10, BENCHMARKS.md "Scale"). Changing a field gives
 /// the frame storage of its own, as a value would.
 public struct Frame: Sendable, Hashable {
-    private final class Storage: Sendable {
-        let address: UInt64
-        let mapping: Int?
-        let name: String
-        let symbolName: String?
+    private struct Fields: Hashable {
+        var address: UInt64
+        var mapping: Int?
+        var name: String
+        var symbolName: String?
+    }
 
-        init(address: UInt64, mapping: Int?, name: String, symbolName: String?) {
-            self.address = address
-            self.mapping = mapping
-            self.name = name
-            self.symbolName = symbolName
-        }
+    private final class Storage: Sendable {
+        let fields: Fields
+
+        init(_ fields: Fields) { self.fields = fields }
     }
 
     private var storage: Storage
 
     public init(address: UInt64, mapping: Int?, name: String, symbolName: String?) {
-        storage = Storage(address: address, mapping: mapping, name: name, symbolName: symbolName)
+        storage = Storage(Fields(address: address, mapping: mapping, name: name, symbolName: symbolName))
     }
 
     /// The instruction address in the process (for caller frames, inside the call instruction).
     public var address: UInt64 {
-        get { storage.address }
-        set { if newValue != address { storage = Storage(address: newValue, mapping: mapping, name: name, symbolName: symbolName) } }
+        get { self[\.address] }
+        set { self[\.address] = newValue }
     }
 
     /// Index into the process's ``ProcessProfile/mappings``; `nil` outside every module (JIT code, garbage).
     public var mapping: Int? {
-        get { storage.mapping }
-        set { if newValue != mapping { storage = Storage(address: address, mapping: newValue, name: name, symbolName: symbolName) } }
+        get { self[\.mapping] }
+        set { self[\.mapping] = newValue }
     }
 
     /// What to show: the demangled function name, or `module+0xOFFSET` when no symbol covers the address.
     public var name: String {
-        get { storage.name }
-        set { if newValue != name { storage = Storage(address: address, mapping: mapping, name: newValue, symbolName: symbolName) } }
+        get { self[\.name] }
+        set { self[\.name] = newValue }
     }
 
     /// The name as the symbol table spells it (mangled), when a symbol was found.
     public var symbolName: String? {
-        get { storage.symbolName }
-        set { if newValue != symbolName { storage = Storage(address: address, mapping: mapping, name: name, symbolName: newValue) } }
+        get { self[\.symbolName] }
+        set { self[\.symbolName] = newValue }
+    }
+
+    /// A field; setting a different value gives this frame storage of its own, as a value would.
+    private subscript<Value: Equatable>(field: WritableKeyPath<Fields, Value>) -> Value {
+        get { storage.fields[keyPath: field] }
+        set {
+            guard newValue != storage.fields[keyPath: field] else { return }
+            var fields = storage.fields
+            fields[keyPath: field] = newValue
+            storage = Storage(fields)
+        }
     }
 
     public static func == (left: Frame, right: Frame) -> Bool {
-        left.storage === right.storage
-            || (left.address == right.address && left.mapping == right.mapping && left.name == right.name
-                && left.symbolName == right.symbolName)
+        left.storage === right.storage || left.storage.fields == right.storage.fields
     }
 
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(address)
-        hasher.combine(mapping)
-        hasher.combine(name)
-        hasher.combine(symbolName)
-    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(storage.fields) }
 }

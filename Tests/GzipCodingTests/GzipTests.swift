@@ -3,27 +3,11 @@ import GzipCoding
 import Testing
 
 @Suite struct GzipTests {
-    /// gzip(1) compresses: an encoder we did not write.
-    private func gzipTool(_ input: [UInt8]) throws -> [UInt8] {
+    /// gzip(1) compresses (`-c -9`) or decompresses (`-d -c`): an encoder and a decoder we did not write.
+    private func gzipTool(_ input: [UInt8], arguments: [String] = ["-c", "-9"]) throws -> [UInt8] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-c", "-9"]
-        let stdin = Pipe(), stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Array(output)
-    }
-
-    /// gzip(1) decompresses: a decoder we did not write.
-    private func gunzipTool(_ input: [UInt8]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-d", "-c"]
+        process.arguments = arguments
         let stdin = Pipe(), stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
@@ -56,7 +40,7 @@ import Testing
         let noise = (0..<400_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let compressed = Gzip.compress(noise)
         #expect(compressed.count > 4 * 65536)
-        #expect(try gunzipTool(compressed) == noise)
+        #expect(try gzipTool(compressed, arguments: ["-d", "-c"]) == noise)
     }
 
     @Test func saysTruncatedWhenTheStreamEndsEarly() throws {
