@@ -43,11 +43,19 @@ public enum ProfileFiles {
         for path in paths {
             guard let format = ProfileFormat.resolve(path: path, explicit: explicit) else { continue }
             // With wall time (`--wall`), a folded file has a wall sibling (`cpu.folded` → `cpu.wall.folded`); a file
-            // named as the sibling is asked for the wall variant alone.
+            // named as the sibling is asked for the wall variant alone. A sibling is a file hybrid-run makes unasked,
+            // so only beside a regular (or new) `.folded` file: never `/dev/null.wall`, never a FIFO's neighbour or a
+            // `report.wall.txt` that may be the user's.
             let asksForWall = format == .folded && profile.hasWall && isWallVariant(path)
-            if format == .folded, profile.hasWall, !asksForWall, path != "-" {
+            if format == .folded, profile.hasWall, !asksForWall {
                 let sibling = wallVariant(of: path)
-                if let error = store(Array(FoldedWriter.write(profile, wall: true).utf8), at: sibling) { errors.append(error) } else { written.append(sibling) }
+                if path.hasSuffix(".folded"), case .file? = try? OutputTarget.resolve(path) {
+                    if !paths.contains(sibling) {
+                        if let error = store(Array(FoldedWriter.write(profile, wall: true).utf8), at: sibling) { errors.append(error) } else { written.append(sibling) }
+                    }
+                } else {
+                    errors.append("the wall profile was not written beside \(path == "-" ? "standard output" : ShownText.path(path)) (a wall sibling is made only beside a .folded file): name it with -o NAME.wall.folded, or use a .pb.gz (go tool pprof -sample_index=wall)")
+                }
             }
             let bytes: [UInt8] = switch format {
             case .folded: Array(FoldedWriter.write(profile, wall: asksForWall).utf8)

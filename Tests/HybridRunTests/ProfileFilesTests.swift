@@ -51,6 +51,18 @@ import TestSupport
         #expect(status(of: path("profile")).map { $0.st_mode & S_IFMT } == S_IFIFO)
     }
 
+    /// `--wall` makes a sibling of a folded file (`x.folded` → `x.wall.folded`) only beside a `.folded` file: a
+    /// folded output named otherwise gets no file it did not ask for (`/dev/null.wall`, a user's `report.wall.txt`).
+    @Test func aWallSiblingIsMadeOnlyBesideAFoldedFile() async throws {
+        try Data("mine\n".utf8).write(to: URL(fileURLWithPath: path("report.wall.txt")))
+        let result = try await HybridRunProcess.run(["-q", "--wall", "--format", "folded", "-o", path("report.txt"), "--", "sh", "-c", "sleep 0.2; exit 4"])
+        #expect(result.status == 4)
+        #expect(try String(contentsOfFile: path("report.wall.txt"), encoding: .utf8) == "mine\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["report.txt", "report.wall.txt"])
+        #expect(result.stderr.contains("the wall profile was not written beside \(path("report.txt"))"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+
     @Test func aFIFOWithoutAReaderIsOneLineAndTheCommandsStatus() async throws {
         #expect(mkfifo(path("profile"), 0o644) == 0)
         let result = try await HybridRunProcess.run(["-q", "-o", path("profile"), "--format", "folded", "--", "sh", "-c", "exit 3"])
