@@ -52,11 +52,16 @@ __attribute__((noinline)) static void spin_until(double deadline) {
 __attribute__((noinline)) void hot_three_quarters(double seconds) { spin_until(cpu_now() + seconds); }
 __attribute__((noinline)) void hot_one_quarter(double seconds) { spin_until(cpu_now() + seconds); }
 
+// Each round lasts a random 2–6 ms, split 3:1: rounds of one fixed length would be sampled at the same phase
+// by any sampler whose period is a multiple of it (a 4 ms round under a 4.04 ms period got 0 % or 100 % in
+// hot_three_quarters), and this workload is for testing what a profile says, not aliasing.
 static void split(double seconds) {
+    unsigned seed = (unsigned)getpid() ^ (unsigned)(now() * 1e9);
     double end = cpu_now() + seconds;
     while (cpu_now() < end) {
-        hot_three_quarters(0.003);
-        hot_one_quarter(0.001);
+        double round = 0.002 + 0.004 * rand_r(&seed) / RAND_MAX;
+        hot_three_quarters(round * 0.75);
+        hot_one_quarter(round * 0.25);
     }
 }
 
