@@ -57,6 +57,11 @@ final class WallRecorder {
         /// ptrace: the block the thread was in at the previous tick, and its blocked time not yet counted.
         var currentBlock: Observation?
         var pendingBlocked: Int64 = 0
+
+        /// The stack the thread last ran, as an observation at `time`.
+        func lastCPUObservation(at time: UInt64) -> Observation? {
+            lastCPU.map { Observation(time: time, imageID: $0.imageID, stack: $0.stack) }
+        }
     }
 
     private var threads: [pid_t: ThreadState] = [:]
@@ -93,9 +98,7 @@ final class WallRecorder {
             thread.lastCPU = (imageID, stack.withUnsafeBufferPointer { Array($0) })
         }
         if thread.pendingRunQueue > 0 {
-            count(thread.pendingRunQueue, at: Observation(time: 0, imageID: imageID, stack: thread.lastCPU!.stack), of: thread, tid: tid) {
-                $0.runQueueTime += $1
-            }
+            count(thread.pendingRunQueue, at: thread.lastCPUObservation(at: 0)!, of: thread, tid: tid) { $0.runQueueTime += $1 }
             thread.pendingRunQueue = 0
         }
         threads[tid] = thread
@@ -128,10 +131,8 @@ final class WallRecorder {
         thread.runningSince = nil
         thread.unsampledBalance += Int64(clamping: time - since) - thread.sampledSinceRunning
         thread.sampledSinceRunning = 0
-        guard thread.unsampledBalance > 0, let cpu = thread.lastCPU else { return }
-        count(thread.unsampledBalance, at: Observation(time: time, imageID: cpu.imageID, stack: cpu.stack), of: thread, tid: tid) {
-            $0.unsampledRunTime += $1
-        }
+        guard thread.unsampledBalance > 0, let cpu = thread.lastCPUObservation(at: time) else { return }
+        count(thread.unsampledBalance, at: cpu, of: thread, tid: tid) { $0.unsampledRunTime += $1 }
         thread.unsampledBalance = 0
     }
 
@@ -208,13 +209,7 @@ final class WallRecorder {
         thread.lastLook = (statistics, time)
         let runQueue = max(0, statistics.waitTime - last.statistics.waitTime)
         let blocked = max(0, Int64(clamping: time - last.time) - max(0, statistics.runTime - last.statistics.runTime) - runQueue)
-        if runQueue > 0 {
-            if let cpu = thread.lastCPU {
-                count(runQueue, at: Observation(time: time, imageID: cpu.imageID, stack: cpu.stack), of: thread, tid: tid) { $0.runQueueTime += $1 }
-            } else {
-                thread.pendingRunQueue += runQueue
-            }
-        }
+        countRunQueue(runQueue, of: &thread, tid: tid, at: time)
         guard statistics.timesScheduled != last.statistics.timesScheduled || thread.currentBlock == nil else {
             thread.pendingBlocked += blocked
             return
@@ -237,12 +232,7 @@ final class WallRecorder {
             thread.pendingBlocked = blocked
         case (nil, nil):
             guard blocked > 0 else { return }
-            if let estimate = thread.lastShortBlocked ?? thread.lastBlocked
-                ?? thread.lastCPU.map({ Observation(time: time, imageID: $0.imageID, stack: $0.stack) }) {
-                count(blocked, at: estimate, of: thread, tid: tid) { $0.blockedTime += $1; $0.blockedIntervals += 1; $0.estimatedTime += $1 }
-            } else {
-                store.recordWall { $0.blockedTime += blocked; $0.blockedIntervals += 1; $0.unattributedTime += blocked }
-            }
+            countUnseenBlock(blocked, of: thread, tid: tid, at: time)
         }
     }
 
@@ -294,13 +284,7 @@ final class WallRecorder {
             return
         case let .preempted(since):
             guard time > since else { break }
-            let duration = Int64(clamping: time - since)
-            if let cpu = thread.lastCPU {
-                count(duration, at: Observation(time: since, imageID: cpu.imageID, stack: cpu.stack), of: thread, tid: tid) { $0.runQueueTime += $1 }
-            } else {
-                // Preempted before its first sample (a busy machine): counted at the stack that sample finds.
-                thread.pendingRunQueue += duration
-            }
+            countRunQueue(Int64(clamping: time - since), of: &thread, tid: tid, at: since)
         case let .blocked(since):
             let duration = Int64(clamping: time > thread.countedUntil ? time - thread.countedUntil : 0)
             let seen = thread.observations.last { $0.time >= since && $0.time <= time }
@@ -309,13 +293,32 @@ final class WallRecorder {
                 thread.lastBlocked = seen
                 if time - since < shortBlock { thread.lastShortBlocked = seen }
                 count(duration, at: seen, of: thread, tid: tid) { $0.blockedTime += $1; $0.blockedIntervals += 1; $0.observedIntervals += 1 }
-            } else if let estimate = thread.lastShortBlocked ?? thread.lastBlocked ?? thread.lastCPU.map({ Observation(time: since, imageID: $0.imageID, stack: $0.stack) }) {
-                count(duration, at: estimate, of: thread, tid: tid) { $0.blockedTime += $1; $0.blockedIntervals += 1; $0.estimatedTime += $1 }
             } else {
-                store.recordWall { $0.blockedTime += duration; $0.blockedIntervals += 1; $0.unattributedTime += duration }
+                countUnseenBlock(duration, of: thread, tid: tid, at: since)
             }
         }
         thread.state = .running
+    }
+
+    /// Run-queue time counts at the stack the thread last ran; before its first sample (a busy machine), at the
+    /// stack that sample finds (``ranOnCPU(_:tid:stack:cpuTime:)``).
+    private func countRunQueue(_ duration: Int64, of thread: inout ThreadState, tid: pid_t, at time: UInt64) {
+        guard duration > 0 else { return }
+        if let cpu = thread.lastCPUObservation(at: time) {
+            count(duration, at: cpu, of: thread, tid: tid) { $0.runQueueTime += $1 }
+        } else {
+            thread.pendingRunQueue += duration
+        }
+    }
+
+    /// A block no probe saw counts at the thread's latest short block, else its latest block, else the stack it last
+    /// ran (an estimate); a thread with none of them has its time counted in no stack.
+    private func countUnseenBlock(_ duration: Int64, of thread: ThreadState, tid: pid_t, at time: UInt64) {
+        if let estimate = thread.lastShortBlocked ?? thread.lastBlocked ?? thread.lastCPUObservation(at: time) {
+            count(duration, at: estimate, of: thread, tid: tid) { $0.blockedTime += $1; $0.blockedIntervals += 1; $0.estimatedTime += $1 }
+        } else {
+            store.recordWall { $0.blockedTime += duration; $0.blockedIntervals += 1; $0.unattributedTime += duration }
+        }
     }
 
     private func count(_ duration: Int64, at observation: Observation, of thread: ThreadState, tid: pid_t,
