@@ -157,7 +157,9 @@ final class PerfSampler: Sampler {
     /// Reads the span of each sample's thread the moment the sample is seen, long before samples are applied in
     /// time order (``writeAllowance``): perf samples carry no thread pointer and the thread runs on, so the sooner
     /// the fewer samples are put in the span that followed theirs (measured in BENCHMARKS.md).
+    /// Nothing is visited before a process publishes its spans: a run without any does not decode each sample twice.
     private func readSpans() {
+        guard processes.publishesThreadContext else { return }
         for (index, buffer) in events.buffers.enumerated() {
             seen[index] = buffer.visit(after: seen[index]) { record in
                 guard case let .sample(pid, tid) = PerfRecord(record),
