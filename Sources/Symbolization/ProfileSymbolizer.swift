@@ -93,20 +93,14 @@ public final class ProfileSymbolizer: Sendable {
             // A live thread may have renamed itself since its last sample.
             let name = image.hasExited ? thread.name : ProcessMaps.threadName(pid: image.pid, tid: tid) ?? thread.name
             return ThreadProfile(tid: tid, name: name, stacks: thread.counters.flatMap { span, counter in
+                // Wall time (`--wall`): a stack's CPU time plus the time its thread spent off the CPU in it.
                 var stacks = counter.cpuTimes.map { stack, cpuTime in
                     StackCount(frames: stack.map(frame), count: rounding.periods(in: cpuTime), cpuTime: cpuTime,
-                               wallTime: recordsWall ? cpuTime : 0, span: span)
+                               wallTime: recordsWall ? cpuTime + (counter.offCPUTimes[stack] ?? 0) : 0, span: span)
                 }
-                // Wall time (`--wall`): a stack's CPU time plus the time its thread spent off the CPU in it.
                 if recordsWall {
-                    var positions = Dictionary(uniqueKeysWithValues: counter.cpuTimes.keys.enumerated().map { ($1, $0) })
-                    for (stack, offCPU) in counter.offCPUTimes {
-                        if let position = positions[stack] {
-                            stacks[position].wallTime += offCPU
-                        } else {
-                            positions[stack] = stacks.count
-                            stacks.append(StackCount(frames: stack.map(frame), count: 0, cpuTime: 0, wallTime: offCPU, span: span))
-                        }
+                    for (stack, offCPU) in counter.offCPUTimes where counter.cpuTimes[stack] == nil {
+                        stacks.append(StackCount(frames: stack.map(frame), count: 0, cpuTime: 0, wallTime: offCPU, span: span))
                     }
                 }
                 return stacks
