@@ -96,17 +96,20 @@ public enum PprofEncoder {
         message.period = profile.sampleWeight
         message.timeNanos = profile.startTime
         message.durationNanos = max(0, profile.endTime - profile.startTime)
-        let extraLabels = sampleLabels.sorted { $0.key < $1.key }.map { builder.label($0.key, string: $0.value) }
+        func labels(_ strings: [String: String]) -> [Perftools_Profiles_Label] {
+            strings.sorted { $0.key < $1.key }.map { builder.label($0.key, string: $0.value) }
+        }
+        let extraLabels = labels(sampleLabels)
         var spanLabels: [SpanLabels: [Perftools_Profiles_Label]] = [:]
         func labels(of span: SpanLabels) -> [Perftools_Profiles_Label] {
-            if let labels = spanLabels[span] { return labels }
+            if let known = spanLabels[span] { return known }
             var replaced = sampleLabels
             replaced[spanIDLabel] = span.spanID
             replaced[traceIDLabel] = span.traceID
             replaced[spanNameLabel] = span.name
-            let labels = replaced.sorted { $0.key < $1.key }.map { builder.label($0.key, string: $0.value) }
-            spanLabels[span] = labels
-            return labels
+            let made = labels(replaced)
+            spanLabels[span] = made
+            return made
         }
         for process in profile.processes {
             let mappingIDs = process.mappings.map { builder.mapping($0) }
@@ -117,8 +120,7 @@ public enum PprofEncoder {
                 let ids = process.pid == 0 ? [] : [builder.label("pid", number: Int64(process.pid)), builder.label("tid", number: Int64(thread.tid))]
                 let threadLabels = ids + [builder.label(processLabel, string: process.executableName)]
                     + (threadNames ? [builder.label(threadLabel, string: thread.name)] : [])
-                // A stack only off the CPU is in the wall view only; the CPU view keeps what it had without `--wall`.
-                for stack in thread.stacks where values == .cpuAndWall || (values == .wall ? stack.wallTime > 0 : stack.cpuTime > 0 || stack.wallTime == 0) {
+                for stack in thread.stacks where values == .cpuAndWall || (values == .wall ? stack.wallTime > 0 : !stack.isOffCPUOnly) {
                     var sample = Perftools_Profiles_Sample()
                     sample.locationID = stack.frames.map { frame in
                         if let id = locationIDs[frame] { return id }

@@ -17,8 +17,7 @@ public enum SpeedscopeWriter {
                 for thread in process.threads {
                     var samples: [[Int]] = []
                     var weights: [Int64] = []
-                    // A stack only blocked has no CPU time: it is in the wall profile only.
-                    for stack in thread.stacks where stack[keyPath: weight] > 0 || stack.wallTime == 0 {
+                    for stack in thread.stacks where weight == \StackCount.wallTime || !stack.isOffCPUOnly {
                         samples.append(stack.frames.reversed().map { frame in
                             let key = SpeedscopeFile.Frame(name: frame.name, file: frame.mapping.map { process.mappings[$0].path } ?? "")
                             if let index = frameIndex[key] { return index }

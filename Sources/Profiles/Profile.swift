@@ -132,6 +132,10 @@ public struct StackCount: Sendable, Equatable {
         self.wallTime = wallTime
         self.span = span
     }
+
+    /// A stack its thread was only blocked or waiting in (`--wall`): it belongs in wall views, not in CPU ones,
+    /// which keep what they had without `--wall`.
+    public var isOffCPUOnly: Bool { cpuTime == 0 && wallTime > 0 }
 }
 
 /// One stack frame, symbolized.
