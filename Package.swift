@@ -156,7 +156,7 @@ let package = Package(
         .target(name: "_CProcessShims"),
 
         // MARK: Profiler
-        .target(name: "Binaries"),
+        .target(name: "Binaries", dependencies: ["_CProcessShims"]),
         .target(name: "Unwinding", dependencies: ["Binaries", "_CUnwindShims"]),
         .target(name: "Symbolization", dependencies: ["Binaries", "Profiles"]),
         .target(name: "Profiles"),

@@ -1,3 +1,4 @@
+import Binaries
 import Glibc
 import Unwinding
 
@@ -48,7 +49,7 @@ final class BlockedStackProbe {
         snapshot.registers.rsp = registers.sp
         snapshot.registers.rip = registers.pc
         snapshot.stackStart = registers.sp
-        snapshot.useBuffer(length: TracedThread.copyStack(of: tid, from: registers.sp, into: snapshot.stackBuffer))
+        snapshot.useBuffer(length: RemoteMemory(pid: tid).readPrefix(registers.sp, into: snapshot.stackBuffer))
         guard SchedulerStatistics.read(schedstat)?.timesScheduled == before.timesScheduled else { return .notBlocked }
         return .observed(time: time, complete: processes.unwind(snapshot, of: process))
     }

@@ -102,32 +102,12 @@ final class TracedThread {
         let snapshot = snapshot
         guard Ptrace.getRegisters(tid, into: &snapshot.registers) == 0 else { return false }
         snapshot.stackStart = snapshot.registers.rsp
-        snapshot.useBuffer(length: Self.copyStack(of: tid, from: snapshot.registers.rsp, into: snapshot.stackBuffer))
+        snapshot.useBuffer(length: RemoteMemory(pid: tid).readPrefix(snapshot.registers.rsp, into: snapshot.stackBuffer))
         // The OTEP lets a reader read a thread's record only while the thread is stopped: now.
         snapshotSpan = process.threadContext?.spanLabels(threadPointer: snapshot.registers.fs_base)
         snapshotCPUTime = max(0, cpuTime - sampledCPUTime)
         sampledCPUTime = max(sampledCPUTime, cpuTime)
         hasSnapshot = true
         return true
-    }
-
-    /// One `process_vm_readv`, split at page boundaries: the copy stops at the first unmapped page (the
-    /// end of the stack) instead of failing as a whole. The stack pointer is whatever the thread left in
-    /// it, up to the top of the address space, so the range is cut there rather than wrapped.
-    static func copyStack(of tid: pid_t, from start: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let page: UInt64 = 4096
-        var remote: [iovec] = []
-        remote.reserveCapacity(buffer.count / Int(page) + 1)
-        var address = start
-        let end = start.addingReportingOverflow(UInt64(buffer.count)).overflow ? UInt64.max : start + UInt64(buffer.count)
-        while address < end {
-            let pageEnd = (address & ~(page - 1)) &+ page
-            let next = pageEnd == 0 ? end : min(pageEnd, end)
-            remote.append(iovec(iov_base: UnsafeMutableRawPointer(bitPattern: UInt(address)), iov_len: Int(next - address)))
-            address = next
-        }
-        var local = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
-        let copied = hr_process_vm_readv(tid, &local, 1, remote, UInt(remote.count))
-        return max(copied, 0)
     }
 }
