@@ -27,15 +27,16 @@ final class PerfEventSet: @unchecked Sendable {
     /// The smallest buffer worth trying when locked memory is limited (`perf_event_mlock_kb` for non-root).
     private static let minimumDataPages = 16
 
-    /// Opens the events on `pid`, which must not have exec'd yet: they start counting at its `exec`.
-    static func open(pid: pid_t, options: SamplingOptions) throws(ProfilerError) -> PerfEventSet {
+    /// Opens the events on `pid`, which must not have exec'd yet: they start counting at its `exec`, sampling
+    /// every `period` nanoseconds of CPU time.
+    static func open(pid: pid_t, options: SamplingOptions, period: Int64) throws(ProfilerError) -> PerfEventSet {
         let processors = Int(sysconf(Int32(_SC_NPROCESSORS_CONF)))
         var includeKernel = true
         var recordsSwitches = options.wall
         var buffers: [PerfRingBuffer] = []
         var cpu: Int32 = 0
         while cpu < processors {
-            var attributes = Self.attributes(options: options, includeKernel: includeKernel, recordsSwitches: recordsSwitches)
+            var attributes = Self.attributes(options: options, period: period, includeKernel: includeKernel, recordsSwitches: recordsSwitches)
             let descriptor = hr_perf_event_open(&attributes, pid, cpu, -1, UInt(PERF_FLAG_FD_CLOEXEC))
             if descriptor < 0 {
                 let error = errno
@@ -79,12 +80,18 @@ final class PerfEventSet: @unchecked Sendable {
         return nil
     }
 
-    private static func attributes(options: SamplingOptions, includeKernel: Bool, recordsSwitches: Bool) -> perf_event_attr {
+    /// Samples `pid` (and threads and processes created from now on) every `period` nanoseconds of CPU time
+    /// (``PeriodJitter``); `false` if the kernel refused.
+    func setPeriod(_ period: Int64) -> Bool {
+        buffers.allSatisfy { hr_perf_event_set_period($0.descriptor, UInt64(period)) == 0 }
+    }
+
+    private static func attributes(options: SamplingOptions, period: Int64, includeKernel: Bool, recordsSwitches: Bool) -> perf_event_attr {
         var attributes = perf_event_attr()
         attributes.size = UInt32(MemoryLayout<perf_event_attr>.size)
         attributes.type = PERF_TYPE_SOFTWARE.rawValue
         attributes.config = UInt64(PERF_COUNT_SW_TASK_CLOCK.rawValue)
-        attributes.sample_period = UInt64(options.perfEventPeriod)
+        attributes.sample_period = UInt64(period)
         attributes.sample_type = PerfRecord.sampleType
         attributes.sample_regs_user = PerfRecord.registerMask
         attributes.sample_stack_user = UInt32(options.stackCopySize)

@@ -10,7 +10,8 @@ import Unwinding
 /// Every record ends with (or, for samples, starts with) the pid, tid and time of `sample_id_all`, so
 /// records from several CPUs can be put back in the order they happened.
 enum PerfRecord: Equatable {
-    case sample(pid: pid_t, tid: pid_t)
+    /// `period`: the period the sampled thread's event had when it was created (``PeriodJitter``).
+    case sample(pid: pid_t, tid: pid_t, period: UInt64)
     case mapping(pid: pid_t, MemoryMapping)
     case comm(pid: pid_t, tid: pid_t, name: String, isExec: Bool)
     case fork(pid: pid_t, tid: pid_t, parentPID: pid_t, parentTID: pid_t)
@@ -20,8 +21,8 @@ enum PerfRecord: Equatable {
     case lost(count: Int)
     case other
 
-    /// What each sample carries: who, when, the user registers and the user stack.
-    static let sampleType = UInt64(PERF_SAMPLE_TID.rawValue | PERF_SAMPLE_TIME.rawValue
+    /// What each sample carries: who, when, at which period, the user registers and the user stack.
+    static let sampleType = UInt64(PERF_SAMPLE_TID.rawValue | PERF_SAMPLE_TIME.rawValue | PERF_SAMPLE_PERIOD.rawValue
         | PERF_SAMPLE_REGS_USER.rawValue | PERF_SAMPLE_STACK_USER.rawValue)
 
     /// The registers libunwind needs on x86_64, in the order the kernel writes them (by register number).
@@ -49,11 +50,11 @@ enum PerfRecord: Equatable {
         func uint64(_ offset: Int) -> UInt64? { fields.load(UInt64.self, at: h + offset) }
         switch type {
         case PERF_RECORD_SAMPLE.rawValue:
-            guard let pid = int32(0), let tid = int32(4) else {
+            guard let pid = int32(0), let tid = int32(4), let period = uint64(16) else {
                 self = .lost(count: 1)
                 return
             }
-            self = .sample(pid: pid, tid: tid)
+            self = .sample(pid: pid, tid: tid, period: period)
         case PERF_RECORD_MMAP2.rawValue:
             guard let pid = int32(0), let start = uint64(8), let length = uint64(16), let offset = uint64(24),
                   let inode = uint64(40), let protection = int32(56), let path = fields.string(at: h + 64),
@@ -113,7 +114,7 @@ enum PerfRecord: Equatable {
     /// record is consumed); `false` when the sample has no user registers (it interrupted a kernel thread)
     /// or the record is too short to hold them. A stack copy that does not fit the record is left out.
     static func fillSnapshot(_ snapshot: ThreadSnapshot, fromSample record: UnsafeRawBufferPointer) -> Bool {
-        var offset = headerSize + 16
+        var offset = headerSize + 24
         let fields = ByteReader(record)
         guard let abi = fields.load(UInt64.self, at: offset), abi != 0,
               record.count - offset >= 8 * (1 + registers.count) + 8

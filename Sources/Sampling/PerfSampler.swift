@@ -39,6 +39,8 @@ final class PerfSampler: Sampler {
     private var wall: WallRecorder?
     /// The time of the latest record applied: where intervals still open at the end close.
     private var latestRecordTime: UInt64 = 0
+    /// The period, drawn anew every few dozen samples so that sampling does not lock step with a periodic workload.
+    private var jitter: PeriodJitter
     /// Closed when the child has exited: the reader then drains what is left and stops.
     private let stopPipe: (read: Int32, write: Int32)
 
@@ -47,8 +49,11 @@ final class PerfSampler: Sampler {
         var descriptors: [Int32] = [-1, -1]
         guard pipe(&descriptors) == 0 else { throw .perfEventFailed(errno: errno) }
         for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        jitter = PeriodJitter(rate: options.rate)
+        let period = jitter.draw(at: UInt64(Clock.monotonic()))
+        jitter.rootPeriodSet(period, at: 0)
         do {
-            events = try PerfEventSet.open(pid: rootPID, options: options)
+            events = try PerfEventSet.open(pid: rootPID, options: options, period: period)
         } catch {
             close(descriptors[0])
             close(descriptors[1])
@@ -113,8 +118,14 @@ final class PerfSampler: Sampler {
                     descriptors[index].fd = -1
                 }
             }
-            let cutoff = Clock.monotonic() - Self.writeAllowance
+            let now = Clock.monotonic()
+            if !stopping, UInt64(now) >= jitter.nextDraw {
+                let period = jitter.draw(at: UInt64(now))
+                if events.setPeriod(period) { jitter.rootPeriodSet(period, at: UInt64(now)) }
+            }
+            let cutoff = now - Self.writeAllowance
             drain(takenBefore: stopping ? .max : UInt64(max(0, cutoff)))
+            jitter.forget(before: latestRecordTime)
             if let wall, !stopping {
                 wall.probeThreads()
                 wall.flushIfDue(until: UInt64(max(0, cutoff)))
@@ -162,7 +173,7 @@ final class PerfSampler: Sampler {
         guard processes.publishesThreadContext else { return }
         for (index, buffer) in events.buffers.enumerated() {
             seen[index] = buffer.visit(after: seen[index]) { record in
-                guard case let .sample(pid, tid) = PerfRecord(record),
+                guard case let .sample(pid, tid, _) = PerfRecord(record),
                       let span = processes[pid]?.threadContext?.spanLabels(tid: tid) else { return }
                 spansSeen[SampleKey(tid: tid, time: PerfRecord.time(of: record))] = span
             }
@@ -171,7 +182,7 @@ final class PerfSampler: Sampler {
 
     private func apply(_ record: UnsafeRawBufferPointer, time: UInt64) {
         switch PerfRecord(record) {
-        case let .sample(pid, tid):
+        case let .sample(pid, tid, recordedPeriod):
             let span = spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
             guard PerfRecord.fillSnapshot(snapshot, fromSample: record) else {
                 store.recordLost()
@@ -181,10 +192,12 @@ final class PerfSampler: Sampler {
             // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
             // program's user registers and no mapping: its image is named by the command until the path is known.
             processes.unwind(snapshot, of: process, commandName: threadNames[pid])
-            processes.storeStack(of: process, tid: tid, cpuTime: options.perfEventPeriod, time: wallClock.wall(monotonic: time), span: span) {
+            // The kernel reports the first thread's period as it was at the start, not as ``PeriodJitter`` set it since.
+            let period = tid == rootPID ? jitter.period(ofRootSampleAt: time) : Int64(clamping: recordedPeriod)
+            processes.storeStack(of: process, tid: tid, cpuTime: period, time: wallClock.wall(monotonic: time), span: span) {
                 threadName(pid: pid, tid: tid)
             }
-            wall?.ranOnCPU(process, tid: tid, stack: processes.frames, cpuTime: options.perfEventPeriod)
+            wall?.ranOnCPU(process, tid: tid, stack: processes.frames, cpuTime: period)
         case let .mapping(pid, mapping):
             let process = process(pid)
             let unnamed = process.executablePath == nil

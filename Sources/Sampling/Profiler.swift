@@ -59,7 +59,7 @@ public final class Profiler: Sendable {
             let alternative = OwnPrivileges.canTraceWithPrivileges ? " (--sampler ptrace can profile it)" : ""
             return "perf events take no samples of \(ShownText.value(privileged.path)): it is \(privileged.grants.joined(separator: ", ")), and the kernel stops profiling a program at an exec that changes its credentials; it runs unprofiled\(alternative)"
         }
-        return try start(child, store: store, sampleWeight: options.perfEventPeriod, beforeRelease: { if let warning { logger.warning("\(warning)") } }) { () throws(ProfilerError) in
+        return try start(child, store: store, sampleWeight: options.period, beforeRelease: { if let warning { logger.warning("\(warning)") } }) { () throws(ProfilerError) in
             try PerfSampler(rootPID: rootPID, options: options, store: store, logger: logger)
         }
     }

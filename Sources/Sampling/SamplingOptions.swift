@@ -31,12 +31,6 @@ public struct SamplingOptions: Sendable {
         self.wall = wall
     }
 
-    /// Nanoseconds between samples: the CPU time one sample stands for.
+    /// Nanoseconds of CPU time between samples: exactly with ptrace, on average with perf events (``PeriodJitter``).
     public var period: Int64 { Int64((1e9 / rate).rounded()) }
-
-    /// The period perf events sample at: `period` lengthened by 1/97, off every round number of
-    /// microseconds, because the kernel cannot jitter it. A fixed 10 ms period against work that repeats
-    /// every 4 ms samples the same two phases over and over (measured: 82 % for a function that takes 75 %
-    /// of the time, as `perf record -F 100` also reports); the odd period walks through every phase.
-    public var perfEventPeriod: Int64 { period + period / 97 }
 }

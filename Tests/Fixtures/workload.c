@@ -2,6 +2,8 @@
 // Built with -O2 -fomit-frame-pointer so that only DWARF CFI can unwind them.
 //
 //   workload split SECONDS            3/4 of the time under hot_three_quarters, 1/4 under hot_one_quarter
+//   workload periodic ROUND_US SECONDS the same split in rounds of exactly ROUND_US µs of CPU time, each round
+//                                     starting on a fixed grid (no drift): what a fixed sampling period aliases with
 //   workload threads N SECONDS        N threads named worker-0.. spinning in thread_spin
 // (SECONDS of each thread's own CPU time for split and threads: as many samples on a loaded machine as on an idle one)
 //   workload deep DEPTH ITERATIONS THREADS
@@ -51,6 +53,8 @@ __attribute__((noinline)) static void spin_until(double deadline) {
 
 __attribute__((noinline)) void hot_three_quarters(double seconds) { spin_until(cpu_now() + seconds); }
 __attribute__((noinline)) void hot_one_quarter(double seconds) { spin_until(cpu_now() + seconds); }
+__attribute__((noinline)) void hot_three_quarters_until(double deadline) { spin_until(deadline); }
+__attribute__((noinline)) void hot_one_quarter_until(double deadline) { spin_until(deadline); }
 
 // Each round lasts a random 2–6 ms, split 3:1: rounds of one fixed length would be sampled at the same phase
 // by any sampler whose period is a multiple of it (a 4 ms round under a 4.04 ms period got 0 % or 100 % in
@@ -62,6 +66,16 @@ static void split(double seconds) {
         double round = 0.002 + 0.004 * rand_r(&seed) / RAND_MAX;
         hot_three_quarters(round * 0.75);
         hot_one_quarter(round * 0.25);
+    }
+}
+
+// Round k runs from start + k·round to start + (k + 1)·round of the thread's CPU time, wherever the previous
+// round ended: a sampler whose period equals the round sees the same phase of every round.
+static void periodic(double round, double seconds) {
+    double start = cpu_now();
+    for (long k = 0; k * round < seconds; k++) {
+        hot_three_quarters_until(start + k * round + round * 0.75);
+        hot_one_quarter_until(start + (k + 1) * round);
     }
 }
 
@@ -205,6 +219,7 @@ static void foreign_stack(double seconds) {
 
 int main(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "split") == 0) split(atof(argv[2]));
+    else if (argc >= 4 && strcmp(argv[1], "periodic") == 0) periodic(atof(argv[2]) / 1e6, atof(argv[3]));
     else if (argc >= 4 && strcmp(argv[1], "threads") == 0) threads(atoi(argv[2]), atof(argv[3]));
     else if (argc >= 5 && strcmp(argv[1], "deep") == 0) deep(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
     else if (argc >= 3 && strcmp(argv[1], "sort") == 0) sort(atof(argv[2]));
@@ -213,7 +228,7 @@ int main(int argc, char **argv) {
     else if (argc >= 3 && strcmp(argv[1], "sleep") == 0) usleep((useconds_t)(atof(argv[2]) * 1e6));
     else if (argc >= 3 && strcmp(argv[1], "foreignstack") == 0) foreign_stack(atof(argv[2]));
     else {
-        fprintf(stderr, "usage: workload split|threads|deep|sort|noreturn|shares|sleep|foreignstack ...\n");
+        fprintf(stderr, "usage: workload split|periodic|threads|deep|sort|noreturn|shares|sleep|foreignstack ...\n");
         return 2;
     }
     return 0;

@@ -75,10 +75,14 @@ import Unwinding
         #expect(record(PERF_RECORD_SAMPLE.rawValue) { $0.u32(1); $0.u32(1) }.withUnsafeBytes { PerfRecord.time(of: $0) } == 0)
     }
 
-    /// A sample as `PerfEventSet` asks for it: tid, time, user registers (rsp = 0x1000, rip = 0x2000), user stack.
+    @Test func readsWhoASampleIsOfAndItsPeriod() {
+        #expect(parse(sample(stackSize: 16, stack: Array(1...16), copied: 16)) == .sample(pid: 9, tid: 9, period: 4_040_000))
+    }
+
+    /// A sample as `PerfEventSet` asks for it: tid, time, period, user registers (rsp = 0x1000, rip = 0x2000), user stack.
     private func sample(stackSize: UInt64, stack: [UInt8], copied: UInt64?) -> [UInt8] {
         record(PERF_RECORD_SAMPLE.rawValue) { fields in
-            fields.u32(9); fields.u32(9); fields.u64(123)
+            fields.u32(9); fields.u32(9); fields.u64(123); fields.u64(4_040_000)
             fields.u64(UInt64(PERF_SAMPLE_REGS_ABI_64.rawValue))
             for index in 0..<PerfRecord.registers.count { fields.u64(index == 7 ? 0x1000 : index == 8 ? 0x2000 : 0) }
             fields.u64(stackSize)
