@@ -13,12 +13,14 @@ enum ThreadContextLocation: Equatable {
     /// A TLSDESC descriptor at this address whose argument is the offset once the module's block is static;
     /// read again at each sample until it is (a module `dlopen`ed late can have only dynamic TLS).
     case descriptor(UInt64)
+    /// Legacy general-dynamic (`R_X86_64_DTPMOD64`, code calling `__tls_get_addr`, what `-fPIC` builds by default):
+    /// the module's id and the variable's offset in its block, which every thread finds through its own dynamic
+    /// thread vector (``dynamicAddress(module:offset:threadPointer:memory:)``).
+    case module(id: UInt64, offset: UInt64)
 
     static let symbolName = "otel_thread_ctx_v1"
 
-    /// How to find the variable in a process whose code is `modules`; `nil` when no module exports it, or only
-    /// in a way that needs per-thread dynamic TLS (legacy general-dynamic, `R_X86_64_DTPMOD64`), which this
-    /// reader skips.
+    /// How to find the variable in a process whose code is `modules`; `nil` when no module exports it.
     ///
     /// - Parameters:
     ///   - executablePath: the program's file: its own TLS block is the first below the thread pointer.
@@ -32,6 +34,10 @@ enum ThreadContextLocation: Equatable {
             }
             if let initialExec = relocations.first(where: { $0.kind == .threadPointerOffset }) {
                 return memory.load(Int64.self, at: module.loadBias &+ initialExec.slot).map { .threadPointerOffset($0) }
+            }
+            // The dynamic linker fills the GOT's `tls_index` pair (module id, offset) once, at load.
+            if let generalDynamic = relocations.first(where: { $0.kind == .moduleAndOffset }) {
+                return tlsIndex(at: module.loadBias &+ generalDynamic.slot, memory: memory)
             }
             if module.path == executablePath, let template = image.threadLocalTemplate,
                let offset = executableOffset(of: symbol, in: template) {
@@ -52,17 +58,40 @@ enum ThreadContextLocation: Equatable {
         return Int64(symbol.offset) - Int64(blockOffset)
     }
 
-    /// The address of the pointer for the thread whose thread pointer is `threadPointer`; `nil` when the
-    /// descriptor still says dynamic TLS (its argument a pointer, not a negative offset) or cannot be read.
+    /// The address of the pointer for the thread whose thread pointer is `threadPointer`; `nil` when it cannot be
+    /// read, or the variable is in dynamic TLS that the thread has not allocated yet (it has not touched it).
     func pointerAddress(threadPointer: UInt64, memory: RemoteMemory) -> UInt64? {
         switch self {
         case .threadPointerOffset(let offset):
             return threadPointer &+ UInt64(bitPattern: offset)
         case .descriptor(let slot):
             // glibc's static TLSDESC resolver (`_dl_tlsdesc_return`) returns its argument, the (negative) offset
-            // from the thread pointer; a dynamic one's argument is a heap pointer, which is positive.
-            guard let argument = memory.load(Int64.self, at: slot &+ 8), argument < 0 else { return nil }
-            return threadPointer &+ UInt64(bitPattern: argument)
+            // from the thread pointer; the dynamic one's (`_dl_tlsdesc_dynamic`) is a heap pointer, so positive, to a
+            // `struct tlsdesc_dynamic_arg`, which starts with the variable's `tls_index`.
+            guard let argument = memory.load(Int64.self, at: slot &+ 8) else { return nil }
+            if argument < 0 { return threadPointer &+ UInt64(bitPattern: argument) }
+            guard case let .module(id, offset)? = Self.tlsIndex(at: UInt64(argument), memory: memory) else { return nil }
+            return Self.dynamicAddress(module: id, offset: offset, threadPointer: threadPointer, memory: memory)
+        case let .module(id, offset):
+            return Self.dynamicAddress(module: id, offset: offset, threadPointer: threadPointer, memory: memory)
         }
+    }
+
+    /// A `tls_index` (`{unsigned long ti_module; unsigned long ti_offset}`, glibc `dl-tls.h`) in the process.
+    static func tlsIndex(at address: UInt64, memory: RemoteMemory) -> ThreadContextLocation? {
+        guard let (id, offset) = memory.load(UInt64.self, at: address, UInt64.self, at: address &+ 8), id > 0 else { return nil }
+        return .module(id: id, offset: offset)
+    }
+
+    /// Where module `module`'s block of one thread holds `offset`, as `__tls_get_addr` finds it, for glibc on x86-64:
+    /// `tcbhead_t.dtv` (thread pointer + 8) points one entry into the thread's vector (`INSTALL_DTV`), whose entry −1
+    /// holds its length and entry `module` is `{void *val; void *to_free}`, `val` the block or `TLS_DTV_UNALLOCATED`
+    /// (−1) until the thread first touches a variable of the module.
+    static func dynamicAddress(module: UInt64, offset: UInt64, threadPointer: UInt64, memory: RemoteMemory) -> UInt64? {
+        guard module < 1 << 20, let vector = memory.load(UInt64.self, at: threadPointer &+ 8), vector != 0,
+              let (length, block) = memory.load(UInt64.self, at: vector &- 16, UInt64.self, at: vector &+ 16 &* module),
+              module <= length, block != 0, block != UInt64.max
+        else { return nil }
+        return block &+ offset
     }
 }

@@ -30,9 +30,9 @@ public final class ThreadContextReader {
 
     /// Samples whose thread had a pointer that led to no labels: not valid, unreadable, too large, no ids.
     public private(set) var refusedRecords = 0
-    /// Samples not read because the variable is in dynamic TLS (a library loaded late, whose descriptor
-    /// resolves per thread at run time), which this reader does not follow.
-    public private(set) var dynamicThreadLocalSamples = 0
+    /// Samples not read because the variable's address could not be found for the thread: in dynamic TLS (a
+    /// library loaded late, or general-dynamic code) that the thread has not allocated, or unreadable.
+    public private(set) var unlocatedSamples = 0
     /// Samples of threads whose thread pointer is not known (``spanLabels(tid:)``: not in glibc's lists).
     public private(set) var unknownThreadSamples = 0
 
@@ -58,14 +58,14 @@ public final class ThreadContextReader {
         return labels(ofRecordAt: record)
     }
 
-    /// Where the thread's TLS pointer is; `nil` (counted) while the variable is in dynamic TLS.
+    /// Where the thread's TLS pointer is; `nil` (counted) when it cannot be found.
     private func pointerAddress(threadPointer: UInt64) -> UInt64? {
         // A block glibc made static stays static: the descriptor need not be read again.
         if case .descriptor(let slot) = location, let offset = memory.load(Int64.self, at: slot &+ 8), offset < 0 {
             location = .threadPointerOffset(offset)
         }
         guard let address = location.pointerAddress(threadPointer: threadPointer, memory: memory) else {
-            dynamicThreadLocalSamples += 1
+            unlocatedSamples += 1
             return nil
         }
         return address

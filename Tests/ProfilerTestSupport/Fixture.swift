@@ -38,6 +38,7 @@ public enum Fixture {
         case .executable: try spanWriterInExecutable.get()
         case .libraryTLSDESC: try spanWriterWithLibrary.get()
         case .libraryInitialExec: try spanWriterWithInitialExecLibrary.get()
+        case .libraryGeneralDynamic: try spanWriterWithGeneralDynamicLibrary.get()
         case .libraryLoadedLate: try spanWriterLoadingLate.get()
         }
     }
@@ -49,6 +50,8 @@ public enum Fixture {
         case libraryTLSDESC
         /// In `libspan_context-ie.so`, initial-exec (`R_X86_64_TPOFF64`).
         case libraryInitialExec
+        /// In `libspan_context-gd.so`, legacy general-dynamic (`R_X86_64_DTPMOD64`, `__tls_get_addr`): `-fPIC`'s default.
+        case libraryGeneralDynamic
         /// In `libspan_context.so`, `dlopen`ed by the running program.
         case libraryLoadedLate
     }
@@ -59,6 +62,10 @@ public enum Fixture {
     }
     private static let spanContextInitialExecLibrary = Result {
         try compile("span_context.c", with: "clang", ["-O2", "-shared", "-fPIC", "-ftls-model=initial-exec"], output: "libspan_context-ie.so")
+    }
+    private static let spanContextGeneralDynamicLibrary = Result {
+        try compile("span_context.c", with: "clang", ["-O2", "-shared", "-fPIC", "-mtls-dialect=gnu", "-ftls-model=global-dynamic"],
+                    output: "libspan_context-gd.so")
     }
     private static let spanWriterInExecutable = Result {
         try compile("span_writer.c", with: "clang", spanWriterFlags + ["-mtls-dialect=gnu2", "-Wl,--export-dynamic-symbol=otel_thread_ctx_v1",
@@ -72,6 +79,10 @@ public enum Fixture {
     private static let spanWriterWithInitialExecLibrary = Result {
         try compile("span_writer.c", with: "clang", spanWriterFlags + [try spanContextInitialExecLibrary.get(), "-Wl,-rpath,$ORIGIN"],
                     output: "span_writer-initial-exec")
+    }
+    private static let spanWriterWithGeneralDynamicLibrary = Result {
+        try compile("span_writer.c", with: "clang", spanWriterFlags + [try spanContextGeneralDynamicLibrary.get(), "-Wl,-rpath,$ORIGIN"],
+                    output: "span_writer-general-dynamic")
     }
     private static let spanWriterLoadingLate = Result {
         _ = try spanContextLibrary.get()

@@ -13,7 +13,7 @@ import TestSupport
     private struct Found {
         var program: Int64
         var location: ThreadContextLocation?
-        /// The reader's offset from the thread pointer (the pointer's address for a thread pointer of 0).
+        /// The reader's offset from the thread pointer.
         var reader: Int64?
     }
 
@@ -30,7 +30,8 @@ import TestSupport
         let memory = RemoteMemory(pid: process.pid)
         let modules = ModuleMap(mappings: ProcessMaps.read(pid: process.pid), images: ELFImageCache())
         let location = ThreadContextLocation.find(in: modules, executablePath: ProcessMaps.executableLink(pid: process.pid), memory: memory)
-        let reader = location?.pointerAddress(threadPointer: 0, memory: memory).map { Int64(bitPattern: $0) }
+        let threadPointer = try #require(GlibcThreadList(modules: modules, memory: memory)?.threadPointers()[process.pid])
+        let reader = location?.pointerAddress(threadPointer: threadPointer, memory: memory).map { Int64(bitPattern: $0 &- threadPointer) }
         return Found(program: printed, location: location, reader: reader)
     }
 
@@ -52,13 +53,19 @@ import TestSupport
         #expect(found.reader == found.program)
     }
 
-    /// glibc gives a library `dlopen`ed late static TLS from its reserve while there is some: then it reads as
-    /// any other; with no reserve (`optional_static_tls=0`) the block is dynamic, per thread, and is skipped.
-    @Test func aLibraryLoadedLateIsReadInStaticTLSAndSkippedInDynamicTLS() async throws {
+    @Test func inALibraryWithGeneralDynamicTheThreadsVectorGivesTheBlock() async throws {
+        let found = try await find(.libraryGeneralDynamic)
+        guard case .module = try #require(found.location) else { Issue.record("\(String(describing: found.location))"); return }
+        #expect(found.reader == found.program)
+    }
+
+    /// glibc gives a library `dlopen`ed late static TLS from its reserve while there is some; with no reserve
+    /// (`optional_static_tls=0`) the block is dynamic, per thread, found through the thread's vector.
+    @Test func aLibraryLoadedLateIsReadInStaticAndInDynamicTLS() async throws {
         let reserve = try await find(.libraryLoadedLate)
         #expect(reserve.reader == reserve.program)
         let dynamic = try await find(.libraryLoadedLate, environment: ["GLIBC_TUNABLES": "glibc.rtld.optional_static_tls=0"])
         guard case .descriptor = try #require(dynamic.location) else { Issue.record("\(String(describing: dynamic.location))"); return }
-        #expect(dynamic.reader == nil, "the program's own offset is \(dynamic.program)")
+        #expect(dynamic.reader == dynamic.program)
     }
 }
