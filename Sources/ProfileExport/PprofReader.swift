@@ -91,7 +91,9 @@ public enum PprofReader {
             let measured = countIndex.map { Int(exactly: sample.value[$0]) }
                 ?? (message.period > 0 ? Int(exactly: (Double(sample.value[cpu]) / Double(message.period)).rounded()) : (sample.value[cpu] > 0 ? 1 : 0))
             guard let count = measured else { throw .notPprof("a sample's value is out of range") }
-            guard count > 0 else { continue }
+            // A stack's count is its CPU time in periods, rounded (``PeriodRounding``): 0 for less than half a period,
+            // which is still CPU time (a perf sample at a shorter period than the profile's, a short ptrace one).
+            guard count > 0 || sample.value[cpu] > 0 else { continue }
             var stack: [Frame] = []
             for id in sample.locationID {
                 guard let location = frames[id] else { throw .notPprof("location \(id) is missing") }

@@ -51,6 +51,16 @@ import Testing
         ])
     }
 
+    /// A count rounded down to 0 (CPU time under half a period) is still CPU time: a run read back must add up.
+    @Test func keepsAStackWithCPUTimeButACountRoundedToZero() throws {
+        var profile = SampleProfile.twoThreads
+        profile.processes[0].threads[1].stacks.append(
+            StackCount(frames: [Frame(address: 0x1500, mapping: 0, name: "short", symbolName: nil)], count: 0, cpuTime: 3_000_000))
+        let read = try PprofReader.read(PprofEncoder.encode(profile)).profile
+        let cpuTime = read.processes.flatMap(\.threads).flatMap(\.stacks).reduce(Int64(0)) { $0 + $1.cpuTime }
+        #expect(cpuTime == 63_000_000)
+    }
+
     @Test func saysTruncatedForAFileCutShort() throws {
         let bytes = PprofEncoder.encode(SampleProfile.twoThreads)
         #expect(throws: PprofReadError.truncated) { try PprofReader.read(Array(bytes.prefix(bytes.count - 10))) }
