@@ -293,16 +293,16 @@
   }
 
   const runColumns = [
-        { title: "function", class: "name", value: (r) => r.name, text: (r) => r.name },
-        { title: "self", value: (r) => r.selfSamples, text: (r) => amount(r.selfSamples) },
-        { title: "self %", value: (r) => r.selfSamples, text: (r) => share(r.selfSamples, view.grand) },
-        { title: "total", value: (r) => r.totalSamples, text: (r) => amount(r.totalSamples) },
-        { title: "total %", value: (r) => r.totalSamples, text: (r) => share(r.totalSamples, view.grand) },
-      ];
+    { title: "function", class: "name", value: (r) => r.name, text: (r) => r.name },
+    { title: "self", value: (r) => r.selfSamples, text: (r) => amount(r.selfSamples) },
+    { title: "self %", value: (r) => r.selfSamples, text: (r) => share(r.selfSamples, view.grand) },
+    { title: "total", value: (r) => r.totalSamples, text: (r) => amount(r.totalSamples) },
+    { title: "total %", value: (r) => r.totalSamples, text: (r) => share(r.totalSamples, view.grand) },
+  ];
   // The wall view adds how much of each function's wall time (total) was spent off the CPU.
   const wallColumns = runColumns.concat([
-        { title: "off-CPU %", value: (r) => r.offCPUTotal / Math.max(1, r.totalSamples), text: (r) => share(r.offCPUTotal, r.totalSamples) },
-      ]);
+    { title: "off-CPU %", value: (r) => r.offCPUTotal / Math.max(1, r.totalSamples), text: (r) => share(r.offCPUTotal, r.totalSamples) },
+  ]);
   let columns = isDiff
     ? [
         { title: "function", class: "name", value: (r) => r.name, text: (r) => r.name },
