@@ -102,7 +102,17 @@ public struct HybridRunSession: Sendable {
             PyroscopeQueryURL.forRun(serverAddress: configuration.serverAddress, applicationName: applicationName,
                                      traceID: correlation?.root.traceID, startTime: profile.startTime, endTime: profile.endTime)
         }
-        if let profileLink { root.span.addEvent(SpanEvent(name: "pyroscope.profile", attributes: ["pyroscope.query.url": .string(profileLink)])) }
+        // With `--wall`, the wall upload is a series of its own: a second link, same selector.
+        let wallLink = profileLink == nil || runProfile?.hasWall != true ? nil : runProfile.flatMap { profile in
+            PyroscopeQueryURL.forRun(serverAddress: configuration.serverAddress, applicationName: applicationName,
+                                     traceID: correlation?.root.traceID, startTime: profile.startTime, endTime: profile.endTime,
+                                     profileType: PyroscopeQueryURL.wallProfileType)
+        }
+        if let profileLink {
+            var attributes: SpanAttributes = ["pyroscope.query.url": .string(profileLink)]
+            if let wallLink { attributes["pyroscope.wall.query.url"] = SpanAttribute.string(wallLink) }
+            root.span.addEvent(SpanEvent(name: "pyroscope.profile", attributes: attributes))
+        }
 
         let status: Int32
         if case .failed(let error) = outcome, let shellStatus = outcome.shellStatus {
@@ -117,7 +127,7 @@ public struct HybridRunSession: Sendable {
         let endTime = RootSpan.now()
         if let runProfile {
             writeProfiles(runProfile, correlation: correlation, logger: logger) {
-                report(root: root, telemetry: telemetry, status: status, endTime: endTime, profile: runProfile, profileLink: profileLink,
+                report(root: root, telemetry: telemetry, status: status, endTime: endTime, profile: runProfile, profileLink: profileLink, wallLink: wallLink,
                        captured: captured ?? ([], []))
             }
         }
@@ -129,6 +139,7 @@ public struct HybridRunSession: Sendable {
         if let profileLink {
             let trace = telemetry.traceParent(of: root.context).map { " for trace \($0.traceID)" } ?? ""
             logger.info("profile\(trace): \(profileLink)")
+            if let wallLink { logger.info("wall profile\(trace): \(wallLink)") }
         }
         return status
     }
@@ -145,11 +156,12 @@ public struct HybridRunSession: Sendable {
 
     /// The HTML report's page: the run, its profile and its trace.
     private func report(root: RootSpan, telemetry: Telemetry, status: Int32, endTime: Int64, profile: Profile, profileLink: String?,
-                        captured: (spans: [TraceSpan], notes: [String])) -> [UInt8] {
+                        wallLink: String?, captured: (spans: [TraceSpan], notes: [String])) -> [UInt8] {
         let parent = telemetry.traceParent(of: root.context)
         let incoming = telemetry.traceParent(of: telemetry.incomingContext)
         var links: [RunReport.Link] = []
         if let profileLink { links.append(.init(title: "Pyroscope", url: profileLink)) }
+        if let wallLink { links.append(.init(title: "Pyroscope wall", url: wallLink)) }
         if let parent, let template = configuration.traceURLTemplate {
             // The page is shared (a CI artifact): a password or key in the template stays out of it.
             links.append(.init(title: "trace", url: Redaction.redactingCredentials(in: template.replacingOccurrences(of: "{trace_id}", with: parent.traceID))))

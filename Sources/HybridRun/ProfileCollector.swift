@@ -15,7 +15,7 @@ final class ProfileCollector: Sendable {
     private let profiler: Profiler
     private let uploader: PyroscopeUploader?
     private let otlpExporter: OTLPProfileExporter?
-    /// The span OTLP samples link to (the root span), nil without one.
+    /// The span OTLP samples of threads that published none link to (the root span), nil without one.
     private let spanLink: SpanLink?
     private let correlation: Correlation?
     private let sampleRate: Int
@@ -68,9 +68,14 @@ final class ProfileCollector: Sendable {
         // held for 54 MB in use). Give it back once per window, not per allocation.
         hr_release_free_memory()
         let sampleLabels = correlation?.sampleLabels ?? [:]
+        // With `--wall`, the OTLP request carries the wall profile beside the CPU one: a window of threads that only
+        // waited has one even without CPU samples.
+        if window.totalSamples > 0 || window.totalWallTime > 0 {
+            let rootSpan = self.spanLink
+            // A stack counted under a span its thread published (OTEP 4947) links to that span, as its pprof labels name it.
+            otlpExporter?.export(window) { stack in stack.span.flatMap { SpanLink(traceID: $0.traceID, spanID: $0.spanID) } ?? rootSpan }
+        }
         if window.totalSamples > 0 {
-            let spanLink = self.spanLink
-            otlpExporter?.export(window) { _ in spanLink }
             // Per-span labels go with trace correlation, as the root span's do (PYROSCOPE_TRACE_CORRELATION).
             upload(PprofEncoder.encode(window, sampleLabels: sampleLabels, threadNames: false, includeWall: false, spans: correlation != nil), of: window)
         }

@@ -6,10 +6,15 @@ typealias ExportProfilesRequest = Opentelemetry_Proto_Collector_Profiles_V1devel
 typealias ProfilesDictionary = Opentelemetry_Proto_Profiles_V1development_ProfilesDictionary
 
 /// A ``Profile`` as an OTLP `ExportProfilesServiceRequest` (`opentelemetry.proto.profiles.v1development`, the
-/// generated code in module `OTLPProto`): one resource, one scope, one CPU profile.
+/// generated code in module `OTLPProto`): one resource, one scope, a CPU profile and, with `--wall`, a wall profile.
 ///
-/// - The profile's one sample type is `cpu`/`nanoseconds`, as its period type, with the period 1e9/rate: a sample's
-///   value is the CPU time it stands for (what Pyroscope's `process_cpu` holds).
+/// - The CPU profile's one sample type is `cpu`/`nanoseconds`, as its period type, with the period 1e9/rate: a
+///   sample's value is the CPU time it stands for (what Pyroscope's `process_cpu` holds). Stacks a thread was only
+///   blocked in (``StackCount/isOffCPUOnly``) are not in it.
+/// - With wall time (``Profile/hasWall``) a second `Profile` in the same `ScopeProfiles`, sample and period type
+///   `wall`/`nanoseconds`, each sample's value the stack's ``StackCount/wallTime``: the proto's `Profile.sample_type`
+///   is "the type and unit of all Sample.values in this profile" (one per profile in the vendored proto), and both profiles
+///   index the one `ProfilesDictionary` of the request, so their stacks, locations and links are stored once.
 /// - Every table of the shared `ProfilesDictionary` holds each distinct entry once (strings, functions, mappings,
 ///   locations, stacks, links, attributes), and entry 0 of each is the zero value the proto requires, so that
 ///   index 0 means "none".
@@ -24,9 +29,37 @@ enum OTLPProfileEncoder {
         linkFor: (StackCount) -> SpanLink?
     ) -> ExportProfilesRequest {
         var dictionary = DictionaryBuilder()
+        var profiles = [Self.profile(profile, sampleType: "cpu", value: { $0.isOffCPUOnly ? nil : $0.cpuTime }, dictionary: &dictionary, linkFor: linkFor)]
+        if profile.hasWall {
+            profiles.append(Self.profile(profile, sampleType: "wall", value: { $0.wallTime > 0 ? $0.wallTime : nil }, dictionary: &dictionary, linkFor: linkFor))
+        }
+
+        var scopeProfiles = Opentelemetry_Proto_Profiles_V1development_ScopeProfiles()
+        scopeProfiles.scope.name = scope.name
+        scopeProfiles.scope.version = scope.version
+        scopeProfiles.profiles = profiles
+        var resourceProfiles = Opentelemetry_Proto_Profiles_V1development_ResourceProfiles()
+        resourceProfiles.resource.attributes = resource.map { attribute in
+            var keyValue = Opentelemetry_Proto_Common_V1_KeyValue()
+            keyValue.key = attribute.key
+            keyValue.value.stringValue = attribute.value
+            return keyValue
+        }
+        resourceProfiles.scopeProfiles = [scopeProfiles]
+        var request = ExportProfilesRequest()
+        request.resourceProfiles = [resourceProfiles]
+        request.dictionary = dictionary.tables
+        return request
+    }
+
+    /// One profile of `sampleType`/`nanoseconds` whose samples are `value` of each stack that has one.
+    private static func profile(
+        _ profile: Profile, sampleType: String, value: (StackCount) -> Int64?, dictionary: inout DictionaryBuilder,
+        linkFor: (StackCount) -> SpanLink?
+    ) -> Opentelemetry_Proto_Profiles_V1development_Profile {
         var message = Opentelemetry_Proto_Profiles_V1development_Profile()
-        message.sampleType = dictionary.valueType("cpu", "nanoseconds")
-        message.periodType = dictionary.valueType("cpu", "nanoseconds")
+        message.sampleType = dictionary.valueType(sampleType, "nanoseconds")
+        message.periodType = dictionary.valueType(sampleType, "nanoseconds")
         message.period = profile.sampleWeight
         message.timeUnixNano = UInt64(max(profile.startTime, 0))
         message.durationNano = UInt64(max(profile.endTime - profile.startTime, 0))
@@ -37,12 +70,12 @@ enum OTLPProfileEncoder {
             let mappingIndices = process.mappings.map { dictionary.mapping($0) }
             for thread in process.threads {
                 for stack in thread.stacks where !stack.frames.isEmpty {
+                    guard let value = value(stack) else { continue }
                     let locations = stack.frames.map { frame in
                         let mapping = frame.mapping.map { (index: mappingIndices[$0], path: process.mappings[$0].path) }
                         return dictionary.location(frame, mappingIndex: mapping?.index ?? 0, file: mapping?.path ?? "")
                     }
                     let key = SampleKey(stack: dictionary.stack(locations), link: linkFor(stack).map { dictionary.link($0) } ?? 0)
-                    let value = stack.cpuTime
                     if let index = sampleIndex[key] {
                         samples[index].values[0] += value
                     } else {
@@ -57,23 +90,7 @@ enum OTLPProfileEncoder {
             }
         }
         message.samples = samples
-
-        var scopeProfiles = Opentelemetry_Proto_Profiles_V1development_ScopeProfiles()
-        scopeProfiles.scope.name = scope.name
-        scopeProfiles.scope.version = scope.version
-        scopeProfiles.profiles = [message]
-        var resourceProfiles = Opentelemetry_Proto_Profiles_V1development_ResourceProfiles()
-        resourceProfiles.resource.attributes = resource.map { attribute in
-            var keyValue = Opentelemetry_Proto_Common_V1_KeyValue()
-            keyValue.key = attribute.key
-            keyValue.value.stringValue = attribute.value
-            return keyValue
-        }
-        resourceProfiles.scopeProfiles = [scopeProfiles]
-        var request = ExportProfilesRequest()
-        request.resourceProfiles = [resourceProfiles]
-        request.dictionary = dictionary.tables
-        return request
+        return message
     }
 
     private struct SampleKey: Hashable {

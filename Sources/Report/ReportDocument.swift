@@ -6,7 +6,7 @@ struct ReportDocument: Encodable {
     var origin: String
     /// Function names; profiles refer to them by index.
     var frames: [String]
-    /// One per sample type (CPU now; a wall-clock profile is a second entry).
+    /// One per sample type: CPU, and with `--wall` the wall view (`id` "wall"), each drawn under its own tab.
     var profiles: [FlameProfile]
     var run: RunSummary?
     var diff: DiffSummary?
@@ -70,6 +70,8 @@ struct FlameProfile: Encodable {
     var selfCounts: [Int]
     /// BASE's, in a diff.
     var baseSelfCounts: [Int]?
+    /// Of ``selfCounts``, the part spent off the CPU (the wall view, `--wall`).
+    var offCPUSelfCounts: [Int]? = nil
     /// The threads the timeline refers to.
     var threads: [Thread]?
     /// Every sample in time order (`time`: microseconds since the previous sample, the first since the origin;

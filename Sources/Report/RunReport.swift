@@ -57,6 +57,7 @@ public struct RunReport: Sendable {
         var profiles: [FlameProfile] = []
         if let cpuProfile {
             profiles.append(FlameProfile.cpu(cpuProfile, into: &trie, origin: origin))
+            if cpuProfile.hasWall { profiles.append(FlameProfile.wall(cpuProfile, into: &trie)) }
         }
         let processNames = Set(cpuProfile?.processes.map(\.executableName) ?? [])
         func microseconds(_ time: Int64) -> Int64 { (time - origin) / 1000 }
@@ -101,6 +102,25 @@ extension FlameProfile {
         result.nodes = trie.nodes
         result.selfCounts = (0..<trie.nodeCount).map { counts[$0] ?? 0 }
         return result
+    }
+
+    /// The wall view (`--wall`): each stack's wall time in microseconds (as the `.wall.folded` file counts it), and
+    /// of that the time off the CPU, so the page can say how much of a frame's wall time was spent waiting. No
+    /// timeline: off-CPU time is counted per block, not per sample, so a span selects nothing in it.
+    static func wall(_ profile: Profile, into trie: inout StackTrie) -> FlameProfile {
+        func counts(_ weight: @escaping (StackCount) -> Int) -> [Int] {
+            var counts: [Int: Int] = [:]
+            for stack in profile.namedStacks(weight: weight).sorted(by: { $0.names.lexicographicallyPrecedes($1.names) }) {
+                counts[trie.node(for: stack.names), default: 0] += stack.count
+            }
+            return (0..<trie.nodeCount).map { counts[$0] ?? 0 }
+        }
+        let wall = counts { Int($0.wallTime / 1000) }
+        let offCPU = counts { Int(max(0, $0.wallTime - $0.cpuTime) / 1000) }
+        return FlameProfile(id: "wall", title: "Wall time", unit: "nanoseconds", sampleWeight: 1000,
+                            rootsAreProcesses: profile.processes.allSatisfy { !$0.executableName.isEmpty },
+                            nodes: trie.nodes, selfCounts: wall,
+                            baseSelfCounts: nil, offCPUSelfCounts: offCPU)
     }
 
     /// Each timeline sample as (time, thread, node): its stack found by process, thread and addresses.

@@ -33,6 +33,7 @@ struct OTLPProfilesTests {
         let samples = profiles.flatMap(\.samples)
         #expect(samples.allSatisfy { !$0.stack.isEmpty }, "no sample without a stack")
         #expect(samples.allSatisfy { $0.link == .init(traceID: parent.traceID, spanID: root.spanID) }, "every sample links to the root span")
+        #expect(profiles.allSatisfy { $0.sampleType == .init(type: "cpu", unit: "nanoseconds") }, "no wall profile without --wall")
         #expect(profiles.allSatisfy { $0.dictionary.problems.isEmpty && $0.dictionary.duplicates.values.allSatisfy { $0 == 0 } })
 
         let total = samples.reduce(0) { $0 + ($1.values.first ?? 0) }
@@ -41,6 +42,70 @@ struct OTLPProfilesTests {
         let pprofShare = try Self.cumulativeShare(of: "hot_three_quarters", inPprof: pprof.path)
         #expect(abs(otlpShare - pprofShare) <= 3, "OTLP \(otlpShare) %, pprof \(pprofShare) %")
         #expect(hot > 0, "the workload's hot function is in the OTLP profiles")
+    }
+
+    /// `--wall`: each request carries a `wall`/`nanoseconds` profile beside the CPU one, whose values add up to the
+    /// pprof file's wall view of the same run (`go tool pprof -sample_index=wall`, an independent decoder); the
+    /// idle thread, which only waited in `poll`, is in the wall profile and not in the CPU one.
+    @Test func withWallEachRequestCarriesAWallProfileMatchingThePprofFile() async throws {
+        let receiver = try OTLPReceiver.shared
+        let service = Self.uniqueService()
+        let pprof = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-wall-\(UUID().uuidString).pb.gz")
+        defer { try? FileManager.default.removeItem(at: pprof) }
+        let result = try await HybridRunProcess.run(
+            ["--wall", "--profiles-exporter", "otlp", "--upload-interval", "1", "-o", pprof.path, "--", try Fixture.wallPhases(), "2"],
+            environment: HybridRunProcess.environment([
+                "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.grpcEndpoint.absoluteString, "OTEL_SERVICE_NAME": service,
+            ]))
+        #expect(result.status == 0, "\(result.stderr)")
+
+        let pprofWall = try WallProfileTests.cumulativeWall(inPprof: pprof.path)
+        let profiles = try await receiver.waitForProfiles(serviceName: service) { $0.contains { $0.sampleType.type == "wall" } }
+        let wall = profiles.filter { $0.sampleType == .init(type: "wall", unit: "nanoseconds") }
+        let cpu = profiles.filter { $0.sampleType == .init(type: "cpu", unit: "nanoseconds") }
+        #expect(wall.count >= 2 && wall.count == cpu.count, "a wall profile beside each CPU one: \(profiles.map(\.sampleType))")
+        #expect(wall.allSatisfy { $0.periodType == .init(type: "wall", unit: "nanoseconds") })
+        #expect(profiles.allSatisfy { $0.dictionary.problems.isEmpty && $0.dictionary.duplicates.values.allSatisfy { $0 == 0 } })
+        let wallSamples = wall.flatMap(\.samples)
+        let cpuSamples = cpu.flatMap(\.samples)
+        #expect(!cpuSamples.contains { $0.stack.contains("idle_wait") }, "a stack only waited in is not CPU time")
+        for function in ["idle_wait"] + WallProfileTests.phases {
+            let otlp = Double(wallSamples.filter { $0.stack.contains(function) }.reduce(0) { $0 + $1.values[0] }) / 1e6
+            let file = try #require(pprofWall[function], "\(function) in the pprof file's wall view")
+            // The same nanoseconds: go tool pprof prints milliseconds with two decimals.
+            #expect(abs(otlp - file) <= 0.02, "\(function): OTLP \(otlp) ms, pprof \(file) ms")
+        }
+    }
+
+    /// A program that publishes its spans (OTEP 4947: generator-otel under its `write records` span): its samples
+    /// link to the spans the OTLP trace stand-in received from it, not all to the root span; samples of threads that
+    /// publish none (hybrid-run's own start of the child, the runtime's threads) keep the root span's link.
+    @Test func samplesLinkToTheSpansTheirThreadsPublished() async throws {
+        let receiver = try OTLPReceiver.shared
+        let service = Self.uniqueService()
+        let parent = HybridRunProcess.newTraceParent()
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-spans-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let result = try await HybridRunProcess.run(
+            ["--profiles-exporter", "otlp", "--rate", "500", "--", try TestEnvironment.executable("generator-otel").path, "200000", output.path],
+            environment: HybridRunProcess.environment([
+                "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.grpcEndpoint.absoluteString, "OTEL_SERVICE_NAME": service,
+                "TRACEPARENT": parent.header,
+            ]))
+        #expect(result.status == 0, "\(result.stderr)")
+
+        let spans = try await receiver.waitForSpans(traceID: parent.traceID) { spans in
+            spans.contains { $0.parentSpanID == parent.spanID } && spans.contains { $0.name == "write records" }
+        }
+        let root = try #require(spans.first { $0.parentSpanID == parent.spanID })
+        let write = try #require(spans.first { $0.name == "write records" })
+        let samples = try await receiver.waitForProfiles(serviceName: service).flatMap(\.samples)
+        let linked = samples.reduce(into: [String: Int64]()) { $0[$1.link?.spanID ?? "none", default: 0] += $1.values[0] }
+        #expect(samples.allSatisfy { $0.link?.traceID == parent.traceID }, "\(linked)")
+        #expect(Set(linked.keys).isSubset(of: Set(spans.map(\.spanID))), "every link names a span the trace stand-in received: \(linked)")
+        #expect((linked[write.spanID] ?? 0) > 0, "samples under `write records` link to it: \(linked)")
+        #expect(samples.filter { $0.link?.spanID == write.spanID }.allSatisfy { !$0.stack.isEmpty })
+        #expect(linked[root.spanID] != nil, "samples outside the child's spans keep the root span: \(linked)")
     }
 
     @Test func aCollectorThatIsDownDelaysExitByTheBoundWithOneLine() async throws {

@@ -87,6 +87,67 @@ import TraceSpans
         #expect(summary.contains("/bin/app --input x") && summary.contains("exit status3") && summary.contains("0af7651916cd43dd8448eb211c80319c"))
     }
 
+    /// `--wall`: the page gets a wall tab whose flame graph and table are wall time (CPU + off-CPU), with the
+    /// off-CPU share in its title, the tooltip and the table; the CPU tab stays what it was (no blocked stack).
+    @Test func theWallTabShowsWallTimeAndTheOffCPUShare() throws {
+        let ms: Int64 = 1_000_000
+        var profile = Self.profile
+        // The CPU stacks' wall time is their CPU time; `wait_in_poll` was only blocked in, for 1 s (half the wall time).
+        for index in profile.processes[0].threads[0].stacks.indices {
+            profile.processes[0].threads[0].stacks[index].wallTime = profile.processes[0].threads[0].stacks[index].cpuTime
+        }
+        profile.processes[0].threads[0].stacks.append(StackCount(
+            frames: [Frame(address: 0x1600, mapping: 0, name: "wait_in_poll", symbolName: nil), Frame(address: 0x1230, mapping: 0, name: "main", symbolName: nil)],
+            count: 0, cpuTime: 0, wallTime: 1000 * ms))
+        profile.statistics.wall = WallStatistics(blockedTime: 1000 * ms, blockedIntervals: 1, observedIntervals: 1)
+        let report = RunReport(command: ["/bin/app"], exitStatus: 0, startTime: profile.startTime, endTime: profile.endTime, cpuProfile: profile)
+        let page = try Self.page(report.html(generator: "test"), name: "wall.html")
+        let screenshot = try ReportBrowser.outputDirectory("ReportPageBrowserTests").appendingPathComponent("wall.png").path
+        let title = "document.getElementById('flame-title').textContent"
+        let table = "[...document.querySelectorAll('#function-table tbody tr')].map(r => [...r.children].map(c => c.textContent).join('|'))"
+        let outcome = try ReportBrowser.run(page: page, [
+            .evaluate("[...document.querySelectorAll('#profile-tabs button')].map(b => b.textContent)"),  // 0
+            .evaluate(Self.frames),                                                              // 1: CPU tab
+            .evaluate(title),                                                                    // 2
+            .click("#profile-tabs button:nth-child(2)"),                                         // 3
+            .evaluate(Self.frames),                                                              // 4: wall tab
+            .evaluate("document.getElementById('flame').getBoundingClientRect().width"),         // 5
+            .evaluate(title),                                                                    // 6
+            .evaluate(table),                                                                    // 7
+            .evaluate("[...document.querySelectorAll('#function-table th')].map(t => t.textContent)"), // 8
+            Self.target("wait_in_poll"), .hover("#target"),                                      // 9, 10
+            .evaluate("document.getElementById('tooltip').textContent"),                         // 11
+            .evaluate("document.getElementById('legend').textContent"),                          // 12
+            .screenshot(screenshot),                                                             // 13
+            .click("#profile-tabs button:nth-child(1)"),                                         // 14
+            .evaluate(title),                                                                    // 15
+        ])
+        print("wall report screenshot: \(screenshot)")
+        #expect(outcome.exceptions.isEmpty, "\(outcome.exceptions)")
+        #expect(outcome.requests == ["file://\(page)"], "the page itself and nothing else")
+        #expect(outcome.strings(0) == ["CPU time", "Wall time"])
+
+        let cpu = try #require(outcome.results[1] as? [String: Double])
+        #expect(Set(cpu.keys) == ["app", "main", "grows", "rest", "leaf"], "the CPU view has no blocked stack")
+        #expect(outcome.string(2) == "Flame graph: CPU time (1,000 samples)")
+
+        let width = try #require(outcome.number(5))
+        let wall = try #require(outcome.results[4] as? [String: Double])
+        #expect(Set(wall.keys) == ["app", "main", "grows", "rest", "leaf", "wait_in_poll"])
+        #expect(abs(wall["wait_in_poll"]! - width / 2) < 1.5 && abs(wall["grows"]! - width / 8) < 1.5, "\(wall)")
+        #expect(outcome.string(6) == "Flame graph: Wall time (2.00 s, 50.0% off the CPU)")
+        // function | self | self % | total | total % | off-CPU %, by self time.
+        #expect(outcome.strings(8) == ["function", "self", "self %", "total", "total %", "off-CPU %"])
+        #expect(Array(outcome.strings(7).prefix(2)) == ["wait_in_poll|1.00 s|50.0%|1.00 s|50.0%|100.0%", "leaf|750.0 ms|37.5%|750.0 ms|37.5%|0.0%"],
+                "\(outcome.strings(7))")
+        #expect(outcome.strings(7).contains("main|0 µs|0.0%|2.00 s|100.0%|50.0%"), "\(outcome.strings(7))")
+        let tooltip = try #require(outcome.string(11))
+        #expect(tooltip.contains("wait_in_poll") && tooltip.contains("total: 50.0% · 1.00 s · off-CPU 100.0%"), "\(tooltip)")
+        #expect(outcome.string(12)?.contains("off it") == true)
+        #expect(FileManager.default.fileExists(atPath: screenshot))
+        #expect(outcome.string(15) == "Flame graph: CPU time (1,000 samples)")
+    }
+
     /// A function name that looks like markup is shown as text, never run.
     @Test func namesAreTextNotMarkup() throws {
         var profile = Self.profile

@@ -103,7 +103,16 @@
       const baseGrand = entry.trie.roots.reduce((sum, root) => sum + baseTotals[root], 0);
       base = { self: entry.profile.baseSelfCounts, totals: baseTotals, grand: baseGrand };
     }
-    view = { entry, trie: entry.trie, self, totals, grand, base };
+    // The wall view's off-CPU part of each count (`--wall`): blocked or waiting for a CPU.
+    const offSelf = entry.profile.offCPUSelfCounts;
+    const offCPU = offSelf ? { self: offSelf, totals: entry.trie.totals(offSelf) } : null;
+    if (offCPU) offCPU.grand = entry.trie.roots.reduce((sum, root) => sum + offCPU.totals[root], 0);
+    view = { entry, trie: entry.trie, self, totals, grand, base, offCPU };
+  }
+
+  /// A count of the current view as text: samples, or time where the view counts time (the wall view's µs).
+  function amount(count) {
+    return view.offCPU ? duration(count * view.entry.profile.sampleWeight) : integer(count);
   }
 
   /// A frame's change of total share in a diff, in points.
@@ -201,6 +210,9 @@
       lines.push(`total: BASE ${share(base.totals[node], base.grand)} → NEW ${share(total, view.grand)} (${points(delta(node))} points)`);
       lines.push(`self: BASE ${share(base.self[node], base.grand)} → NEW ${share(self, view.grand)}`);
       lines.push(`samples: BASE ${integer(base.totals[node])} → NEW ${integer(total)}`);
+    } else if (view.offCPU) {
+      lines.push(`total: ${share(total, view.grand)} · ${duration(total * weight)} · off-CPU ${share(view.offCPU.totals[node], total)}`);
+      lines.push(`self: ${share(self, view.grand)} · ${duration(self * weight)} · off-CPU ${share(view.offCPU.self[node], self)}`);
     } else {
       lines.push(`total: ${share(total, view.grand)} · ${integer(total)} samples · ${duration(total * weight)}`);
       lines.push(`self: ${share(self, view.grand)} · ${integer(self)} samples · ${duration(self * weight)}`);
@@ -240,7 +252,7 @@
     }
     result.textContent = functions.size === 0
       ? "no match"
-      : `matched ${share(matched, view.grand)} of samples (${integer(matched)} of ${integer(view.grand)}) in ${functions.size} function${functions.size === 1 ? "" : "s"}`;
+      : `matched ${share(matched, view.grand)} of ${view.offCPU ? "wall time" : "samples"} (${amount(matched)} of ${amount(view.grand)}) in ${functions.size} function${functions.size === 1 ? "" : "s"}`;
   }
   $("search").addEventListener("input", (event) => {
     state.query = event.target.value.trim().toLowerCase();
@@ -280,7 +292,18 @@
     return { self: selfByFrame, total: totalByFrame };
   }
 
-  const columns = isDiff
+  const runColumns = [
+    { title: "function", class: "name", value: (r) => r.name, text: (r) => r.name },
+    { title: "self", value: (r) => r.selfSamples, text: (r) => amount(r.selfSamples) },
+    { title: "self %", value: (r) => r.selfSamples, text: (r) => share(r.selfSamples, view.grand) },
+    { title: "total", value: (r) => r.totalSamples, text: (r) => amount(r.totalSamples) },
+    { title: "total %", value: (r) => r.totalSamples, text: (r) => share(r.totalSamples, view.grand) },
+  ];
+  // The wall view adds how much of each function's wall time (total) was spent off the CPU.
+  const wallColumns = runColumns.concat([
+    { title: "off-CPU %", value: (r) => r.offCPUTotal / Math.max(1, r.totalSamples), text: (r) => share(r.offCPUTotal, r.totalSamples) },
+  ]);
+  let columns = isDiff
     ? [
         { title: "function", class: "name", value: (r) => r.name, text: (r) => r.name },
         { title: "self BASE", value: (r) => r.baseSelf, text: (r) => r.baseSelf.toFixed(1) + "%" },
@@ -291,22 +314,20 @@
         { title: "Δ total", value: (r) => r.total - r.baseTotal, text: (r) => points(r.total - r.baseTotal), change: true },
         { title: "samples BASE → NEW", value: (r) => r.totalSamples, text: (r) => `${integer(r.baseTotalSamples)} → ${integer(r.totalSamples)}` },
       ]
-    : [
-        { title: "function", class: "name", value: (r) => r.name, text: (r) => r.name },
-        { title: "self", value: (r) => r.selfSamples, text: (r) => integer(r.selfSamples) },
-        { title: "self %", value: (r) => r.selfSamples, text: (r) => share(r.selfSamples, view.grand) },
-        { title: "total", value: (r) => r.totalSamples, text: (r) => integer(r.totalSamples) },
-        { title: "total %", value: (r) => r.totalSamples, text: (r) => share(r.totalSamples, view.grand) },
-      ];
+    : runColumns;
   state.sort = { column: isDiff ? 6 : 1, descending: true };
 
   function drawTable() {
     const times = functionTimes(view.self, view.totals);
     const baseTimes = isDiff ? functionTimes(view.base.self, view.base.totals) : null;
+    const offCPUTimes = view.offCPU ? functionTimes(view.offCPU.self, view.offCPU.totals) : null;
+    if (!isDiff) columns = offCPUTimes ? wallColumns : runColumns;
+    if (state.sort.column >= columns.length) state.sort = { column: 1, descending: true };
     const rows = [];
     for (let f = 0; f < frames.length; f++) {
       if (times.total[f] === 0 && !(baseTimes && baseTimes.total[f] > 0)) continue;
       const row = { name: frames[f], selfSamples: times.self[f], totalSamples: times.total[f] };
+      if (offCPUTimes) row.offCPUTotal = offCPUTimes.total[f];
       if (isDiff) {
         row.self = (100 * times.self[f]) / Math.max(1, view.grand);
         row.total = (100 * times.total[f]) / Math.max(1, view.grand);
@@ -465,8 +486,15 @@
       title += entry.profile.timeline
         ? ` of span “${state.span.name}” (${integer(view.grand)} samples)`
         : ` (this profile has no per-sample times: the whole run is shown, not span “${state.span.name}”)`;
+    } else if (view.offCPU) {
+      title += ` (${duration(view.grand * entry.profile.sampleWeight)}, ${share(view.offCPU.grand, view.grand)} off the CPU)`;
     } else if (!isDiff) title += ` (${integer(view.grand)} samples)`;
     $("flame-title").textContent = title;
+    if (!isDiff) {
+      $("legend").textContent = view.offCPU
+        ? "Widths are wall time: on the CPU, and off it (blocked in a system call, a lock, a sleep, or waiting for a CPU) at the stack the thread waited in; hover a frame for its off-CPU share."
+        : "";
+    }
     drawTabs();
     drawFlame();
     search();
