@@ -33,17 +33,17 @@ public enum ProfileSummary {
         guard let wall = profile.statistics.wall else { return [] }
         let total = profile.totalWallTime
         let offCPU = total - profile.totalCPUTime
-        var lines = ["wall: \(seconds(total)) s of thread time, \(percent(offCPU, of: total)) % off-CPU (blocked \(seconds(wall.blockedTime)) s "
-            + "in \(wall.blockedIntervals) intervals, \(wall.observedIntervals) with their own stack; waiting for a CPU \(seconds(wall.runQueueTime)) s; "
-            + "running unsampled \(seconds(wall.unsampledRunTime)) s); per process:"]
-        for process in profile.processes {
+        let perProcess = profile.processes.compactMap { process -> String? in
             let stacks = process.threads.flatMap(\.stacks)
             let processWall = stacks.reduce(0) { $0 + $1.wallTime }
-            guard processWall > 0 else { continue }
+            guard processWall > 0 else { return nil }
             let processCPU = stacks.reduce(0) { $0 + $1.cpuTime }
             let name = process.pid == 0 ? "\(process.executableName) (\(process.processCount) processes)" : "\(process.executableName)[\(process.pid)]"
-            lines.append("  \(name)  wall \(seconds(processWall)) s  off-CPU \(percent(processWall - processCPU, of: processWall)) %  (\(process.threads.count) threads)")
+            return "  \(name)  wall \(seconds(processWall)) s  off-CPU \(percent(processWall - processCPU, of: processWall)) %  (\(process.threads.count) threads)"
         }
+        var lines = ["wall: \(seconds(total)) s of thread time, \(percent(offCPU, of: total)) % off-CPU (blocked \(seconds(wall.blockedTime)) s "
+            + "in \(wall.blockedIntervals) intervals, \(wall.observedIntervals) with their own stack; waiting for a CPU \(seconds(wall.runQueueTime)) s; "
+            + "running unsampled \(seconds(wall.unsampledRunTime)) s)" + (perProcess.isEmpty ? "" : "; per process:")] + perProcess
         let stacks = profile.processes.flatMap { process in
             process.threads.flatMap { thread in thread.stacks.map { (offCPU: $0.wallTime - $0.cpuTime, frames: $0.frames, thread: thread.name) } }
         }.filter { $0.offCPU > 0 }.sorted { $0.offCPU > $1.offCPU }
