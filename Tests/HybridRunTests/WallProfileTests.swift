@@ -155,6 +155,27 @@ extension WallProfileTests {
         let cpu = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-top", pprof])
         #expect(cpu.status == 0 && cpu.standardOutput.contains("Type: cpu"), "\(cpu.standardOutput)\(cpu.standardError)")
     }
+
+    /// A thread that has exited but whose process lives on (here the main thread, by `pthread_exit`) has released its
+    /// memory: the kernel then refuses its `/proc/TID/syscall` and gives the file to root, as it does for a process
+    /// that hides itself. That is no reason to warn, nor to stop reading the other threads' stacks.
+    @Test(.enabled(if: getuid() == 0, "needs root to become another user"), arguments: ["perf-event", "ptrace"])
+    func aThreadThatExitedBeforeItsProcessIsNoRefusal(sampler: String) async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(chmod(directory.path, 0o777) == 0)
+        let wall = directory.appendingPathComponent("run.wall.folded").path
+        let script = "import ctypes, threading, time\nthreading.Thread(target=time.sleep, args=(1.5,)).start()\nctypes.CDLL(None).pthread_exit(None)\n"
+        let result = try await ProcessRunner.run(
+            URL(fileURLWithPath: "/usr/bin/setpriv"),
+            ["--reuid=65534", "--regid=65534", "--clear-groups", try HybridRunProcess.executable.path, "--wall", "--sampler", sampler,
+             "-o", wall, "--", "/usr/bin/python3", "-c", script],
+            environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("warning: wall"), "\(result.stderr)")
+        let folded = try String(contentsOfFile: wall, encoding: .utf8)
+        #expect(folded.contains("clock_nanosleep"), "the worker's blocked stack is read: \(folded)")
+    }
 }
 
 extension WallProfileTests {
