@@ -3,9 +3,10 @@ import Glibc
 import ThreadContext
 
 /// What reading one thread's span costs hybrid-run per sample (scripts/bench-span-attribution.sh): PID's thread TID
-/// read COUNT times with `ThreadContextReader.spanLabels(tid:)`, the perf-event path (the cached thread pointer
-/// checked against glibc's `struct pthread`, then the TLS pointer, the record's header and its attributes: four
-/// `process_vm_readv`s; ptrace's path is the same without the first), timed in thread CPU time, best of ROUNDS.
+/// read COUNT times with `ThreadContextReader.spanLabels(tid:)`, the perf-event path (the `struct pthread`'s tid, the
+/// TLS pointer, the record where the last read found it and the pointer again, in one `process_vm_readv`; a second
+/// one when the record moved or changed; ptrace's path is the same without the tid), timed in thread CPU time, best
+/// of ROUNDS. The thread stays in one span, so after the first read every read is the one-call case.
 ///
 ///   thread-context-reader-benchmark PID TID [COUNT] [ROUNDS]
 func fail(_ message: String, status: Int32) -> Never {

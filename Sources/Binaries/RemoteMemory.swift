@@ -40,30 +40,16 @@ public struct RemoteMemory: Sendable {
         }
     }
 
+    /// Fills `local` from the `remote` ranges, in order, in one `process_vm_readv`; returns how many bytes were
+    /// copied (the copy stops at the first range that cannot be read). Several ranges read in one call are read
+    /// in their order, microseconds apart at most: a reader can bracket a record between two reads of its pointer.
+    public func read(_ remote: UnsafeBufferPointer<iovec>, into local: UnsafeBufferPointer<iovec>) -> Int {
+        max(0, hr_process_vm_readv(pid, local.baseAddress, UInt(local.count), remote.baseAddress, UInt(remote.count)))
+    }
+
     /// The `T` at `address`, or `nil` when it cannot be read.
     public func load<T: FixedWidthInteger>(_ type: T.Type, at address: UInt64) -> T? {
         var value: T = 0
         return withUnsafeMutableBytes(of: &value) { read(address, into: $0) } ? value : nil
-    }
-
-    /// The `A` at `first` and the `B` at `second`, in one system call; `nil` unless both can be read.
-    public func load<A: FixedWidthInteger, B: FixedWidthInteger>(_ a: A.Type, at first: UInt64, _ b: B.Type, at second: UInt64) -> (A, B)? {
-        var values: (A, B) = (0, 0)
-        let size = MemoryLayout<A>.size + MemoryLayout<B>.size
-        let count = withUnsafeMutableBytes(of: &values.0) { firstLocal in
-            withUnsafeMutableBytes(of: &values.1) { secondLocal in
-                var locals = (iovec(iov_base: firstLocal.baseAddress, iov_len: firstLocal.count),
-                              iovec(iov_base: secondLocal.baseAddress, iov_len: secondLocal.count))
-                var remotes = (iovec(iov_base: UnsafeMutableRawPointer(bitPattern: UInt(first)), iov_len: firstLocal.count),
-                               iovec(iov_base: UnsafeMutableRawPointer(bitPattern: UInt(second)), iov_len: secondLocal.count))
-                return withUnsafeMutableBytes(of: &locals) { l in
-                    withUnsafeMutableBytes(of: &remotes) { r in
-                        hr_process_vm_readv(pid, l.baseAddress!.assumingMemoryBound(to: iovec.self), 2,
-                                            r.baseAddress!.assumingMemoryBound(to: iovec.self), 2)
-                    }
-                }
-            }
-        }
-        return count == size ? values : nil
     }
 }

@@ -43,11 +43,8 @@ struct GlibcThreadList {
         tidOffset = tid
     }
 
-    /// The `tid` field of the `struct pthread` at `pointer` (a tid can be reused, a struct recycled), and the word
-    /// at `address`, read together.
-    func tid(at pointer: UInt64, and address: UInt64) -> (pid_t, UInt64)? {
-        memory.load(Int32.self, at: pointer &+ tidOffset, UInt64.self, at: address)
-    }
+    /// Where the `tid` field of the `struct pthread` at `pointer` is (a tid can be reused, a struct recycled).
+    func tidAddress(of pointer: UInt64) -> UInt64 { pointer &+ tidOffset }
 
     /// The thread pointer of every thread in the lists now, by thread id.
     func threadPointers() -> [pid_t: UInt64] {

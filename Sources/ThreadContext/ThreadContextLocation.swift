@@ -79,8 +79,9 @@ enum ThreadContextLocation: Equatable {
 
     /// A `tls_index` (`{unsigned long ti_module; unsigned long ti_offset}`, glibc `dl-tls.h`) in the process.
     static func tlsIndex(at address: UInt64, memory: RemoteMemory) -> ThreadContextLocation? {
-        guard let (id, offset) = memory.load(UInt64.self, at: address, UInt64.self, at: address &+ 8), id > 0 else { return nil }
-        return .module(id: id, offset: offset)
+        var index: (id: UInt64, offset: UInt64) = (0, 0)
+        guard withUnsafeMutableBytes(of: &index, { memory.read(address, into: $0) }), index.id > 0 else { return nil }
+        return .module(id: index.id, offset: index.offset)
     }
 
     /// Where module `module`'s block of one thread holds `offset`, as `__tls_get_addr` finds it, for glibc on x86-64:
@@ -89,8 +90,8 @@ enum ThreadContextLocation: Equatable {
     /// (−1) until the thread first touches a variable of the module.
     static func dynamicAddress(module: UInt64, offset: UInt64, threadPointer: UInt64, memory: RemoteMemory) -> UInt64? {
         guard module < 1 << 20, let vector = memory.load(UInt64.self, at: threadPointer &+ 8), vector != 0,
-              let (length, block) = memory.load(UInt64.self, at: vector &- 16, UInt64.self, at: vector &+ 16 &* module),
-              module <= length, block != 0, block != UInt64.max
+              let length = memory.load(UInt64.self, at: vector &- 16), module <= length,
+              let block = memory.load(UInt64.self, at: vector &+ 16 &* module), block != 0, block != UInt64.max
         else { return nil }
         return block &+ offset
     }

@@ -25,8 +25,27 @@ public final class ThreadContextReader {
     /// When the thread list was last walked (monotonic ns): a thread it lacks is looked for again at most this often.
     private var threadListReadAt: Int64 = 0
     private static let threadListRefreshInterval: Int64 = 10_000_000
-    private let buffer = UnsafeMutableRawBufferPointer.allocate(
-        byteCount: ThreadContextRecord.headerSize + ThreadContextRecord.maximumAttributesSize, alignment: 8)
+    /// What the last read of each thread (by thread pointer) found: where its record was, the record's bytes and
+    /// their labels. The next read of the thread reads the record there in the same call as the TLS pointer, so a
+    /// thread still in the span it was in costs one `process_vm_readv` and no strings.
+    private var lastRecords: [UInt64: LastRecord] = [:]
+    /// Threads remembered at most: exited threads' entries are dropped all at once past it.
+    private static let maximumLastRecords = 4_096
+    private struct LastRecord {
+        var address: UInt64
+        var bytes: [UInt8]
+        var labels: SpanLabels
+    }
+    /// One call's reads, in its order: the `struct pthread`'s tid, the TLS pointer, the record, the TLS pointer again.
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Scratch.pointerAfter + 8, alignment: 8)
+    private enum Scratch {
+        static let tid = 0
+        static let pointer = 8
+        static let record = 16
+        static let pointerAfter = record + ThreadContextRecord.headerSize + ThreadContextRecord.maximumAttributesSize
+    }
+    private let remoteRanges = UnsafeMutableBufferPointer<iovec>.allocate(capacity: 5)
+    private let localRanges = UnsafeMutableBufferPointer<iovec>.allocate(capacity: 4)
 
     /// Samples whose thread had a pointer that led to no labels: not valid, unreadable, too large, no ids.
     public private(set) var refusedRecords = 0
@@ -35,6 +54,8 @@ public final class ThreadContextReader {
     public private(set) var unlocatedSamples = 0
     /// Samples of threads whose thread pointer is not known (``spanLabels(tid:)``: not in glibc's lists).
     public private(set) var unknownThreadSamples = 0
+    /// Samples dropped because the thread's TLS pointer moved while its record was read (the record may be torn).
+    public private(set) var recordsChangedWhileRead = 0
 
     /// The reader of process `pid` whose code is `modules`, or `nil` when no module exports `otel_thread_ctx_v1`.
     public init?(pid: pid_t, modules: ModuleMap, executablePath: String?) {
@@ -48,14 +69,17 @@ public final class ThreadContextReader {
         keyMapReadAt = Self.monotonicNow()
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        scratch.deallocate()
+        remoteRanges.deallocate()
+        localRanges.deallocate()
+    }
 
     /// The span of the stopped thread whose thread pointer (`fs_base`) is `threadPointer`; `nil` when it has none
     /// or publishes something this reader refuses.
     public func spanLabels(threadPointer: UInt64) -> SpanLabels? {
         guard let pointerAddress = pointerAddress(threadPointer: threadPointer) else { return nil }
-        guard let record = memory.load(UInt64.self, at: pointerAddress), record != 0 else { return nil }
-        return labels(ofRecordAt: record)
+        return labels(thread: threadPointer, pointerAddress: pointerAddress, owner: nil)
     }
 
     /// Where the thread's TLS pointer is; `nil` (counted) when it cannot be found.
@@ -71,21 +95,134 @@ public final class ThreadContextReader {
         return address
     }
 
-    /// The record read with one call, the fixed part and as many attribute bytes as can be there (the OTEP reads
-    /// twice; one read of up to 668 bytes, split at a page end, costs the same as one of 28).
-    private func labels(ofRecordAt record: UInt64) -> SpanLabels? {
-        let read = memory.readPrefix(record, into: buffer)
-        let header = UnsafeRawBufferPointer(rebasing: buffer[0..<ThreadContextRecord.headerSize])
-        guard record & 1 == 0, read >= ThreadContextRecord.headerSize, let size = ThreadContextRecord.attributesSize(header: header),
-              read >= ThreadContextRecord.headerSize + size,
-              let found = ThreadContextRecord.labels(header: header, attributes: UnsafeRawBufferPointer(
-                  rebasing: buffer[ThreadContextRecord.headerSize..<(ThreadContextRecord.headerSize + size)]), keyMap: keyMap)
+    /// The span of the thread whose thread pointer is `thread` and whose TLS pointer is at `pointerAddress`; with
+    /// `owner`, the `struct pthread`'s tid at `owner.address` is read along and must be `owner.tid` (perf events: a
+    /// recycled struct or a reused tid is looked up again).
+    ///
+    /// The OTEP reads the pointer, then the record. Here one call reads the pointer, the record where the thread's
+    /// last read found it, and the pointer again: if the pointer is there before and after, those bytes are the
+    /// record (a writer swaps the pointer only to a finished record and rewrites a record only while the pointer is
+    /// elsewhere), and bytes equal to the last read's give its labels. Otherwise a second call reads the record
+    /// at the new address, the fixed part and as many attribute bytes as can be there (one read of up to 668 bytes,
+    /// split at a page end, costs the same as one of 28), again between two reads of the pointer; a pointer that
+    /// moved meanwhile drops the sample rather than use a record that may be half rewritten.
+    private func labels(thread: UInt64, pointerAddress: UInt64, owner: (tid: pid_t, address: UInt64)?) -> SpanLabels? {
+        let last = lastRecords[thread]
+        guard let first = gather(tidAddress: owner?.address, pointerAddress: pointerAddress,
+                                 record: last?.address ?? 0, length: last?.bytes.count ?? 0) else { return nil }
+        if let owner, first.owner != owner.tid {
+            threadPointers[owner.tid] = nil
+            unknownThreadSamples += 1
+            return nil
+        }
+        let record = first.pointer
+        guard record != 0 else { return nil }
+        if let last, record == last.address, first.pointerAfter == record {
+            let bytes = UnsafeRawBufferPointer(rebasing: scratch[Scratch.record..<(Scratch.record + last.bytes.count)])
+            if last.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) { return last.labels }
+            let header = UnsafeRawBufferPointer(rebasing: bytes[0..<ThreadContextRecord.headerSize])
+            if let size = ThreadContextRecord.attributesSize(header: header), ThreadContextRecord.headerSize + size <= bytes.count {
+                return accept(record, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<(ThreadContextRecord.headerSize + size)]),
+                              thread: thread)
+            }
+        }
+        guard record & 1 == 0 else {
+            refusedRecords += 1
+            return nil
+        }
+        guard let second = gather(tidAddress: nil, pointerAddress: pointerAddress, record: record,
+                                  length: ThreadContextRecord.headerSize + ThreadContextRecord.maximumAttributesSize)
+        else { return nil }
+        // A record that ends just before an unmapped page stops the call there: the pointer is then read on its own.
+        guard second.pointer == record, (second.pointerAfter ?? memory.load(UInt64.self, at: pointerAddress)) == record else {
+            recordsChangedWhileRead += 1
+            return nil
+        }
+        let read = UnsafeRawBufferPointer(rebasing: scratch[Scratch.record..<(Scratch.record + second.recordBytes)])
+        guard read.count >= ThreadContextRecord.headerSize,
+              let size = ThreadContextRecord.attributesSize(header: UnsafeRawBufferPointer(rebasing: read[0..<ThreadContextRecord.headerSize])),
+              ThreadContextRecord.headerSize + size <= read.count
         else {
             refusedRecords += 1
             return nil
         }
-        if found.unknownKey { refreshKeyMap() }
+        return accept(record, bytes: UnsafeRawBufferPointer(rebasing: read[0..<(ThreadContextRecord.headerSize + size)]), thread: thread)
+    }
+
+    /// The labels of the whole record `bytes` (fixed part and attributes) read at `address`, remembered for the
+    /// thread's next read unless refused or naming a key the map lacks (it is decoded again once the map is read).
+    private func accept(_ address: UInt64, bytes: UnsafeRawBufferPointer, thread: UInt64) -> SpanLabels? {
+        let header = UnsafeRawBufferPointer(rebasing: bytes[0..<ThreadContextRecord.headerSize])
+        guard let found = ThreadContextRecord.labels(header: header, attributes: UnsafeRawBufferPointer(
+            rebasing: bytes[ThreadContextRecord.headerSize...]), keyMap: keyMap)
+        else {
+            refusedRecords += 1
+            return nil
+        }
+        if found.unknownKey {
+            refreshKeyMap()
+        } else {
+            if lastRecords.count >= Self.maximumLastRecords { lastRecords.removeAll(keepingCapacity: true) }
+            lastRecords[thread] = LastRecord(address: address, bytes: Array(bytes), labels: found.labels)
+        }
         return found.labels
+    }
+
+    /// What one ``gather(tidAddress:pointerAddress:record:length:)`` read.
+    private struct Gathered {
+        var owner: pid_t?
+        /// The TLS pointer, read first.
+        var pointer: UInt64
+        /// How many bytes of the record were read, from its start.
+        var recordBytes: Int
+        /// The TLS pointer read after the record, `nil` when the call stopped before it.
+        var pointerAfter: UInt64?
+    }
+
+    /// One `process_vm_readv` into ``scratch``: the tid at `tidAddress` (when given), the TLS pointer, `length` bytes
+    /// at `record` split at a page end, the TLS pointer again (when `length` > 0). `nil` when the TLS pointer (or tid)
+    /// cannot be read.
+    private func gather(tidAddress: UInt64?, pointerAddress: UInt64, record: UInt64, length: Int) -> Gathered? {
+        func range(_ address: UInt64, _ count: Int) -> iovec {
+            iovec(iov_base: UnsafeMutableRawPointer(bitPattern: UInt(address)), iov_len: count)
+        }
+        func local(_ offset: Int, _ count: Int) -> iovec { iovec(iov_base: scratch.baseAddress! + offset, iov_len: count) }
+        var remotes = 0
+        var locals = 0
+        if let tidAddress {
+            remoteRanges[remotes] = range(tidAddress, 4)
+            localRanges[locals] = local(Scratch.tid, 4)
+            remotes += 1
+            locals += 1
+        }
+        remoteRanges[remotes] = range(pointerAddress, 8)
+        localRanges[locals] = local(Scratch.pointer, 8)
+        remotes += 1
+        locals += 1
+        let prefix = (tidAddress == nil ? 0 : 4) + 8
+        if length > 0 {
+            let pageEnd = (record & ~4095) &+ 4096
+            let firstPage = pageEnd == 0 || pageEnd &- record >= UInt64(length) ? length : Int(pageEnd &- record)
+            remoteRanges[remotes] = range(record, firstPage)
+            remotes += 1
+            if firstPage < length {
+                remoteRanges[remotes] = range(pageEnd, length - firstPage)
+                remotes += 1
+            }
+            localRanges[locals] = local(Scratch.record, length)
+            remoteRanges[remotes] = range(pointerAddress, 8)
+            localRanges[locals + 1] = local(Scratch.pointerAfter, 8)
+            remotes += 1
+            locals += 2
+        }
+        let copied = memory.read(UnsafeBufferPointer(rebasing: remoteRanges[0..<remotes]),
+                                 into: UnsafeBufferPointer(rebasing: localRanges[0..<locals]))
+        guard copied >= prefix else { return nil }
+        return Gathered(
+            owner: tidAddress == nil ? nil : scratch.loadUnaligned(fromByteOffset: Scratch.tid, as: Int32.self),
+            pointer: scratch.loadUnaligned(fromByteOffset: Scratch.pointer, as: UInt64.self),
+            recordBytes: min(copied - prefix, length),
+            pointerAfter: copied == prefix + length + 8 && length > 0 ? scratch.loadUnaligned(fromByteOffset: Scratch.pointerAfter, as: UInt64.self) : nil)
     }
 
     /// The span of thread `tid`, whose thread pointer is learnt from glibc's thread list (``GlibcThreadList``) for
@@ -108,15 +245,8 @@ public final class ThreadContextReader {
             unknownThreadSamples += 1
             return nil
         }
-        guard let address = pointerAddress(threadPointer: pointer),
-              let (owner, record) = list.tid(at: pointer, and: address) else { return nil }
-        // The struct's tid, read with the TLS pointer: a recycled struct or a reused tid is looked up again.
-        guard owner == tid else {
-            threadPointers[tid] = nil
-            unknownThreadSamples += 1
-            return nil
-        }
-        return record == 0 ? nil : labels(ofRecordAt: record)
+        guard let address = pointerAddress(threadPointer: pointer) else { return nil }
+        return labels(thread: pointer, pointerAddress: address, owner: (tid, list.tidAddress(of: pointer)))
     }
 
     /// The OTEP: an unknown key index means the map grew; it is read again (rate-limited: a writer may also just

@@ -11,12 +11,17 @@
 //                                (hot_invalid), a pointer into unmapped memory (hot_unmapped), attrs-data-size
 //                                past 640 (hot_oversized), and a valid span 4 whose attribute has a key index
 //                                outside the key map (hot_unknown_key); the second thread as above
+//   span_writer steps            one thread, blocked in `sigwait` between steps, each SIGUSR1 the next step and
+//                                its number printed: 1 span 1 ("first"); 2 the pointer moved to span 2's record;
+//                                3 span 2's record rewritten in place as span 3 ("third"), the pointer swapped
+//                                away and back as a writer reusing a record does; then waits to be killed
 //
 // Span ids are 0x0101… (span 1) to 0x0404…, the trace id 0xabab…; span names "first" … "third" under key 0
 // ("span_name") of the process context's `threadlocal.attribute_key_map`.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,9 +140,38 @@ static void publish_process_context(void) {
     __atomic_store_n((uint64_t *)(mapping + 16), published, __ATOMIC_SEQ_CST);
 }
 
+/// `span_writer steps`: the states a reader that remembers a thread's last record must not confuse.
+static int steps(void) {
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+    publish_process_context();
+    static __thread struct record first, second;
+    first = make_record(1, 0, "first");
+    second = make_record(2, 0, "second");
+    for (int step = 1;; step++) {
+        if (step == 1) {
+            span_context_set(&first);
+        } else if (step == 2) {
+            span_context_set(&second);
+        } else if (step == 3) {
+            span_context_set(NULL);
+            second = make_record(3, 0, "third");
+            span_context_set(&second);
+        }
+        printf("%d\n", step);
+        fflush(stdout);
+        int received;
+        sigwait(&usr1, &received);
+    }
+}
+
 int main(int argc, char **argv) {
-    if (argc < 2 || (argc != 3 && strcmp(argv[1], "where") != 0)) {
-        fprintf(stderr, "usage: span_writer spans|hostile SECONDS | span_writer where\n");
+    const char *mode = argc > 1 ? argv[1] : "";
+    int takes_seconds = strcmp(mode, "where") != 0 && strcmp(mode, "steps") != 0;
+    if (argc != (takes_seconds ? 3 : 2)) {
+        fprintf(stderr, "usage: span_writer spans|hostile SECONDS | span_writer where|steps\n");
         return 2;
     }
 #ifdef LATE_LIBRARY
@@ -157,6 +191,7 @@ int main(int argc, char **argv) {
         fflush(stdout);
         for (;;) pause();
     }
+    if (strcmp(argv[1], "steps") == 0) return steps();
     int hostile = strcmp(argv[1], "hostile") == 0;
     double end_time = now() + atof(argv[2]);
     publish_process_context();
