@@ -15,6 +15,16 @@ final class TracedThread {
     var isAnnounced = false
     /// Filled at the last stop, waiting to be unwound.
     var hasSnapshot = false
+    /// How long the tracer has held the thread stopped since ``takeStoppedTime()``: neither running nor waiting for a
+    /// CPU, so `--wall` would count it as blocked (``WallRecorder/ticked(_:tid:statistics:stopped:at:running:)``).
+    private var stoppedTime: Int64 = 0
+
+    func addStoppedTime(_ duration: Int64) { stoppedTime += max(0, duration) }
+
+    func takeStoppedTime() -> Int64 {
+        defer { stoppedTime = 0 }
+        return stoppedTime
+    }
     private(set) lazy var snapshot = ThreadSnapshot(stackCapacity: stackCapacity)
     /// Nanoseconds of CPU time the snapshot's sample stands for: what the thread used since its previous sample.
     private(set) var snapshotCPUTime: Int64 = 0

@@ -196,20 +196,21 @@ final class Tracer: Sampler {
     /// program whose modules are not read yet) are not sampled.
     private func sampleThreadsThatRan() -> Int {
         var due: [(thread: TracedThread, cpuTime: Int64)] = []
-        var looked: [(thread: TracedThread, statistics: SchedulerStatistics, running: Bool)] = []
+        var looked: [(thread: TracedThread, statistics: SchedulerStatistics, stopped: Int64, running: Bool)] = []
         let now = UInt64(clamping: Clock.monotonic())
         for thread in threads.values where !thread.isListening && !thread.process.isBeforeExec {
             guard let statistics = thread.schedulerStatistics() else { continue }
             let running = statistics.runTime > thread.sampledCPUTime && thread.isRunning()
-            if wall != nil { looked.append((thread, statistics, running)) }
+            // The stops of earlier ticks fall between the previous look and this one; this tick's, in the next.
+            if wall != nil { looked.append((thread, statistics, thread.takeStoppedTime(), running)) }
             guard running else { continue }
             due.append((thread, statistics.runTime))
         }
         // With `--wall`, the tick's blocked and run-queue time of every thread, after this tick's samples (the stacks
         // they ran); a blocked thread is only read through /proc, never interrupted (that would restart its syscall).
         defer {
-            for (thread, statistics, running) in looked where threads[thread.tid] === thread {
-                wall?.ticked(thread.process, tid: thread.tid, statistics: statistics, at: now, running: running)
+            for (thread, statistics, stopped, running) in looked where threads[thread.tid] === thread {
+                wall?.ticked(thread.process, tid: thread.tid, statistics: statistics, stopped: stopped, at: now, running: running)
             }
             wall?.flushIfDue(until: now)
         }
@@ -248,6 +249,7 @@ final class Tracer: Sampler {
             let captured = status.isStopped && !status.isGroupStop && status.event != WaitStatus.execEvent
                 && thread.capture(cpuTime: cpuTime)
             handle(tid, status)
+            thread.addStoppedTime(Clock.monotonic() - started)
             if captured {
                 store.recordStoppedTime(Clock.monotonic() - started)
                 sampled.append(thread)
