@@ -33,6 +33,21 @@ public enum ProfileFiles {
         return nil
     }
 
+    /// Why a folded output's wall sibling (`--wall`, ``write(_:to:format:sampleLabels:report:)``) cannot be written,
+    /// found before the command starts as the outputs' own problems are: a directory, a missing directory.
+    public static func wallSiblingProblem(withOutputs paths: [String], format explicit: String?) -> String? {
+        for path in paths where ProfileFormat.resolve(path: path, explicit: explicit) == .folded && path.hasSuffix(".folded") && !isWallVariant(path) {
+            let sibling = wallVariant(of: path)
+            guard !paths.contains(sibling), case .file? = try? OutputTarget.resolve(path) else { continue }
+            do {
+                _ = try OutputTarget.resolve(sibling)
+            } catch {
+                return "--output \(ShownText.path(path)): its wall profile \(ShownText.path(sibling)): \(error.reason)"
+            }
+        }
+        return nil
+    }
+
     /// Writes each file; a FIFO nobody reads is an error, never a wait (hybrid-run must not hang at exit).
     /// - Parameter report: the HTML report's bytes, made only when an `.html` output asks for it.
     /// - Returns: the files written, and one error line for each file that could not be.

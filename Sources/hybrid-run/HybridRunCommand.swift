@@ -133,6 +133,7 @@ struct HybridRunCommand: AsyncParsableCommand {
         if let rate { configuration.rate = rate }
         if let sampler { configuration.samplingMethod = sampler }
         if wall { configuration.wall = true }
+        if configuration.wall, let problem = ProfileFiles.wallSiblingProblem(withOutputs: outputs, format: format) { throw ValidationError(problem) }
         configuration.outputs = outputs
         configuration.outputFormat = format
         configuration.quiet = quiet

@@ -63,6 +63,18 @@ import TestSupport
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
     }
 
+    /// The wall sibling is checked with the outputs, before the command runs (`HYBRID_WALL` as `--wall`): the run is
+    /// not made for a profile that cannot be written.
+    @Test(arguments: [["--wall"], []]) func aWallSiblingThatCannotBeWrittenStopsTheRunBeforeTheCommand(flag: [String]) async throws {
+        try FileManager.default.createDirectory(atPath: path("run.wall.folded"), withIntermediateDirectories: false)
+        let result = try await HybridRunProcess.run(["-q"] + flag + ["-o", path("run.folded"), "--", "touch", path("ran")],
+                                                    environment: HybridRunProcess.environment(flag.isEmpty ? ["HYBRID_WALL": "true"] : [:]))
+        #expect(result.status == 125, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("hybrid-run: Error: --output \(path("run.folded")): its wall profile \(path("run.wall.folded")): it names a directory"),
+                "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path("ran")), "the command did not run")
+    }
+
     @Test func aFIFOWithoutAReaderIsOneLineAndTheCommandsStatus() async throws {
         #expect(mkfifo(path("profile"), 0o644) == 0)
         let result = try await HybridRunProcess.run(["-q", "-o", path("profile"), "--format", "folded", "--", "sh", "-c", "exit 3"])
