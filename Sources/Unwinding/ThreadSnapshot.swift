@@ -10,6 +10,9 @@ import Glibc
 public final class ThreadSnapshot {
     /// The general-purpose registers, as `PTRACE_GETREGS` returns them.
     public var registers = user_regs_struct()
+    /// Whether `registers.rbp` holds the thread's rbp: a thread read at rest from `/proc/TID/syscall` gives only its
+    /// stack and instruction pointers, so a frame whose CFA is rbp-based must find it another way.
+    public var framePointerIsKnown = true
     /// The address the first byte of `stack` was copied from (the stack pointer at the stop).
     public var stackStart: UInt64 = 0
     /// The stack contents from `stackStart` up.
@@ -47,7 +50,7 @@ public final class ThreadSnapshot {
         case 3: registers.rbx
         case 4: registers.rsi
         case 5: registers.rdi
-        case 6: registers.rbp
+        case 6: framePointerIsKnown ? registers.rbp : nil
         case 7: registers.rsp
         case 8: registers.r8
         case 9: registers.r9
