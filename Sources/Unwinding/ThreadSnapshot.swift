@@ -10,15 +10,15 @@ import Glibc
 public final class ThreadSnapshot {
     /// The general-purpose registers, as `PTRACE_GETREGS` returns them.
     public var registers = user_regs_struct()
-    /// Whether `registers.rbp` holds the thread's rbp: a thread read at rest from `/proc/TID/syscall` gives only its
-    /// stack and instruction pointers, so a frame whose CFA is rbp-based must find it another way.
-    public var framePointerIsKnown = true
     /// The address the first byte of `stack` was copied from (the stack pointer at the stop).
     public var stackStart: UInt64 = 0
     /// The stack contents from `stackStart` up.
     public var stack = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Room for a copy; its size is the most stack a sample keeps.
     public let stackBuffer: UnsafeMutableRawBufferPointer
+    /// Whether `registers.rbp` holds the thread's rbp: a thread read at rest from `/proc/TID/syscall` gives only its
+    /// stack and instruction pointers, so a frame whose CFA is rbp-based must find it another way.
+    public var framePointerIsKnown = true
 
     public init(stackCapacity: Int) {
         stackBuffer = .allocate(byteCount: stackCapacity, alignment: 16)
