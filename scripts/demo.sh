@@ -13,6 +13,8 @@
 #     hybrid-run -o generator.html -o generator.pb.gz -o generator.folded -o generator.speedscope.json \
 #       -- generator-otel RECORDS orders.jsonl
 #   ... and the same for: loader-otel <throwaway PostgreSQL URL> orders.jsonl  (service.name=loader-otel)
+#   hybrid-run --wall -o loader.wall.pb.gz -- loader-otel <URL> orders.jsonl --table orders_wall
+#     (then scripts/standins/wall_split.py: the load's wall time as client CPU vs waiting for the server)
 #
 # and prints, for each run, the trace id, the span tree the OTLP stand-in received, the top functions of the
 # profile the Pyroscope stand-in received (checking that its trace_id label is the trace id) and of each child span
@@ -159,6 +161,13 @@ hybrid_step generator-otel generator generator-otel "$RECORDS" "$OUT/orders.json
 phase generator-otel
 hybrid_step loader-otel loader loader-otel "$HYBRID_PG_URL" "$OUT/orders.jsonl"
 phase loader-otel
+# The issue-11 showcase: the loader once more with --wall (a table of its own, local file only, no telemetry) and its
+# wall time split into client CPU and waiting for the server, read from the wall profile it wrote.
+step "loader-otel under hybrid-run --wall" "$LOGS/loader-wall.log" env PATH="$BIN:$PATH" OTEL_SDK_DISABLED=true \
+  hybrid-run --wall -o "$OUT/loader.wall.pb.gz" -- loader-otel "$HYBRID_PG_URL" "$OUT/orders.jsonl" --table orders_wall
+"$PYTHON" "$STANDINS/wall_split.py" "$OUT/loader.wall.pb.gz" >"$LOGS/wall-split.txt" 2>"$LOGS/wall-split.log" \
+  || fail "splitting the loader's wall time" "$LOGS/wall-split.log" "$(first_line "$LOGS/wall-split.log")"
+phase "loader-otel --wall"
 
 # The reports, printed only once both are complete and every check matched.
 report() {
@@ -186,10 +195,13 @@ cat "$LOGS/report-generator.txt"
 echo
 cat "$LOGS/report-loader.txt"
 echo
+echo "loader-otel under hybrid-run --wall: where the load's wall time went (loader.wall.pb.gz, go tool pprof -sample_index=wall)"
+cat "$LOGS/wall-split.txt"
+echo
 echo "files in $OUT/"
 echo "  reports          generator.html loader.html (open offline in any browser: run, flame graph, trace)"
 echo "  local profiles   generator.pb.gz generator.folded generator.speedscope.json"
-echo "                   loader.pb.gz loader.folded loader.speedscope.json"
+echo "                   loader.pb.gz loader.folded loader.speedscope.json, loader.wall.pb.gz (--wall)"
 echo "  received pprof   ${received% }"
 echo "  spans (JSONL)    spans.jsonl ($spans spans, as the OTLP stand-in received them)"
 echo "  orders           orders.jsonl ($RECORDS records, $orders_size; loaded into the throwaway PostgreSQL, now gone)"

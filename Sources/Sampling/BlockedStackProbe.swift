@@ -10,8 +10,8 @@ import Unwinding
 /// ptrace would (same user, dumpable process): no privileges. The kernel reports `sp`/`pc` only for a thread
 /// that is off the CPU, and the copy is kept only if the thread was not scheduled in between (its `schedstat`
 /// count unchanged), so registers and stack belong to one blocked moment. Only `sp` and `pc` are known: every
-/// glibc blocking wrapper finds its return address from `sp` (CFA = rsp + N), and a caller needing `rbp` ends the
-/// stack there.
+/// glibc blocking wrapper finds its return address from `sp` (CFA = rsp + N); a caller whose CFA needs `rbp` gets it
+/// from a frame that saved it, or from the frame-pointer search of ``Unwinder`` (`framePointerIsKnown` false).
 final class BlockedStackProbe {
     enum Outcome {
         /// The thread was blocked at `time` (CLOCK_MONOTONIC ns); its stack is the registry's last unwound one.
@@ -28,6 +28,7 @@ final class BlockedStackProbe {
 
     init(stackCopySize: Int, processes: ProcessRegistry) {
         snapshot = ThreadSnapshot(stackCapacity: stackCopySize)
+        snapshot.framePointerIsKnown = false
         self.processes = processes
     }
 

@@ -73,6 +73,14 @@ struct CFIIndex {
         }
     }
 
+    /// The first address (link-time) of the FDE covering `address`: the function's entry point.
+    func functionStart(at address: UInt64) -> UInt64? {
+        guard let offset = descriptionOffset(before: address),
+              let description = try? FrameDescriptionEntry(in: section, at: offset), description.covers(address)
+        else { return nil }
+        return description.start
+    }
+
     /// Binary search for the last of `count` ascending starts that is at or below `address`.
     private static func lastIndex(count: Int, atOrBelow address: UInt64, start: (Int) -> UInt64) -> Int? {
         var low = 0

@@ -1,3 +1,5 @@
+import Binaries
+
 /// Unwinds thread snapshots of one process image by compiled CFI rules: per frame, one cached rule, one or
 /// two words read straight from the stack copy, one module range check.
 ///
@@ -5,6 +7,10 @@
 /// their return address unless the callee is a signal trampoline; the stack ends where a return address is
 /// 0, lies outside every module, or does not move the stack pointer up), so a stack unwinds to the same
 /// frames either way. A frame whose rule is ``UnwindRule/Kind/libunwind`` hands the whole stack over.
+///
+/// A snapshot without rbp (a blocked thread read from `/proc`) gets it exactly from the first frame whose CFI
+/// saved it; a frame that needs it before (CFA = rbp + 16 of frame-pointer code such as Debian's libpq, with the
+/// libc wrapper below it leaving rbp untouched) has it searched in the copy (``searchedFramePointer(from:function:_:)``).
 final class CFIUnwinder {
     enum Outcome: Equatable {
         /// `frames` holds the stack; `leafIsKnown` as ``Unwinder/unwind(_:into:)`` returns it.
@@ -26,8 +32,9 @@ final class CFIUnwinder {
     func unwind(_ snapshot: ThreadSnapshot, into frames: inout [UInt64]) -> Outcome {
         frames.removeAll(keepingCapacity: true)
         var stackPointer = snapshot.registers.rsp
-        // `nil` once it was saved where the copy does not reach: only a frame whose CFA it defines fails then.
-        var framePointer: UInt64? = snapshot.registers.rbp
+        // `nil` when unknown, or once it was saved where the copy does not reach: only a frame whose CFA it defines
+        // needs it then.
+        var framePointer: UInt64? = snapshot.framePointerIsKnown ? snapshot.registers.rbp : nil
         var lookupAddress = snapshot.registers.rip
         frames.append(lookupAddress)
         while frames.count < maximumFrames {
@@ -37,8 +44,10 @@ final class CFIUnwinder {
             case .cfaFromStackPointer:
                 base = stackPointer
             case .cfaFromFramePointer:
-                guard let framePointer else { return .unwound(leafIsKnown: true) }
-                base = framePointer
+                guard let found = framePointer ?? searchedFramePointer(from: stackPointer, function: lookupAddress, snapshot) else {
+                    return .unwound(leafIsKnown: true)
+                }
+                base = found
             case .endOfStack:
                 return .unwound(leafIsKnown: true)
             case .libunwind:
@@ -59,16 +68,52 @@ final class CFIUnwinder {
         return .unwound(leafIsKnown: true)
     }
 
+    /// How far above a frame's stack pointer its frame pointer is looked for: the locals of one frame.
+    static let framePointerSearchBytes: UInt64 = 8192
+
+    /// The rbp of a frame whose CFA is rbp + 16 while rbp is unknown: the lowest 8-aligned slot X from the frame's
+    /// stack pointer up holding what a frame-pointer prologue (`push rbp; mov rsp, rbp`) leaves: in X the caller's rbp
+    /// (0, or a stack address above X inside the copy) and in X + 8 a return address right after a `call rel32` to
+    /// the function `lookupAddress` lies in. perf and framehop do not search (they take rbp from the sample); the
+    /// call-target check is what rejects the stale frame records an earlier, deeper call left in this frame's
+    /// uninitialized locals (they pass every other test). A function reached by an indirect call or a PLT stub has
+    /// no such proof: no slot validates and the stack ends with the frames found, as a wrong frame is worse than a
+    /// short stack.
+    private func searchedFramePointer(from stackPointer: UInt64, function lookupAddress: UInt64, _ snapshot: ThreadSnapshot) -> UInt64? {
+        guard let entry = functionStart(at: lookupAddress) else { return nil }
+        let copyEnd = snapshot.stackStart &+ UInt64(snapshot.stack.count)
+        let last = min(copyEnd, stackPointer &+ Self.framePointerSearchBytes)
+        var slot = (stackPointer &+ 7) & ~7
+        while slot &+ 16 <= last {
+            if let saved = snapshot.stackWord(at: slot), saved == 0 || (saved >= slot &+ 16 && saved < copyEnd && saved & 7 == 0),
+               let returnAddress = snapshot.stackWord(at: slot &+ 8), memory.directCallTarget(returningTo: returnAddress) == entry {
+                return slot
+            }
+            slot &+= 8
+        }
+        return nil
+    }
+
+    /// The runtime entry point of the function holding `address`, from its module's CFI.
+    private func functionStart(at address: UInt64) -> UInt64? {
+        guard let (cfi, module) = cfi(containing: address) else { return nil }
+        return cfi.functionStart(at: module.virtualAddress(of: address)).map { $0 &+ module.loadBias }
+    }
+
     private func word(at address: UInt64, _ snapshot: ThreadSnapshot) -> UInt64? {
         memory.word(at: address, stack: snapshot)
     }
 
     private func compileRule(at address: UInt64) -> UnwindRule {
-        guard let index = memory.moduleIndex(containing: address), let image = memory.modules.modules[index].image else {
-            return .libunwind
-        }
+        guard let (cfi, module) = cfi(containing: address) else { return .libunwind }
+        return cfi.rule(at: module.virtualAddress(of: address))
+    }
+
+    /// The CFI of the module holding `address`, read on first use.
+    private func cfi(containing address: UInt64) -> (ModuleCFI, LoadedModule)? {
+        guard let index = memory.moduleIndex(containing: address), let image = memory.modules.modules[index].image else { return nil }
         let cfi = moduleCFI[index] ?? ModuleCFI(image: image)
         moduleCFI[index] = cfi
-        return cfi.rule(at: memory.modules.modules[index].virtualAddress(of: address))
+        return (cfi, memory.modules.modules[index])
     }
 }

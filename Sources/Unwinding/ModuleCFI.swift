@@ -25,6 +25,11 @@ struct ModuleCFI {
         indexes.lazy.compactMap { $0.rule(at: address) }.first ?? .libunwind
     }
 
+    /// The entry point (link-time) of the function whose FDE covers `address`.
+    func functionStart(at address: UInt64) -> UInt64? {
+        indexes.lazy.compactMap { $0.functionStart(at: address) }.first
+    }
+
     private static func headerIndex(_ image: ELFImage) -> CFIIndex? {
         guard let header = image.ehFrameHeader, let offset = image.fileOffset(ofVirtualAddress: header.lowerBound) else {
             return nil

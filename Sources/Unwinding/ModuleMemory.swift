@@ -28,6 +28,13 @@ final class ModuleMemory {
         return image.bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
     }
 
+    /// Where the `call rel32` (E8) ending right before `address` goes, if one does: what a return address pushed by a
+    /// direct call shows of its callee.
+    func directCallTarget(returningTo address: UInt64) -> UInt64? {
+        guard address >= 8, let code = word(at: address - 8), UInt8(truncatingIfNeeded: code >> 24) == 0xe8 else { return nil }
+        return address &+ UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: code >> 32)))
+    }
+
     /// A word of the snapshot's stack copy or, outside it, of a module: libunwind's memory accessor.
     func word(at address: UInt64, stack snapshot: ThreadSnapshot) -> UInt64? {
         snapshot.stackWord(at: address) ?? word(at: address)

@@ -16,6 +16,9 @@ public final class ThreadSnapshot {
     public var stack = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Room for a copy; its size is the most stack a sample keeps.
     public let stackBuffer: UnsafeMutableRawBufferPointer
+    /// Whether `registers.rbp` holds the thread's rbp: a thread read at rest from `/proc/TID/syscall` gives only its
+    /// stack and instruction pointers, so a frame whose CFA is rbp-based must find it another way.
+    public var framePointerIsKnown = true
 
     public init(stackCapacity: Int) {
         stackBuffer = .allocate(byteCount: stackCapacity, alignment: 16)
@@ -47,7 +50,7 @@ public final class ThreadSnapshot {
         case 3: registers.rbx
         case 4: registers.rsi
         case 5: registers.rdi
-        case 6: registers.rbp
+        case 6: framePointerIsKnown ? registers.rbp : nil
         case 7: registers.rsp
         case 8: registers.r8
         case 9: registers.r9
