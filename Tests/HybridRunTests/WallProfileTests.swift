@@ -143,11 +143,7 @@ extension WallProfileTests {
         #expect(chmod(directory.path, 0o777) == 0)
         let pprof = directory.appendingPathComponent("cpu.pb.gz").path
         let script = "import ctypes, time\nctypes.CDLL(None).prctl(4, 0, 0, 0, 0)\nend = time.time() + 1\nwhile time.time() < end: pass\ntime.sleep(0.5)\n"
-        let result = try await ProcessRunner.run(
-            URL(fileURLWithPath: "/usr/bin/setpriv"),
-            ["--reuid=65534", "--regid=65534", "--clear-groups", try HybridRunProcess.executable.path, "--wall", "--sampler", "perf-event",
-             "-q", "-o", pprof, "--", "/usr/bin/python3", "-c", script],
-            environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
+        let result = try await Self.runAsNobody(["--wall", "--sampler", "perf-event", "-q", "-o", pprof, "--", "/usr/bin/python3", "-c", script])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(result.stderr)")
@@ -166,15 +162,18 @@ extension WallProfileTests {
         #expect(chmod(directory.path, 0o777) == 0)
         let wall = directory.appendingPathComponent("run.wall.folded").path
         let script = "import ctypes, threading, time\nthreading.Thread(target=time.sleep, args=(1.5,)).start()\nctypes.CDLL(None).pthread_exit(None)\n"
-        let result = try await ProcessRunner.run(
-            URL(fileURLWithPath: "/usr/bin/setpriv"),
-            ["--reuid=65534", "--regid=65534", "--clear-groups", try HybridRunProcess.executable.path, "--wall", "--sampler", sampler,
-             "-o", wall, "--", "/usr/bin/python3", "-c", script],
-            environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
+        let result = try await Self.runAsNobody(["--wall", "--sampler", sampler, "-o", wall, "--", "/usr/bin/python3", "-c", script])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stderr.contains("warning: wall"), "\(result.stderr)")
         let folded = try String(contentsOfFile: wall, encoding: .utf8)
         #expect(folded.contains("clock_nanosleep"), "the worker's blocked stack is read: \(folded)")
+    }
+
+    /// hybrid-run with `arguments` as user nobody (the caller is root), quiet but for warnings.
+    static func runAsNobody(_ arguments: [String]) async throws -> RunResult {
+        try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/setpriv"),
+                                    ["--reuid=65534", "--regid=65534", "--clear-groups", try HybridRunProcess.executable.path] + arguments,
+                                    environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
     }
 }
 
