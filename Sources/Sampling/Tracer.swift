@@ -196,21 +196,23 @@ final class Tracer: Sampler {
     /// program whose modules are not read yet) are not sampled.
     private func sampleThreadsThatRan() -> Int {
         var due: [(thread: TracedThread, cpuTime: Int64)] = []
-        var looked: [(thread: TracedThread, statistics: SchedulerStatistics, stopped: Int64, running: Bool)] = []
+        var looked: [(thread: TracedThread, statistics: SchedulerStatistics, at: UInt64, stopped: Int64, running: Bool)] = []
         let now = UInt64(clamping: Clock.monotonic())
         for thread in threads.values where !thread.isListening && !thread.process.isBeforeExec {
             guard let statistics = thread.schedulerStatistics() else { continue }
+            // Each thread's own moment: a tracer descheduled between threads would otherwise date late readings early.
+            let at = wall == nil ? now : UInt64(clamping: Clock.monotonic())
             let running = statistics.runTime > thread.sampledCPUTime && thread.isRunning()
             // The stops of earlier ticks fall between the previous look and this one; this tick's, in the next.
-            if wall != nil { looked.append((thread, statistics, thread.takeStoppedTime(), running)) }
+            if wall != nil { looked.append((thread, statistics, at, thread.takeStoppedTime(), running)) }
             guard running else { continue }
             due.append((thread, statistics.runTime))
         }
         // With `--wall`, the tick's blocked and run-queue time of every thread, after this tick's samples (the stacks
         // they ran); a blocked thread is only read through /proc, never interrupted (that would restart its syscall).
         defer {
-            for (thread, statistics, stopped, running) in looked where threads[thread.tid] === thread {
-                wall?.ticked(thread.process, tid: thread.tid, statistics: statistics, stopped: stopped, at: now, running: running)
+            for (thread, statistics, at, stopped, running) in looked where threads[thread.tid] === thread {
+                wall?.ticked(thread.process, tid: thread.tid, statistics: statistics, stopped: stopped, at: at, running: running)
             }
             wall?.flushIfDue(until: now)
         }

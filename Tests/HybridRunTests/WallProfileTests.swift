@@ -238,19 +238,4 @@ extension WallProfileTests {
         #expect(sleeping >= 400_000, "the sleep's wall time in µs\n\(text)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["only.wall.folded"])
     }
-
-    /// A thread the ptrace sampler stops to sample it is neither running nor waiting for a CPU: that time is the
-    /// profiler's, not time the thread spent blocked (it was 5 % of a busy thread's wall time at 1 kHz).
-    @Test func aBusyThreadUnderPtraceIsNotBlockedWhileTheTracerStopsIt() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try await HybridRunProcess.run(["--wall", "--sampler", "ptrace", "--rate", "1000",
-                                                     "-o", directory.appendingPathComponent("busy.pb.gz").path,
-                                                     "--", try Fixture.workload(), "split", "2"])
-        #expect(result.status == 0, "\(result.stderr)")
-        let headline = try #require(result.stderr.split(separator: "\n").first { $0.contains("of thread time") && $0.contains("(blocked ") })
-        let blocked = try #require(Double(headline.split(separator: "(blocked ").last?.split(separator: " ").first ?? ""))
-        // About 2,000 stops of 30–170 µs each were counted as blocked: 0.10–0.11 s.
-        #expect(blocked <= 0.03, "\(headline)")
-    }
 }
