@@ -36,9 +36,9 @@ public enum ProfileFiles {
     /// Why a folded output's wall sibling (`--wall`, ``write(_:to:format:sampleLabels:report:)``) cannot be written,
     /// found before the command starts as the outputs' own problems are: a directory, a missing directory.
     public static func wallSiblingProblem(withOutputs paths: [String], format explicit: String?) -> String? {
-        for path in paths where ProfileFormat.resolve(path: path, explicit: explicit) == .folded && path.hasSuffix(".folded") && !isWallVariant(path) {
+        for path in paths where ProfileFormat.resolve(path: path, explicit: explicit) == .folded && !isWallVariant(path) && hasWallSibling(path) {
             let sibling = wallVariant(of: path)
-            guard !paths.contains(sibling), case .file? = try? OutputTarget.resolve(path) else { continue }
+            guard !paths.contains(sibling) else { continue }
             do {
                 _ = try OutputTarget.resolve(sibling)
             } catch {
@@ -64,7 +64,7 @@ public enum ProfileFiles {
             let asksForWall = format == .folded && profile.hasWall && isWallVariant(path)
             if format == .folded, profile.hasWall, !asksForWall {
                 let sibling = wallVariant(of: path)
-                if path.hasSuffix(".folded"), case .file? = try? OutputTarget.resolve(path) {
+                if hasWallSibling(path) {
                     if !paths.contains(sibling) {
                         if let error = store(Array(FoldedWriter.write(profile, wall: true).utf8), at: sibling) { errors.append(error) } else { written.append(sibling) }
                     }
@@ -81,6 +81,13 @@ public enum ProfileFiles {
             if let error = store(bytes, at: path) { errors.append(error) } else { written.append(path == "-" ? "standard output" : path) }
         }
         return (written, errors)
+    }
+
+    /// Whether a folded output gets a wall sibling: a file hybrid-run makes unasked, so only beside a regular (or new)
+    /// `.folded` file, never `/dev/null.wall`, a FIFO's neighbour or a `report.wall.txt` that may be the user's.
+    static func hasWallSibling(_ path: String) -> Bool {
+        guard path.hasSuffix(".folded"), case .file? = try? OutputTarget.resolve(path) else { return false }
+        return true
     }
 
     /// `path` with `.wall` before its last extension (`out/cpu.folded` → `out/cpu.wall.folded`; `cpu` → `cpu.wall`).

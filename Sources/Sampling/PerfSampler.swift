@@ -49,11 +49,9 @@ final class PerfSampler: Sampler {
         var descriptors: [Int32] = [-1, -1]
         guard pipe(&descriptors) == 0 else { throw .perfEventFailed(errno: errno) }
         for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-        jitter = PeriodJitter(rate: options.rate)
-        let period = jitter.draw(at: UInt64(Clock.monotonic()))
-        jitter.rootPeriodSet(period, at: 0)
+        jitter = PeriodJitter(rate: options.rate, now: UInt64(Clock.monotonic()))
         do {
-            events = try PerfEventSet.open(pid: rootPID, options: options, period: period)
+            events = try PerfEventSet.open(pid: rootPID, options: options, period: jitter.initialPeriod)
         } catch {
             close(descriptors[0])
             close(descriptors[1])

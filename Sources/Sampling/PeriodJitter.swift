@@ -33,7 +33,14 @@ struct PeriodJitter {
     /// How far frequencies are spread around the rate.
     static let spread = 0.25
 
-    init(rate: Double) { self.rate = rate }
+    /// The period the events open with, in force for the first thread from the start.
+    private(set) var initialPeriod: Int64 = 0
+
+    init(rate: Double, now: UInt64) {
+        self.rate = rate
+        initialPeriod = draw(at: now)
+        rootPeriods = [(0, initialPeriod)]
+    }
 
     /// A new period in nanoseconds, for the caller to set on the events at `now`; the next draw is scheduled.
     mutating func draw(at now: UInt64) -> Int64 {
@@ -47,7 +54,7 @@ struct PeriodJitter {
 
     /// The period the first thread was sampled at when its sample timed `time` was taken.
     func period(ofRootSampleAt time: UInt64) -> Int64 {
-        rootPeriods.last { $0.since <= time }?.period ?? rootPeriods.first?.period ?? Int64((1e9 / rate).rounded())
+        (rootPeriods.last { $0.since <= time } ?? rootPeriods[0]).period
     }
 
     /// Forgets the periods no sample at or after `time` can have been taken at (records are applied in time order).

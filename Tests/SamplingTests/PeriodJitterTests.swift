@@ -3,7 +3,7 @@ import Testing
 
 struct PeriodJitterTests {
     @Test func drawsFrequenciesAroundTheRateThatAverageToIt() {
-        var jitter = PeriodJitter(rate: 250)
+        var jitter = PeriodJitter(rate: 250, now: 0)
         let periods = (0..<20_000).map { _ in jitter.draw(at: 0) }
         #expect(periods.allSatisfy { $0 >= 3_200_000 && $0 <= 5_333_334 }, "4 ms ± 25 % in frequency")
         #expect(Set(periods).count > 10_000, "drawn, not fixed")
@@ -12,7 +12,7 @@ struct PeriodJitterTests {
     }
 
     @Test func drawsAgainAfter16To48Periods() {
-        var jitter = PeriodJitter(rate: 1000)
+        var jitter = PeriodJitter(rate: 1000, now: 0)
         for now in stride(from: UInt64(0), to: 1_000_000_000, by: 10_000_000) {
             _ = jitter.draw(at: now)
             #expect((now + 16_000_000...now + 48_000_000).contains(jitter.nextDraw))
@@ -20,7 +20,7 @@ struct PeriodJitterTests {
     }
 
     @Test func aRootSampleIsWeightedByThePeriodInForceWhenItWasTaken() {
-        var jitter = PeriodJitter(rate: 100)
+        var jitter = PeriodJitter(rate: 100, now: 0)
         jitter.rootPeriodSet(9_000_000, at: 0)
         jitter.rootPeriodSet(11_000_000, at: 500)
         jitter.rootPeriodSet(12_000_000, at: 900)
