@@ -104,8 +104,7 @@ extension HybridRunConfiguration {
     /// files the profiles with the trace.
     func profileResource(_ environment: [String: String], ci: CIContext?) -> [KeyValue] {
         let attributes = resourceAttributes(ci: ci)
-        let serviceName = environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? attributes.last { $0.key == "service.name" }?.value ?? "hybrid-run"
+        let serviceName = ServiceName.configured(environment: environment, resourceAttributes: attributes) ?? "hybrid-run"
         return KeyValueList.merge(attributes, [KeyValue(key: "service.name", value: serviceName)])
     }
 }

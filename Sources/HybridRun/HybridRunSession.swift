@@ -190,8 +190,7 @@ public struct HybridRunSession: Sendable {
 
     /// `service.name` as the user set it: `OTEL_SERVICE_NAME`, else `OTEL_RESOURCE_ATTRIBUTES` (or `--resource-attribute`).
     var configuredServiceName: String? {
-        environment["OTEL_SERVICE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? configuration.resourceAttributes.last { $0.key == "service.name" }?.value
+        ServiceName.configured(environment: environment, resourceAttributes: configuration.resourceAttributes)
     }
 
     /// The root span's ids for the profiles, when correlation is on and there is a valid span to correlate with.

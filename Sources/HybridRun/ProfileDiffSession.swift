@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import OutputFiles
 import ProfileDiff
 import ProfileExport
@@ -85,26 +86,39 @@ public struct ProfileDiffSession: Sendable {
     /// A pprof file that can be compared, or the line saying why not.
     ///
     /// Any file with a cpu sample type can be compared with any other (its counts are of CPU time whatever other
-    /// values it carries); ``PprofReader`` refuses the others.
+    /// values it carries); ``PprofReader`` refuses the others. A pipe is read too, so that `--diff <(curl …) new.pb.gz`
+    /// compares with a profile fetched on the fly, as `diff <(…) …` does.
     private static func read(_ path: String, role: String) throws(DiffInputError) -> PprofFile {
-        // Foundation's words for these are misleading ("error 256", "you don't have permission").
+        func refusal(_ reason: String) -> DiffInputError {
+            DiffInputError(description: "--diff: cannot read \(role) \(ShownText.value(path)): \(reason)")
+        }
+        // Non-blocking open: a FIFO nobody writes must not hang the diff; its read then ends at once, empty.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { throw refusal(String(cString: strerror(errno))) }
+        defer { close(fd) }
         var status = stat()
-        if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
-            let what = status.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "is not a regular file"
-            throw DiffInputError(description: "--diff: cannot read \(role) \(ShownText.value(path)): it \(what)")
+        guard fstat(fd, &status) == 0 else { throw refusal(String(cString: strerror(errno))) }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFIFO: _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        case S_IFDIR: throw refusal("it is a directory")
+        default: throw refusal("it is not a regular file or a pipe")
         }
         // Read whole, so bounded first: no CPU profile comes near what its data may inflate to.
-        if status.st_size > PprofReader.inflateLimit {
-            throw DiffInputError(description: "--diff: \(role) \(ShownText.value(path)) is larger than \(PprofReader.inflateLimit >> 20) MiB: not a CPU profile")
+        let tooLarge = DiffInputError(description: "--diff: \(role) \(ShownText.value(path)) is larger than \(PprofReader.inflateLimit >> 20) MiB: not a CPU profile")
+        if status.st_size > PprofReader.inflateLimit { throw tooLarge }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw refusal(String(cString: strerror(errno))) }
+            guard count > 0 else { break }
+            bytes += chunk[0..<count]
+            if bytes.count > PprofReader.inflateLimit { throw tooLarge }
         }
-        let bytes: Data
         do {
-            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw DiffInputError(description: "--diff: cannot read \(role) \(ShownText.value(path)): \((error as NSError).localizedFailureReason ?? error.localizedDescription)")
-        }
-        do {
-            return try PprofReader.read(Array(bytes))
+            return try PprofReader.read(bytes)
         } catch .negativeSampleValues {
             throw DiffInputError(description: "--diff: \(role) \(ShownText.value(path)) has \(PprofReadError.negativeSampleValues)")
         } catch {

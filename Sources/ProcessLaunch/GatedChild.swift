@@ -24,6 +24,7 @@ public final class GatedChild: Sendable {
     public static func spawn(arguments: [String], environment: [String: String], inherited: InheritedState = .atStartup) throws(SpawnError) -> GatedChild {
         precondition(!arguments.isEmpty, "a command line has at least the command")
         var mask = inherited.signalMask
+        var fileLimit = inherited.openFileLimit
         let argv = CStringArray(arguments)
         let envp = CStringArray(environment.map { "\($0.key)=\($0.value)" }.sorted())
         var pid: pid_t = 0
@@ -33,7 +34,7 @@ public final class GatedChild: Sendable {
             inherited.descriptors.withUnsafeBufferPointer { descriptors in
                 hr_spawn_gated(argv.pointers[0], argv.pointers, envp.pointers, &mask,
                                signals.baseAddress, Int32(signals.count),
-                               descriptors.baseAddress, Int32(descriptors.count), &pid, &gate, &status)
+                               descriptors.baseAddress, Int32(descriptors.count), &fileLimit, &pid, &gate, &status)
             }
         }
         guard error == 0 else { throw SpawnError(errno: error) }

@@ -74,11 +74,10 @@ public final class Telemetry: Sendable {
         otelConfiguration.resourceAttributes = Dictionary(settings.resourceAttributes.map { ($0.key, $0.value) }) { _, later in later }
         otelConfiguration.traces.otlpExporter.headers = settings.exporterHeaders.map { ($0.key, $0.value) }
         // Only a default: swift-otel would let this win over `service.name` in OTEL_RESOURCE_ATTRIBUTES.
-        if settings.environment["OTEL_SERVICE_NAME"] == nil, otelConfiguration.resourceAttributes["service.name"] == nil {
-            otelConfiguration.serviceName = configuration.defaultServiceName
-        }
-        // What swift-otel's resource ends up with: OTEL_SERVICE_NAME wins over the attribute, which wins over the default.
-        let serviceName = settings.environment["OTEL_SERVICE_NAME"] ?? otelConfiguration.resourceAttributes["service.name"] ?? otelConfiguration.serviceName
+        let configuredName = ServiceName.configured(environment: settings.environment, resourceAttributes: settings.resourceAttributes)
+        if configuredName == nil { otelConfiguration.serviceName = configuration.defaultServiceName }
+        // What swift-otel's resource ends up with.
+        let serviceName = configuredName ?? configuration.defaultServiceName
         let resource = settings.resourceAttributes.filter { $0.key != "service.name" } + [KeyValue(key: "service.name", value: serviceName)]
         otelConfiguration.logs.enabled = false
         otelConfiguration.metrics.enabled = false

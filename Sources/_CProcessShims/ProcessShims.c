@@ -11,7 +11,7 @@
 
 int hr_spawn_gated(const char *file, char *const argv[], char *const envp[], const sigset_t *child_mask,
                    const int *default_signals, int default_signal_count,
-                   const int *kept_fds, int kept_fd_count,
+                   const int *kept_fds, int kept_fd_count, const struct rlimit *file_limit,
                    pid_t *pid, int *gate_fd, int *status_fd) {
     int gate[2];
     int status[2];
@@ -61,6 +61,7 @@ int hr_spawn_gated(const char *file, char *const argv[], char *const envp[], con
             if (fd + 1 > next) next = fd + 1;
         }
         close_range(next, ~0U, 0);
+        setrlimit(RLIMIT_NOFILE, file_limit);
         sigprocmask(SIG_SETMASK, child_mask, NULL);
         char released;
         ssize_t n;

@@ -158,7 +158,7 @@ struct HybridRunCommand: AsyncParsableCommand {
         if let reaper = CrashReaper(arguments: CommandLine.arguments) {
             Foundation.exit(reaper.run() ?? HybridRunSession.ownErrorStatus)
         }
-        _ = InheritedState.atStartup
+        InheritedState.atStartup.raiseOpenFileLimit()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

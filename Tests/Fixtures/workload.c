@@ -5,7 +5,7 @@
 //   workload periodic ROUND_US SECONDS the same split in rounds of exactly ROUND_US µs of CPU time, each round
 //                                     starting on a fixed grid (no drift): what a fixed sampling period aliases with
 //   workload threads N SECONDS        N threads named worker-0.. spinning in thread_spin
-// (SECONDS of each thread's own CPU time for split and threads: as many samples on a loaded machine as on an idle one)
+// (SECONDS of each thread's own CPU time for split, threads and shares: as many samples on a loaded machine as on an idle one)
 //   workload deep DEPTH ITERATIONS THREADS
 //                                     fixed work under DEPTH recursive frames per thread; prints the
 //                                     elapsed seconds on stdout (self-timed, for the benchmark);
@@ -19,8 +19,8 @@
 //                                     the address space, in heap blocks of pointers into themselves or into
 //                                     its own code, misaligned (what a sampler must survive)
 //   workload shares PERCENT SECONDS   PERCENT of the work in variable_share, the rest in remaining_share, each
-//                                     working in its own frame (self and total time alike), for SECONDS:
-//                                     the diff's fixtures (the same PERCENT twice; 25 then 40)
+//                                     working in its own frame (self and total time alike), for SECONDS of
+//                                     its CPU time: the diff's fixtures (the same PERCENT twice; 25 then 40)
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -92,9 +92,9 @@ __attribute__((noinline)) void remaining_share(long units) { work_here(units); }
 // Each round is a random 0.5 to 1.5 times 10000 units (about a millisecond): rounds of one fixed length would
 // phase-lock with a sampler's fixed period and show whichever function the samples keep landing in.
 static void shares(long percent, double seconds) {
-    double end = now() + seconds;
+    double end = cpu_now() + seconds;
     unsigned long random = 88172645463325252UL;
-    while (now() < end) {
+    while (cpu_now() < end) {
         random ^= random << 13, random ^= random >> 7, random ^= random << 17;
         long scale = 50 + (long)(random % 101);
         variable_share(percent * scale);

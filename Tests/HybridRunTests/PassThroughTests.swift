@@ -55,6 +55,18 @@ import TestSupport
         #expect(wrapped.stdoutText == bare.stdoutText, "status \(wrapped.status): \(wrapped.stderr)")
     }
 
+    /// hybrid-run raises its own open-file limit (a traced thread costs it two descriptors); the command starts
+    /// with the limit hybrid-run was given, soft and hard.
+    @Test func theCommandGetsTheOpenFileLimitHybridRunWasGiven() async throws {
+        let prlimit = URL(fileURLWithPath: "/usr/bin/prlimit")
+        let limits = ["--nofile=100:4096", "sh", "-c", "ulimit -Sn; ulimit -Hn"]
+        let bare = try await ProcessRunner.run(prlimit, limits, environment: HybridRunProcess.quietEnvironment)
+        let wrapped = try await ProcessRunner.run(prlimit, ["--nofile=100:4096", try HybridRunProcess.executable.path, "--"] + limits.dropFirst(),
+                                                  environment: HybridRunProcess.quietEnvironment)
+        #expect(bare.stdoutText == "100\n4096\n")
+        #expect(wrapped.stdoutText == bare.stdoutText, "status \(wrapped.status): \(wrapped.stderr)")
+    }
+
     @Test func aTerminalStaysATerminal() async throws {
         let result = try await PseudoTerminal.run(["--", "sh", "-c", "test -t 0 && test -t 1 && test -t 2 && echo all-terminals"])
         #expect(result.status == 0)

@@ -192,7 +192,26 @@ import TestSupport
     @Test func aDirectoryOrADeviceInsteadOfAFile() async throws {
         let profiles = try await Self.profiles.value
         try await expectBadInput(["--diff", profiles.base, profiles.directory.path], saying: "--diff: cannot read NEW \(profiles.directory.path): it is a directory")
-        try await expectBadInput(["--diff", "/dev/null", profiles.same], saying: "--diff: cannot read BASE /dev/null: it is not a regular file")
+        try await expectBadInput(["--diff", "/dev/null", profiles.same], saying: "--diff: cannot read BASE /dev/null: it is not a regular file or a pipe")
+    }
+
+    /// `diff <(…) …` works with any pipe; so does `--diff`, for a base fetched on the fly.
+    @Test func aBaseFromAProcessSubstitutionIsCompared() async throws {
+        let profiles = try await Self.profiles.value
+        let result = try await ProcessRunner.run(
+            URL(fileURLWithPath: "/bin/bash"), ["-c", "exec \"$0\" --diff <(cat \"$1\") \"$2\" --fail-above 5", try HybridRunProcess.executable.path, profiles.base, profiles.same],
+            environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText.hasSuffix("no function's share grew by more than 5 points with significance\n"), "\(result.stdoutText)")
+    }
+
+    /// A named FIFO that nothing writes reads as empty at once: a clear refusal, not a diff waiting for ever.
+    @Test func aFIFONobodyWritesIsRefusedWithoutWaiting() async throws {
+        let profiles = try await Self.profiles.value
+        let fifo = profiles.directory.appendingPathComponent("fifo-\(UUID().uuidString)").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        try await expectBadInput(["--diff", fifo, profiles.same], saying: "BASE \(fifo)")
     }
 
     /// A "gzip bomb" of 1 GiB of zeros (about 1 MB gzipped), read under a 640 MiB data limit: refused after

@@ -63,6 +63,23 @@ import Testing
         #expect(abs(profiled - real) / real < 0.05, "profile \(profiled) s of CPU, the kernel accounted \(real) s")
     }
 
+    /// The tracer keeps two `/proc` files open per thread: under a soft open-file limit of 64 (hard 4,096), a
+    /// command of 40 threads is still profiled whole, because hybrid-run raises its own soft limit (the command
+    /// keeps 64, `PassThroughTests.theCommandGetsTheOpenFileLimitHybridRunWasGiven`). Without the raise, the
+    /// threads whose files could not be opened were left out: half the CPU time or more.
+    @Test func aLowOpenFileLimitLeavesNoThreadOut() async throws {
+        let file = directory.appendingPathComponent("nofile.speedscope.json").path
+        let command = ["--nofile=64:4096", try TestEnvironment.executable("hybrid-run").path, "--sampler", "ptrace", "--rate", "100",
+                       "--output", file, "--"] + (try measured([try Fixture.workload(), "threads", "40", "0.2"]))
+        let result = try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/prlimit"), command,
+                                                 environment: ProfilerEndToEndTests.environment, timeout: .seconds(300))
+        #expect(result.status == 0, "\(result.stderr)")
+        let real = try childrenCPU(result.stderr)
+        let profiled = try profiledCPU(file, program: "workload") / 1e9
+        #expect(real > 7.5, "the workload's 40 threads each spin 0.2 s of CPU time: \(result.stderr)")
+        #expect(abs(profiled - real) / real < 0.05, "profile \(profiled) s of CPU, the kernel accounted \(real) s")
+    }
+
     /// The warnings given while the tracer is behind and the summary at the end count the same samples in
     /// the same words: each warning states the counts as they stood then, never more than the summary's.
     @Test func theWarningsAndTheSummaryCountTheSameMissedSamples() async throws {

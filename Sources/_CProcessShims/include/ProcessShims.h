@@ -2,6 +2,7 @@
 #define HYBRID_RUN_PROCESS_SHIMS_H
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 // getxattr(2), for the file capabilities of the program to run: Swift's Glibc module leaves <sys/xattr.h> out.
 #include <sys/xattr.h>
@@ -15,7 +16,8 @@
 /// The child sets `child_mask` as its signal mask, resets each of `default_signals` to its default action
 /// (undoing any `SIG_IGN` a library set in this process, which `exec` would otherwise pass on), closes every
 /// descriptor from 3 up except `kept_fds` (ascending: those this process inherited, so the child inherits
-/// exactly them and none that libraries here opened without close-on-exec), reads one byte from the gate, then calls
+/// exactly them and none that libraries here opened without close-on-exec), sets `file_limit` as its
+/// `RLIMIT_NOFILE` (the limit this process was started with, before it raised its own), reads one byte from the gate, then calls
 /// `execvpe(file, argv, envp)`. If the gate closes without a byte it exits with 125 (the parent gave up);
 /// if `execvpe` fails it writes its `errno` (an `int`) to the status pipe and exits with 127.
 /// The status pipe is close-on-exec, so the parent reads end-of-file on a successful exec.
@@ -24,7 +26,7 @@
 /// (read end), or returns an `errno` value with nothing left open.
 int hr_spawn_gated(const char *file, char *const argv[], char *const envp[], const sigset_t *child_mask,
                    const int *default_signals, int default_signal_count,
-                   const int *kept_fds, int kept_fd_count,
+                   const int *kept_fds, int kept_fd_count, const struct rlimit *file_limit,
                    pid_t *pid, int *gate_fd, int *status_fd);
 
 /// One caught signal, as `hr_install_relay_handlers` writes it to its pipe.
