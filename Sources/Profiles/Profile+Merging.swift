@@ -142,6 +142,7 @@ extension SamplingStatistics {
             samplesTaken: samplesTaken + later.samplesTaken,
             samplesLost: samplesLost + later.samplesLost,
             samplesMissed: samplesMissed + later.samplesMissed,
+            lostCPUTime: lostCPUTime + later.lostCPUTime,
             threadsSeen: max(threadsSeen, later.threadsSeen),
             processesSeen: max(processesSeen, later.processesSeen),
             stoppedTimeP50: weighted,
