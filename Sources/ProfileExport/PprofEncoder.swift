@@ -148,7 +148,8 @@ public enum PprofEncoder {
     ///
     /// Samples, locations and functions are serialized as they are made, not kept as messages: a build of thousands
     /// of processes has tens of thousands of each, and as generated messages (arrays of labels, lines and ids each)
-    /// they were 18 MB of the run's peak memory at its end (issue 10, BENCHMARKS.md "Scale") for 3 MB of bytes.
+    /// they were 18 MB of the run's peak memory at its end (issue 10, BENCHMARKS.md "Scale"); serialized, a sample is a
+    /// few bytes per frame and label.
     /// Protocol Buffers' encoding merges concatenated messages, appending their repeated fields in order
     /// (https://protobuf.dev/programming-guides/encoding/#last-one-wins), so the serialized rest of the message
     /// followed by these bytes is the whole `Profile`.
