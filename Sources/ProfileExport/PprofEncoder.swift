@@ -35,12 +35,10 @@ public enum PprofEncoder {
         gzipped { message(profile, sampleLabels: sampleLabels, threadNames: threadNames, values: .wall, spans: spans) }
     }
 
-    /// The message `make` makes, serialized and compressed. The message is a temporary, gone before compressing: a
-    /// large run's message, bytes and compressed file are not all held at once.
-    private static func gzipped(_ make: () -> Perftools_Profiles_Profile) -> [UInt8] {
-        // Serializing plain generated messages of this shape cannot fail.
-        let bytes: [UInt8] = (try? make().serializedBytes()) ?? []
-        return Gzip.compress(bytes)
+    /// The bytes `make` makes, compressed. They are a temporary, gone before compressing: a large run's message
+    /// bytes and compressed file are not both held whole.
+    private static func gzipped(_ make: () -> [UInt8]) -> [UInt8] {
+        Gzip.compress(make())
     }
 
     /// The names of the string labels `encode` puts on every sample with these arguments: `process`, `thread`
@@ -72,8 +70,9 @@ public enum PprofEncoder {
     static let traceIDLabel = "trace_id"
     static let spanNameLabel = "span_name"
 
+    /// The serialized `Profile` message.
     package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true,
-                                values: Values = .cpu, spans: Bool = true) -> Perftools_Profiles_Profile {
+                                values: Values = .cpu, spans: Bool = true) -> [UInt8] {
         var builder = Builder()
         var message = Perftools_Profiles_Profile()
         switch values {
@@ -135,27 +134,40 @@ public enum PprofEncoder {
                     case .wall: [Int64(wallRounding.periods(in: stack.wallTime)), stack.wallTime]
                     }
                     sample.label = threadLabels + ((spans ? stack.span : nil).map(labels(of:)) ?? extraLabels)
-                    builder.samples.append(sample)
+                    builder.append { $0.sample = [sample] }
                 }
             }
         }
-        message.sample = builder.samples
         message.mapping = builder.mappings
-        message.location = builder.locations
-        message.function = builder.functions
         message.stringTable = builder.strings
-        return message
+        // Serializing plain generated messages of this shape cannot fail.
+        return ((try? message.serializedBytes()) ?? []) + builder.serialized
     }
 
     /// Interns strings and functions and numbers mappings and locations (ids start at 1; 0 means none).
+    ///
+    /// Samples, locations and functions are serialized as they are made, not kept as messages: a build of thousands
+    /// of processes has tens of thousands of each, and as generated messages (arrays of labels, lines and ids each)
+    /// they were 18 MB of the run's peak memory at its end (issue 10, BENCHMARKS.md "Scale"); serialized, a sample is a
+    /// few bytes per frame and label.
+    /// Protocol Buffers' encoding merges concatenated messages, appending their repeated fields in order
+    /// (https://protobuf.dev/programming-guides/encoding/#last-one-wins), so the serialized rest of the message
+    /// followed by these bytes is the whole `Profile`.
     private struct Builder {
         var strings: [String] = [""]
         var stringIndex: [String: Int64] = ["": 0]
         var mappings: [Perftools_Profiles_Mapping] = []
-        var locations: [Perftools_Profiles_Location] = []
-        var functions: [Perftools_Profiles_Function] = []
+        var locationCount = 0
         var functionIDs: [FunctionKey: UInt64] = [:]
-        var samples: [Perftools_Profiles_Sample] = []
+        /// Each sample, location and function serialized as a `Profile` field of its own.
+        var serialized: [UInt8] = []
+
+        /// Appends a `Profile` holding only what `fill` sets: exactly the record of that field.
+        mutating func append(_ fill: (inout Perftools_Profiles_Profile) -> Void) {
+            var part = Perftools_Profiles_Profile()
+            fill(&part)
+            serialized += (try? part.serializedBytes()) ?? []
+        }
 
         struct FunctionKey: Hashable {
             var name: String
@@ -208,12 +220,13 @@ public enum PprofEncoder {
         mutating func location(_ frame: Frame, mappingID: UInt64, file: String) -> UInt64 {
             var line = Perftools_Profiles_Line()
             line.functionID = function(frame, file: file)
+            locationCount += 1
             var location = Perftools_Profiles_Location()
-            location.id = UInt64(locations.count + 1)
+            location.id = UInt64(locationCount)
             location.mappingID = mappingID
             location.address = frame.address
             location.line = [line]
-            locations.append(location)
+            append { $0.location = [location] }
             return location.id
         }
 
@@ -221,11 +234,11 @@ public enum PprofEncoder {
             let key = FunctionKey(name: frame.name, systemName: frame.symbolName ?? frame.name, file: file)
             if let id = functionIDs[key] { return id }
             var function = Perftools_Profiles_Function()
-            function.id = UInt64(functions.count + 1)
+            function.id = UInt64(functionIDs.count + 1)
             function.name = string(key.name)
             function.systemName = string(key.systemName)
             function.filename = string(file)
-            functions.append(function)
+            append { $0.function = [function] }
             functionIDs[key] = function.id
             return function.id
         }

@@ -21,6 +21,7 @@ extension Profile {
         var positions = Dictionary(result.processes.enumerated().map { (Key(pid: $1.pid, executablePath: $1.executablePath), $0) },
                                    uniquingKeysWith: { first, _ in first })
         var keptApart = result.processes.count { $0.pid != 0 }
+        var moves: [Frame: Frame] = [:]
         for process in later.processes {
             let key = Key(pid: process.pid, executablePath: process.executablePath)
             if let index = positions[key] {
@@ -36,7 +37,7 @@ extension Profile {
                     result.processes.append(ProcessProfile(pid: 0, executablePath: process.executablePath, mappings: [], threads: []))
                     return result.processes.count - 1
                 }()
-                result.processes[index].count(process)
+                result.processes[index].count(process, sharing: &moves)
             }
         }
         result.statistics = statistics.merged(with: later.statistics)
@@ -79,7 +80,11 @@ extension ProcessProfile {
 extension ProcessProfile {
     /// Adds another process of this entry's program: its threads by name (tid 0), its frames moved to where this
     /// entry has the same module, so that the processes' identical stacks add up whatever their load addresses.
-    mutating func count(_ process: ProcessProfile) {
+    ///
+    /// A moved frame equal to one moved before (by this merge, from any process) is that one: ``Frame`` is one
+    /// reference to shared storage, but moving gave each copy storage of its own, so every stack of a build's
+    /// thousands of processes had frames of its own (9 MB of a 2,000-file build's peak, BENCHMARKS.md "Scale").
+    mutating func count(_ process: ProcessProfile, sharing moves: inout [Frame: Frame]) {
         countedPIDs.insert(process.pid)
         var moved: [Int: (index: Int, offset: UInt64)] = [:]
         for (index, mapping) in process.mappings.enumerated() {
@@ -92,10 +97,12 @@ extension ProcessProfile {
             let stacks = thread.stacks.map { stack in
                 StackCount(frames: stack.frames.map { frame in
                     guard let mapping = frame.mapping, let move = moved[mapping] else { return frame }
-                    var frame = frame
-                    frame.mapping = move.index
-                    frame.address &+= move.offset
-                    return frame
+                    var movedFrame = frame
+                    movedFrame.mapping = move.index
+                    movedFrame.address &+= move.offset
+                    if let known = moves[movedFrame] { return known }
+                    moves[movedFrame] = movedFrame
+                    return movedFrame
                 }, count: stack.count, cpuTime: stack.cpuTime, wallTime: stack.wallTime, span: stack.span)
             }
             if let index = threads.firstIndex(where: { $0.name == thread.name }) {
@@ -142,6 +149,7 @@ extension SamplingStatistics {
             samplesTaken: samplesTaken + later.samplesTaken,
             samplesLost: samplesLost + later.samplesLost,
             samplesMissed: samplesMissed + later.samplesMissed,
+            lostCPUTime: lostCPUTime + later.lostCPUTime,
             threadsSeen: max(threadsSeen, later.threadsSeen),
             processesSeen: max(processesSeen, later.processesSeen),
             stoppedTimeP50: weighted,

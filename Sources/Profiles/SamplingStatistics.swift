@@ -9,6 +9,11 @@ public struct SamplingStatistics: Sendable, Equatable {
     /// dropped from a full buffer (perf events), threads the tracer did not stop within a period (ptrace; their
     /// CPU time is counted in each thread's next sample).
     public var samplesMissed: Int
+    /// The CPU time that lost samples stood for and that no stack carries, in ns: one period per record the kernel
+    /// dropped or the reader could not read (perf events). ptrace loses no time this way: a thread's next sample
+    /// weighs all the CPU time it used since its previous one, missed samples' included. The profile shows this
+    /// time as a stack of its own (``ProcessProfile/lostSamples(cpuTime:count:)``).
+    public var lostCPUTime: Int64
     /// Distinct threads and processes traced since profiling began.
     public var threadsSeen: Int
     public var processesSeen: Int
@@ -20,11 +25,12 @@ public struct SamplingStatistics: Sendable, Equatable {
     /// How wall time was recorded (`--wall`); `nil` when it was not.
     public var wall: WallStatistics?
 
-    public init(samplesTaken: Int = 0, samplesLost: Int = 0, samplesMissed: Int = 0, threadsSeen: Int = 0, processesSeen: Int = 0,
+    public init(samplesTaken: Int = 0, samplesLost: Int = 0, samplesMissed: Int = 0, lostCPUTime: Int64 = 0, threadsSeen: Int = 0, processesSeen: Int = 0,
                 stoppedTimeP50: Int64? = nil, stoppedTimeP99: Int64? = nil, tracerCPUTime: Int64 = 0, wall: WallStatistics? = nil) {
         self.samplesTaken = samplesTaken
         self.samplesLost = samplesLost
         self.samplesMissed = samplesMissed
+        self.lostCPUTime = lostCPUTime
         self.threadsSeen = threadsSeen
         self.processesSeen = processesSeen
         self.stoppedTimeP50 = stoppedTimeP50

@@ -182,16 +182,16 @@ final class PerfSampler: Sampler {
         switch PerfRecord(record) {
         case let .sample(pid, tid, recordedPeriod):
             let span = spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
+            // The kernel reports the first thread's period as it was at the start, not as ``PeriodJitter`` set it since.
+            let period = tid == rootPID ? jitter.period(ofRootSampleAt: time) : Int64(clamping: recordedPeriod)
             guard PerfRecord.fillSnapshot(snapshot, fromSample: record) else {
-                store.recordLost()
+                store.recordLost(cpuTime: period)
                 return
             }
             let process = process(pid)
             // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
             // program's user registers and no mapping: its image is named by the command until the path is known.
             processes.unwind(snapshot, of: process, commandName: threadNames[pid])
-            // The kernel reports the first thread's period as it was at the start, not as ``PeriodJitter`` set it since.
-            let period = tid == rootPID ? jitter.period(ofRootSampleAt: time) : Int64(clamping: recordedPeriod)
             processes.storeStack(of: process, tid: tid, cpuTime: period, time: wallClock.wall(monotonic: time), span: span) {
                 threadName(pid: pid, tid: tid)
             }
@@ -233,7 +233,9 @@ final class PerfSampler: Sampler {
             if process.threads.isEmpty { processes.exited(pid) }
         case let .lost(count):
             recordsLost += count
-            if let warning = store.recordMissed(count) { logger.warning("\(warning)") }
+            // The kernel counts dropped records, samples and others alike (most are samples; with `--wall`, switch records
+            // too), and a dropped sample's period is unknown: each stands for the mean one, the rate's (``PeriodJitter``).
+            if let warning = store.recordMissed(count, cpuTime: Int64(count) * options.period) { logger.warning("\(warning)") }
         case .other:
             break
         }

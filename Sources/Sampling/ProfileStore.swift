@@ -14,6 +14,7 @@ final class ProfileStore: Sendable {
         var samplesTaken = 0
         var samplesLost = 0
         var samplesMissed = 0
+        var lostCPUTime: Int64 = 0
         /// The run's counts so far, for the warning when sampling falls behind.
         var fallingBehind: FallingBehind
         var threadsSeen = 0
@@ -99,19 +100,23 @@ final class ProfileStore: Sendable {
     func dropWall() { state.withLock { $0.wall = nil } }
 
     /// Counts samples that could not be read, or whose thread ended mid-sample.
-    func recordLost(_ count: Int = 1) {
+    /// - Parameter cpuTime: the CPU time they stood for that no later sample carries (``SamplingStatistics/lostCPUTime``).
+    func recordLost(_ count: Int = 1, cpuTime: Int64 = 0) {
         state.withLock { state in
             state.samplesLost += count
+            state.lostCPUTime += cpuTime
             state.fallingBehind.recordLost(count)
         }
     }
 
     /// Counts samples missed while the sampler was behind the requested rate; returns the warning to log
     /// when the misses first warrant one (``FallingBehind``).
-    func recordMissed(_ count: Int) -> String? {
+    /// - Parameter cpuTime: as for ``recordLost(_:cpuTime:)``.
+    func recordMissed(_ count: Int, cpuTime: Int64 = 0) -> String? {
         guard count > 0 else { return nil }
         return state.withLock { state in
             state.samplesLost += count
+            state.lostCPUTime += cpuTime
             state.samplesMissed += count
             return state.fallingBehind.recordMissed(count, now: Clock.monotonic())
         }
@@ -136,7 +141,7 @@ final class ProfileStore: Sendable {
             let times = state.stoppedTimes.sorted()
             let statistics = SamplingStatistics(
                 samplesTaken: state.samplesTaken, samplesLost: state.samplesLost, samplesMissed: state.samplesMissed,
-                threadsSeen: state.threadsSeen, processesSeen: state.processesSeen,
+                lostCPUTime: state.lostCPUTime, threadsSeen: state.threadsSeen, processesSeen: state.processesSeen,
                 stoppedTimeP50: Self.percentile(0.50, of: times), stoppedTimeP99: Self.percentile(0.99, of: times),
                 tracerCPUTime: state.tracerCPUTime - state.tracerCPUTimeTaken, wall: state.wall)
             let window = SampledWindow(startTime: state.intervalStart, endTime: now, images: images, statistics: statistics,
@@ -145,6 +150,7 @@ final class ProfileStore: Sendable {
             state.samplesTaken = 0
             state.samplesLost = 0
             state.samplesMissed = 0
+            state.lostCPUTime = 0
             state.stoppedTimes = []
             state.tracerCPUTimeTaken = state.tracerCPUTime
             state.timeline = SampleTimeline()

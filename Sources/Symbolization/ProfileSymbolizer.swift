@@ -31,10 +31,11 @@ public final class ProfileSymbolizer: Sendable {
         state = Mutex(State(rounding: PeriodRounding(period: sampleWeight)))
     }
 
-    /// The window's stacks, symbolized; windows must come in the order they were taken.
+    /// The window's stacks, symbolized; windows must come in the order they were taken. The CPU time of the window's
+    /// lost samples that no stack carries is a stack of its own (``ProcessProfile/lostSamples(cpuTime:count:)``).
     public func profile(of window: SampledWindow) -> Profile {
         let processes = state.withLock { state in
-            window.images.compactMap { image -> ProcessProfile? in
+            let sampled = window.images.compactMap { image -> ProcessProfile? in
                 defer { if image.hasExited { state.named[image.id] = nil } }
                 guard !image.threads.isEmpty else { return nil }
                 let modules = image.modules.ranges
@@ -42,6 +43,9 @@ public final class ProfileSymbolizer: Sendable {
                 return symbolize(image, frames: &state.named[image.id]!.frames, rounding: &state.rounding,
                                  recordsWall: window.statistics.wall != nil)
             }
+            let lost = window.statistics.lostCPUTime
+            guard lost > 0 else { return sampled }
+            return sampled + [.lostSamples(cpuTime: lost, count: state.rounding.periods(in: lost))]
         }
         return Profile(startTime: window.startTime, endTime: window.endTime, sampleWeight: sampleWeight, processes: processes,
                        statistics: window.statistics, timeline: window.timeline)

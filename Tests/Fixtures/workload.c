@@ -18,10 +18,13 @@
 //   workload foreignstack SECONDS     spins with its stack pointer off its stack: unmapped, at the top of
 //                                     the address space, in heap blocks of pointers into themselves or into
 //                                     its own code, misaligned (what a sampler must survive)
+//   workload idle N SECONDS           N threads (any number) blocked in poll for SECONDS, each waking once a
+//                                     second for a few µs of work: a large idle pool (a server's, a runtime's)
 //   workload shares PERCENT SECONDS   PERCENT of the work in variable_share, the rest in remaining_share, each
 //                                     working in its own frame (self and total time alike), for SECONDS of
 //                                     its CPU time: the diff's fixtures (the same PERCENT twice; 25 then 40)
 #define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +161,34 @@ static void deep(int depth, long iterations, int count) {
     printf("%.6f\n", now() - start);
 }
 
+__attribute__((noinline)) void idle_wait(int milliseconds) { poll(NULL, 0, milliseconds); }
+
+static void *idle_thread(void *raw) {
+    double end = *(const double *)raw;
+    while (now() < end) {
+        idle_wait(1000);
+        for (int i = 0; i < 1000; i++) sink += i;
+    }
+    return NULL;
+}
+
+static void idle(int count, double seconds) {
+    pthread_t *ids = calloc(count, sizeof *ids);
+    static double end;
+    end = now() + seconds;
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, 64 * 1024);
+    for (int i = 0; i < count; i++) {
+        if (pthread_create(&ids[i], &attributes, idle_thread, &end) != 0) {
+            fprintf(stderr, "workload: thread %d of %d could not be created\n", i + 1, count);
+            exit(1);
+        }
+    }
+    for (int i = 0; i < count; i++) pthread_join(ids[i], NULL);
+    free(ids);
+}
+
 __attribute__((noinline)) static int compare_values(const void *left, const void *right) {
     unsigned long a = *(const unsigned long *)left, b = *(const unsigned long *)right;
     for (int i = 0; i < 16; i++) sink += i;
@@ -224,11 +255,12 @@ int main(int argc, char **argv) {
     else if (argc >= 5 && strcmp(argv[1], "deep") == 0) deep(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
     else if (argc >= 3 && strcmp(argv[1], "sort") == 0) sort(atof(argv[2]));
     else if (argc >= 3 && strcmp(argv[1], "noreturn") == 0) never_returns(atof(argv[2]));
+    else if (argc >= 4 && strcmp(argv[1], "idle") == 0) idle(atoi(argv[2]), atof(argv[3]));
     else if (argc >= 4 && strcmp(argv[1], "shares") == 0) shares(atol(argv[2]), atof(argv[3]));
     else if (argc >= 3 && strcmp(argv[1], "sleep") == 0) usleep((useconds_t)(atof(argv[2]) * 1e6));
     else if (argc >= 3 && strcmp(argv[1], "foreignstack") == 0) foreign_stack(atof(argv[2]));
     else {
-        fprintf(stderr, "usage: workload split|periodic|threads|deep|sort|noreturn|shares|sleep|foreignstack ...\n");
+        fprintf(stderr, "usage: workload split|periodic|threads|deep|idle|sort|noreturn|shares|sleep|foreignstack ...\n");
         return 2;
     }
     return 0;

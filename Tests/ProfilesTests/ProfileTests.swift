@@ -43,6 +43,20 @@ import Testing
         #expect(hot.first { $0.span == inSpan.span }?.count == 6)
     }
 
+    /// Each window's lost samples are one marker entry; the run's profile adds them up into one, however many
+    /// processes were kept apart before it first appeared.
+    @Test func mergingAddsUpTheLostSamplesOfEveryWindowInOneEntry() {
+        var window = SampleProfile.twoThreads
+        window.processes.append(.lostSamples(cpuTime: 30, count: 3))
+        window.statistics.lostCPUTime = 30
+        let merged = window.merged(with: window)
+        let lost = merged.processes.filter { $0.executablePath == ProcessProfile.lostSamplesName }
+        #expect(lost.count == 1)
+        #expect(lost.first?.threads.flatMap(\.stacks).map(\.count) == [6])
+        #expect(lost.first?.threads.flatMap(\.stacks).map(\.cpuTime) == [60])
+        #expect(merged.statistics.lostCPUTime == 60)
+    }
+
     @Test func mergingAddsCountsAndCPUTimes() {
         let twice = SampleProfile.twoThreads.merged(with: SampleProfile.twoThreads)
         #expect(twice.totalSamples == 12)

@@ -35,6 +35,21 @@ import Testing
         #expect(counts.reduce(0, +) == 1)
     }
 
+    /// Samples the kernel dropped stand for CPU time no stack has: it is marked as a stack of its own, so the profile's
+    /// total is the CPU time that was due and the sampled stack's share is of that whole, not of what was read.
+    @Test func marksTheCPUTimeOfLostSamplesAsAStackOfItsOwn() {
+        let symbolizer = ProfileSymbolizer(sampleWeight: 10)
+        var lossy = window("/lib/liba.so")
+        lossy.statistics = SamplingStatistics(samplesTaken: 1, samplesLost: 5, samplesMissed: 5, lostCPUTime: 50)
+        let profile = symbolizer.profile(of: lossy)
+        let lost = profile.processes.filter { $0.executablePath == ProcessProfile.lostSamplesName }
+        #expect(lost.count == 1)
+        #expect(lost.first?.threads.flatMap(\.stacks) == [StackCount(frames: [Frame(address: 0, mapping: nil, name: "[lost samples]", symbolName: nil)],
+                                                                      count: 5, cpuTime: 50)])
+        #expect(profile.totalCPUTime == 80 && profile.totalSamples == 8)
+        #expect(names(symbolizer.profile(of: window("/lib/liba.so"))) == ["liba.so+0x100"], "a window without loss has no marker")
+    }
+
     /// A JIT writes its perf map as it compiles, maybe after the window that sampled the code was symbolized: the
     /// run's profile is named from the map once more when it is written, as `perf report` reads it after the run.
     @Test func namesJITFramesFromAPerfMapWrittenAfterTheirWindow() throws {
