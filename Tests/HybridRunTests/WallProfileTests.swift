@@ -291,8 +291,9 @@ extension WallProfileTests {
             try Process.run(URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", "while :; do :; done"])
         }
         defer {
+            // SIGKILL: the spinners inherit the test runner's blocked signals, SIGTERM among them.
             for spinner in spinners {
-                spinner.terminate()
+                kill(spinner.processIdentifier, SIGKILL)
                 spinner.waitUntilExit()
             }
         }
