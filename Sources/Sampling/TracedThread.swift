@@ -16,7 +16,7 @@ final class TracedThread {
     /// Filled at the last stop, waiting to be unwound.
     var hasSnapshot = false
     /// How long the tracer has held the thread stopped since ``takeStoppedTime()``: neither running nor waiting for a
-    /// CPU, so `--wall` would count it as blocked (``WallRecorder/ticked(_:tid:statistics:stopped:at:running:)``).
+    /// CPU, so `--wall` would count it as blocked (``WallRecorder/ticked(_:tid:statistics:stopped:at:running:isRunnable:)``).
     private var stoppedTime: Int64 = 0
 
     func addStoppedTime(_ duration: Int64) { stoppedTime += max(0, duration) }

@@ -197,6 +197,9 @@ final class Tracer: Sampler {
     private func sampleThreadsThatRan() -> Int {
         var due: [(thread: TracedThread, cpuTime: Int64)] = []
         var looked: [(thread: TracedThread, statistics: SchedulerStatistics, at: UInt64, stopped: Int64, running: Bool)] = []
+        // With `--wall`, a sampled thread's `schedstat` read in its stop: off the CPU, so up to date, unlike a look at a
+        // thread on a CPU or waiting for one (`WallRecorder.ticked`); its stop is then exactly the time until it resumes.
+        var stopLooks: [pid_t: (statistics: SchedulerStatistics, at: UInt64)] = [:]
         let now = UInt64(clamping: Clock.monotonic())
         for thread in threads.values where !thread.isListening && !thread.process.isBeforeExec {
             guard let statistics = thread.schedulerStatistics() else { continue }
@@ -212,7 +215,9 @@ final class Tracer: Sampler {
         // they ran); a blocked thread is only read through /proc, never interrupted (that would restart its syscall).
         defer {
             for (thread, statistics, at, stopped, running) in looked where threads[thread.tid] === thread {
-                wall?.ticked(thread.process, tid: thread.tid, statistics: statistics, stopped: stopped, at: at, running: running)
+                let look = stopLooks[thread.tid] ?? (statistics, at)
+                wall?.ticked(thread.process, tid: thread.tid, statistics: look.statistics, stopped: stopped, at: look.at,
+                             running: running, isRunnable: thread.isRunning)
             }
             wall?.flushIfDue(until: now)
         }
@@ -250,8 +255,13 @@ final class Tracer: Sampler {
             }
             let captured = status.isStopped && !status.isGroupStop && status.event != WaitStatus.execEvent
                 && thread.capture(cpuTime: cpuTime)
+            var stoppedSince = started
+            if captured, wall != nil, let statistics = thread.schedulerStatistics() {
+                stoppedSince = Clock.monotonic()
+                stopLooks[tid] = (statistics, UInt64(clamping: stoppedSince))
+            }
             handle(tid, status)
-            thread.addStoppedTime(Clock.monotonic() - started)
+            thread.addStoppedTime(Clock.monotonic() - stoppedSince)
             if captured {
                 store.recordStoppedTime(Clock.monotonic() - started)
                 sampled.append(thread)

@@ -4,7 +4,7 @@ import Profiles
 
 /// Where each thread of the sampled tree spends its wall-clock time off the CPU (`--wall`), on the sampler's
 /// thread: when it blocked and for how long (perf events: the kernel's context-switch records, ``switched(_:tid:out:preempted:time:)``;
-/// ptrace: `schedstat` at each tick, ``ticked(_:tid:statistics:at:running:)``), and where (a ``BlockedStackProbe`` of the
+/// ptrace: `schedstat` at each tick, ``ticked(_:tid:statistics:stopped:at:running:isRunnable:)``), and where (a ``BlockedStackProbe`` of the
 /// blocked thread), added to the ``ProfileStore`` as off-CPU time per stack.
 ///
 /// Per thread, a voluntary switch-out opens a *blocked* interval and the next switch-in closes it; its length,
@@ -54,9 +54,13 @@ final class WallRecorder {
         var unsampledBalance: Int64 = 0
         /// Run-queue nanoseconds waiting for the thread's first CPU sample (it was preempted before any).
         var pendingRunQueue: Int64 = 0
-        /// ptrace: the block the thread was in at the previous tick, and its blocked time not yet counted.
+        /// ptrace: the block the thread was in at its previous look; the block it left before a look found it runnable,
+        /// whose end is still in ``unsettled``; and the time since the thread's last count that neither `schedstat` nor the
+        /// tracer's stops account for: blocked time, or a run-queue wait or CPU time the kernel has not yet added to
+        /// `schedstat` (negative: what was counted as blocked turned out to be such a wait).
         var currentBlock: Observation?
-        var pendingBlocked: Int64 = 0
+        var leftBlock: Observation?
+        var unsettled: Int64 = 0
 
         /// The stack the thread last ran, as an observation at `time`.
         func lastCPUObservation(at time: UInt64) -> Observation? {
@@ -192,14 +196,23 @@ final class WallRecorder {
         }
     }
 
-    /// ptrace (no switch records): the thread's `schedstat` read at this tick. Between two ticks it was blocked for
-    /// exactly the elapsed time less its CPU and run-queue times (``SchedulerStatistics``) and the time the tracer held
-    /// it `stopped` to sample it (neither running nor runnable: 5 % of a busy thread's time at 1 kHz, measured). While it has not been
-    /// scheduled since, it is in the block already seen and nothing is read; otherwise, unless it is on a CPU
-    /// (`running`: sampled this tick), its new block is probed once. A tick in which one block ended and another began
-    /// gives each half its blocked time (the order within the tick is unknown); a block begun and ended within one
-    /// tick counts as the short blocks perf events cannot see (the thread's latest short block, else …).
-    func ticked(_ process: SampledProcess, tid: pid_t, statistics: SchedulerStatistics, stopped: Int64, at time: UInt64, running: Bool) {
+    /// ptrace (no switch records): the thread's `schedstat` read at this tick (or in this tick's stop, when the tracer
+    /// sampled it). Between two looks the thread was blocked for the elapsed time less its CPU and run-queue times
+    /// (``SchedulerStatistics``) and the time the tracer held it `stopped` after its previous look (neither running nor
+    /// runnable). While it has not been scheduled since, it is in the block already seen and nothing is read; otherwise,
+    /// unless it is on a CPU (`running`: sampled this tick), its new block is probed once. A tick in which one block ended
+    /// and another began gives each half its blocked time (the order within the tick is unknown); a block begun and
+    /// ended between two looks counts as the short blocks perf events cannot see (the thread's latest short block, else …).
+    ///
+    /// The kernel adds a run-queue wait to `schedstat` only when the thread gets the CPU, and CPU time at its scheduler
+    /// ticks: a look at a runnable thread misses the wait so far, which shows as blocked in that look and as a surplus
+    /// in a later one. So the time is kept per thread as a signed balance, and counted as blocked only at a look that
+    /// finds the thread off the CPU (then `schedstat` is up to date); a thread found runnable (`isRunnable`, state `R`,
+    /// read only when it was neither sampled nor seen blocked) keeps its balance until then. A busy thread under load
+    /// is never counted blocked for waiting; a thread that ends while runnable leaves its balance uncounted but for the
+    /// block it left (``exited(tid:at:)``).
+    func ticked(_ process: SampledProcess, tid: pid_t, statistics: SchedulerStatistics, stopped: Int64, at time: UInt64,
+                running: Bool, isRunnable: () -> Bool) {
         var thread = threads[tid] ?? ThreadState(process: process)
         defer { threads[tid] = thread }
         thread.process = process
@@ -209,46 +222,60 @@ final class WallRecorder {
         }
         thread.lastLook = (statistics, time)
         let runQueue = max(0, statistics.waitTime - last.statistics.waitTime)
-        let blocked = max(0, Int64(clamping: time - last.time) - max(0, statistics.runTime - last.statistics.runTime) - runQueue - stopped)
+        let residue = Int64(clamping: time - last.time) - max(0, statistics.runTime - last.statistics.runTime) - runQueue - stopped
         countRunQueue(runQueue, of: &thread, tid: tid, at: time)
-        guard statistics.timesScheduled != last.statistics.timesScheduled || thread.currentBlock == nil else {
-            thread.pendingBlocked += blocked
-            return
-        }
+        thread.unsettled += residue
+        // Not scheduled since: still in its block (or woken and waiting for a CPU, taken back once it runs).
+        guard statistics.timesScheduled != last.statistics.timesScheduled || thread.currentBlock == nil else { return }
         let ended = thread.currentBlock
-        settle(&thread, tid: tid)
         thread.currentBlock = nil
+        var observed: Observation?
         if !running, probing, let observation = probeOnce(thread, tid: tid) {
-            thread.currentBlock = observation
+            observed = observation
             thread.lastBlocked = observation
             store.recordWall { $0.blockedIntervals += 1; $0.observedIntervals += 1 }
         }
-        switch (ended, thread.currentBlock) {
-        case (let ended?, .some):
-            count(blocked / 2, at: ended, of: thread, tid: tid) { $0.blockedTime += $1 }
-            thread.pendingBlocked = blocked - blocked / 2
-        case let (ended?, nil):
-            count(blocked, at: ended, of: thread, tid: tid) { $0.blockedTime += $1 }
-        case (nil, _?):
-            thread.pendingBlocked = blocked
-        case (nil, nil):
-            guard blocked > 0 else { return }
-            countUnseenBlock(blocked, of: thread, tid: tid, at: time)
+        if observed == nil, running || isRunnable() {
+            if let ended { thread.leftBlock = ended }
+            return
         }
+        // Off the CPU: the balance is blocked time, of the block that ended (in this tick, or before the thread was
+        // last found runnable) and of the new one, which gets half of this tick's share when a block also ended in the
+        // tick, all of it when the thread ran between (less any surplus), and all the balance when no block came before.
+        let earlier = ended ?? thread.leftBlock
+        thread.leftBlock = nil
+        let total = thread.unsettled
+        var forNew: Int64 = 0
+        if observed != nil {
+            forNew = earlier == nil ? total : ended != nil ? residue - residue / 2 : residue
+            forNew = min(max(0, forNew), max(0, total))
+        }
+        let forEarlier = total - forNew
+        if forEarlier > 0 {
+            if let earlier {
+                count(forEarlier, at: earlier, of: thread, tid: tid) { $0.blockedTime += $1 }
+            } else {
+                countUnseenBlock(forEarlier, of: thread, tid: tid, at: time)
+            }
+            thread.unsettled = forNew
+        }
+        thread.currentBlock = observed
     }
 
     /// ptrace: counts the blocked time gathered tick by tick in each thread's current block (one addition per
     /// block per flush, not per tick: an idle pool of a thousand threads costs a thousand additions per flush).
     private func flushTicks() {
-        for tid in Array(threads.keys) where threads[tid]?.pendingBlocked ?? 0 > 0 {
+        for tid in Array(threads.keys) where threads[tid]?.unsettled ?? 0 > 0 && threads[tid]?.currentBlock != nil {
             settle(&threads[tid]!, tid: tid)
         }
     }
 
+    /// Counts the thread's balance at the block it is in, or (it ends) at the block it left before it was last found
+    /// runnable: the end of that block, and at most the run-queue wait it was in then.
     private func settle(_ thread: inout ThreadState, tid: pid_t) {
-        guard let block = thread.currentBlock, thread.pendingBlocked > 0 else { return }
-        count(thread.pendingBlocked, at: block, of: thread, tid: tid) { $0.blockedTime += $1 }
-        thread.pendingBlocked = 0
+        guard let block = thread.currentBlock ?? thread.leftBlock, thread.unsettled > 0 else { return }
+        count(thread.unsettled, at: block, of: thread, tid: tid) { $0.blockedTime += $1 }
+        thread.unsettled = 0
     }
 
     /// One probe of a thread that is off the CPU; `nil` when it is not (or the read failed, or `/proc` refused).

@@ -239,3 +239,70 @@ extension WallProfileTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["only.wall.folded"])
     }
 }
+
+extension WallProfileTests {
+    /// With Pyroscope configured, `--wall` gives the run a second UI link, to its wall series: printed at exit beside the
+    /// CPU one and carried by the root span's `pyroscope.profile` event (received here by the OTLP stand-in); without
+    /// `--wall`, neither. The link is read back as the UI reads it: its `query` parameter names the wall profile type
+    /// (the one the Pyroscope stand-in derives from the wall upload, as the server does) for this run's service and trace.
+    @Test(arguments: [true, false])
+    func theWallLinkIsPrintedAndOnTheSpanEventOnlyWithWall(wall: Bool) async throws {
+        let application = PyroscopeShippingTests.uniqueApplication()
+        let receiver = try PyroscopeReceiver.shared
+        let result = try await HybridRunProcess.run((wall ? ["--wall"] : []) + ["--"] + PyroscopeShippingTests.busyLoop,
+                                                    environment: try PyroscopeShippingTests.environment(application: application, server: receiver.url))
+        #expect(result.status == 0, "\(result.stderr)")
+        let traceID = try #require(try await receiver.waitForUploads(app: application).first?.labels?["trace_id"])
+        let spans = try await OTLPReceiver.shared.waitForSpans(traceID: traceID) { (spans: [ReceivedSpan]) in
+            spans.contains { $0.serviceName == "hybrid-run" }
+        }
+        let root = try #require(spans.first { $0.serviceName == "hybrid-run" })
+        let event = try #require(root.events.first { $0.name == "pyroscope.profile" }, "\(root.events)")
+        #expect(event.attributes["pyroscope.query.url"]?.stringValue != nil, "the CPU link is there either way")
+        let wallLines = result.stderr.split(separator: "\n").filter { $0.contains("wall profile for trace \(traceID): ") }
+        guard wall else {
+            #expect(event.attributes["pyroscope.wall.query.url"] == nil, "\(event.attributes)")
+            #expect(wallLines.isEmpty && !result.stderr.contains("wall:wall:nanoseconds"), "\(result.stderr)")
+            return
+        }
+        let link = try #require(event.attributes["pyroscope.wall.query.url"]?.stringValue, "\(event.attributes)")
+        #expect(wallLines.count == 1 && wallLines.first?.hasSuffix(": " + link) == true, "\(result.stderr)")
+        let query = try #require(URLComponents(string: link)?.queryItems?.first { $0.name == "query" }?.value, "\(link)")
+        #expect(query == "wall:wall:nanoseconds:wall:nanoseconds{service_name=\"\(application)\",trace_id=\"\(traceID)\"}", "\(query)")
+        let wallTypes = try await receiver.waitForUploads(app: application, count: 2).filter { $0.profileType == "wall" }.compactMap(\.profileTypes)
+        #expect(wallTypes.contains { $0.contains("wall:wall:nanoseconds:wall:nanoseconds") }, "the series the link asks for was uploaded: \(wallTypes)")
+    }
+}
+
+extension WallProfileTests {
+    /// A busy thread the ptrace sampler watches is never blocked, though it waits for a CPU most of the time: the
+    /// kernel adds a run-queue wait to `schedstat` only once the thread runs, so a look during the wait must not count
+    /// it as blocked (nor the time the tracer holds the thread stopped to sample it). Four spinning processes outside
+    /// the tree make the thread wait on any machine (2 cores here).
+    ///
+    /// Bound: 0.05 s of its ~2 s of CPU time (2.5 %), for the blocks a real process has (loading, page faults; 0.0 s
+    /// measured in 10 runs beside the spinners at load 20). Each look that finds the thread waiting counted the wait so far
+    /// as blocked before (the surplus at the next look was dropped): 0.10–0.11 s on a quiet machine from the stops
+    /// alone, 0.3–0.6 s at load 7, 3.1–3.4 s at load 20; with this test's spinners, see the commit.
+    @Test func aBusyThreadUnderPtraceIsNotBlockedWhileItWaitsForACPU() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let spinners = try (0..<4).map { _ in
+            try Process.run(URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", "while :; do :; done"])
+        }
+        defer {
+            // SIGKILL: the spinners inherit the test runner's blocked signals, SIGTERM among them.
+            for spinner in spinners {
+                kill(spinner.processIdentifier, SIGKILL)
+                spinner.waitUntilExit()
+            }
+        }
+        let result = try await HybridRunProcess.run(["--wall", "--sampler", "ptrace", "--rate", "1000",
+                                                     "-o", directory.appendingPathComponent("busy.pb.gz").path,
+                                                     "--", try Fixture.workload(), "split", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let headline = try #require(result.stderr.split(separator: "\n").first { $0.contains("of thread time") && $0.contains("(blocked ") })
+        let blocked = try #require(Double(headline.split(separator: "(blocked ").last?.split(separator: " ").first ?? ""))
+        #expect(blocked <= 0.05, "\(headline)")
+    }
+}
