@@ -66,8 +66,9 @@ echo
 printf '| function |'; for column in "${columns[@]}"; do printf ' %s |' "${titles[$column]}"; done; echo
 printf '|---|'; for _ in "${columns[@]}"; do printf -- '---|'; done; echo
 # One row per function, truth first; then each column's samples and largest deviation from the truth (in points),
-# over the functions both perf and hybrid-run name: perf and hybrid-run name some libc aliases and unsymbolized code
-# differently (`__GI___execve` and `execve`, `[unknown]` and `cc1+0x…`), which says nothing about where samples fall.
+# over the functions with 0.3 % or more in the truth that both perf and hybrid-run name: the two name some libc aliases
+# and unsymbolized code differently (`__GI___execve` and `execve`, `[unknown]` and `cc1+0x…`), which says nothing
+# about where samples fall.
 (cd "$WORK" && awk -v columns="${#columns[@]}" '
   FNR == 1 { c++ }
   { count = $1; sub(/^[0-9]+ /, ""); n[c, $0] += count; total[c] += count; names[$0] = 1; named[c > 2 ? 2 : 1, $0] = 1 }
@@ -78,7 +79,7 @@ printf '|---|'; for _ in "${columns[@]}"; do printf -- '---|'; done; echo
         s = 100 * n[i, f] / total[i]; row = row sprintf(" %.2f |", s)
         if (s >= 0.5) shown = 1
         d = s - 100 * n[1, f] / total[1]; if (d < 0) d = -d
-        if (named[1, f] && named[2, f] && d > worst[i]) { worst[i] = d; worstName[i] = f }
+        if (named[1, f] && named[2, f] && f != "[unknown]" && n[1, f] >= 0.003 * total[1] && d > worst[i]) { worst[i] = d; worstName[i] = f }
       }
       if (shown) printf "%09.4f| %s |%s\n", 100 * n[1, f] / total[1], f, row
     }
