@@ -99,7 +99,7 @@ import Testing
 
     /// Each process of `workload startup` spends 20 % of its CPU time in early_phase, then 80 % in late_phase, living
     /// 2.5 periods at 250 Hz. An event inherited by a process counts from 0 at its fork, so its first sample came a
-    /// period (±25 %) after its start, always in late_phase: early_phase had 0 of 756 samples before the command was
+    /// period (±25 %) after its start, always in late_phase: early_phase had 0.16 % of the samples before the command was
     /// sampled by cgroup, where each process starts at the phase its CPU's count is at.
     /// 750 samples of random phase give ±1.5 points (one standard deviation) around 20 %: the bound is four of them.
     @Test func shortProcessesAreSampledFromTheirFirstInstruction() async throws {
