@@ -33,20 +33,8 @@ trap 'rm -rf "$WORK"' EXIT
 source "$ROOT/scripts/lib/release.sh"
 hybrid_run_or_release_build "$ROOT"
 
-# generate N DIR: N small C files and a Makefile compiling each to an object file.
-generate() {
-  local count=$1 dir=$2 index
-  mkdir -p "$dir"
-  for ((index = 0; index < count; index++)); do
-    cat > "$dir/f$index.c" <<C
-int f$index(int x) { int s = 0; for (int k = 0; k < x; k++) s += k * $index ^ (s >> 3); return s; }
-static int g$index(const char *p) { int h = 0; while (*p) h = h * 31 + *p++; return h; }
-int h$index(void) { return g$index("abcdefghijklmnopqrstuvwxyz$index") + f$index($index); }
-C
-  done
-  { printf 'all:'; for ((index = 0; index < count; index++)); do printf ' f%d.o' "$index"; done
-    printf '\n%%.o: %%.c\n\tcc -O2 -c $< -o $@\n'; } > "$dir/Makefile"
-}
+# shellcheck source=lib/generated-c.sh
+source "$ROOT/scripts/lib/generated-c.sh"
 
 # watch EVERY TRACE LOG COMMAND...: runs COMMAND (output to LOG) and appends "seconds VmRSS VmHWM" (KiB) to TRACE
 # every EVERY seconds while it runs. A command killed by `timeout` (124) has run its course.

@@ -41,17 +41,22 @@ final class PerfSampler: Sampler {
     private var latestRecordTime: UInt64 = 0
     /// The period, drawn anew every few dozen samples so that sampling does not lock step with a periodic workload.
     private var jitter: PeriodJitter
+    /// When sampling started (CLOCK_MONOTONIC ns), and the CPU time the samples applied since stand for.
+    private let startTime: UInt64
+    private var sampledCPUTime: UInt64 = 0
     /// Closed when the child has exited: the reader then drains what is left and stops.
     private let stopPipe: (read: Int32, write: Int32)
 
-    /// Opens the events on the gated child `rootPID`: they start counting at its `exec`.
-    init(rootPID: pid_t, options: SamplingOptions, store: ProfileStore, logger: Logger) throws(ProfilerError) {
+    /// Opens the events on the gated child `rootPID`: they start counting at its `exec`. By cgroup where allowed
+    /// (`byCgroup`, ``SamplingCgroup``), else per task.
+    init(rootPID: pid_t, options: SamplingOptions, byCgroup: Bool, store: ProfileStore, logger: Logger) throws(ProfilerError) {
         var descriptors: [Int32] = [-1, -1]
         guard pipe(&descriptors) == 0 else { throw .perfEventFailed(errno: errno) }
         for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-        jitter = PeriodJitter(rate: options.rate, now: UInt64(Clock.monotonic()))
+        startTime = UInt64(Clock.monotonic())
+        jitter = PeriodJitter(rate: options.rate, now: startTime)
         do {
-            events = try PerfEventSet.open(pid: rootPID, options: options, period: jitter.initialPeriod)
+            events = try PerfEventSet.open(pid: rootPID, options: options, period: jitter.initialPeriod, byCgroup: byCgroup, logger: logger)
         } catch {
             close(descriptors[0])
             close(descriptors[1])
@@ -93,6 +98,7 @@ final class PerfSampler: Sampler {
         }
         read(until: readEnd)
         close(readEnd)
+        events.cgroup?.remove(logger: logger)
         return termination.withLock { $0 } ?? .exited(code: 125)
     }
 
@@ -117,8 +123,8 @@ final class PerfSampler: Sampler {
                 }
             }
             let now = Clock.monotonic()
-            if !stopping, UInt64(now) >= jitter.nextDraw {
-                let period = jitter.draw(at: UInt64(now))
+            if !stopping, drawClock >= jitter.nextDraw {
+                let period = jitter.draw(at: drawClock)
                 if events.setPeriod(period) { jitter.rootPeriodSet(period, at: UInt64(now)) }
             }
             let cutoff = now - Self.writeAllowance
@@ -133,6 +139,13 @@ final class PerfSampler: Sampler {
         wall?.finish(at: latestRecordTime)
         processes.finish()
     }
+
+    /// The clock draws are scheduled on (``PeriodJitter``): wall time per task; by cgroup, the CPU time sampled since the
+    /// start. A draw restarts the count of a CPU where the command is not running at whichever thread runs there next:
+    /// when that is a new process, its first period goes unsampled, as with inherited events. Draws on wall time came
+    /// the more often per process the longer processes waited for a CPU, and on a loaded machine took `workload
+    /// startup`'s early_phase from 20.8 % (no draws) to 16.7–18.4 %.
+    private var drawClock: UInt64 { events.cgroup == nil ? UInt64(Clock.monotonic()) : startTime + sampledCPUTime }
 
     /// How long after its timestamp a record may still be unwritten: the kernel writes one with preemption
     /// off, in microseconds; the rest is margin for a virtual CPU the hypervisor paused.
@@ -182,8 +195,9 @@ final class PerfSampler: Sampler {
         switch PerfRecord(record) {
         case let .sample(pid, tid, recordedPeriod):
             let span = spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
-            // The kernel reports the first thread's period as it was at the start, not as ``PeriodJitter`` set it since.
-            let period = tid == rootPID ? jitter.period(ofRootSampleAt: time) : Int64(clamping: recordedPeriod)
+            // The kernel reports the period of the events we opened (the cgroup's, or the first thread's) as it was at
+            // the start, not as ``PeriodJitter`` set it since.
+            let period = events.cgroup != nil || tid == rootPID ? jitter.period(ofRootSampleAt: time) : Int64(clamping: recordedPeriod)
             guard PerfRecord.fillSnapshot(snapshot, fromSample: record) else {
                 store.recordLost(cpuTime: period)
                 return
@@ -192,6 +206,7 @@ final class PerfSampler: Sampler {
             // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
             // program's user registers and no mapping: its image is named by the command until the path is known.
             processes.unwind(snapshot, of: process, commandName: threadNames[pid])
+            sampledCPUTime += UInt64(max(0, period))
             processes.storeStack(of: process, tid: tid, cpuTime: period, time: wallClock.wall(monotonic: time), span: span) {
                 threadName(pid: pid, tid: tid)
             }

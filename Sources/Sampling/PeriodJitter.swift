@@ -12,6 +12,9 @@
 /// - becomes the period of every thread and process created afterwards (`inherit_event` copies the parent
 ///   event's `attr.sample_period`), fixed for its life.
 /// So each draw gives the first thread a new period and phase, and every later thread a period of its own.
+/// Sampled by cgroup (``SamplingCgroup``), the events we opened sample every thread: each draw gives all of them
+/// the new period and phase, and the "first thread" below stands for every thread; draws are then scheduled on the
+/// CPU time sampled rather than on wall time (``PerfSampler``).
 /// Within one draw the phase walks by the difference between the period and the workload's, through every
 /// phase unless the two are within a few per cent; a new draw every 16–48 periods keeps such a lock short.
 ///

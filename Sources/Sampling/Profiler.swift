@@ -60,7 +60,8 @@ public final class Profiler: Sendable {
             return "perf events take no samples of \(ShownText.value(privileged.path)): it is \(privileged.grants.joined(separator: ", ")), and the kernel stops profiling a program at an exec that changes its credentials; it runs unprofiled\(alternative)"
         }
         return try start(child, store: store, sampleWeight: options.period, beforeRelease: { if let warning { logger.warning("\(warning)") } }) { () throws(ProfilerError) in
-            try PerfSampler(rootPID: rootPID, options: options, store: store, logger: logger)
+            // A privileged command stays per task: the kernel would sample it by cgroup, against what the warning says.
+            try PerfSampler(rootPID: rootPID, options: options, byCgroup: privileged == nil, store: store, logger: logger)
         }
     }
 

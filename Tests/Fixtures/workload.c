@@ -23,6 +23,10 @@
 //   workload shares PERCENT SECONDS   PERCENT of the work in variable_share, the rest in remaining_share, each
 //                                     working in its own frame (self and total time alike), for SECONDS of
 //                                     its CPU time: the diff's fixtures (the same PERCENT twice; 25 then 40)
+//   workload startup CHILDREN         forks CHILDREN short processes one after another, each spending 2 ms of its own
+//                                     CPU time in early_phase, then 8 ms in late_phase (both scaled by one random
+//                                     0.8–1.2 per child): 20 % and 80 % of their CPU time, in processes living 2.5
+//                                     periods at 250 Hz, where a sampler whose count starts at each fork is biased
 #define _GNU_SOURCE
 #include <poll.h>
 #include <pthread.h>
@@ -30,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 // Per thread: a shared variable written by every thread would make them contend for its cache line, and
@@ -102,6 +107,27 @@ static void shares(long percent, double seconds) {
         long scale = 50 + (long)(random % 101);
         variable_share(percent * scale);
         remaining_share((100 - percent) * scale);
+    }
+}
+
+__attribute__((noinline)) void early_phase(double seconds) { spin_until(cpu_now() + seconds); }
+__attribute__((noinline)) void late_phase(double seconds) { spin_until(cpu_now() + seconds); }
+
+// One child at a time, so each starts on whichever CPU is free, as the processes of a build do.
+static void startup(int children) {
+    unsigned seed = (unsigned)getpid() ^ (unsigned)(now() * 1e9);
+    for (int i = 0; i < children; i++) {
+        double scale = 0.8 + 0.4 * rand_r(&seed) / RAND_MAX;
+        pid_t child = fork();
+        if (child == 0) {
+            early_phase(0.002 * scale);
+            late_phase(0.008 * scale);
+            _exit(0);
+        }
+        if (child < 0 || waitpid(child, NULL, 0) != child) {
+            perror("workload startup");
+            exit(1);
+        }
     }
 }
 
@@ -257,10 +283,11 @@ int main(int argc, char **argv) {
     else if (argc >= 3 && strcmp(argv[1], "noreturn") == 0) never_returns(atof(argv[2]));
     else if (argc >= 4 && strcmp(argv[1], "idle") == 0) idle(atoi(argv[2]), atof(argv[3]));
     else if (argc >= 4 && strcmp(argv[1], "shares") == 0) shares(atol(argv[2]), atof(argv[3]));
+    else if (argc >= 3 && strcmp(argv[1], "startup") == 0) startup(atoi(argv[2]));
     else if (argc >= 3 && strcmp(argv[1], "sleep") == 0) usleep((useconds_t)(atof(argv[2]) * 1e6));
     else if (argc >= 3 && strcmp(argv[1], "foreignstack") == 0) foreign_stack(atof(argv[2]));
     else {
-        fprintf(stderr, "usage: workload split|periodic|threads|deep|idle|sort|noreturn|shares|sleep|foreignstack ...\n");
+        fprintf(stderr, "usage: workload split|periodic|threads|deep|idle|sort|noreturn|shares|startup|sleep|foreignstack ...\n");
         return 2;
     }
     return 0;

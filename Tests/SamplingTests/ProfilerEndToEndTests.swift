@@ -97,6 +97,54 @@ import Testing
         #expect(abs(share - 0.75) < 0.12, "hot_three_quarters_until has \(share) of the samples")
     }
 
+    /// Each process of `workload startup` spends 20 % of its CPU time in early_phase, then 80 % in late_phase, living
+    /// 2.5 periods at 250 Hz. An event inherited by a process counts from 0 at its fork, so its first sample came a
+    /// period (±25 %) after its start, always in late_phase: early_phase had 0.16 % of the samples before the command was
+    /// sampled by cgroup, where each process starts at the phase its CPU's count is at.
+    /// 750 samples of random phase give ±1.5 points (one standard deviation) around 20 %: the bound is four of them.
+    @Test func shortProcessesAreSampledFromTheirFirstInstruction() async throws {
+        let file = output("startup.folded")
+        _ = try await profile("perf-event", [try Fixture.workload(), "startup", "300"], rate: 250, outputs: [file])
+        let lines = try folded(file)
+        let early = samples(lines, containing: "early_phase")
+        let late = samples(lines, containing: "late_phase")
+        #expect(early + late > 500)
+        let share = Double(early) / Double(max(1, early + late))
+        #expect(abs(share - 0.2) < 0.06, "early_phase has \(share) of the samples")
+    }
+
+    /// The lines of `/proc/PID/cgroup` for cgroup v2 (`0::PATH`), of a process and of this one.
+    private func cgroup(of pid: String = "self") -> String? {
+        (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8))?.split(separator: "\n").first { $0.hasPrefix("0::") }.map(String.init)
+    }
+
+    /// The command runs in a cgroup of its own under ours; a process it leaves running goes back to ours, and the
+    /// cgroup is removed.
+    @Test func aProcessThatOutlivesTheCommandIsMovedBackAndTheCgroupRemoved() async throws {
+        let script = "grep ^0:: /proc/self/cgroup; sleep 30 >/dev/null 2>&1 & echo $!"
+        let result = try await profile("perf-event", ["/bin/sh", "-c", script], outputs: [output("outlives.folded")])
+        let printed = result.stdoutText.split(separator: "\n").map(String.init)
+        let (commandCgroup, daemon) = (try #require(printed.first), try #require(printed.last))
+        defer { kill(pid_t(daemon) ?? 0, SIGKILL) }
+        let own = try #require(cgroup())
+        #expect(commandCgroup.hasPrefix(own.hasSuffix("/") ? own + "hybrid-run-" : own + "/hybrid-run-"), "\(commandCgroup)")
+        #expect(cgroup(of: daemon) == own)
+        let mountPoint = try #require(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: " ") }.first { $0.contains("cgroup2") }?[4])
+        #expect(!FileManager.default.fileExists(atPath: String(mountPoint) + commandCgroup.dropFirst(3)), "\(commandCgroup) is left")
+    }
+
+    /// Unprivileged, the kernel refuses cgroup events (and the cgroup file system a new cgroup): the command is
+    /// sampled per task, in our cgroup, without a word about it.
+    @Test func anUnprivilegedRunSamplesPerTaskWithoutAWarning() async throws {
+        let script = "grep ^0:: /proc/self/cgroup; exec \(try Fixture.workload()) startup 100"
+        let result = try await profileAsNobody("perf-event", ["/bin/sh", "-c", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("warning") && !result.stderr.contains("cgroup"), "\(result.stderr)")
+        #expect(result.stdoutText.split(separator: "\n").first.map(String.init) == cgroup())
+        #expect(samples(try folded(output("nobody.folded")), containing: "late_phase") > 100)
+    }
+
     /// The names of the profiles (one per thread) in a speedscope file.
     private func speedscopeProfileNames(_ path: String) throws -> [String] {
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
