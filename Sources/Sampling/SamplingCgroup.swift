@@ -37,6 +37,7 @@ final class SamplingCgroup {
         }
         let parent = own == "/" ? mountPoint : mountPoint + own
         let path = "\(parent)/hybrid-run-\(getpid())"
+        removeLeftovers(in: parent)
         // A directory of that name is left from a hybrid-run of the same pid that was killed: empty, it goes.
         if mkdir(path, 0o755) != 0 && !(errno == EEXIST && rmdir(path) == 0 && mkdir(path, 0o755) == 0) {
             logger.debug("sampling per task: cannot make cgroup \(path): \(String(cString: strerror(errno)))")
@@ -70,6 +71,21 @@ final class SamplingCgroup {
             usleep(10_000)
         }
         logger.warning("cannot remove cgroup \(path) (\(String(cString: strerror(failure)))): remove it once the cgroups and processes in it are gone")
+    }
+
+    /// Removes the cgroups that killed hybrid-runs left in `parent` (SIGKILL leaves no time to remove them): those
+    /// whose hybrid-run no longer exists and that are empty (`rmdir` refuses a cgroup with processes, so a command
+    /// that outlived its killed hybrid-run keeps its cgroup). A live hybrid-run's cgroup is never touched; one whose
+    /// pid was reused stays until that process is gone too.
+    private static func removeLeftovers(in parent: String) {
+        guard let directory = opendir(parent) else { return }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix("hybrid-run-"), let pid = pid_t(name.dropFirst("hybrid-run-".count)), pid > 0,
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            rmdir("\(parent)/\(name)")
+        }
     }
 
     private func processes() -> [pid_t] {

@@ -129,9 +129,29 @@ import Testing
         let own = try #require(cgroup())
         #expect(commandCgroup.hasPrefix(own.hasSuffix("/") ? own + "hybrid-run-" : own + "/hybrid-run-"), "\(commandCgroup)")
         #expect(cgroup(of: daemon) == own)
+        #expect(!FileManager.default.fileExists(atPath: try cgroupDirectory(commandCgroup)), "\(commandCgroup) is left")
+    }
+
+    /// A hybrid-run killed with SIGKILL cannot remove its cgroup: the next run removes it, empty and of a hybrid-run
+    /// that no longer exists, and leaves a live one's alone.
+    @Test func aCgroupLeftByAKilledRunIsRemovedByTheNextRun() async throws {
+        let parent = try cgroupDirectory(try #require(cgroup()))
+        let exited = try await ProcessRunner.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "echo $$"], environment: Self.environment)
+        let left = "\(parent)/hybrid-run-\(try #require(pid_t(exited.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))))"
+        let live = "\(parent)/hybrid-run-\(getpid())"
+        #expect(mkdir(left, 0o755) == 0 && mkdir(live, 0o755) == 0, "\(String(cString: strerror(errno)))")
+        defer { rmdir(left); rmdir(live) }
+        let result = try await profile("perf-event", ["true"], outputs: [output("leftover.folded")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: left), "\(left) is left")
+        #expect(FileManager.default.fileExists(atPath: live), "a live hybrid-run's cgroup was removed")
+    }
+
+    /// The directory of `cgroup` (a `0::/PATH` line) in the cgroup v2 hierarchy.
+    private func cgroupDirectory(_ cgroup: String) throws -> String {
         let mountPoint = try #require(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
             .map { $0.split(separator: " ") }.first { $0.contains("cgroup2") }?[4])
-        #expect(!FileManager.default.fileExists(atPath: String(mountPoint) + commandCgroup.dropFirst(3)), "\(commandCgroup) is left")
+        return String(mountPoint) + cgroup.dropFirst(3)
     }
 
     /// Unprivileged, the kernel refuses cgroup events (and the cgroup file system a new cgroup): the command is
