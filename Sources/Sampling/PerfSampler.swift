@@ -148,9 +148,11 @@ final class PerfSampler: Sampler {
     /// reader of normal priority waits for the running threads' slices, the sampled one among them, which meanwhile
     /// can end its span: measured at load 8–24 on 2 cores, half the reads came more than 3.5 ms after the sample and
     /// 6 % of the 15 ms spans' samples went to the next span (BENCHMARKS.md). A real-time thread preempts them at its
-    /// wake-up. It does the same work as before, and the kernel's real-time throttling (95 % of a CPU by default)
-    /// bounds it; `SCHED_RESET_ON_FORK` keeps anything it might start at normal priority. Refused without the
-    /// privilege (CAP_SYS_NICE or RLIMIT_RTPRIO): the reader then keeps its priority and the measured share.
+    /// wake-up (median delay 0.18 ms at that load, 98–99.5 % in the right span). It does the same work, sooner (each
+    /// wake-up finds about one sample, which costs it some CPU per sample, BENCHMARKS.md); the kernel's real-time
+    /// throttling (95 % of a CPU by default) bounds it, and `SCHED_RESET_ON_FORK` keeps anything it might start at
+    /// normal priority. Refused without the privilege (CAP_SYS_NICE or RLIMIT_RTPRIO): the reader then keeps its
+    /// priority and the share measured before.
     private static func prioritizeReader(logger: Logger) {
         var parameters = sched_param(sched_priority: 1)
         guard sched_setscheduler(0, SCHED_FIFO | resetOnFork, &parameters) != 0 else { return }
