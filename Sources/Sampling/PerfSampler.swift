@@ -110,8 +110,13 @@ final class PerfSampler: Sampler {
         var descriptors = [pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0)]
             + events.buffers.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
         var stopping = false
+        var prioritized = false
         while !stopping {
             let listening = processes.publishesThreadContext
+            if listening && !prioritized {
+                prioritized = true
+                Self.prioritizeReader(logger: logger)
+            }
             let polled = listening ? descriptors.count : 1
             // With `--wall`, blocked threads are looked at every period, to read their stacks while they still wait.
             let timeout = wall != nil ? Int32(max(1, options.period / 1_000_000)) : listening ? 100 : quarterFillTime
@@ -136,6 +141,10 @@ final class PerfSampler: Sampler {
             }
             store.recordTracerCPUTime(Clock.threadCPU())
         }
+        if prioritized {
+            var normal = sched_param(sched_priority: 0)
+            _ = sched_setscheduler(0, SCHED_OTHER, &normal)
+        }
         wall?.finish(at: latestRecordTime)
         processes.finish()
     }
@@ -146,6 +155,25 @@ final class PerfSampler: Sampler {
     /// the more often per process the longer processes waited for a CPU, and on a loaded machine took `workload
     /// startup`'s early_phase from 20.8 % (no draws) to 16.7–18.4 %.
     private var drawClock: UInt64 { events.cgroup == nil ? UInt64(Clock.monotonic()) : startTime + sampledCPUTime }
+
+    /// Runs the reader thread (only it: `sched_setscheduler(0, …)` acts on the calling thread) as `SCHED_FIFO`, once a
+    /// process publishes its spans. A sample's span is read when the reader runs, and on a loaded machine a woken
+    /// reader of normal priority waits for the running threads' slices, the sampled one among them, which meanwhile
+    /// can end its span: measured at load 8–24 on 2 cores, half the reads came more than 3.5 ms after the sample and
+    /// 6 % of the 15 ms spans' samples went to the next span (BENCHMARKS.md). A real-time thread preempts them at its
+    /// wake-up (median delay 0.18 ms at that load, 98–99.5 % in the right span). It does the same work, sooner (each
+    /// wake-up finds about one sample, which costs it some CPU per sample, BENCHMARKS.md); the kernel's real-time
+    /// throttling (95 % of a CPU by default) bounds it, and `SCHED_RESET_ON_FORK` keeps anything it might start at
+    /// normal priority. Refused without the privilege (CAP_SYS_NICE or RLIMIT_RTPRIO): the reader then keeps its
+    /// priority and the share measured before.
+    private static func prioritizeReader(logger: Logger) {
+        var parameters = sched_param(sched_priority: 1)
+        guard sched_setscheduler(0, SCHED_FIFO | resetOnFork, &parameters) != 0 else { return }
+        logger.debug("perf reader: real-time priority refused (\(String(cString: strerror(errno)))): spans are read at normal priority")
+    }
+
+    /// `SCHED_RESET_ON_FORK` (linux/sched.h), which Glibc's module does not import.
+    private static let resetOnFork: Int32 = 0x4000_0000
 
     /// How long after its timestamp a record may still be unwritten: the kernel writes one with preemption
     /// off, in microseconds; the rest is margin for a virtual CPU the hypervisor paused.
@@ -161,8 +189,8 @@ final class PerfSampler: Sampler {
     /// next drain.
     private func drain(takenBefore cutoff: UInt64) {
         for buffer in events.buffers { buffer.refresh() }
-        readSpans()
         while true {
+            readSpans()
             var earliest: (buffer: PerfRingBuffer, record: UnsafeRawBufferPointer, time: UInt64)?
             for buffer in events.buffers {
                 guard let record = buffer.peek() else { continue }
@@ -178,11 +206,14 @@ final class PerfSampler: Sampler {
 
     /// Reads the span of each sample's thread the moment the sample is seen, long before samples are applied in
     /// time order (``writeAllowance``): perf samples carry no thread pointer and the thread runs on, so the sooner
-    /// the fewer samples are put in the span that followed theirs (measured in BENCHMARKS.md).
+    /// the fewer samples are put in the span that followed theirs (measured in BENCHMARKS.md). Called again before
+    /// each record is applied, taking in what the kernel wrote meanwhile: a drain unwinds for milliseconds, and a
+    /// sample written during it is read then (a few µs), not when the drain ends.
     /// Nothing is visited before a process publishes its spans: a run without any does not decode each sample twice.
     private func readSpans() {
         guard processes.publishesThreadContext else { return }
         for (index, buffer) in events.buffers.enumerated() {
+            buffer.refresh()
             seen[index] = buffer.visit(after: seen[index]) { record in
                 guard case let .sample(pid, tid, _) = PerfRecord(record),
                       let span = processes[pid]?.threadContext?.spanLabels(tid: tid) else { return }

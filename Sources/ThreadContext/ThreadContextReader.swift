@@ -46,6 +46,11 @@ public final class ThreadContextReader {
     }
     private let remoteRanges = UnsafeMutableBufferPointer<iovec>.allocate(capacity: 5)
     private let localRanges = UnsafeMutableBufferPointer<iovec>.allocate(capacity: 4)
+    /// For ``gatherNearby(tidAddress:pointerAddress:last:)``: the tid, the TLS pointer and the last record when they
+    /// lie this close together, as in static TLS with the records in TLS too (our writer's: 16 levels of 288 bytes
+    /// in the same block as the pointer; the `struct pthread` right above the thread pointer).
+    private static let nearbyWindow = 8_192
+    private let nearby = UnsafeMutableRawBufferPointer.allocate(byteCount: nearbyWindow, alignment: 8)
 
     /// Samples whose thread had a pointer that led to no labels: not valid, unreadable, too large, no ids.
     public private(set) var refusedRecords = 0
@@ -73,6 +78,7 @@ public final class ThreadContextReader {
         scratch.deallocate()
         remoteRanges.deallocate()
         localRanges.deallocate()
+        nearby.deallocate()
     }
 
     /// The span of the stopped thread whose thread pointer (`fs_base`) is `threadPointer`; `nil` when it has none
@@ -102,14 +108,17 @@ public final class ThreadContextReader {
     /// The OTEP reads the pointer, then the record. Here one call reads the pointer, the record where the thread's
     /// last read found it, and the pointer again: if the pointer is there before and after, those bytes are the
     /// record (a writer swaps the pointer only to a finished record and rewrites a record only while the pointer is
-    /// elsewhere), and bytes equal to the last read's give its labels. Otherwise a second call reads the record
+    /// elsewhere), and bytes equal to the last read's give its labels. When the tid, the pointer and that record lie
+    /// close together, the call reads them as one range instead (``gatherNearby(tidAddress:pointerAddress:last:)``),
+    /// which only bytes equal to the last read's satisfy. Otherwise a second call reads the record
     /// at the new address, the fixed part and as many attribute bytes as can be there (one read of up to 668 bytes,
     /// split at a page end, costs the same as one of 28), again between two reads of the pointer; a pointer that
     /// moved meanwhile drops the sample rather than use a record that may be half rewritten.
     private func labels(thread: UInt64, pointerAddress: UInt64, owner: (tid: pid_t, address: UInt64)?) -> SpanLabels? {
         let last = lastRecords[thread]
-        guard let first = gather(tidAddress: owner?.address, pointerAddress: pointerAddress,
-                                 record: last?.address ?? 0, length: last?.bytes.count ?? 0) else { return nil }
+        guard let first = last.flatMap({ gatherNearby(tidAddress: owner?.address, pointerAddress: pointerAddress, last: $0) })
+                ?? gather(tidAddress: owner?.address, pointerAddress: pointerAddress, record: last?.address ?? 0,
+                          length: last?.bytes.count ?? 0) else { return nil }
         if let owner, first.owner != owner.tid {
             threadPointers[owner.tid] = nil
             unknownThreadSamples += 1
@@ -117,11 +126,13 @@ public final class ThreadContextReader {
         }
         let record = first.pointer
         guard record != 0 else { return nil }
-        if let last, record == last.address, first.pointerAfter == record {
+        if let last, record == last.address, first.pointerAfter == record || first.inOneRange {
             let bytes = UnsafeRawBufferPointer(rebasing: scratch[Scratch.record..<(Scratch.record + last.bytes.count)])
             if last.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) { return last.labels }
+            // Rewritten in place: whole only if read between two reads of its pointer.
             let header = UnsafeRawBufferPointer(rebasing: bytes[0..<ThreadContextRecord.headerSize])
-            if let size = ThreadContextRecord.attributesSize(header: header), ThreadContextRecord.headerSize + size <= bytes.count {
+            if first.pointerAfter == record, let size = ThreadContextRecord.attributesSize(header: header),
+               ThreadContextRecord.headerSize + size <= bytes.count {
                 return accept(record, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<(ThreadContextRecord.headerSize + size)]),
                               thread: thread)
             }
@@ -177,6 +188,41 @@ public final class ThreadContextReader {
         var recordBytes: Int
         /// The TLS pointer read after the record, `nil` when the call stopped before it.
         var pointerAfter: UInt64?
+        /// Whether the tid, the pointer and the record were read as one range (no second read of the pointer).
+        var inOneRange = false
+    }
+
+    /// One `process_vm_readv` of a single range holding the tid at `tidAddress` (when given), the TLS pointer and the
+    /// `last` record, when they are within ``nearbyWindow`` bytes, copied into ``scratch`` as
+    /// ``gather(tidAddress:pointerAddress:record:length:)`` places them; `nil` when they are farther apart or the range
+    /// cannot be read (the caller then gathers them range by range).
+    ///
+    /// A range costs the kernel ~340 ns to pin (BENCHMARKS.md), so one instead of four is most of a read. The pointer
+    /// is not read again after the record: the copy runs in address order within microseconds, and a record whose
+    /// bytes equal the last read's is the span the pointer named unless, within that copy, the writer both rewrote
+    /// it and swapped the pointer away and back (the case the bracketed read also cannot see). Any other bytes, or
+    /// another pointer, go to the bracketed read.
+    private func gatherNearby(tidAddress: UInt64?, pointerAddress: UInt64, last: LastRecord) -> Gathered? {
+        let recordEnd = last.address.addingReportingOverflow(UInt64(last.bytes.count))
+        guard !recordEnd.overflow else { return nil }
+        let start = min(tidAddress ?? pointerAddress, pointerAddress, last.address)
+        let end = max(tidAddress.map { $0 &+ 4 } ?? 0, pointerAddress &+ 8, recordEnd.partialValue)
+        guard end &- start <= UInt64(Self.nearbyWindow), end > start else { return nil }
+        let window = UnsafeMutableRawBufferPointer(rebasing: nearby[0..<Int(end - start)])
+        // One range even across a page end: the static TLS block and the `struct pthread` are mapped together.
+        remoteRanges[0] = iovec(iov_base: UnsafeMutableRawPointer(bitPattern: UInt(start)), iov_len: window.count)
+        localRanges[0] = iovec(iov_base: window.baseAddress, iov_len: window.count)
+        guard memory.read(UnsafeBufferPointer(rebasing: remoteRanges[0..<1]),
+                          into: UnsafeBufferPointer(rebasing: localRanges[0..<1])) == window.count else { return nil }
+        func copy(_ address: UInt64, _ count: Int, to offset: Int) {
+            (scratch.baseAddress! + offset).copyMemory(from: window.baseAddress! + Int(address - start), byteCount: count)
+        }
+        if let tidAddress { copy(tidAddress, 4, to: Scratch.tid) }
+        copy(pointerAddress, 8, to: Scratch.pointer)
+        copy(last.address, last.bytes.count, to: Scratch.record)
+        return Gathered(owner: tidAddress == nil ? nil : scratch.loadUnaligned(fromByteOffset: Scratch.tid, as: Int32.self),
+                        pointer: scratch.loadUnaligned(fromByteOffset: Scratch.pointer, as: UInt64.self),
+                        recordBytes: last.bytes.count, pointerAfter: nil, inOneRange: true)
     }
 
     /// One `process_vm_readv` into ``scratch``: the tid at `tidAddress` (when given), the TLS pointer, `length` bytes
