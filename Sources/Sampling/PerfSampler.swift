@@ -24,6 +24,11 @@ final class PerfSampler: Sampler {
     private let wallClock = WallClockOffset()
     /// Records the kernel dropped from full buffers so far (`PERF_RECORD_LOST`).
     private var recordsLost = 0
+    /// Processes that exited, until a fork reuses their pid (so at most `pid_max` of them). Sampled by cgroup, a
+    /// process is still sampled in its exit path after its exit record (the kernel writes that in
+    /// `perf_event_exit_task`, before `cgroup_exit` takes the task out of the cgroup): such a sample must not bring
+    /// the process back, to be counted twice (`countsEachProcessOfAForkBurstOnce`: 302 processes for 301).
+    private var exitedPIDs: Set<pid_t> = []
     /// The span each sample's thread was in when the sample was first seen, until the sample is applied.
     private var spansSeen: [SampleKey: SpanLabels] = [:]
     /// Per buffer, how far its records were seen for their spans (``PerfRingBuffer/visit(after:_:)``).
@@ -233,6 +238,10 @@ final class PerfSampler: Sampler {
                 store.recordLost(cpuTime: period)
                 return
             }
+            guard !exitedPIDs.contains(pid) else {
+                store.recordLost(cpuTime: period)
+                return
+            }
             let process = process(pid)
             // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
             // program's user registers and no mapping: its image is named by the command until the path is known.
@@ -263,6 +272,7 @@ final class PerfSampler: Sampler {
         case let .fork(pid, tid, parentPID, parentTID):
             store.recordThreadSeen()
             threadNames[tid] = threadNames[parentTID]
+            exitedPIDs.remove(pid)
             if let process = processes[pid] {
                 process.threads.insert(tid)
             } else {
@@ -276,7 +286,10 @@ final class PerfSampler: Sampler {
             threadNames[tid] = nil
             guard let process = processes[pid] else { return }
             process.threads.remove(tid)
-            if process.threads.isEmpty { processes.exited(pid) }
+            if process.threads.isEmpty {
+                processes.exited(pid)
+                exitedPIDs.insert(pid)
+            }
         case let .lost(count):
             recordsLost += count
             // The kernel counts dropped records, samples and others alike (most are samples; with `--wall`, switch records
