@@ -234,11 +234,7 @@ final class PerfSampler: Sampler {
             // The kernel reports the period of the events we opened (the cgroup's, or the first thread's) as it was at
             // the start, not as ``PeriodJitter`` set it since.
             let period = events.cgroup != nil || tid == rootPID ? jitter.period(ofRootSampleAt: time) : Int64(clamping: recordedPeriod)
-            guard PerfRecord.fillSnapshot(snapshot, fromSample: record) else {
-                store.recordLost(cpuTime: period)
-                return
-            }
-            guard !exitedPIDs.contains(pid) else {
+            guard !exitedPIDs.contains(pid), PerfRecord.fillSnapshot(snapshot, fromSample: record) else {
                 store.recordLost(cpuTime: period)
                 return
             }

@@ -130,12 +130,7 @@ public final class ThreadContextReader {
             let bytes = UnsafeRawBufferPointer(rebasing: scratch[Scratch.record..<(Scratch.record + last.bytes.count)])
             if last.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) { return last.labels }
             // Rewritten in place: whole only if read between two reads of its pointer.
-            let header = UnsafeRawBufferPointer(rebasing: bytes[0..<ThreadContextRecord.headerSize])
-            if first.pointerAfter == record, let size = ThreadContextRecord.attributesSize(header: header),
-               ThreadContextRecord.headerSize + size <= bytes.count {
-                return accept(record, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<(ThreadContextRecord.headerSize + size)]),
-                              thread: thread)
-            }
+            if first.pointerAfter == record, let whole = Self.wholeRecord(in: bytes) { return accept(record, bytes: whole, thread: thread) }
         }
         guard record & 1 == 0 else {
             refusedRecords += 1
@@ -149,15 +144,22 @@ public final class ThreadContextReader {
             recordsChangedWhileRead += 1
             return nil
         }
-        let read = UnsafeRawBufferPointer(rebasing: scratch[Scratch.record..<(Scratch.record + second.recordBytes)])
-        guard read.count >= ThreadContextRecord.headerSize,
-              let size = ThreadContextRecord.attributesSize(header: UnsafeRawBufferPointer(rebasing: read[0..<ThreadContextRecord.headerSize])),
-              ThreadContextRecord.headerSize + size <= read.count
+        guard let whole = Self.wholeRecord(in: UnsafeRawBufferPointer(rebasing: scratch[Scratch.record..<(Scratch.record + second.recordBytes)]))
         else {
             refusedRecords += 1
             return nil
         }
-        return accept(record, bytes: UnsafeRawBufferPointer(rebasing: read[0..<(ThreadContextRecord.headerSize + size)]), thread: thread)
+        return accept(record, bytes: whole, thread: thread)
+    }
+
+    /// The record at the start of `bytes`, its fixed part and the attributes its header announces; `nil` when `bytes`
+    /// holds less.
+    private static func wholeRecord(in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard bytes.count >= ThreadContextRecord.headerSize,
+              let size = ThreadContextRecord.attributesSize(header: UnsafeRawBufferPointer(rebasing: bytes[0..<ThreadContextRecord.headerSize])),
+              ThreadContextRecord.headerSize + size <= bytes.count
+        else { return nil }
+        return UnsafeRawBufferPointer(rebasing: bytes[0..<(ThreadContextRecord.headerSize + size)])
     }
 
     /// The labels of the whole record `bytes` (fixed part and attributes) read at `address`, remembered for the

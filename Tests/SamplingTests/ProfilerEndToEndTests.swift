@@ -87,13 +87,10 @@ import Testing
     @Test(arguments: [4000.0, 4000.0 * 98 / 97]) func aWorkloadRepeatingAtTheSamplingPeriodIsNotAliased(roundMicroseconds: Double) async throws {
         let file = output("periodic.folded")
         _ = try await profile("perf-event", [try Fixture.workload(), "periodic", String(roundMicroseconds), "3"], rate: 250, outputs: [file])
-        let lines = try folded(file)
-        let major = samples(lines, containing: "hot_three_quarters_until")
-        let minor = samples(lines, containing: "hot_one_quarter_until")
-        #expect(major + minor > 500)
+        let (share, count) = try share(of: "hot_three_quarters_until", against: "hot_one_quarter_until", in: file)
+        #expect(count > 500)
         // Random sampling gives ±1.6 points (one standard deviation) at 750 samples; a draw whose period comes within
         // a few per cent of the round samples a few dozen times at one phase: ±3 points in all.
-        let share = Double(major) / Double(max(1, major + minor))
         #expect(abs(share - 0.75) < 0.12, "hot_three_quarters_until has \(share) of the samples")
     }
 
@@ -105,12 +102,16 @@ import Testing
     @Test func shortProcessesAreSampledFromTheirFirstInstruction() async throws {
         let file = output("startup.folded")
         _ = try await profile("perf-event", [try Fixture.workload(), "startup", "300"], rate: 250, outputs: [file])
-        let lines = try folded(file)
-        let early = samples(lines, containing: "early_phase")
-        let late = samples(lines, containing: "late_phase")
-        #expect(early + late > 500)
-        let share = Double(early) / Double(max(1, early + late))
+        let (share, count) = try share(of: "early_phase", against: "late_phase", in: file)
+        #expect(count > 500)
         #expect(abs(share - 0.2) < 0.06, "early_phase has \(share) of the samples")
+    }
+
+    /// The share of `function`'s samples among those of `function` and `other` in the folded file, and their number.
+    private func share(of function: String, against other: String, in file: String) throws -> (share: Double, count: Int) {
+        let lines = try folded(file)
+        let (mine, theirs) = (samples(lines, containing: function), samples(lines, containing: other))
+        return (Double(mine) / Double(max(1, mine + theirs)), mine + theirs)
     }
 
     /// The lines of `/proc/PID/cgroup` for cgroup v2 (`0::PATH`), of a process and of this one.
