@@ -1,3 +1,4 @@
+import CurlHTTP
 import Logging
 import SpanCapture
 import TraceSpans
@@ -12,7 +13,8 @@ struct ChildSpanCapture: Sendable {
 
     /// Decides from the child's environment and starts the relay; returns the environment the child gets.
     static func start(childEnvironment: [String: String], logger: Logger) async -> (ChildSpanCapture, [String: String]) {
-        switch ChildTraceExport.decide(childEnvironment) {
+        let noProxy = ProxySettings.fromEnvironment(childEnvironment).noProxy
+        switch ChildTraceExport.decide(childEnvironment, bypassesProxy: noProxy.bypasses) {
         case .notRelayed(let reason):
             logger.debug("children's spans are not relayed for the report: \(reason)")
             return (ChildSpanCapture(relay: nil, note: "The command's own spans are not shown: \(reason)."), childEnvironment)

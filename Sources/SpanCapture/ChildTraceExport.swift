@@ -13,7 +13,9 @@ import SafeText
 /// Relayed only when the relay changes nothing the collector sees: the endpoint is `http://` (TLS cannot be
 /// read), and its host an IP address or `localhost` (the child's exporter addresses the relay, so the collector
 /// gets `Host`/`:authority` `127.0.0.1:PORT`; a proxy routing by host name would refuse that), and, unless it is
-/// loopback, no proxy variable is set (the child's SDK may send through the proxy; the relay dials directly).
+/// loopback, no proxy variable is set that applies to it (the child's SDK may send through the proxy; the relay
+/// dials directly). `NO_PROXY` is read by the caller: SDKs that honour the proxy variables (Go's
+/// `httpproxy.FromEnvironment`, Python's `requests`, curl) honour it too, and send to an exempted host directly.
 public enum ChildTraceExport {
     public enum Decision: Sendable, Equatable {
         /// Relay to `upstream`; `path` is the path an OTLP/HTTP exporter posts to (kept in the new endpoint),
@@ -27,7 +29,8 @@ public enum ChildTraceExport {
     /// read these; loopback is never proxied).
     static let proxyVariables = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"]
 
-    public static func decide(_ environment: [String: String]) -> Decision {
+    /// `bypassesProxy(host, port)`: whether the environment's `NO_PROXY` sends requests to that collector direct.
+    public static func decide(_ environment: [String: String], bypassesProxy: (_ host: String, _ port: Int) -> Bool) -> Decision {
         func value(_ name: String) -> String? {
             environment[name].map { String($0.trimmingWhitespace()) }.flatMap { $0.isEmpty ? nil : $0 }
         }
@@ -69,13 +72,14 @@ public enum ChildTraceExport {
         guard isLoopback || ipAddress != nil else {
             return .notRelayed(reason: "\(variable)=\(shown) names a host, and through a local relay the collector would get the relay's address as Host (gRPC :authority) instead, which a proxy that routes by host name refuses; use an IP address to have the command's spans in the report (they go straight to the collector)")
         }
-        if !isLoopback, let proxy = proxyVariables.first(where: { value($0) != nil }) {
-            return .notRelayed(reason: "\(proxy) is set and \(variable)=\(shown) is not loopback: the command's exporter may send through the proxy, which a local relay would bypass (the command's spans go as they would without a report)")
+        let port = url.port ?? 80
+        if !isLoopback, !bypassesProxy(address, port), let proxy = proxyVariables.first(where: { value($0) != nil }) {
+            return .notRelayed(reason: "\(proxy) is set and \(variable)=\(shown) is not loopback: the command's exporter may send through the proxy, which a local relay would bypass (add the collector to NO_PROXY to have the command's spans in the report; they go as they would without a report)")
         }
         let query = url.percentEncodedQuery.map { "?" + $0 } ?? ""
         // OTLP/HTTP: the signal-specific URL is used as it is; the generic one gets `v1/traces` appended.
         let path = signalEndpoint != nil ? url.percentEncodedPath + query : url.percentEncodedPath.trimmingSuffix("/") + "/v1/traces" + query
-        return .relay(upstream: RelayUpstream(host: address, port: url.port ?? 80), path: grpc ? nil : path)
+        return .relay(upstream: RelayUpstream(host: address, port: port), path: grpc ? nil : path)
     }
 
     /// `environment` with the trace exporter pointed at the relay on `port`.

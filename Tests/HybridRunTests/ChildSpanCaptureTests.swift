@@ -1,4 +1,6 @@
 import Foundation
+@testable import HybridRun
+import Logging
 import ProfilerTestSupport
 import Testing
 import TestSupport
@@ -83,5 +85,19 @@ import TestSupport
         let reported = try await HybridRunProcess.run(["-o", html] + show, environment: environment)
         #expect(plain.stdoutText == "[]\n")
         #expect(reported.stdoutText.hasPrefix("[http://127.0.0.1:") && reported.stdoutText.hasSuffix("]\n"), "\(reported.stdoutText)")
+    }
+
+    /// Behind a proxy, a collector that is not loopback is relayed only when `NO_PROXY` exempts it, as the proxy
+    /// variables' readers (Go, Python `requests`, curl) would send to it directly.
+    @Test func aCollectorExemptFromTheProxyIsRelayed() async throws {
+        let remote = ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://10.0.0.7:4318", "HTTP_PROXY": "http://proxy.corp:3128"]
+        for (noProxy, relayed) in [(nil, false), ("10.0.0.0/8", true), ("example.com,10.0.0.7:4318", true), ("10.0.0.7:9999", false)] {
+            var environment = remote
+            environment["NO_PROXY"] = noProxy
+            let (capture, childEnvironment) = await ChildSpanCapture.start(childEnvironment: environment, logger: Logger(label: "test"))
+            _ = await capture.finish()
+            #expect((capture.relay != nil) == relayed, "NO_PROXY=\(noProxy ?? "unset")")
+            #expect((childEnvironment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]?.hasPrefix("http://127.0.0.1:") == true) == relayed, "NO_PROXY=\(noProxy ?? "unset")")
+        }
     }
 }
