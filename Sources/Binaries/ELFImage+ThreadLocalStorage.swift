@@ -42,24 +42,33 @@ extension ELFImage {
     /// The defined `STT_TLS` symbol `name` of `.dynsym`, where readers outside the process look for exported
     /// variables (OTEP 4947 requires `otel_thread_ctx_v1` there).
     public func threadLocalSymbol(named name: String) -> ThreadLocalSymbol? {
-        guard let symbol = dynamicSymbol(named: name), symbol.isThreadLocal else { return nil }
+        guard let symbol = definedSymbol(named: name, in: .dynamic), symbol.isThreadLocal else { return nil }
         return ThreadLocalSymbol(index: symbol.index, offset: symbol.value)
     }
 
-    /// A defined symbol of `.dynsym`: its index, value (an address, or a TLS offset) and whether it is `STT_TLS`.
-    public struct DynamicSymbol: Sendable, Hashable {
+    /// A defined symbol: its index in its table, value (an address, or a TLS offset) and whether it is `STT_TLS`.
+    public struct DefinedSymbol: Sendable, Hashable {
         public var index: UInt64
         public var value: UInt64
         public var size: UInt64
         public var isThreadLocal: Bool
     }
 
-    /// The defined symbol `name` of `.dynsym` (a versioned name matches without its version).
-    public func dynamicSymbol(named name: String) -> DynamicSymbol? {
+    /// Which symbol table to search.
+    public enum SymbolTable: Sendable {
+        /// `.dynsym`: what the file exports, kept by `strip`.
+        case dynamic
+        /// `.symtab`: every symbol, hidden ones too (a static program's), gone from a stripped file.
+        case full
+    }
+
+    /// The defined symbol `name` of `table` (a versioned name matches without its version).
+    public func definedSymbol(named name: String, in table: SymbolTable) -> DefinedSymbol? {
         let reader = ELFReader(bytes)
         guard let header = reader.header else { return nil }
         let sections = reader.sectionHeaders(header)
-        guard let table = sections.first(where: { $0.sh_type == UInt32(SHT_DYNSYM) }), Int(table.sh_link) < sections.count,
+        let type = UInt32(table == .dynamic ? SHT_DYNSYM : SHT_SYMTAB)
+        guard let table = sections.first(where: { $0.sh_type == type }), Int(table.sh_link) < sections.count,
               let start = Int(exactly: table.sh_offset), start <= bytes.count
         else { return nil }
         let strings = sections[Int(table.sh_link)]
@@ -75,7 +84,7 @@ extension ELFImage {
                   nameOffset <= UInt64(bytes.count), UInt64(bytes.count) - nameOffset >= UInt64(wanted.count),
                   bytes[Int(nameOffset)..<(Int(nameOffset) + wanted.count)].elementsEqual(wanted)
             else { continue }
-            return DynamicSymbol(index: UInt64(index), value: symbol.st_value, size: symbol.st_size,
+            return DefinedSymbol(index: UInt64(index), value: symbol.st_value, size: symbol.st_size,
                                  isThreadLocal: Int32(symbol.st_info & 0xf) == STT_TLS)
         }
         return nil

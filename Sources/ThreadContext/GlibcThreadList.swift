@@ -2,16 +2,19 @@ import Binaries
 import Glibc
 
 /// Each thread's thread pointer, learnt from outside a running glibc process by walking its thread lists as
-/// libthread_db does: `_rtld_global._dl_stack_user` (the main thread and threads on stacks the program gave) and
-/// `_dl_stack_used` (threads on stacks glibc allocated) link the threads' `struct pthread`s, and on x86-64 a
-/// thread's pointer is its `struct pthread` (TLS_TCB_AT_TP).
+/// libthread_db does: `_dl_stack_user` (the main thread and threads on stacks the program gave) and `_dl_stack_used`
+/// (threads on stacks glibc allocated) link the threads' `struct pthread`s, and on x86-64 a thread's pointer is its
+/// `struct pthread` (TLS_TCB_AT_TP).
 ///
 /// The perf-event sampler needs it because perf samples carry no `fs_base`; a thread keeps its thread pointer for
 /// life, so a walk serves every later sample of the threads it found. The offsets come from libthread_db's own
-/// descriptors, which libc exports in `.dynsym` for exactly this (`_thread_db_pthread_tid`, `_thread_db_pthread_list`,
-/// `_thread_db_rtld_global__dl_stack_used`, …: three `uint32`s each, bits, count and offset; glibc
-/// `nptl_db/db-symbols.awk`, `structs.def`), and `_rtld_global` from ld.so's `.dynsym`: nothing is hard-coded per
-/// glibc version. A program without them (static, musl) gives `nil`.
+/// descriptors, which libc defines for exactly this (`_thread_db_pthread_tid`, `_thread_db_pthread_list`, …: three
+/// `uint32`s each, bits, count and offset; glibc `nptl_db/db-symbols.awk`, `structs.def`): nothing is hard-coded per
+/// glibc version. Where they are depends on the linking (`structs.def`'s `DB_RTLD_GLOBAL_FIELD`):
+/// - dynamic: the lists are fields of ld.so's `_rtld_global`, and libc exports the descriptors in `.dynsym`;
+/// - static (`-static-pie`, the only static form that can export `otel_thread_ctx_v1` in `.dynsym` as OTEP 4947
+///   asks): the lists are variables of the program, and they and the descriptors are in its `.symtab` only.
+/// A program without them (stripped static, musl) gives `nil`.
 struct GlibcThreadList {
     private let memory: RemoteMemory
     private let listHeads: [UInt64]
@@ -22,22 +25,33 @@ struct GlibcThreadList {
     private static let maximumThreads = 65_536
 
     init?(modules: ModuleMap, memory: RemoteMemory) {
-        func descriptor(_ name: String) -> UInt64? {
-            for module in modules.modules {
-                guard let image = module.image, let symbol = image.dynamicSymbol(named: "_thread_db_" + name), symbol.size >= 12,
+        func descriptor(_ name: String, in table: ELFImage.SymbolTable, of holders: [LoadedModule]) -> UInt64? {
+            for module in holders {
+                guard let image = module.image, let symbol = image.definedSymbol(named: "_thread_db_" + name, in: table), symbol.size >= 12,
                       let offset = image.load(UInt32.self, atVirtualAddress: symbol.value &+ 8) else { continue }
                 return UInt64(offset)
             }
             return nil
         }
-        guard let rtldGlobal = modules.modules.lazy.compactMap({ module -> UInt64? in
-                  module.image?.dynamicSymbol(named: "_rtld_global").map { module.loadBias &+ $0.value }
-              }).first,
-              let used = descriptor("rtld_global__dl_stack_used"), let user = descriptor("rtld_global__dl_stack_user"),
-              let list = descriptor("pthread_list"), let next = descriptor("list_t_next"), let tid = descriptor("pthread_tid")
+        func address(of name: String, in table: ELFImage.SymbolTable, of module: LoadedModule) -> UInt64? {
+            module.image?.definedSymbol(named: name, in: table).map { module.loadBias &+ $0.value }
+        }
+        let table: ELFImage.SymbolTable, holders: [LoadedModule], heads: [UInt64]
+        if let rtldGlobal = modules.modules.lazy.compactMap({ address(of: "_rtld_global", in: .dynamic, of: $0) }).first {
+            guard let used = descriptor("rtld_global__dl_stack_used", in: .dynamic, of: modules.modules),
+                  let user = descriptor("rtld_global__dl_stack_user", in: .dynamic, of: modules.modules) else { return nil }
+            (table, holders, heads) = (.dynamic, modules.modules, [rtldGlobal &+ user, rtldGlobal &+ used])
+        } else if let program = modules.modules.first(where: { address(of: "_dl_stack_user", in: .full, of: $0) != nil }),
+                  let user = address(of: "_dl_stack_user", in: .full, of: program), let used = address(of: "_dl_stack_used", in: .full, of: program) {
+            (table, holders, heads) = (.full, [program], [user, used])
+        } else {
+            return nil
+        }
+        guard let list = descriptor("pthread_list", in: table, of: holders), let next = descriptor("list_t_next", in: table, of: holders),
+              let tid = descriptor("pthread_tid", in: table, of: holders)
         else { return nil }
         self.memory = memory
-        listHeads = [rtldGlobal &+ user, rtldGlobal &+ used]
+        listHeads = heads
         listOffset = list
         nextOffset = next
         tidOffset = tid

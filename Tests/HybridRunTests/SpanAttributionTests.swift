@@ -61,7 +61,8 @@ import TestSupport
     /// With perf events the record is read when the reader sees the sample, the thread having run on: a sample
     /// taken just before a span switch can be put in the next span. The lag is the reader's wake-up delay, which
     /// its real-time priority keeps short on a loaded machine (median 0.18 ms at load 8–24, BENCHMARKS.md).
-    @Test(arguments: [Fixture.SpanContextPlacement.executable, .libraryTLSDESC])
+    /// A static program has no ld.so: its thread lists, found through its `.symtab`, give each thread's pointer.
+    @Test(arguments: [Fixture.SpanContextPlacement.executable, .libraryTLSDESC, .staticExecutable])
     func eachHotFunctionIsInItsSpanWithPerfEvents(placement: Fixture.SpanContextPlacement) async throws {
         try await expectEachHotFunctionInItsSpan(try await run("perf-event", placement, "spans"), share: Self.perfEventShare)
     }

@@ -40,6 +40,7 @@ public enum Fixture {
         case .libraryInitialExec: try spanWriterWithInitialExecLibrary.get()
         case .libraryGeneralDynamic: try spanWriterWithGeneralDynamicLibrary.get()
         case .libraryLoadedLate: try spanWriterLoadingLate.get()
+        case .staticExecutable: try spanWriterStatic.get()
         }
     }
 
@@ -54,6 +55,8 @@ public enum Fixture {
         case libraryGeneralDynamic
         /// In `libspan_context.so`, `dlopen`ed by the running program.
         case libraryLoadedLate
+        /// In a static glibc executable (`-static-pie`, the static form that can export the variable in `.dynsym`).
+        case staticExecutable
     }
 
     private static let spanWriterFlags = ["-O2", "-fomit-frame-pointer", "-fno-optimize-sibling-calls", "-pthread"]
@@ -71,6 +74,13 @@ public enum Fixture {
         try compile("span_writer.c", with: "clang", spanWriterFlags + ["-mtls-dialect=gnu2", "-Wl,--export-dynamic-symbol=otel_thread_ctx_v1",
                                                                      sourceDirectory.appendingPathComponent("span_context.c").path],
                     output: "span_writer-executable")
+    }
+    /// GNU ld: gold, clang's default linker here, cannot link `-static-pie`.
+    private static let spanWriterStatic = Result {
+        try compile("span_writer.c", with: "clang", spanWriterFlags + ["-static-pie", "-fPIE", "-fuse-ld=bfd", "-mtls-dialect=gnu2",
+                                                                     "-Wl,--export-dynamic-symbol=otel_thread_ctx_v1",
+                                                                     sourceDirectory.appendingPathComponent("span_context.c").path],
+                    output: "span_writer-static")
     }
     private static let spanWriterWithLibrary = Result {
         try compile("span_writer.c", with: "clang", spanWriterFlags + [try spanContextLibrary.get(), "-Wl,-rpath,$ORIGIN"],

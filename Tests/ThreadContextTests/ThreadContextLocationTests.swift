@@ -41,6 +41,13 @@ import TestSupport
         #expect(found.reader == found.program)
     }
 
+    /// A static program: no ld.so, its thread list found through its `.symtab`.
+    @Test func inAStaticExecutableTheBlockEndsAtTheThreadPointer() async throws {
+        let found = try await find(.staticExecutable)
+        guard case .threadPointerOffset = try #require(found.location) else { Issue.record("\(String(describing: found.location))"); return }
+        #expect(found.reader == found.program)
+    }
+
     @Test func inALibraryWithTLSDESCTheDescriptorGivesTheOffset() async throws {
         let found = try await find(.libraryTLSDESC)
         guard case .descriptor = try #require(found.location) else { Issue.record("\(String(describing: found.location))"); return }
