@@ -18,6 +18,7 @@ public enum ProfileSummary {
         }
         lines += wallLines(profile, topStacks: topFunctions)
         guard total > 0 else { return lines }
+        lines += spanLines(profile, topSpans: topFunctions)
         lines.append("profile: top functions by self time:")
         for function in profile.functionsBySelfTime().prefix(topFunctions) where function.selfSamples > 0 {
             let share = Double(function.selfSamples) * 100 / Double(total)
@@ -54,6 +55,30 @@ public enum ProfileSummary {
         }
         lines.append("wall: \(wall.probes) blocked stacks read (\(wall.probesFailed) found the thread awake), \(wall.switchRecords) switch records; "
             + "\(seconds(wall.estimatedTime)) s of short blocks counted at the thread's previous blocked stack, \(seconds(wall.unattributedTime)) s with no stack")
+        return lines
+    }
+
+    /// Which operation is hot: the samples of threads that published their active span (OTEP 4947 thread context) by
+    /// span name, since a name stands for one operation however many times it ran (a span without a name by its id).
+    /// With `--wall`, each span's wall time too, off-CPU time included where it carries the span.
+    private static func spanLines(_ profile: Profile, topSpans: Int) -> [String] {
+        var bySpan: [String: (samples: Int, wallTime: Int64, spanIDs: Set<String>)] = [:]
+        for stack in profile.processes.flatMap(\.threads).flatMap(\.stacks) {
+            guard let span = stack.span else { continue }
+            let name = span.name ?? "span \(span.spanID)"
+            bySpan[name, default: (0, 0, [])].samples += stack.count
+            bySpan[name, default: (0, 0, [])].wallTime += stack.wallTime
+            bySpan[name, default: (0, 0, [])].spanIDs.insert(span.spanID)
+        }
+        let inSpans = bySpan.values.reduce(0) { $0 + $1.samples }
+        guard inSpans > 0 else { return [] }
+        let total = profile.totalSamples
+        var lines = ["spans: \(percent(Int64(inSpans), of: Int64(total))) % of samples ran in spans their threads published; top spans by CPU:"]
+        for (name, span) in bySpan.sorted(by: { ($0.value.samples, $1.key) > ($1.value.samples, $0.key) }).prefix(topSpans) where span.samples > 0 {
+            let wall = profile.hasWall ? "  wall \(seconds(span.wallTime)) s" : ""
+            let count = span.spanIDs.count == 1 ? "1 span" : "\(span.spanIDs.count) spans"
+            lines.append("  \(percent(Int64(span.samples), of: Int64(total)))%  \(span.samples)  \(name)  (\(count))\(wall)")
+        }
         return lines
     }
 

@@ -23,6 +23,7 @@ import TestSupport
         var samples: [ReceivedProfile.Sample]
         var uploads: [ReceivedUpload]
         var rootSpanID: String
+        var stderr: String
     }
 
     private func run(_ sampler: String, _ placement: Fixture.SpanContextPlacement, _ mode: String, environment: [String: String] = [:]) async throws -> Run {
@@ -38,7 +39,8 @@ import TestSupport
         let uploads = try await receiver.uploads(app: application)
         let rootSpanID = try #require(uploads.first?.labels?["root_span_id"])
         let profile = try PprofReader.read(Array(try Data(contentsOf: file))).profile
-        return Run(profile: profile, samples: uploads.compactMap(\.profile).flatMap(\.samples), uploads: uploads, rootSpanID: rootSpanID)
+        return Run(profile: profile, samples: uploads.compactMap(\.profile).flatMap(\.samples), uploads: uploads, rootSpanID: rootSpanID,
+                   stderr: result.stderr)
     }
 
     /// Samples (counts) of the stacks through `function`, by the span they are labelled with.
@@ -77,6 +79,9 @@ import TestSupport
             let uploaded = spanIDs(of: function, in: run.samples)
             #expect(Double(uploaded[Self.spanID(span)] ?? 0) >= share * Double(uploaded.values.reduce(0, +)), "\(function): \(uploaded)")
         }
+        // The summary names each span: the main thread's two share its CPU, the second thread's has one of its own.
+        let summary = run.stderr.split(separator: "\n")
+        #expect(["first", "second", "third"].allSatisfy { name in summary.contains { $0.hasSuffix("  \(name)  (1 span)") } }, "\(run.stderr)")
         #expect(run.samples.filter { $0.labels["span_id"] == Self.spanID(1) }.allSatisfy { $0.labels["span_name"] == "first" && $0.labels["trace_id"] == Self.traceID })
         // Sample labels only: the series (upload) labels stay the run's, however many spans there are.
         #expect(run.uploads.allSatisfy { $0.labels?["span_id"] == nil && $0.labels?["span_name"] == nil }, "\(run.uploads.map(\.labels))")

@@ -15,4 +15,29 @@ struct ProfileSummaryTests {
         #expect(bare.contains { $0.hasPrefix("wall: ") && $0.hasSuffix("running unsampled 0.0 s)") }, "\(bare)")
         #expect(!bare.contains { $0.contains("per process") }, "\(bare)")
     }
+
+    /// Spans are summed by name, the most samples first; samples without a span count in the share's whole only.
+    @Test func spansAreListedByNameWithTheirShareOfSamples() {
+        var profile = SampleProfile.twoThreads
+        let copy = SpanLabels(traceID: String(repeating: "ab", count: 16), spanID: "0000000000000001", name: "COPY orders")
+        profile.processes[0].threads[0].stacks[0].span = copy
+        profile.processes[0].threads[0].stacks[1].span = SpanLabels(traceID: copy.traceID, spanID: "0000000000000002", name: nil)
+        profile.processes[0].threads[1].stacks[0].span = SpanLabels(traceID: copy.traceID, spanID: "0000000000000003", name: "COPY orders")
+        let lines = ProfileSummary.lines(profile)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("spans: ") }) else {
+            Issue.record("no span lines: \(lines)")
+            return
+        }
+        // 3 + 2 of 6 samples in "COPY orders" (two spans), 1 in the unnamed span: all 6 in spans.
+        #expect(Array(lines[start...].prefix(3)) == [
+            "spans: 100.0 % of samples ran in spans their threads published; top spans by CPU:",
+            "  83.3%  5  COPY orders  (2 spans)",
+            "  16.7%  1  span 0000000000000002  (1 span)",
+        ])
+        #expect(!ProfileSummary.lines(SampleProfile.twoThreads).contains { $0.hasPrefix("spans: ") }, "no span published, no span lines")
+
+        var withWall = SampleProfile.withWall
+        withWall.processes[0].threads[0].stacks[0].span = copy
+        #expect(ProfileSummary.lines(withWall).contains("  50.0%  3  COPY orders  (1 span)  wall 0.04 s"))
+    }
 }
