@@ -139,6 +139,7 @@ final class PerfSampler: Sampler {
             }
             let cutoff = now - Self.writeAllowance
             drain(takenBefore: stopping ? .max : UInt64(max(0, cutoff)))
+            if !stopping { forgetGoneProcesses(now: now, appliedUntil: cutoff) }
             jitter.forget(before: latestRecordTime)
             if let wall, !stopping {
                 wall.probeThreads()
@@ -294,6 +295,18 @@ final class PerfSampler: Sampler {
         case .other:
             break
         }
+    }
+
+    /// Processes gone although their exit records never came (the kernel dropped them from a full buffer), once their
+    /// last samples are applied (``ProcessRegistry/forgetGone(now:appliedUntil:)``): as if the records had come.
+    private func forgetGoneProcesses(now: Int64, appliedUntil: Int64) {
+        let forgotten = processes.forgetGone(now: now, appliedUntil: appliedUntil)
+        guard !forgotten.isEmpty else { return }
+        for tid in forgotten.flatMap(\.threads) {
+            wall?.exited(tid: tid, at: latestRecordTime)
+            threadNames[tid] = nil
+        }
+        logger.debug("perf: \(forgotten.count) processes gone without their exit records forgotten, \(processes.count) held")
     }
 
     /// Its comm records keep the name current; /proc is read once for a thread they have not named.

@@ -9,7 +9,9 @@ import Unwinding
 /// ``ProfileStore``.
 ///
 /// A process is forgotten as soon as it exits, so thousands of short-lived processes (a build) cost no more
-/// than the few alive at once; its image stays in the store until its last samples are taken.
+/// than the few alive at once; its image stays in the store until its last samples are taken. A process whose exit
+/// the sampler never saw (the kernel drops records from a full buffer) is forgotten once its pid is gone
+/// (``forgetGone(now:appliedUntil:)``).
 final class ProcessRegistry {
     private let store: ProfileStore
     private let maximumFrames: Int
@@ -20,6 +22,12 @@ final class ProcessRegistry {
     private(set) var frames: [UInt64] = []
     /// Whether a process seen so far publishes its spans as OpenTelemetry thread context (OTEP 4947).
     private(set) var publishesThreadContext = false
+    /// Processes held whose pid was gone at a check (CLOCK_MONOTONIC ns), until their samples are all applied.
+    private var gone: [(process: SampledProcess, checkedAt: Int64)] = []
+    /// When the pids held are next checked (``forgetGone(now:appliedUntil:)``).
+    private var nextCheck: Int64 = 0
+    /// How often the pids held are checked: a `kill` per process held, a few hundred ns each.
+    private static let checkInterval: Int64 = 1_000_000_000
 
     init(store: ProfileStore, maximumFrames: Int) {
         self.store = store
@@ -45,10 +53,44 @@ final class ProcessRegistry {
         if let id = process.imageID { store.imageExited(id) }
     }
 
+    /// The processes held, for the debug line that says how many there are (a build holds the few alive at once).
+    var count: Int { processes.count }
+
+    /// Forgets, and returns, the processes that no longer exist although their exit was never seen, so that their
+    /// state (unwinder, modules, image) cannot pile up over a run of thousands of processes.
+    ///
+    /// Once per ``checkInterval`` each pid held is checked with `kill(pid, 0)`: `ESRCH` means every thread of the
+    /// process has exited and been reaped, so it takes no more samples (a zombie still exists, and is kept). Samples
+    /// are applied later than they are taken (perf events: ~10 ms, ``PerfSampler``), so a process found gone at a
+    /// check is forgotten only once every sample taken before that check is applied (`appliedUntil` past it): none of
+    /// its samples is dropped. A pid reused meanwhile by a new process (a fork seen since) is not the one forgotten.
+    /// - Parameters:
+    ///   - now: CLOCK_MONOTONIC ns.
+    ///   - appliedUntil: every sample taken before this (CLOCK_MONOTONIC ns) has been applied.
+    func forgetGone(now: Int64, appliedUntil: Int64) -> [SampledProcess] {
+        if now >= nextCheck {
+            nextCheck = now + Self.checkInterval
+            let known = Set(gone.map { ObjectIdentifier($0.process) })
+            gone += processes.values.filter { !known.contains(ObjectIdentifier($0)) && kill($0.pid, 0) != 0 && errno == ESRCH }
+                .map { ($0, now) }
+        }
+        var forgotten: [SampledProcess] = []
+        gone.removeAll { process, checkedAt in
+            guard checkedAt < appliedUntil else { return false }
+            if processes[process.pid] === process {
+                exited(process.pid)
+                forgotten.append(process)
+            }
+            return true
+        }
+        return forgotten
+    }
+
     /// Sampling has ended: every image is complete.
     func finish() {
         for process in processes.values { if let id = process.imageID { store.imageExited(id) } }
         processes = [:]
+        gone = []
     }
 
     /// Unwinds `snapshot` with the process's current modules, then ``storeStack(of:tid:cpuTime:time:threadName:)``

@@ -68,6 +68,7 @@ final class Tracer: Sampler {
                 let now = Clock.threadCPU()
                 budget.update(stopped: stopped, tracerCPUTime: now - started, period: options.period)
                 store.recordTracerCPUTime(now)
+                forgetGoneProcesses()
                 continue
             }
             var status: Int32 = 0
@@ -176,6 +177,17 @@ final class Tracer: Sampler {
         let process = thread.process
         process.threads.remove(tid)
         if process.threads.isEmpty { processes.exited(process.pid) }
+    }
+
+    /// Processes gone without their exits reported (``ProcessRegistry/forgetGone(now:appliedUntil:)``): each sample
+    /// is applied at its stop, so they go at once, with their threads.
+    private func forgetGoneProcesses() {
+        let forgotten = processes.forgetGone(now: Clock.monotonic(), appliedUntil: .max)
+        guard !forgotten.isEmpty else { return }
+        for tid in forgotten.flatMap(\.threads) where threads.removeValue(forKey: tid) != nil {
+            wall?.exited(tid: tid, at: UInt64(clamping: Clock.monotonic()))
+        }
+        logger.debug("ptrace: \(forgotten.count) processes gone without their exits reported forgotten, \(processes.count) held")
     }
 
     // MARK: Sampling

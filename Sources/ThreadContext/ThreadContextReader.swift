@@ -37,20 +37,20 @@ public final class ThreadContextReader {
         var labels: SpanLabels
     }
     /// One call's reads, in its order: the `struct pthread`'s tid, the TLS pointer, the record, the TLS pointer again.
-    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Scratch.pointerAfter + 8, alignment: 8)
+    private let scratch: UnsafeMutableRawBufferPointer
     private enum Scratch {
         static let tid = 0
         static let pointer = 8
         static let record = 16
         static let pointerAfter = record + ThreadContextRecord.headerSize + ThreadContextRecord.maximumAttributesSize
     }
-    private let remoteRanges = UnsafeMutableBufferPointer<iovec>.allocate(capacity: 5)
-    private let localRanges = UnsafeMutableBufferPointer<iovec>.allocate(capacity: 4)
+    private let remoteRanges: UnsafeMutableBufferPointer<iovec>
+    private let localRanges: UnsafeMutableBufferPointer<iovec>
     /// For ``gatherNearby(tidAddress:pointerAddress:last:)``: the tid, the TLS pointer and the last record when they
     /// lie this close together, as in static TLS with the records in TLS too (our writer's: 16 levels of 288 bytes
     /// in the same block as the pointer; the `struct pthread` right above the thread pointer).
     private static let nearbyWindow = 8_192
-    private let nearby = UnsafeMutableRawBufferPointer.allocate(byteCount: nearbyWindow, alignment: 8)
+    private let nearby: UnsafeMutableRawBufferPointer
 
     /// Samples whose thread had a pointer that led to no labels: not valid, unreadable, too large, no ids.
     public private(set) var refusedRecords = 0
@@ -72,6 +72,13 @@ public final class ThreadContextReader {
         self.modules = modules
         keyMap = ProcessContextReader.attributeKeyMap(pid: pid, memory: memory) ?? []
         keyMapReadAt = Self.monotonicNow()
+        // Allocated only once the reader is made: a failed initializer runs no `deinit`, and the 9 KB allocated before
+        // the check for every process without the variable (a build's every cc1 and as) were never freed: 88 MB over a
+        // 2,000-file build (BENCHMARKS.md, "Memory of a build").
+        scratch = .allocate(byteCount: Scratch.pointerAfter + 8, alignment: 8)
+        remoteRanges = .allocate(capacity: 5)
+        localRanges = .allocate(capacity: 4)
+        nearby = .allocate(byteCount: Self.nearbyWindow, alignment: 8)
     }
 
     deinit {
