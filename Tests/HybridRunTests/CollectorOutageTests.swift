@@ -4,8 +4,10 @@ import TestSupport
 
 /// A missing collector never hangs or slows the command: exit waits at most the 2 s bound.
 @Suite struct CollectorOutageTests {
-    /// The 2 s bound plus the exit of a debug build on a busy 2-core machine, counted from the command's end.
-    static let exitDelayBound = 2.8
+    /// The 2 s bound plus the exit of a debug build on a busy 2-core machine, counted from the command's end: far
+    /// below the 30 s export timeout the test sets, which is what a wait for the collector would take. The exit
+    /// took 1.2 s beyond the bound in a full suite beside builds and benchmarks (load ~15), so 0.8 s of slack failed.
+    static let exitDelayBound = 5.0
 
     @Test func collectorDown() async throws {
         let closed = try ClosedPort()
@@ -19,14 +21,21 @@ import TestSupport
         try await expectBoundedExit(endpoint: listener.hostAndPort)
     }
 
+    /// A 300 ms bound against a 4 s one, side by side: the difference (3.7 s) is the bound's, whatever the load adds
+    /// to both runs' start and exit.
     @Test func boundIsConfigurable() async throws {
         let listener = try BlackHoleListener()
         defer { listener.close() }
-        let result = try await HybridRunProcess.run(["--", "true"], environment: HybridRunProcess.environment([
-            "OTEL_EXPORTER_OTLP_ENDPOINT": listener.hostAndPort, "HYBRID_OTEL_SHUTDOWN_TIMEOUT": "300ms",
-        ]))
-        #expect(result.duration < .milliseconds(1800), "a 300 ms bound, not the default 2 s")
-        #expect(result.stderr.contains("within 300ms"))
+        func run(bound: String) async throws -> RunResult {
+            try await HybridRunProcess.run(["--", "true"], environment: HybridRunProcess.environment([
+                "OTEL_EXPORTER_OTLP_ENDPOINT": listener.hostAndPort, "HYBRID_OTEL_SHUTDOWN_TIMEOUT": bound,
+            ]))
+        }
+        let short = try await run(bound: "300ms")
+        let long = try await run(bound: "4s")
+        #expect(long.duration - short.duration > .milliseconds(2500), "\(short.duration) with 300ms, \(long.duration) with 4s")
+        #expect(short.stderr.contains("within 300ms"))
+        #expect(long.stderr.contains("within 4s"))
     }
 
     private func expectBoundedExit(endpoint: String) async throws {
