@@ -20,12 +20,12 @@ import Logging
 /// sample and a period of CPU time that never was. Apart, a loss in a sample buffer is samples only, one in a
 /// side-band buffer only records of processes and switches, and neither crowds out the other: a burst of 32 KiB
 /// samples no longer drops the mappings they need, nor a switching storm the samples. (`PERF_RECORD_LOST_SAMPLES` is
-/// written only for hardware samples a PMU discards, and the per-event count `PERF_FORMAT_LOST`, Linux 6.0, counts an
-/// event's records of every type, so neither tells samples apart in a shared buffer.) The reader merges both kinds of
-/// buffer by time, as it merged the CPUs' (``PerfSampler``).
+/// written only for samples a PMU or a BPF filter discards; the per-event count `PERF_FORMAT_LOST`, Linux 6.0, would
+/// tell two events sharing a buffer apart, but only when read, untimed, and the samples would still crowd out the
+/// records they need.) The reader merges both kinds of buffer by time, as it merged the CPUs' (``PerfSampler``).
 ///
 /// Where the kernel allows it, the samples come instead from one task-clock event per CPU on a cgroup made for
-/// the command (``SamplingCgroup``: it says why), with the same sample buffers, and the inherited dummy events write
+/// the command (``SamplingCgroup``: it says why), each with its sample buffer, and the inherited dummy events write
 /// the side-band records, as with `perf record -G`.
 ///
 /// Unchecked `Sendable`: opened on the caller's thread, then handed to the reader thread, the only one
@@ -56,8 +56,8 @@ final class PerfEventSet: @unchecked Sendable {
 
     /// Sample buffer pages per CPU (4 MiB): about 128 samples of 32 KiB, read whenever a quarter is full.
     private static let sampleDataPages = 1024
-    /// Side-band buffer pages per CPU (1 MiB): about 43,000 context-switch records of 24 bytes (0.9 s of a CPU
-    /// switching 48,000 times a second, what `scripts/bench-wall.sh`'s ping-pong does), or 8,000 mappings.
+    /// Side-band buffer pages per CPU (1 MiB): about 43,000 context-switch records of 24 bytes (0.9 s at the 48,000
+    /// a second `scripts/bench-wall.sh`'s ping-pong writes), or 8,000 mappings.
     private static let sideBandDataPages = 256
     /// The smallest buffer worth trying when locked memory is limited (`perf_event_mlock_kb` for non-root).
     private static let minimumDataPages = 16
