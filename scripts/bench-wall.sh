@@ -15,6 +15,7 @@
 #
 #   scripts/bench-wall.sh                    # builds hybrid-run in release first
 #   HYBRID_RUN=path/to/hybrid-run RUNS=5 PAIRS=10 SECONDS_PER_RUN=4 scripts/bench-wall.sh
+#   HYBRID_RUN=… RUNS=0 COST_SAMPLERS=perf-event scripts/bench-wall.sh   # the perf-event cost rows alone
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +25,7 @@ SECONDS_PER_RUN="${SECONDS_PER_RUN:-4}"
 ITERATIONS="${ITERATIONS:-30000}"
 ROUNDS="${ROUNDS:-30000}"
 WORK_US="${WORK_US:-25}"
+COST_SAMPLERS="${COST_SAMPLERS:-perf-event ptrace}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-wall.XXXXXX")"
 chmod 755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
@@ -88,23 +90,23 @@ cost() {
   local name=$1 sampler=$2
   shift 2
   for _ in $(seq "$PAIRS"); do
-    "$HYBRID_RUN" --sampler "$sampler" -o "$WORK/c.folded" -- "$@" 2>"$WORK/off.err" >>"$WORK/$name-off.time"
-    reader_ms "$WORK/off.err" >>"$WORK/$name-off.reader"
-    "$HYBRID_RUN" --wall --sampler "$sampler" -o "$WORK/c.folded" -- "$@" 2>"$WORK/on.err" >>"$WORK/$name-on.time"
-    reader_ms "$WORK/on.err" >>"$WORK/$name-on.reader"
-    switch_records "$WORK/on.err" >>"$WORK/$name.switches"
+    "$HYBRID_RUN" --sampler "$sampler" -o "$WORK/c.folded" -- "$@" 2>"$WORK/off.err" >>"$WORK/$sampler-$name-off.time"
+    reader_ms "$WORK/off.err" >>"$WORK/$sampler-$name-off.reader"
+    "$HYBRID_RUN" --wall --sampler "$sampler" -o "$WORK/c.folded" -- "$@" 2>"$WORK/on.err" >>"$WORK/$sampler-$name-on.time"
+    reader_ms "$WORK/on.err" >>"$WORK/$sampler-$name-on.reader"
+    switch_records "$WORK/on.err" >>"$WORK/$sampler-$name.switches"
   done
   local off on slowdown readeroff readeron switches perswitch
-  off=$(median <"$WORK/$name-off.time"); on=$(median <"$WORK/$name-on.time")
-  slowdown=$(paste -d' ' "$WORK/$name-off.time" "$WORK/$name-on.time" | awk '{ printf "%.6f\n", ($2 / $1 - 1) * 100 }' | median)
-  readeroff=$(median <"$WORK/$name-off.reader"); readeron=$(median <"$WORK/$name-on.reader")
-  switches=$(median <"$WORK/$name.switches")
+  off=$(median <"$WORK/$sampler-$name-off.time"); on=$(median <"$WORK/$sampler-$name-on.time")
+  slowdown=$(paste -d' ' "$WORK/$sampler-$name-off.time" "$WORK/$sampler-$name-on.time" | awk '{ printf "%.6f\n", ($2 / $1 - 1) * 100 }' | median)
+  readeroff=$(median <"$WORK/$sampler-$name-off.reader"); readeron=$(median <"$WORK/$sampler-$name-on.reader")
+  switches=$(median <"$WORK/$sampler-$name.switches")
   perswitch=$(awk -v a="$readeron" -v b="$readeroff" -v s="$switches" 'BEGIN { if (s > 0) printf "%.2f", (a - b) * 1000 / s; else print "—" }')
-  printf '| %s | %s | %.3f | %.3f | %+.1f%% | %s | %s | %s | %s |\n' "$name" "$sampler" "$off" "$on" "$slowdown" "$readeroff" "$readeron" "$switches" "$perswitch"
+  printf '| %s | %s | %.3f | %.3f | %+.1f%% | %s | %s | %s | %s | %s |\n' "$name" "$sampler" "$off" "$on" "$slowdown" "$readeroff" "$readeron" "$switches" "$perswitch" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
-printf '\n| child | sampler | child time without (s) | with --wall (s) | slowdown (median of pairs) | hybrid-run CPU without (ms) | with (ms) | switch records | hybrid-run µs per switch record |\n|---|---|---|---|---|---|---|---|---|\n'
-cost "cpu-bound (deep, 1 thread, 100 Hz)" perf-event "$WORK/workload" deep 25 "$ITERATIONS" 1
-cost "pingpong ($ROUNDS round trips, ${WORK_US} µs work)" perf-event "$WORK/pingpong" "$ROUNDS" "$WORK_US"
-cost "cpu-bound (deep, 1 thread, 100 Hz)" ptrace "$WORK/workload" deep 25 "$ITERATIONS" 1
-cost "pingpong ($ROUNDS round trips, ${WORK_US} µs work)" ptrace "$WORK/pingpong" "$ROUNDS" "$WORK_US"
+printf '\n| child | sampler | child time without (s) | with --wall (s) | slowdown (median of pairs) | hybrid-run CPU without (ms) | with (ms) | switch records | hybrid-run µs per switch record | load (1 min) after |\n|---|---|---|---|---|---|---|---|---|---|\n'
+for sampler in $COST_SAMPLERS; do
+  cost "cpu-bound (deep, 1 thread, 100 Hz)" "$sampler" "$WORK/workload" deep 25 "$ITERATIONS" 1
+  cost "pingpong ($ROUNDS round trips, ${WORK_US} µs work)" "$sampler" "$WORK/pingpong" "$ROUNDS" "$WORK_US"
+done

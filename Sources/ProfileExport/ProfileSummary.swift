@@ -7,6 +7,11 @@ public enum ProfileSummary {
         let statistics = profile.statistics
         let total = profile.totalSamples
         var lines = ["profile: \(statistics.samplesText), \(statistics.threadsSeen) threads and \(statistics.processesSeen) processes seen"]
+        if statistics.sideBandRecordsLost > 0 {
+            let kinds = statistics.wall == nil ? "forks, execs, exits and mappings" : "context switches, forks, execs, exits and mappings"
+            lines.append("profile: \(statistics.sideBandRecordsLost) records of \(kinds) lost from full buffers over \(seconds(statistics.sideBandLossTime)) s "
+                + "of the CPUs' time: no samples, no CPU time counted for them")
+        }
         if statistics.samplesTaken > 0 {
             let cpu = microseconds(statistics.tracerCPUTime / Int64(statistics.samplesTaken))
             if let p50 = statistics.stoppedTimeP50, let p99 = statistics.stoppedTimeP99 {
@@ -33,7 +38,8 @@ public enum ProfileSummary {
     private static func wallLines(_ profile: Profile, topStacks: Int) -> [String] {
         guard let wall = profile.statistics.wall else { return [] }
         let total = profile.totalWallTime
-        let offCPU = total - profile.totalCPUTime
+        // Lost samples' CPU time has no wall time beside it: it is in no thread's stack.
+        let offCPU = total - (profile.totalCPUTime - profile.statistics.lostCPUTime)
         let perProcess = profile.processes.compactMap { process -> String? in
             let stacks = process.threads.flatMap(\.stacks)
             let processWall = stacks.reduce(0) { $0 + $1.wallTime }
@@ -52,6 +58,10 @@ public enum ProfileSummary {
         for stack in stacks.prefix(topStacks) {
             let names = stack.frames.prefix(4).map(\.name).joined(separator: " ← ")
             lines.append("  \(seconds(stack.offCPU)) s  \(percent(stack.offCPU, of: total)) %  \(names)  [\(stack.thread)]")
+        }
+        if profile.statistics.sideBandRecordsLost > 0 {
+            lines.append("wall: context-switch records lost over \(seconds(profile.statistics.sideBandLossTime)) s: threads' time off and on the CPU "
+                + "across them is counted from their records either side, not measured")
         }
         lines.append("wall: \(wall.probes) blocked stacks read (\(wall.probesFailed) found the thread awake), \(wall.switchRecords) switch records; "
             + "\(seconds(wall.estimatedTime)) s of short blocks counted at the thread's previous blocked stack, \(seconds(wall.unattributedTime)) s with no stack")

@@ -28,7 +28,8 @@ public enum SpeedscopeWriter {
                         weights.append(stack[keyPath: weight])
                     }
                     profiles.append(SpeedscopeFile.SampledProfile(
-                        name: process.pid == 0 ? "\(process.executableName) (\(process.processCount) process\(process.processCount == 1 ? "" : "es")) \(thread.name)\(kind)"
+                        name: process.isLostSamples ? "\(ProcessProfile.lostSamplesName)\(kind)"
+                            : process.pid == 0 ? "\(process.executableName) (\(process.processCount) process\(process.processCount == 1 ? "" : "es")) \(thread.name)\(kind)"
                             : "\(process.executableName) (pid \(process.pid)) \(thread.name) (tid \(thread.tid))\(kind)",
                         endValue: weights.reduce(0, +), samples: samples, weights: weights))
                 }

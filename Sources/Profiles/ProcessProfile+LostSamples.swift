@@ -15,10 +15,21 @@ extension ProcessProfile {
     /// sample of the count it lost, at a single frame `runtime/pprof.lostProfileEvent`, weighted by the period like
     /// any other, so `go tool pprof` lists it among the functions. `perf report` only counts them in its header
     /// (`# Total Lost Samples`), which a flame graph or a Pyroscope series never shows.
+    ///
+    /// Outputs name the entry by its frame alone: the folded line is `[lost samples] N` and the speedscope profile
+    /// `[lost samples]`, not the program, process count and thread name of an entry standing for many processes
+    /// (``stackRoot``).
     public static func lostSamples(cpuTime: Int64, count: Int) -> ProcessProfile {
         let frame = Frame(address: 0, mapping: nil, name: lostSamplesName, symbolName: nil)
         return ProcessProfile(pid: 0, executablePath: lostSamplesName, mappings: [], threads: [
             ThreadProfile(tid: 0, name: lostSamplesName, stacks: [StackCount(frames: [frame], count: count, cpuTime: cpuTime)]),
         ])
     }
+
+    /// Whether this entry stands for lost samples (``lostSamples(cpuTime:count:)``), made so or read back from a file.
+    public var isLostSamples: Bool { pid == 0 && executablePath == Self.lostSamplesName }
+
+    /// The names flame graphs put above this entry's stacks: its program's, none for an entry without a program, and
+    /// none for the lost samples', whose one frame names it (a root `[lost samples]` above that frame said it twice).
+    public var stackRoot: [String] { executableName.isEmpty || isLostSamples ? [] : [executableName] }
 }

@@ -150,6 +150,8 @@ extension SamplingStatistics {
             samplesLost: samplesLost + later.samplesLost,
             samplesMissed: samplesMissed + later.samplesMissed,
             lostCPUTime: lostCPUTime + later.lostCPUTime,
+            sideBandRecordsLost: sideBandRecordsLost + later.sideBandRecordsLost,
+            sideBandLossTime: sideBandLossTime + later.sideBandLossTime,
             threadsSeen: max(threadsSeen, later.threadsSeen),
             processesSeen: max(processesSeen, later.processesSeen),
             stoppedTimeP50: weighted,

@@ -18,7 +18,7 @@ extension Profile {
     public func namedStacks(weight: (StackCount) -> Int = { $0.count }) -> [NamedStack] {
         var counts: [[String]: Int] = [:]
         for process in processes {
-            let root = process.executableName.isEmpty ? [] : [process.executableName]
+            let root = process.stackRoot
             for thread in process.threads {
                 for stack in thread.stacks {
                     counts[root + stack.frames.reversed().map(\.name), default: 0] += weight(stack)

@@ -14,6 +14,14 @@ public struct SamplingStatistics: Sendable, Equatable {
     /// weighs all the CPU time it used since its previous one, missed samples' included. The profile shows this
     /// time as a stack of its own (``ProcessProfile/lostSamples(cpuTime:count:)``).
     public var lostCPUTime: Int64
+    /// Side-band records the kernel dropped from a full buffer (perf events): of forks, execs, exits, mappings and,
+    /// with `--wall`, context switches, which have buffers apart from the samples' so that their loss is no sample's.
+    /// No CPU time is counted for them. With `--wall`, a thread's blocked, waiting and running time across the
+    /// switches dropped is counted from its records either side.
+    public var sideBandRecordsLost: Int
+    /// The time over which they were dropped, in ns, summed over the CPUs' buffers: each loss from the latest record
+    /// read from its buffer before it to the first that fitted again (at most that long).
+    public var sideBandLossTime: Int64
     /// Distinct threads and processes traced since profiling began.
     public var threadsSeen: Int
     public var processesSeen: Int
@@ -25,12 +33,15 @@ public struct SamplingStatistics: Sendable, Equatable {
     /// How wall time was recorded (`--wall`); `nil` when it was not.
     public var wall: WallStatistics?
 
-    public init(samplesTaken: Int = 0, samplesLost: Int = 0, samplesMissed: Int = 0, lostCPUTime: Int64 = 0, threadsSeen: Int = 0, processesSeen: Int = 0,
+    public init(samplesTaken: Int = 0, samplesLost: Int = 0, samplesMissed: Int = 0, lostCPUTime: Int64 = 0,
+                sideBandRecordsLost: Int = 0, sideBandLossTime: Int64 = 0, threadsSeen: Int = 0, processesSeen: Int = 0,
                 stoppedTimeP50: Int64? = nil, stoppedTimeP99: Int64? = nil, tracerCPUTime: Int64 = 0, wall: WallStatistics? = nil) {
         self.samplesTaken = samplesTaken
         self.samplesLost = samplesLost
         self.samplesMissed = samplesMissed
         self.lostCPUTime = lostCPUTime
+        self.sideBandRecordsLost = sideBandRecordsLost
+        self.sideBandLossTime = sideBandLossTime
         self.threadsSeen = threadsSeen
         self.processesSeen = processesSeen
         self.stoppedTimeP50 = stoppedTimeP50

@@ -133,7 +133,7 @@ extension FlameProfile {
         var nodes: [Key: (thread: Int, node: Int)] = [:]
         var threads: [Thread] = []
         for process in profile.processes {
-            let root = process.executableName.isEmpty ? [] : [process.executableName]
+            let root = process.stackRoot
             for thread in process.threads {
                 let index = threads.count
                 threads.append(Thread(pid: process.pid, tid: thread.tid, name: thread.name, process: process.executableName))

@@ -3,47 +3,68 @@ import Glibc
 import Logging
 
 /// The kernel samples for us: one task-clock event per CPU on the child, inherited by every thread and
-/// process it starts, each writing samples (user registers and a copy of the stack top) and the side-band
-/// records of forks, execs, exits and mappings into that CPU's ring buffer.
+/// process it starts, each writing samples (user registers and a copy of the stack top) into that CPU's sample
+/// buffer, and one dummy event per CPU, inherited alike, writing the side-band records of forks, execs, exits and
+/// mappings (and with `--wall` of every context switch) into that CPU's side-band buffer.
 ///
 /// This is perf's `record --call-graph dwarf` design. The copy happens in the timer interrupt of the
 /// sampled thread itself, so no thread is ever stopped by a tracer, and task-clock advances only while a
 /// thread runs on a CPU: a thread blocked in a syscall or waiting for a CPU is never sampled, and each
 /// sample stands for exactly one period of CPU time.
 ///
+/// Samples and side-band records have buffers of their own because a full buffer drops whatever comes next and
+/// reports only how many records it dropped (`PERF_RECORD_LOST`, written ahead of the next record that fits): the
+/// kernel counts every record that found no room (kernel/events/ring_buffer.c, `__perf_output_begin`: `fail:
+/// local_inc(&rb->lost)`), of any type, and names in it the event that writes next, not those dropped. In a buffer
+/// shared with context-switch records, most of what `--wall` lost was switch records, each counted as a lost
+/// sample and a period of CPU time that never was. Apart, a loss in a sample buffer is samples only, one in a
+/// side-band buffer only records of processes and switches, and neither crowds out the other: a burst of 32 KiB
+/// samples no longer drops the mappings they need, nor a switching storm the samples. (`PERF_RECORD_LOST_SAMPLES` is
+/// written only for samples a PMU or a BPF filter discards; the per-event count `PERF_FORMAT_LOST`, Linux 6.0, would
+/// tell two events sharing a buffer apart, but only when read, untimed, and the samples would still crowd out the
+/// records they need.) The reader merges both kinds of buffer by time, as it merged the CPUs' (``PerfSampler``).
+///
 /// Where the kernel allows it, the samples come instead from one task-clock event per CPU on a cgroup made for
-/// the command (``SamplingCgroup``: it says why), writing into the same ring buffers (`PERF_EVENT_IOC_SET_OUTPUT`),
-/// and the inherited events only write the side-band records (`PERF_COUNT_SW_DUMMY`), as with `perf record -G`.
+/// the command (``SamplingCgroup``: it says why), each with its sample buffer, and the inherited dummy events write
+/// the side-band records, as with `perf record -G`.
 ///
 /// Unchecked `Sendable`: opened on the caller's thread, then handed to the reader thread, the only one
 /// that touches it afterwards.
 final class PerfEventSet: @unchecked Sendable {
-    let buffers: [PerfRingBuffer]
+    /// One per CPU: the sampling events' buffers (each closes its event), and the side-band events'.
+    let sampleBuffers: [PerfRingBuffer]
+    let sideBandBuffers: [PerfRingBuffer]
     /// Whether the events also write a record at every context switch of every thread (`--wall`).
     let recordsSwitches: Bool
     /// The cgroup whose CPU time is sampled; `nil` when every thread samples itself with its inherited event.
     let cgroup: SamplingCgroup?
-    /// The cgroup's events, one per CPU, writing into ``buffers``.
-    private let cgroupEvents: [Int32]
 
-    private init(buffers: [PerfRingBuffer], recordsSwitches: Bool, cgroup: SamplingCgroup? = nil, cgroupEvents: [Int32] = []) {
-        self.buffers = buffers
+    /// Every buffer, the side-band ones first: of two records written at the same nanosecond the side-band one is
+    /// applied first, so that a sample is never unwound before a mapping or fork of its instant.
+    let buffers: [PerfRingBuffer]
+
+    private init(sampleBuffers: [PerfRingBuffer], sideBandBuffers: [PerfRingBuffer], recordsSwitches: Bool, cgroup: SamplingCgroup? = nil) {
+        self.sampleBuffers = sampleBuffers
+        self.sideBandBuffers = sideBandBuffers
+        buffers = sideBandBuffers + sampleBuffers
         self.recordsSwitches = recordsSwitches
         self.cgroup = cgroup
-        self.cgroupEvents = cgroupEvents
     }
 
-    deinit { for descriptor in cgroupEvents { close(descriptor) } }
+    /// Whether `buffers[index]` is a side-band buffer.
+    func isSideBand(_ index: Int) -> Bool { index < sideBandBuffers.count }
 
-    /// Ring buffer pages per CPU (4 MiB): about 128 samples of 32 KiB, read whenever a quarter is full.
-    private static let dataPages = 1024
+    /// Sample buffer pages per CPU (4 MiB): about 128 samples of 32 KiB, read whenever a quarter is full.
+    private static let sampleDataPages = 1024
+    /// Side-band buffer pages per CPU (1 MiB): about 43,000 context-switch records of 24 bytes (0.9 s at the 48,000
+    /// a second `scripts/bench-wall.sh`'s ping-pong writes), or 8,000 mappings.
+    private static let sideBandDataPages = 256
     /// The smallest buffer worth trying when locked memory is limited (`perf_event_mlock_kb` for non-root).
     private static let minimumDataPages = 16
 
-    /// What an event writes: the inherited events sample and write the side-band records, unless a cgroup's
-    /// events sample.
+    /// What an event writes: the inherited events sample, or write the side-band records; a cgroup's events sample.
     private enum Role {
-        case samplesAndSideBand
+        case samples
         case sideBand
         case cgroupSamples
     }
@@ -52,17 +73,18 @@ final class PerfEventSet: @unchecked Sendable {
     /// every `period` nanoseconds of CPU time. By cgroup where allowed (`byCgroup`), else per task.
     static func open(pid: pid_t, options: SamplingOptions, period: Int64, byCgroup: Bool, logger: Logger) throws(ProfilerError) -> PerfEventSet {
         if byCgroup, let events = openByCgroup(pid: pid, options: options, period: period, logger: logger) { return events }
-        let (buffers, recordsSwitches) = try openInherited(pid: pid, options: options, period: period, role: .samplesAndSideBand)
-        return PerfEventSet(buffers: buffers.map(\.buffer), recordsSwitches: recordsSwitches)
+        // Samples first: where locked memory is limited, the side-band buffers are the ones made smaller.
+        let samples = try openInherited(pid: pid, options: options, period: period, role: .samples)
+        let sideBand = try openInherited(pid: pid, options: options, period: 0, role: .sideBand)
+        return PerfEventSet(sampleBuffers: samples.buffers.map(\.buffer), sideBandBuffers: sideBand.buffers.map(\.buffer),
+                            recordsSwitches: sideBand.recordsSwitches)
     }
 
     /// The cgroup's sampling events and the inherited side-band events, the command moved into the cgroup last;
     /// `nil` (all undone, one debug line) where anything is refused.
     private static func openByCgroup(pid: pid_t, options: SamplingOptions, period: Int64, logger: Logger) -> PerfEventSet? {
         guard let cgroup = SamplingCgroup.create(logger: logger) else { return nil }
-        var events: [Int32] = []
         func refused(_ what: String, _ reason: String = String(cString: strerror(errno))) -> PerfEventSet? {
-            for descriptor in events { close(descriptor) }
             cgroup.remove(logger: logger)
             logger.debug("sampling per task: \(what): \(reason)")
             return nil
@@ -73,16 +95,22 @@ final class PerfEventSet: @unchecked Sendable {
         } catch {
             return refused("side-band events", error.reasons.joined(separator: "; "))
         }
-        for (cpu, buffer) in inherited.buffers {
+        var samples: [PerfRingBuffer] = []
+        for (cpu, _) in inherited.buffers {
             var attributes = Self.attributes(options: options, period: period, includeKernel: true, recordsSwitches: false, role: .cgroupSamples)
             let descriptor = hr_perf_event_open(&attributes, cgroup.descriptor, cpu, -1, UInt(PERF_FLAG_PID_CGROUP | PERF_FLAG_FD_CLOEXEC))
             guard descriptor >= 0 else { return refused("cgroup events") }
-            events.append(descriptor)
-            guard hr_perf_event_set_output(descriptor, buffer.descriptor) == 0 else { return refused("PERF_EVENT_IOC_SET_OUTPUT") }
+            guard let buffer = mapBuffer(descriptor, pages: sampleDataPages) else {
+                let reason = String(cString: strerror(errno))
+                close(descriptor)
+                return refused("cgroup events' buffers", reason)
+            }
+            samples.append(buffer)
         }
         guard cgroup.add(pid) else { return refused("moving the command into \(cgroup.path)") }
         logger.debug("sampling by cgroup \(cgroup.path)")
-        return PerfEventSet(buffers: inherited.buffers.map(\.buffer), recordsSwitches: inherited.recordsSwitches, cgroup: cgroup, cgroupEvents: events)
+        return PerfEventSet(sampleBuffers: samples, sideBandBuffers: inherited.buffers.map(\.buffer), recordsSwitches: inherited.recordsSwitches,
+                            cgroup: cgroup)
     }
 
     /// One inherited event per CPU on `pid`, enabled at its `exec`, each with its ring buffer.
@@ -90,7 +118,7 @@ final class PerfEventSet: @unchecked Sendable {
                                       role: Role) throws(ProfilerError) -> (buffers: [(cpu: Int32, buffer: PerfRingBuffer)], recordsSwitches: Bool) {
         let processors = Int(sysconf(Int32(_SC_NPROCESSORS_CONF)))
         var includeKernel = true
-        var recordsSwitches = options.wall
+        var recordsSwitches = options.wall && role == .sideBand
         var buffers: [(cpu: Int32, buffer: PerfRingBuffer)] = []
         var cpu: Int32 = 0
         while cpu < processors {
@@ -115,7 +143,7 @@ final class PerfEventSet: @unchecked Sendable {
                 }
                 throw ProfilerError.perfEventFailed(errno: error)
             }
-            guard let buffer = mapBuffer(descriptor) else {
+            guard let buffer = mapBuffer(descriptor, pages: role == .sideBand ? sideBandDataPages : sampleDataPages) else {
                 let error = errno
                 close(descriptor)
                 throw ProfilerError.perfEventFailed(errno: error)
@@ -127,9 +155,9 @@ final class PerfEventSet: @unchecked Sendable {
         return (buffers, recordsSwitches)
     }
 
-    /// The largest buffer the locked-memory limit allows, halving from ``dataPages``.
-    private static func mapBuffer(_ descriptor: Int32) -> PerfRingBuffer? {
-        var pages = dataPages
+    /// The largest buffer the locked-memory limit allows, halving from `pages`.
+    private static func mapBuffer(_ descriptor: Int32, pages: Int) -> PerfRingBuffer? {
+        var pages = pages
         while pages >= minimumDataPages {
             if let buffer = PerfRingBuffer(descriptor: descriptor, dataPages: pages) { return buffer }
             guard errno == EPERM || errno == ENOMEM else { return nil }
@@ -141,12 +169,12 @@ final class PerfEventSet: @unchecked Sendable {
     /// Samples `pid` (and threads and processes created from now on), or the cgroup, every `period` nanoseconds of
     /// CPU time (``PeriodJitter``); `false` if the kernel refused.
     func setPeriod(_ period: Int64) -> Bool {
-        let sampling = cgroup == nil ? buffers.map(\.descriptor) : cgroupEvents
-        return sampling.allSatisfy { hr_perf_event_set_period($0, UInt64(period)) == 0 }
+        sampleBuffers.allSatisfy { hr_perf_event_set_period($0.descriptor, UInt64(period)) == 0 }
     }
 
     private static func attributes(options: SamplingOptions, period: Int64, includeKernel: Bool, recordsSwitches: Bool, role: Role) -> perf_event_attr {
-        let sideBand: UInt64 = role == .cgroupSamples ? 0 : 1
+        let inherited: UInt64 = role == .cgroupSamples ? 0 : 1
+        let sideBand: UInt64 = role == .sideBand ? 1 : 0
         var attributes = perf_event_attr()
         attributes.size = UInt32(MemoryLayout<perf_event_attr>.size)
         attributes.type = PERF_TYPE_SOFTWARE.rawValue
@@ -156,9 +184,9 @@ final class PerfEventSet: @unchecked Sendable {
         attributes.sample_regs_user = PerfRecord.registerMask
         attributes.sample_stack_user = UInt32(options.stackCopySize)
         // A cgroup's events count from now on: the command enters the cgroup just before it is released.
-        attributes.disabled = sideBand
-        attributes.enable_on_exec = sideBand
-        attributes.inherit = sideBand
+        attributes.disabled = inherited
+        attributes.enable_on_exec = inherited
+        attributes.inherit = inherited
         attributes.mmap = sideBand
         attributes.mmap2 = sideBand
         attributes.mmap_data = sideBand
@@ -168,7 +196,7 @@ final class PerfEventSet: @unchecked Sendable {
         attributes.sample_id_all = 1
         // `PERF_RECORD_SWITCH` at every switch in and out of every thread, for `--wall` (``WallRecorder``): allowed
         // unprivileged on our own inherited events (perf_event_paranoid 2), unlike a sampling event in the scheduler.
-        attributes.context_switch = recordsSwitches && sideBand == 1 ? 1 : 0
+        attributes.context_switch = recordsSwitches ? 1 : 0
         // Records are timed on CLOCK_MONOTONIC so the reader can tell which are surely visible (``PerfSampler``)
         // and place each sample on the wall clock of the spans (the default perf clock has no user-space reading).
         attributes.use_clockid = 1

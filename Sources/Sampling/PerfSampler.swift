@@ -22,8 +22,11 @@ final class PerfSampler: Sampler {
     private var threadNames: [pid_t: String] = [:]
     private let snapshot: ThreadSnapshot
     private let wallClock = WallClockOffset()
-    /// Records the kernel dropped from full buffers so far (`PERF_RECORD_LOST`).
+    /// Side-band records the kernel dropped from full buffers so far (`PERF_RECORD_LOST` in a side-band buffer).
     private var recordsLost = 0
+    /// Per buffer (``PerfEventSet/buffers``), the time of the latest record applied from it: where a loss began at the
+    /// earliest.
+    private var latestTimes: [UInt64]
     /// Processes that exited, until a fork reuses their pid (so at most `pid_max` of them). Sampled by cgroup, a
     /// process is still sampled in its exit path after its exit record (the kernel writes that in
     /// `perf_event_exit_task`, before `cgroup_exit` takes the task out of the cgroup): such a sample must not bring
@@ -31,13 +34,13 @@ final class PerfSampler: Sampler {
     private var exitedPIDs: Set<pid_t> = []
     /// The span each sample's thread was in when the sample was first seen, until the sample is applied.
     private var spansSeen: [SampleKey: SpanLabels] = [:]
-    /// Per buffer, how far its records were seen for their spans (``PerfRingBuffer/visit(after:_:)``).
+    /// Per sample buffer, how far its records were seen for their spans (``PerfRingBuffer/visit(after:_:)``).
     private var seen: [UInt64]
     private struct SampleKey: Hashable {
         var tid: pid_t
         var time: UInt64
     }
-    /// Milliseconds for the smallest buffer to fill a quarter with samples at the rate (a CPU takes at most the
+    /// Milliseconds for the smallest sample buffer to fill a quarter at the rate (a CPU takes at most the
     /// rate's samples a second, each the stack copy and under 512 bytes more), from 1 to 100.
     private let quarterFillTime: Int32
     /// Where threads spend their time off the CPU (`--wall`), when the kernel writes context-switch records.
@@ -68,9 +71,10 @@ final class PerfSampler: Sampler {
             throw error
         }
         stopPipe = (descriptors[0], descriptors[1])
-        let quarter = Double(events.buffers.map(\.capacity).min()! / 4) / Double(options.stackCopySize + 512)
+        let quarter = Double(events.sampleBuffers.map(\.capacity).min()! / 4) / Double(options.stackCopySize + 512)
         quarterFillTime = Int32(min(100, max(1, 1000 * quarter / options.rate)))
-        seen = events.buffers.map { _ in 0 }
+        seen = events.sampleBuffers.map { _ in 0 }
+        latestTimes = Array(repeating: startTime, count: events.buffers.count)
         self.rootPID = rootPID
         self.options = options
         self.store = store
@@ -197,16 +201,17 @@ final class PerfSampler: Sampler {
         for buffer in events.buffers { buffer.refresh() }
         while true {
             readSpans()
-            var earliest: (buffer: PerfRingBuffer, record: UnsafeRawBufferPointer, time: UInt64)?
-            for buffer in events.buffers {
+            var earliest: (index: Int, record: UnsafeRawBufferPointer, time: UInt64)?
+            for (index, buffer) in events.buffers.enumerated() {
                 guard let record = buffer.peek() else { continue }
                 let time = PerfRecord.time(of: record)
-                if earliest == nil || time < earliest!.time { earliest = (buffer, record, time) }
+                if earliest == nil || time < earliest!.time { earliest = (index, record, time) }
             }
-            guard let (buffer, record, time) = earliest, time < cutoff else { return }
+            guard let (index, record, time) = earliest, time < cutoff else { return }
             latestRecordTime = max(latestRecordTime, time)
-            apply(record, time: time)
-            buffer.consume(record)
+            apply(record, time: time, fromBuffer: index)
+            latestTimes[index] = max(latestTimes[index], time)
+            events.buffers[index].consume(record)
         }
     }
 
@@ -218,7 +223,7 @@ final class PerfSampler: Sampler {
     /// Nothing is visited before a process publishes its spans: a run without any does not decode each sample twice.
     private func readSpans() {
         guard processes.publishesThreadContext else { return }
-        for (index, buffer) in events.buffers.enumerated() {
+        for (index, buffer) in events.sampleBuffers.enumerated() {
             buffer.refresh()
             seen[index] = buffer.visit(after: seen[index]) { record in
                 guard case let .sample(pid, tid, _) = PerfRecord(record),
@@ -228,7 +233,8 @@ final class PerfSampler: Sampler {
         }
     }
 
-    private func apply(_ record: UnsafeRawBufferPointer, time: UInt64) {
+    /// Applies `record`, read from `events.buffers[index]`.
+    private func apply(_ record: UnsafeRawBufferPointer, time: UInt64, fromBuffer index: Int) {
         switch PerfRecord(record) {
         case let .sample(pid, tid, recordedPeriod):
             let span = spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
@@ -287,10 +293,14 @@ final class PerfSampler: Sampler {
                 processes.exited(pid)
                 exitedPIDs.insert(pid)
             }
-        case let .lost(count):
+        case let .lost(count) where events.isSideBand(index):
+            // Forks, execs, exits, mappings and context switches: no CPU time. They were dropped after the latest record
+            // read from the buffer and before this one, which the kernel writes with the first record that fits again.
             recordsLost += count
-            // The kernel counts dropped records, samples and others alike (most are samples; with `--wall`, switch records
-            // too), and a dropped sample's period is unknown: each stands for the mean one, the rate's (``PeriodJitter``).
+            store.recordSideBandLost(count, over: Int64(clamping: time - min(time, latestTimes[index])))
+        case let .lost(count):
+            // A sample buffer holds samples only (``PerfEventSet``), and a dropped sample's period is unknown: each
+            // stands for the mean one, the rate's (``PeriodJitter``).
             if let warning = store.recordMissed(count, cpuTime: Int64(count) * options.period) { logger.warning("\(warning)") }
         case .other:
             break

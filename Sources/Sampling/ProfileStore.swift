@@ -15,6 +15,8 @@ final class ProfileStore: Sendable {
         var samplesLost = 0
         var samplesMissed = 0
         var lostCPUTime: Int64 = 0
+        var sideBandRecordsLost = 0
+        var sideBandLossTime: Int64 = 0
         /// The run's counts so far, for the warning when sampling falls behind.
         var fallingBehind: FallingBehind
         var threadsSeen = 0
@@ -121,6 +123,15 @@ final class ProfileStore: Sendable {
             return state.fallingBehind.recordMissed(count, now: Clock.monotonic())
         }
     }
+
+    /// Counts side-band records the kernel dropped over `nanoseconds` (``SamplingStatistics/sideBandRecordsLost``).
+    func recordSideBandLost(_ count: Int, over nanoseconds: Int64) {
+        state.withLock { state in
+            state.sideBandRecordsLost += count
+            state.sideBandLossTime += nanoseconds
+        }
+    }
+
     func recordStoppedTime(_ nanoseconds: Int64) { state.withLock { $0.stoppedTimes.append(nanoseconds) } }
     func recordThreadSeen() { state.withLock { $0.threadsSeen += 1 } }
     func recordProcessSeen() { state.withLock { $0.processesSeen += 1 } }
@@ -141,7 +152,8 @@ final class ProfileStore: Sendable {
             let times = state.stoppedTimes.sorted()
             let statistics = SamplingStatistics(
                 samplesTaken: state.samplesTaken, samplesLost: state.samplesLost, samplesMissed: state.samplesMissed,
-                lostCPUTime: state.lostCPUTime, threadsSeen: state.threadsSeen, processesSeen: state.processesSeen,
+                lostCPUTime: state.lostCPUTime, sideBandRecordsLost: state.sideBandRecordsLost, sideBandLossTime: state.sideBandLossTime,
+                threadsSeen: state.threadsSeen, processesSeen: state.processesSeen,
                 stoppedTimeP50: Self.percentile(0.50, of: times), stoppedTimeP99: Self.percentile(0.99, of: times),
                 tracerCPUTime: state.tracerCPUTime - state.tracerCPUTimeTaken, wall: state.wall)
             let window = SampledWindow(startTime: state.intervalStart, endTime: now, images: images, statistics: statistics,
@@ -151,6 +163,8 @@ final class ProfileStore: Sendable {
             state.samplesLost = 0
             state.samplesMissed = 0
             state.lostCPUTime = 0
+            state.sideBandRecordsLost = 0
+            state.sideBandLossTime = 0
             state.stoppedTimes = []
             state.tracerCPUTimeTaken = state.tracerCPUTime
             state.timeline = SampleTimeline()

@@ -111,7 +111,12 @@ final class WallRecorder {
     /// A context-switch record (`PERF_RECORD_SWITCH`) of `tid` at `time` (CLOCK_MONOTONIC ns).
     func switched(_ process: SampledProcess, tid: pid_t, out: Bool, preempted: Bool, time: UInt64) {
         store.recordWall { $0.switchRecords += 1 }
-        var thread = threads[tid] ?? ThreadState(process: process)
+        // In place: copying the thread's state out of the table and back took more of the reader's time than the rest
+        // of the record (BENCHMARKS.md, "Wall time").
+        switched(&threads[tid, default: ThreadState(process: process)], process: process, tid: tid, out: out, preempted: preempted, time: time)
+    }
+
+    private func switched(_ thread: inout ThreadState, process: SampledProcess, tid: pid_t, out: Bool, preempted: Bool, time: UInt64) {
         thread.process = process
         close(&thread, tid: tid, at: time)
         if out {
@@ -123,7 +128,6 @@ final class WallRecorder {
             thread.runningSince = time
             thread.sampledSinceRunning = 0
         }
-        threads[tid] = thread
     }
 
     /// Time on a CPU that no sample stands for counts at the stack the thread last ran: the kernel part of it when the

@@ -11,10 +11,6 @@ int hr_perf_event_set_period(int descriptor, uint64_t period) {
     return ioctl(descriptor, PERF_EVENT_IOC_PERIOD, &period);
 }
 
-int hr_perf_event_set_output(int descriptor, int output) {
-    return ioctl(descriptor, PERF_EVENT_IOC_SET_OUTPUT, output);
-}
-
 uint64_t hr_perf_read_head(const struct perf_event_mmap_page *page) {
     return __atomic_load_n(&page->data_head, __ATOMIC_ACQUIRE);
 }

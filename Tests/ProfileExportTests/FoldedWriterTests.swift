@@ -29,6 +29,15 @@ import Testing
         #expect(!parse(FoldedWriter.write(SampleProfile.withWall)).contains { $0.frames.last == "poll" }, "the CPU variant has no blocked stack")
     }
 
+    /// The lost samples' entry is no process's: its line is its one frame, not that frame under a root of its name.
+    @Test func lostSamplesAreOneFrameOfTheirOwn() {
+        var profile = SampleProfile.twoThreads
+        profile.processes.append(.lostSamples(cpuTime: 30_000_000, count: 3))
+        let lines = parse(FoldedWriter.write(profile))
+        #expect(lines.filter { $0.frames.contains(ProcessProfile.lostSamplesName) }.map(\.frames) == [[ProcessProfile.lostSamplesName]])
+        #expect(lines.contains { $0.frames == ["[lost samples]"] && $0.count == 3 })
+    }
+
     @Test func keepsSemicolonsOutOfFrameNames() {
         var profile = SampleProfile.twoThreads
         profile.processes[0].threads[0].stacks[0].frames[0].name = "a;b\nc"

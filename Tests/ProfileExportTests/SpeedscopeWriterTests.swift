@@ -47,6 +47,17 @@ import Testing
         #expect((profiles[1]["name"] as? String)?.contains("helper; \"quoted\"") == true)
     }
 
+    /// The lost samples' profile is named by what it is, not as an entry of 0 processes and a thread of its name.
+    @Test func theLostSamplesProfileIsNamedLostSamples() throws {
+        var profile = SampleProfile.twoThreads
+        profile.processes.append(.lostSamples(cpuTime: 30_000_000, count: 3))
+        let json = SpeedscopeWriter.write(profile)
+        let file = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let profiles = try #require(file["profiles"] as? [[String: Any]])
+        #expect(profiles.map { $0["name"] as? String ?? "" } == ["work (pid 42) work (tid 42)", "work (pid 42) helper; \"quoted\" (tid 43)", "[lost samples]"])
+        #expect(profiles.last?["endValue"] as? Int == 30_000_000)
+    }
+
     /// `--wall`: each thread's wall profile follows its CPU ones, weighted in nanoseconds of wall time; a stack only
     /// off the CPU is in the wall profile only.
     @Test func aWallProfileFollowsEachThreadsCPUProfile() throws {

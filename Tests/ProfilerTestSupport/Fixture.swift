@@ -103,12 +103,17 @@ public enum Fixture {
     /// `poll` for the whole run; it prints the true wall time of each phase (`--wall`'s exactness fixture).
     public static func wallPhases() throws -> String { try wallPhasesBinary.get() }
 
+    /// `pingpong.c`: two threads bouncing a byte over pipes ROUNDS times, WORK_US of CPU between round trips.
+    public static func pingpong() throws -> String { try pingpongBinary.get() }
+
     /// `exec_storm.sh` (run it with `/bin/sh`): a shell that execs itself COUNT times, then exits with 7.
     public static var execStorm: String { sourceDirectory.appendingPathComponent("exec_storm.sh").path }
 
     private static let denySyscallsBinary = Result { try compile("deny_syscalls.c", with: "clang", ["-O2"]) }
 
     private static let wallPhasesBinary = Result { try compile("wall_phases.c", with: "gcc", ["-O2", "-g", "-pthread"]) }
+
+    private static let pingpongBinary = Result { try compile("pingpong.c", with: "gcc", ["-O2", "-pthread"]) }
 
     private static let signalThreadBinary = Result { try compile("signal_thread.c", with: "clang", ["-O2"]) }
 

@@ -87,6 +87,23 @@ import TraceSpans
         #expect(summary.contains("/bin/app --input x") && summary.contains("exit status3") && summary.contains("0af7651916cd43dd8448eb211c80319c"))
     }
 
+    /// Lost samples' CPU time is a root of its own in the flame graph (no process's, one frame) and a function in
+    /// the table, as in the summary's top functions, so that its share shows beside the others'.
+    @Test func lostSamplesAreARootAndAFunction() throws {
+        var profile = Self.profile
+        profile.processes.append(.lostSamples(cpuTime: 500 * 1_000_000, count: 500))
+        let report = RunReport(command: ["/bin/app"], exitStatus: 0, startTime: profile.startTime, endTime: profile.endTime,
+                               traceID: nil, rootSpanID: nil, serviceName: "app", cpuProfile: profile)
+        let page = try Self.page(report.html(generator: "test"), name: "lost.html")
+        let outcome = try ReportBrowser.run(page: page, [
+            .evaluate("[...document.querySelectorAll('#flame .frame')].map(e => e.textContent)"),           // 0
+            .evaluate("[...document.querySelectorAll('#function-table tbody tr')].map(r => r.dataset.function)"), // 1
+        ])
+        #expect(outcome.exceptions.isEmpty, "\(outcome.exceptions)")
+        #expect(outcome.strings(0).filter { $0 == ProcessProfile.lostSamplesName }.count == 1, "\(outcome.strings(0))")
+        #expect(outcome.strings(1).prefix(2) == ["leaf", "[lost samples]"], "\(outcome.strings(1))")
+    }
+
     /// `--wall`: the page gets a wall tab whose flame graph and table are wall time (CPU + off-CPU), with the
     /// off-CPU share in its title, the tooltip and the table; the CPU tab stays what it was (no blocked stack).
     @Test func theWallTabShowsWallTimeAndTheOffCPUShare() throws {

@@ -276,7 +276,8 @@
     while (stack.length > 0) {
       const [node, leaving] = stack.pop();
       const frame = trie.frame[node];
-      const counts = !(skipRoots && trie.depth[node] === 0);
+      // A root that is a frame itself (`[lost samples]`, no process's) has time of its own and counts.
+      const counts = !(skipRoots && trie.depth[node] === 0) || self[node] > 0;
       if (leaving) {
         if (counts) onPath[frame]--;
         continue;

@@ -15,10 +15,6 @@ int hr_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int gro
 /// (`_IOW`), which Swift does not import. Returns 0, or -1 with `errno` set.
 int hr_perf_event_set_period(int descriptor, uint64_t period);
 
-/// `ioctl(descriptor, PERF_EVENT_IOC_SET_OUTPUT, output)`: `descriptor`'s records go to `output`'s ring buffer.
-/// Why C: the request number is a function-like macro (`_IO`). Returns 0, or -1 with `errno` set.
-int hr_perf_event_set_output(int descriptor, int output);
-
 /// The ring buffer's `data_head`, read with acquire ordering. Why C: the kernel advances it concurrently
 /// in the mapped page, and Swift has no atomic access to foreign memory without a package we do not use.
 uint64_t hr_perf_read_head(const struct perf_event_mmap_page *page);
