@@ -6,6 +6,8 @@
 # Target: >= 95 % for each. Also printed: the sampler's CPU time per sample from hybrid-run's summary, with and
 # without a thread context to read (span_writer-unexported: the same program, its variable not exported), and the
 # cost of one read alone (Benchmarks/thread-context-reader-benchmark, target < 2 us).
+# Then off-CPU time (`--wall`): span_writer blocking waits 20 ms in nanosleep in span 1 (wait_sleeping) and 20 ms in
+# a pipe read in span 2 (wait_reading), alternately; for each wait, the share of its wall time labelled with its span.
 #
 #   scripts/bench-span-attribution.sh                         # RUNS=3 SECONDS=4 (of CPU) RATE=250, release builds
 #   HYBRID_RUN=.build/debug/hybrid-run RUNS=5 scripts/bench-span-attribution.sh
@@ -35,25 +37,34 @@ clang "${FLAGS[@]}" -mtls-dialect=gnu2 -Wl,--export-dynamic-symbol=otel_thread_c
 # The same program whose variable is not exported: nothing for the reader to find, the baseline of its cost.
 clang "${FLAGS[@]}" -o "$WORK/span_writer-unexported" "$F/span_writer.c" "$F/span_context.c"
 
+export HYBRID_STANDINS_GEN="${HYBRID_STANDINS_GEN:-$("$PYTHON" -c 'import sys, os; print(os.path.join(sys.prefix, "standins-gen"))')}"
 echo "span attribution, $RUNS runs of ${SECONDS_PER_RUN}s at $RATE Hz ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)), $HYBRID_RUN"
-for sampler in ptrace perf-event; do
-  for placement in executable library unexported; do
-    for run in $(seq "$RUNS"); do
-      OTEL_SDK_DISABLED=true "$HYBRID_RUN" --sampler "$sampler" --rate "$RATE" -o "$WORK/$sampler-$placement-$run.pb.gz" \
-        -- "$WORK/span_writer-$placement" spans "$SECONDS_PER_RUN" 2>"$WORK/$sampler-$placement-$run.log" >/dev/null
-    done
-    HYBRID_STANDINS_GEN="${HYBRID_STANDINS_GEN:-$("$PYTHON" -c 'import sys, os; print(os.path.join(sys.prefix, "standins-gen"))')}" \
-    "$PYTHON" - "$sampler" "$placement" "$WORK" "$RUNS" <<'PY'
+# runs SAMPLER PLACEMENT MODE [--wall]: RUNS runs of span_writer MODE, then the shares (samples, or with --wall the
+# wall time) of each function's stacks labelled with its span, and the sampler's CPU per sample.
+runs() {
+  local sampler="$1" placement="$2" mode="$3"
+  shift 3
+  for run in $(seq "$RUNS"); do
+    OTEL_SDK_DISABLED=true "$HYBRID_RUN" "$@" --sampler "$sampler" --rate "$RATE" -o "$WORK/$sampler-$placement-$mode-$run.pb.gz" \
+      -- "$WORK/span_writer-$placement" "$mode" "$SECONDS_PER_RUN" 2>"$WORK/$sampler-$placement-$mode-$run.log" >/dev/null
+  done
+  "$PYTHON" - "$sampler" "$placement" "$mode" "$WORK" <<'PY'
 import glob, gzip, os, re, sys
 sys.path.insert(0, os.environ["HYBRID_STANDINS_GEN"])
 import profile_pb2
-sampler, placement, work, runs = sys.argv[1:5]
-expected = {"hot_first": "01" * 8, "hot_second": "02" * 8, "hot_third": "03" * 8}
+sampler, placement, mode, work = sys.argv[1:5]
+if mode == "blocking":
+    expected = {"wait_sleeping": "01" * 8, "wait_reading": "02" * 8}
+else:
+    expected = {"hot_first": "01" * 8, "hot_second": "02" * 8, "hot_third": "03" * 8}
 right = {f: 0 for f in expected}; total = {f: 0 for f in expected}
 cpu_us = samples = 0
-for path in sorted(glob.glob(f"{work}/{sampler}-{placement}-*.pb.gz")):
+for path in sorted(glob.glob(f"{work}/{sampler}-{placement}-{mode}-*.pb.gz")):
     p = profile_pb2.Profile(); p.ParseFromString(gzip.decompress(open(path, "rb").read()))
     s = p.string_table
+    # Samples (counts), or the wall time in ms.
+    types = [s[t.type] for t in p.sample_type]
+    index, scale = (types.index("wall"), 1e-6) if mode == "blocking" else (0, 1)
     names = {f.id: s[f.name] for f in p.function}
     locs = {l.id: [names[line.function_id] for line in l.line] for l in p.location}
     for sample in p.sample:
@@ -61,17 +72,26 @@ for path in sorted(glob.glob(f"{work}/{sampler}-{placement}-*.pb.gz")):
         labels = {s[l.key]: s[l.str] for l in sample.label if l.str}
         for f in expected:
             if f in frames:
-                total[f] += sample.value[0]
-                right[f] += sample.value[0] if labels.get("span_id") == expected[f] else 0
+                total[f] += sample.value[index] * scale
+                right[f] += sample.value[index] * scale if labels.get("span_id") == expected[f] else 0
     log = open(path.replace(".pb.gz", ".log")).read()
     m = re.search(r"(\d+) samples taken", log); t = re.search(r"(?:reader|tracer) CPU ([\d.]+) µs per sample", log)
     if m and t:
         samples += int(m.group(1)); cpu_us += float(t.group(1)) * int(m.group(1))
-shares = "  ".join(f"{f} {100 * right[f] / max(1, total[f]):5.1f}% of {total[f]}" for f in expected)
+unit = " ms" if mode == "blocking" else ""
+shares = "  ".join(f"{f} {100 * right[f] / max(1, total[f]):5.1f}% of {total[f]:.0f}{unit}" for f in expected)
 cost = f"sampler CPU {cpu_us / max(1, samples):6.1f} us/sample ({samples} samples)" if samples else "sampler CPU: not in summary"
 print(f"{sampler:10s} {placement:10s} {shares}  {cost}")
 PY
+}
+for sampler in ptrace perf-event; do
+  for placement in executable library unexported; do
+    runs "$sampler" "$placement" spans
   done
+done
+echo "off-CPU time (--wall) by span, $RUNS runs of ${SECONDS_PER_RUN}s of wall time (load $(cut -d' ' -f1 /proc/loadavg))"
+for sampler in ptrace perf-event; do
+  runs "$sampler" library blocking --wall
 done
 
 "$WORK/span_writer-library" spans 60 &

@@ -14,7 +14,8 @@
 #       -- generator-otel RECORDS orders.jsonl
 #   ... and the same for: loader-otel <throwaway PostgreSQL URL> orders.jsonl  (service.name=loader-otel)
 #   hybrid-run --wall -o loader.wall.pb.gz -- loader-otel <URL> orders.jsonl --table orders_wall
-#     (then scripts/standins/wall_split.py: the load's wall time as client CPU vs waiting for the server)
+#     (then scripts/standins/wall_split.py: the load's wall time as client CPU vs waiting for the server, in all and
+#     per child span)
 #
 # and prints, for each run, the trace id, the span tree the OTLP stand-in received, the top functions of the
 # profile the Pyroscope stand-in received (checking that its trace_id label is the trace id) and of each child span
@@ -161,9 +162,11 @@ hybrid_step generator-otel generator generator-otel "$RECORDS" "$OUT/orders.json
 phase generator-otel
 hybrid_step loader-otel loader loader-otel "$HYBRID_PG_URL" "$OUT/orders.jsonl"
 phase loader-otel
-# The issue-11 showcase: the loader once more with --wall (a table of its own, local file only, no telemetry) and its
-# wall time split into client CPU and waiting for the server, read from the wall profile it wrote.
-step "loader-otel under hybrid-run --wall" "$LOGS/loader-wall.log" env PATH="$BIN:$PATH" OTEL_SDK_DISABLED=true \
+# The issue-11 showcase: the loader once more with --wall (a table of its own, local file only, spans to the OTLP
+# stand-in so that the loader publishes them) and its wall time split into client CPU and waiting for the server, in
+# all and per child span, read from the wall profile it wrote.
+step "loader-otel under hybrid-run --wall" "$LOGS/loader-wall.log" env PATH="$BIN:$PATH" OTEL_EXPORTER_OTLP_ENDPOINT="$OTLP_GRPC" \
+  OTEL_RESOURCE_ATTRIBUTES="service.name=loader-otel,env=dev" \
   hybrid-run --wall -o "$OUT/loader.wall.pb.gz" -- loader-otel "$HYBRID_PG_URL" "$OUT/orders.jsonl" --table orders_wall
 "$PYTHON" "$STANDINS/wall_split.py" "$OUT/loader.wall.pb.gz" >"$LOGS/wall-split.txt" 2>"$LOGS/wall-split.log" \
   || fail "splitting the loader's wall time" "$LOGS/wall-split.log" "$(first_line "$LOGS/wall-split.log")"

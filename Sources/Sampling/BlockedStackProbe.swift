@@ -1,5 +1,6 @@
 import Binaries
 import Glibc
+import Profiles
 import Unwinding
 
 /// Reads where a blocked thread waits without stopping it: the stack and instruction pointers the kernel saved
@@ -12,11 +13,13 @@ import Unwinding
 /// count unchanged), so registers and stack belong to one blocked moment. Only `sp` and `pc` are known: every
 /// glibc blocking wrapper finds its return address from `sp` (CFA = rsp + N); a caller whose CFA needs `rbp` gets it
 /// from a frame that saved it, or from the frame-pointer search of ``Unwinder`` (`framePointerIsKnown` false).
+/// The span the thread published (OTEP 4947) is read in the same blocked moment, so its off-CPU time is labelled.
 final class BlockedStackProbe {
     enum Outcome {
         /// The thread was blocked at `time` (CLOCK_MONOTONIC ns); its stack is the registry's last unwound one.
         /// `complete`: every frame lay in a known module (else the process's mappings may not be read up to now yet).
-        case observed(time: UInt64, complete: Bool)
+        /// `span`: the span the thread published, read while it was blocked; `nil` when it published none.
+        case observed(time: UInt64, complete: Bool, span: SpanLabels?)
         /// Running, runnable, scheduled during the read, or gone: look again later.
         case notBlocked
         /// `/proc/TID/syscall` is refused (another user, a non-dumpable process, Yama, hidepid).
@@ -24,12 +27,14 @@ final class BlockedStackProbe {
     }
 
     private let snapshot: ThreadSnapshot
-    private let processes: ProcessRegistry
+    /// Unwinds a snapshot of the process (into ``ProcessRegistry/frames``) and says whether every frame lay in a known
+    /// module: the sampler's own way, which brings the process's modules up to date first where it reads them itself.
+    private let unwind: (ThreadSnapshot, SampledProcess) -> Bool
 
-    init(stackCopySize: Int, processes: ProcessRegistry) {
+    init(stackCopySize: Int, unwind: @escaping (ThreadSnapshot, SampledProcess) -> Bool) {
         snapshot = ThreadSnapshot(stackCapacity: stackCopySize)
         snapshot.framePointerIsKnown = false
-        self.processes = processes
+        self.unwind = unwind
     }
 
     func observe(_ process: SampledProcess, tid: pid_t) -> Outcome {
@@ -52,8 +57,15 @@ final class BlockedStackProbe {
         snapshot.registers.rip = registers.pc
         snapshot.stackStart = registers.sp
         snapshot.useBuffer(length: RemoteMemory(pid: tid).readPrefix(registers.sp, into: snapshot.stackBuffer))
+        // Unwound first: that makes the process's span reader, with its modules brought up to date.
+        let complete = unwind(snapshot, process)
+        // OTEP 4947 lets a reader read a thread's record only while the thread is stopped or interrupted, so that it
+        // cannot be swapping or rewriting it: a thread blocked from its syscall registers to the unchanged `schedstat`
+        // below runs no code either. Its span is read in that window, for both samplers (the tracer does not stop a
+        // blocked thread), with the thread pointer from glibc's thread list as perf samples are read.
+        let span = process.threadContext?.spanLabels(tid: tid)
         guard SchedulerStatistics.read(schedstat)?.timesScheduled == before.timesScheduled else { return .notBlocked }
-        return .observed(time: time, complete: processes.unwind(snapshot, of: process))
+        return .observed(time: time, complete: complete, span: span)
     }
 
     struct ReadError: Error { var code: Int32 }

@@ -253,7 +253,7 @@ final class PerfSampler: Sampler {
             processes.storeStack(of: process, tid: tid, cpuTime: period, time: wallClock.wall(monotonic: time), span: span) {
                 threadName(pid: pid, tid: tid)
             }
-            wall?.ranOnCPU(process, tid: tid, stack: processes.frames, cpuTime: period)
+            wall?.ranOnCPU(process, tid: tid, stack: processes.frames, span: span, cpuTime: period)
         case let .mapping(pid, mapping):
             let process = process(pid)
             let unnamed = process.executablePath == nil

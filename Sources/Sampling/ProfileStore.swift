@@ -81,13 +81,14 @@ final class ProfileStore: Sendable {
         }
     }
 
-    /// Counts `nanoseconds` of off-CPU time (`--wall`) at `stack`, with `update` applied to the window's wall counts.
-    func addOffCPU(stack: [UInt64], nanoseconds: Int64, imageID: Int, tid: pid_t, threadName: () -> String,
+    /// Counts `nanoseconds` of off-CPU time (`--wall`) at `stack` in `span` (as ``add(stack:cpuTime:imageID:tid:time:span:threadName:)``
+    /// counts CPU samples), with `update` applied to the window's wall counts.
+    func addOffCPU(stack: [UInt64], nanoseconds: Int64, imageID: Int, tid: pid_t, span: SpanLabels?, threadName: () -> String,
                    update: (inout WallStatistics) -> Void) {
         state.withLock { state in
             guard state.wall != nil, state.images[imageID] != nil else { return }
             update(&state.wall!)
-            state.images[imageID]!.threads[tid, default: SampledThread(name: threadName())].stacks.addOffCPU(stack, nanoseconds: nanoseconds)
+            state.images[imageID]!.threads[tid, default: SampledThread(name: threadName())].addOffCPU(stack, nanoseconds: nanoseconds, span: span)
         }
     }
 

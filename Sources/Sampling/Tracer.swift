@@ -46,8 +46,8 @@ final class Tracer: Sampler {
         let error = Ptrace.seize(rootPID)
         guard error == 0 else { throw .seizeFailed(errno: error) }
         if options.wall {
-            wall = WallRecorder(store: store, processes: processes, stackCopySize: options.stackCopySize,
-                                shortBlock: options.period, logger: logger) { [unowned self] _, tid in threads[tid]?.name ?? "" }
+            wall = WallRecorder(store: store, processes: processes, stackCopySize: options.stackCopySize, shortBlock: options.period,
+                                logger: logger, unwind: { [unowned self] in unwind($0, of: $1) }) { [unowned self] _, tid in threads[tid]?.name ?? "" }
         }
         adopt(rootPID).isAnnounced = true
     }
@@ -290,13 +290,20 @@ final class Tracer: Sampler {
 
     private func unwindAndStore(_ thread: TracedThread) {
         let process = thread.process
-        if process.unwinder == nil { readMappings(of: process) }
-        if !processes.unwind(thread.snapshot, of: process),
-           Clock.monotonic() - process.mappingsReadAt > Self.modulesRefreshInterval, readMappings(of: process) {
-            processes.unwind(thread.snapshot, of: process)
-        }
+        unwind(thread.snapshot, of: process)
         processes.storeStack(of: process, tid: thread.tid, cpuTime: thread.snapshotCPUTime, time: Clock.wall(), span: thread.snapshotSpan) { thread.name }
-        wall?.ranOnCPU(process, tid: thread.tid, stack: processes.frames, cpuTime: thread.snapshotCPUTime)
+        wall?.ranOnCPU(process, tid: thread.tid, stack: processes.frames, span: thread.snapshotSpan, cpuTime: thread.snapshotCPUTime)
+    }
+
+    /// Unwinds `snapshot` of `process`, reading its mappings first when it has none and again (at most every
+    /// ``modulesRefreshInterval``) when a frame lies outside them: a sample, or a blocked thread's stack (`--wall`), whose
+    /// process mapped code since. `false` when a frame still does.
+    @discardableResult
+    private func unwind(_ snapshot: ThreadSnapshot, of process: SampledProcess) -> Bool {
+        if process.unwinder == nil { readMappings(of: process) }
+        guard !processes.unwind(snapshot, of: process) else { return true }
+        guard Clock.monotonic() - process.mappingsReadAt > Self.modulesRefreshInterval, readMappings(of: process) else { return false }
+        return processes.unwind(snapshot, of: process)
     }
 
     /// Reads the process's mappings from `/proc`; `false` when there are none to read.

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Profiles
+import Unwinding
 
 /// Where each thread of the sampled tree spends its wall-clock time off the CPU (`--wall`), on the sampler's
 /// thread: when it blocked and for how long (perf events: the kernel's context-switch records, ``switched(_:tid:out:preempted:time:)``;
@@ -17,11 +18,18 @@ import Profiles
 /// happen to fall in them; the others count at the stack of the thread's latest *short* block that was seen (so
 /// that a thread's short waits are sampled among themselves, not counted at its long ones), else its latest block,
 /// else the stack it last ran: an estimate, counted apart (``WallStatistics/estimatedTime``).
+///
+/// Off-CPU time is labelled with the span the thread published (OTEP 4947) as CPU samples are: a blocked interval with
+/// the span the probe read in it (the thread cannot change it while blocked), run-queue and unsampled running time with
+/// the span of the thread's last CPU sample (it was running in it when it was switched out), an estimated block with the
+/// span of the block whose stack it takes. Time at a stack read without a span keeps the root span's labels.
 final class WallRecorder {
     private struct Observation {
         var time: UInt64
         var imageID: Int
         var stack: [UInt64]
+        /// The span the thread was in, as its probe or CPU sample read it.
+        var span: SpanLabels?
         /// For a stack with a frame outside every known module: the process's module generation it was unwound
         /// with. Mappings are applied from records read ~10 ms late, so a process just started may not have its
         /// libraries yet: it is probed again once its modules change.
@@ -44,7 +52,7 @@ final class WallRecorder {
         /// The stack of the thread's latest observed block, and of its latest observed short one (``shortBlock``).
         var lastBlocked: Observation?
         var lastShortBlocked: Observation?
-        var lastCPU: (imageID: Int, stack: [UInt64])?
+        var lastCPU: (imageID: Int, stack: [UInt64], span: SpanLabels?)?
         /// ptrace: the thread's `schedstat` at the previous tick, and when it was read (CLOCK_MONOTONIC ns).
         var lastLook: (statistics: SchedulerStatistics, time: UInt64)?
         /// perf: when the thread last went on a CPU, the CPU time its samples stood for since, and the running time
@@ -64,7 +72,7 @@ final class WallRecorder {
 
         /// The stack the thread last ran, as an observation at `time`.
         func lastCPUObservation(at time: UInt64) -> Observation? {
-            lastCPU.map { Observation(time: time, imageID: $0.imageID, stack: $0.stack) }
+            lastCPU.map { Observation(time: time, imageID: $0.imageID, stack: $0.stack, span: $0.span) }
         }
     }
 
@@ -82,24 +90,28 @@ final class WallRecorder {
     /// allowance late): the kind of block an unseen one is estimated from.
     private let shortBlock: UInt64
 
+    /// - Parameter unwind: how a blocked thread's stack is unwound (``BlockedStackProbe``); by default with the modules
+    ///   the process has, which a sampler that learns them from its records keeps up to date.
     init(store: ProfileStore, processes: ProcessRegistry, stackCopySize: Int, shortBlock: Int64, logger: Logger,
-         threadName: @escaping (pid_t, pid_t) -> String) {
+         unwind: ((ThreadSnapshot, SampledProcess) -> Bool)? = nil, threadName: @escaping (pid_t, pid_t) -> String) {
         self.shortBlock = UInt64(max(0, shortBlock))
         self.store = store
         self.processes = processes
-        probe = BlockedStackProbe(stackCopySize: stackCopySize, processes: processes)
+        probe = BlockedStackProbe(stackCopySize: stackCopySize, unwind: unwind ?? { [unowned processes] in processes.unwind($0, of: $1) })
         self.logger = logger
         self.threadName = threadName
     }
 
-    /// A CPU sample of `tid` standing for `cpuTime` was counted at `stack`: where its run-queue time goes.
-    func ranOnCPU(_ process: SampledProcess, tid: pid_t, stack: [UInt64], cpuTime: Int64) {
+    /// A CPU sample of `tid` standing for `cpuTime` was counted at `stack` in `span`: where its run-queue time goes.
+    func ranOnCPU(_ process: SampledProcess, tid: pid_t, stack: [UInt64], span: SpanLabels?, cpuTime: Int64) {
         guard let imageID = process.imageID else { return }
         var thread = threads[tid] ?? ThreadState(process: process)
         thread.sampledSinceRunning += cpuTime
         // A copy of the unwinder's buffer (kept, it would be copied at the next unwind), made only when the stack moved.
         if thread.lastCPU?.imageID != imageID || thread.lastCPU?.stack != stack {
-            thread.lastCPU = (imageID, stack.withUnsafeBufferPointer { Array($0) })
+            thread.lastCPU = (imageID, stack.withUnsafeBufferPointer { Array($0) }, span)
+        } else {
+            thread.lastCPU?.span = span
         }
         if thread.pendingRunQueue > 0 {
             count(thread.pendingRunQueue, at: thread.lastCPUObservation(at: 0)!, of: thread, tid: tid) { $0.runQueueTime += $1 }
@@ -285,10 +297,10 @@ final class WallRecorder {
     /// One probe of a thread that is off the CPU; `nil` when it is not (or the read failed, or `/proc` refused).
     private func probeOnce(_ thread: ThreadState, tid: pid_t) -> Observation? {
         switch probe.observe(thread.process, tid: tid) {
-        case let .observed(time, complete):
+        case let .observed(time, complete, span):
             store.recordWall { $0.probes += 1 }
             guard let imageID = thread.process.imageID else { return nil }
-            return Observation(time: time, imageID: imageID, stack: processes.frames.withUnsafeBufferPointer { Array($0) },
+            return Observation(time: time, imageID: imageID, stack: processes.frames.withUnsafeBufferPointer { Array($0) }, span: span,
                                incompleteAt: complete ? nil : thread.process.mappings.moduleGeneration)
         case .notBlocked:
             store.recordWall { $0.probesFailed += 1 }
@@ -358,6 +370,6 @@ final class WallRecorder {
         guard duration > 0 else { return }
         let pid = thread.process.pid
         store.addOffCPU(stack: observation.stack, nanoseconds: duration, imageID: observation.imageID, tid: tid,
-                        threadName: { threadName(pid, tid) }, update: { update(&$0, duration) })
+                        span: observation.span, threadName: { threadName(pid, tid) }, update: { update(&$0, duration) })
     }
 }

@@ -63,6 +63,13 @@ public struct SampledThread: Sendable {
         return spanStacks[span, default: StackCounter()].add(stack, cpuTime: cpuTime)
     }
 
+    /// Counts `nanoseconds` off the CPU at `stack` in `span` (``StackCounter/addOffCPU(_:nanoseconds:)``): off-CPU time
+    /// is labelled as CPU samples are.
+    public mutating func addOffCPU(_ stack: [UInt64], nanoseconds: Int64, span: SpanLabels?) {
+        guard let span else { return stacks.addOffCPU(stack, nanoseconds: nanoseconds) }
+        spanStacks[span, default: StackCounter()].addOffCPU(stack, nanoseconds: nanoseconds)
+    }
+
     /// Every counter, with the span it counts in (`nil`: none).
     public var counters: [(span: SpanLabels?, stacks: StackCounter)] {
         [(nil, stacks)] + spanStacks.map { ($0.key, $0.value) }

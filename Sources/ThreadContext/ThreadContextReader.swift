@@ -8,7 +8,7 @@ import Profiles
 /// (``ThreadContextRecord``), key names from the process context (``ProcessContextReader``).
 ///
 /// The OTEP lets readers read a record only while its thread is stopped or interrupted; the caller guarantees
-/// that (the tracer reads at the ptrace stop). Made once per image and again when its code changes; one thread
+/// that (the tracer reads at the ptrace stop, `--wall` while the thread is blocked) or says how it departs from it. Made once per image and again when its code changes; one thread
 /// (the sampler's) uses it. A read allocates only the labels' strings.
 public final class ThreadContextReader {
     private let memory: RemoteMemory

@@ -5,6 +5,9 @@
 //                                15 ms of its CPU time; a second thread stays in span 3 (hot_third); it ends once
 //                                the main thread has used SECONDS of CPU (CPU time, not wall time: on a loaded
 //                                machine the run takes longer, the samplers still get as many samples)
+//   span_writer blocking SECONDS the main thread alternates span 1, sleeping 20 ms in nanosleep (wait_sleeping),
+//                                and span 2, blocked 20 ms in read on a pipe (wait_reading) that a helper thread
+//                                writes to 20 ms after it is asked to; it ends after SECONDS of wall time
 //   span_writer where            prints the main thread's `otel_thread_ctx_v1` as an offset from its thread
 //                                pointer, then waits to be killed
 //   span_writer hostile SECONDS  the main thread cycles through records a reader must refuse: not valid
@@ -167,11 +170,59 @@ static int steps(void) {
     }
 }
 
+/// Blocks in the syscalls `blocking` names its functions after, each block a stack of its own.
+__attribute__((noinline)) static void wait_sleeping(void) {
+    struct timespec twenty = {0, 20000000};
+    nanosleep(&twenty, NULL);
+}
+
+__attribute__((noinline)) static void wait_reading(int descriptor) {
+    char byte;
+    if (read(descriptor, &byte, 1) != 1) exit(1);
+}
+
+static int requests[2], answers[2];
+
+/// Answers each request 20 ms late: what `wait_reading` waits for.
+static void *answering_thread(void *unused) {
+    (void)unused;
+    char byte;
+    while (read(requests[0], &byte, 1) == 1) {
+        struct timespec twenty = {0, 20000000};
+        nanosleep(&twenty, NULL);
+        if (write(answers[1], &byte, 1) != 1) exit(1);
+    }
+    return NULL;
+}
+
+/// `span_writer blocking SECONDS`: one thread off the CPU in two spans, blocked a different way in each.
+static int blocking(double wall_seconds) {
+    publish_process_context();
+    if (pipe(requests) != 0 || pipe(answers) != 0) return 1;
+    pthread_t thread;
+    pthread_create(&thread, NULL, answering_thread, NULL);
+    static __thread struct record first, second;
+    first = make_record(1, 0, "first");
+    second = make_record(2, 0, "second");
+    double end_time = seconds(CLOCK_MONOTONIC) + wall_seconds;
+    while (seconds(CLOCK_MONOTONIC) < end_time) {
+        span_context_set(&first);
+        wait_sleeping();
+        span_context_set(&second);
+        if (write(requests[1], "x", 1) != 1) return 1;
+        wait_reading(answers[0]);
+    }
+    span_context_set(NULL);
+    close(requests[1]);
+    pthread_join(thread, NULL);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     int takes_seconds = strcmp(mode, "where") != 0 && strcmp(mode, "steps") != 0;
     if (argc != (takes_seconds ? 3 : 2)) {
-        fprintf(stderr, "usage: span_writer spans|hostile SECONDS | span_writer where|steps\n");
+        fprintf(stderr, "usage: span_writer spans|hostile|blocking SECONDS | span_writer where|steps\n");
         return 2;
     }
 #ifdef LATE_LIBRARY
@@ -192,6 +243,7 @@ int main(int argc, char **argv) {
         for (;;) pause();
     }
     if (strcmp(argv[1], "steps") == 0) return steps();
+    if (strcmp(argv[1], "blocking") == 0) return blocking(atof(argv[2]));
     int hostile = strcmp(argv[1], "hostile") == 0;
     double end_time = now() + atof(argv[2]);
     publish_process_context();

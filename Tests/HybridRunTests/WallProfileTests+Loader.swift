@@ -13,7 +13,8 @@ extension WallProfileTests {
     /// the unwinder finds rbp in the copied stack.
     /// The server is made to answer the COPY a second late (a statement trigger that sleeps), so that the wait is
     /// one long block every probe sees, whatever the load of the machine: without it, the loader's waits are many
-    /// short ones, which a run may or may not catch.
+    /// short ones, which a run may or may not catch. With tracing on, the loader publishes its spans (OTEP 4947): the
+    /// wait, read while the thread is blocked in it, carries the `COPY` span's name, as its CPU samples do.
     @Test(arguments: ["perf-event", "ptrace"])
     func theLoadersWaitForTheServerIsInTheWallProfileUnderItsOwnFrames(sampler: String) async throws {
         let directory = try Self.temporaryDirectory()
@@ -30,14 +31,18 @@ extension WallProfileTests {
         }
         let created = try await ProcessRunner.run(loader, [url, first, "--table", table], environment: HybridRunProcess.quietEnvironment)
         #expect(created.status == 0, "\(created.stderr)")
+        // Emptied, so that the load copies straight into the table (its ids are the first load's: a table holding them
+        // would send the load through the staging table, and the wait to its INSERT).
         try Self.psql(url, """
+            TRUNCATE \(table);
             CREATE FUNCTION \(table)_late() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN PERFORM pg_sleep(1); RETURN NULL; END$$;
             CREATE TRIGGER late AFTER INSERT ON \(table) FOR EACH STATEMENT EXECUTE FUNCTION \(table)_late();
             """)
         defer { try? Self.psql(url, "DROP TABLE \(table); DROP FUNCTION \(table)_late();") }
 
         let pprof = directory.appendingPathComponent("loader.pb.gz").path
-        let result = try await HybridRunProcess.run(["--wall", "--sampler", sampler, "-o", pprof, "--", loader.path, url, orders, "--table", table])
+        let result = try await HybridRunProcess.run(["--wall", "--sampler", sampler, "-o", pprof, "--", loader.path, url, orders, "--table", table],
+                                                    environment: try HybridRunProcess.tracedEnvironment())
         #expect(result.status == 0, "\(result.stderr)")
 
         let wall = try Self.traces(inPprof: pprof, sampleIndex: "wall")
@@ -46,6 +51,10 @@ extension WallProfileTests {
         let waited = waits.reduce(0) { $0 + $1.milliseconds }
         // The trigger holds the answer 1 s: the wait's wall time is that second (half of it, for a generous margin).
         #expect(waited >= 500, "a wait in libpq with the loader's frames above it; stacks through libpq:\n\(throughLibpq.joined(separator: "\n"))\n\(result.stderr)")
+        // The statement's answer is awaited inside the COPY span: that second is labelled with it (the same margin).
+        let inCopy = waits.filter { $0.labels["span_name"] == "COPY \(table)" }.reduce(0) { $0 + $1.milliseconds }
+        let bySpan = waits.reduce(into: [String: Double]()) { $0[$1.labels["span_name"] ?? "-", default: 0] += $1.milliseconds }
+        #expect(inCopy >= 500, "the wait by span_name: \(bySpan)")
         // The CPU view may hold a few samples in poll (ptrace stops a thread that ran in the tick wherever it is, even
         // back in poll), never the wait: at most a tenth of it.
         let cpuInWaits = try Self.traces(inPprof: pprof, sampleIndex: "cpu").filter { Self.isLibpqWait($0.stack) }.reduce(0) { $0 + $1.milliseconds }
@@ -62,25 +71,31 @@ extension WallProfileTests {
         stack.count > 1 && stack[0] == "poll" && (stack[1].hasPrefix("libpq.so") || stack[1].lowercased().hasPrefix("pq"))
     }
 
-    /// The stacks (function names, leaf first) with their value of `sampleIndex` in milliseconds, non-zero ones only,
-    /// as `go tool pprof -traces` prints them: an independent decoder of the file.
-    static func traces(inPprof path: String, sampleIndex: String) throws -> [(milliseconds: Double, stack: [String])] {
+    /// The stacks (function names, leaf first) with their value of `sampleIndex` in milliseconds and their string labels
+    /// (`thread`, `span_id`, …), non-zero ones only, as `go tool pprof -traces` prints them: an independent decoder of the file.
+    static func traces(inPprof path: String, sampleIndex: String) throws -> [(milliseconds: Double, stack: [String], labels: [String: String])] {
         let output = try ExternalTool.run("/usr/bin/go", ["tool", "pprof", "-sample_index=\(sampleIndex)", "-unit=ms", "-traces", path])
         #expect(output.status == 0, "\(output.standardError)")
-        var stacks: [(milliseconds: Double, stack: [String])] = []
-        var current: (milliseconds: Double, stack: [String])?
+        var stacks: [(milliseconds: Double, stack: [String], labels: [String: String])] = []
+        var current: (milliseconds: Double, stack: [String], labels: [String: String])?
+        var labels: [String: String] = [:]
         for line in output.standardOutput.split(separator: "\n") {
             if line.hasPrefix("-----") {
                 if let current, current.milliseconds > 0 { stacks.append(current) }
                 current = nil
+                labels = [:]
                 continue
             }
             let text = line.trimmingCharacters(in: .whitespaces)
-            guard !text.contains(":  ") else { continue }  // thread:, process:, pid:, tid: labels
+            // A label before the stack: "key:  value" (thread:, span_id:, pid:, …).
+            if current == nil, let separator = text.range(of: ":  ") {
+                labels[String(text[..<separator.lowerBound])] = String(text[separator.upperBound...])
+                continue
+            }
             // The first line of a stack is "VALUE   leaf" (VALUE in ms, or 0), the next ones only a name.
             if current == nil, let value = text.split(separator: " ", maxSplits: 1).first,
                let milliseconds = Double(value.hasSuffix("ms") ? value.dropLast(2) : value) {
-                current = (milliseconds, [String(text.dropFirst(value.count)).trimmingCharacters(in: .whitespaces)])
+                current = (milliseconds, [String(text.dropFirst(value.count)).trimmingCharacters(in: .whitespaces)], labels)
             } else if current != nil {
                 current?.stack.append(text)
             }

@@ -7,7 +7,9 @@ Reads the local pprof (sample types samples/count, cpu/nanoseconds, wall/nanosec
 stand-in decodes) and keeps the stacks of the thread that runs the load (those through `OrderLoader.load`). Its wall
 time splits into on-CPU time (split by what the frames say: JSON parsing, COPY escaping, libpq, other) and off-CPU
 time, of which the part under a libpq frame is the wait for PostgreSQL (libpq's send and poll); the rest is mostly
-time runnable but waiting for a CPU (counted at the running stack). Prints a few lines.
+time runnable but waiting for a CPU (counted at the running stack). Then the same split per span name, from the
+samples labelled `span_name` (the loader publishes its active span, OTEP 4947, and hybrid-run labels off-CPU time
+with the span its thread was blocked in, as it labels CPU samples). Prints a few lines.
 """
 import os
 import re
@@ -31,6 +33,10 @@ def is_libpq(frame):
     return frame.startswith("libpq.so") or frame.startswith("PQ") or frame.startswith("pq")
 
 
+# Per span name: at most this many lines, the spans with the most wall time.
+SPANS_SHOWN = 6
+
+
 def seconds(nanos):
     return f"{nanos / 1e9:6.2f} s"
 
@@ -48,11 +54,17 @@ def main():
     cpu_index, wall_index = types.index("cpu"), types.index("wall")
     cpu_parts = {name: 0 for name, _ in CPU_PARTS}
     cpu_other = waiting = off_other = 0
+    spans = {}  # span name -> [client CPU, waiting for the server, other off-CPU]
     for sample in profile["samples"]:
         stack = sample["stack"]  # root first
+        cpu, wall = sample["values"][cpu_index], sample["values"][wall_index]
+        span = sample["labels"].get("span_name")
+        if span:
+            parts = spans.setdefault(span, [0, 0, 0])
+            parts[0] += cpu
+            parts[1 if any(is_libpq(frame) for frame in stack) else 2] += wall - cpu
         if not any(LOAD_FRAME in frame for frame in stack):
             continue
-        cpu, wall = sample["values"][cpu_index], sample["values"][wall_index]
         part = next((name for frame in reversed(stack) for name, pattern in CPU_PARTS if pattern.match(frame)), None)
         if part:
             cpu_parts[part] += cpu
@@ -77,6 +89,14 @@ def main():
         print(f"    {name:<40} {seconds(nanos)}  {share(nanos)}")
     print(f"  waiting for the server     {seconds(waiting)}  {share(waiting)}  (off-CPU under libpq: send, poll)")
     print(f"  waiting for a CPU, other   {seconds(off_other)}  {share(off_other)}  (run queue, reading the file)")
+    if spans:
+        print("  per span (its span_name's wall time: client CPU, waiting for the server, other off-CPU):")
+        for name, parts in sorted(spans.items(), key=lambda item: -sum(item[1]))[:SPANS_SHOWN]:
+            span_total = sum(parts)
+            if span_total <= 0:
+                continue
+            client, server, other = (f"{100 * part / span_total:3.0f} %" for part in parts)
+            print(f"    {name[:24]:24} {seconds(span_total)}: client CPU {client}, waiting for the server {server}, other {other}")
     return 0
 
 
