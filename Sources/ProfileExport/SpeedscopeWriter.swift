@@ -12,8 +12,9 @@ public enum SpeedscopeWriter {
         var frames: [SpeedscopeFile.Frame] = []
         var profiles: [SpeedscopeFile.SampledProfile] = []
         // With `--wall`, each thread's wall profile follows its CPU one (speedscope lists them in its profile picker).
+        // Lost samples are CPU time no thread's wall time holds: they have no wall profile.
         for (kind, weight) in [("", \StackCount.cpuTime)] + (profile.hasWall ? [(" wall", \StackCount.wallTime)] : []) {
-            for process in profile.processes {
+            for process in profile.processes where weight == \StackCount.cpuTime || !process.isLostSamples {
                 for thread in process.threads {
                     var samples: [[Int]] = []
                     var weights: [Int64] = []

@@ -56,6 +56,12 @@ import Testing
         let profiles = try #require(file["profiles"] as? [[String: Any]])
         #expect(profiles.map { $0["name"] as? String ?? "" } == ["work (pid 42) work (tid 42)", "work (pid 42) helper; \"quoted\" (tid 43)", "[lost samples]"])
         #expect(profiles.last?["endValue"] as? Int == 30_000_000)
+
+        var withWall = SampleProfile.withWall
+        withWall.processes.append(.lostSamples(cpuTime: 30_000_000, count: 3))
+        let wallFile = try #require(try JSONSerialization.jsonObject(with: Data(SpeedscopeWriter.write(withWall).utf8)) as? [String: Any])
+        let names = try #require(wallFile["profiles"] as? [[String: Any]]).map { $0["name"] as? String ?? "" }
+        #expect(names.filter { $0.hasPrefix("[lost samples]") } == ["[lost samples]"], "no empty wall profile for lost samples: \(names)")
     }
 
     /// `--wall`: each thread's wall profile follows its CPU ones, weighted in nanoseconds of wall time; a stack only
