@@ -41,8 +41,10 @@ struct GlibcThreadList {
             guard let used = descriptor("rtld_global__dl_stack_used", in: .dynamic, of: modules.modules),
                   let user = descriptor("rtld_global__dl_stack_user", in: .dynamic, of: modules.modules) else { return nil }
             (table, holders, heads) = (.dynamic, modules.modules, [rtldGlobal &+ user, rtldGlobal &+ used])
-        } else if let program = modules.modules.first(where: { address(of: "_dl_stack_user", in: .full, of: $0) != nil }),
-                  let user = address(of: "_dl_stack_user", in: .full, of: program), let used = address(of: "_dl_stack_used", in: .full, of: program) {
+        } else if let (program, user) = modules.modules.lazy.compactMap({ module in
+                      address(of: "_dl_stack_user", in: .full, of: module).map { (module, $0) }
+                  }).first,
+                  let used = address(of: "_dl_stack_used", in: .full, of: program) {
             (table, holders, heads) = (.full, [program], [user, used])
         } else {
             return nil
