@@ -58,11 +58,13 @@ def main():
     for sample in profile["samples"]:
         stack = sample["stack"]  # root first
         cpu, wall = sample["values"][cpu_index], sample["values"][wall_index]
+        # Off-CPU time under a libpq frame is the wait for the server, in all and per span alike.
+        waits_for_server = any(is_libpq(frame) for frame in stack)
         span = sample["labels"].get("span_name")
         if span:
             parts = spans.setdefault(span, [0, 0, 0])
             parts[0] += cpu
-            parts[1 if any(is_libpq(frame) for frame in stack) else 2] += wall - cpu
+            parts[1 if waits_for_server else 2] += wall - cpu
         if not any(LOAD_FRAME in frame for frame in stack):
             continue
         part = next((name for frame in reversed(stack) for name, pattern in CPU_PARTS if pattern.match(frame)), None)
@@ -70,7 +72,7 @@ def main():
             cpu_parts[part] += cpu
         else:
             cpu_other += cpu
-        if any(is_libpq(frame) for frame in stack):
+        if waits_for_server:
             waiting += wall - cpu
         else:
             off_other += wall - cpu
