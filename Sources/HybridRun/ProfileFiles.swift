@@ -103,11 +103,15 @@ public enum ProfileFiles {
         return parts.count >= 3 && parts[parts.count - 2] == "wall"
     }
 
+    /// How long the reader of a FIFO or pipe may take nothing before hybrid-run gives up on that output: the files
+    /// are written after the command ended, and a reader that stopped reading must not keep its status from a CI step.
+    static let readerStallLimit: Duration = .seconds(10)
+
     /// Writes `bytes` to `path` whole or not at all (``OutputFile``).
     /// - Returns: the error line when it could not be written.
     static func store(_ bytes: [UInt8], at path: String) -> String? {
         do {
-            let file = try OutputFile(path: path, noReader: .fail)
+            let file = try OutputFile(path: path, noReader: .fail, stallLimit: readerStallLimit)
             try file.write(bytes)
             try file.commit()
             return nil

@@ -25,10 +25,18 @@ public final class OutputFile {
     public let path: String
     private var descriptor: Int32?
     private var temporary: (path: String, target: String, slot: Int32)?
+    /// How long a write to a FIFO or pipe waits for its reader to take a byte; `nil`: as long as it takes.
+    private let stallLimit: Duration?
 
     /// Opens `path` by its ``OutputTarget``; a regular file's temporary sibling is created now.
-    public init(path: String, noReader: NoReader = .wait) throws(OutputFileError) {
+    ///
+    /// - Parameter stallLimit: for a FIFO or pipe (`-` into one included), how long a write may wait for the reader
+    ///   to take any byte before it fails with ``OutputFileError/Problem/stalledReader(_:)``. A reader that opened
+    ///   the FIFO and stopped reading would otherwise keep a program that must not hang at exit waiting for ever,
+    ///   once the pipe's buffer (64 KiB) is full. `nil` waits as `seq 10 > fifo` does.
+    public init(path: String, noReader: NoReader = .wait, stallLimit: Duration? = nil) throws(OutputFileError) {
         self.path = path
+        self.stallLimit = stallLimit
         switch try OutputTarget.resolve(path) {
         case .descriptor(let fd):
             let copy = fcntl(fd, F_DUPFD_CLOEXEC, 3)
@@ -54,24 +62,54 @@ public final class OutputFile {
 
     public func write(_ bytes: [UInt8]) throws(OutputFileError) {
         guard let descriptor else { return }
-        var failure: Int32 = 0
+        var failure: Problem?
+        let limit = stallLimit.flatMap { Self.isPipe(descriptor) ? $0 : nil }
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                // With a stall limit, a pipe is written only once it has room, a page at most: such a write takes
+                // what it is given at once (pipe(7): up to PIPE_BUF bytes are written whole), so no write blocks.
+                if let limit, !Self.waitForRoom(descriptor, limit: limit) {
+                    failure = .stalledReader(limit)
+                    return
+                }
+                let count = limit == nil ? raw.count - offset : min(raw.count - offset, Int(PIPE_BUF))
+                let written = Glibc.write(descriptor, raw.baseAddress! + offset, count)
                 if written >= 0 {
                     offset += written
                 } else if errno == EAGAIN {
                     // An inherited descriptor may be non-blocking (another program set it so): wait until it takes more.
+                    guard limit == nil else { continue }
                     var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
                     _ = poll(&ready, 1, -1)
                 } else if errno != EINTR {
-                    failure = errno
+                    failure = .system(errno)
                     return
                 }
             }
         }
-        if failure != 0 { throw OutputFileError(path: path, problem: .system(failure)) }
+        if let failure { throw OutputFileError(path: path, problem: failure) }
+    }
+
+    private typealias Problem = OutputFileError.Problem
+
+    private static func isPipe(_ descriptor: Int32) -> Bool {
+        var status = stat()
+        return fstat(descriptor, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO
+    }
+
+    /// Whether the pipe at `descriptor` has room within `limit` (or its reader is gone: the write then says so).
+    private static func waitForRoom(_ descriptor: Int32, limit: Duration) -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            let milliseconds = max(0, Int32(clamping: left.components.seconds * 1_000 + left.components.attoseconds / 1_000_000_000_000_000))
+            var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+            let result = poll(&ready, 1, milliseconds)
+            if result == 0 { return false }
+            // Room, a reader gone or a bad descriptor: the write says which.
+            if result > 0 || errno != EINTR { return true }
+        }
     }
 
     /// Makes the output final: a temporary file is flushed to disk and renamed over the target; a descriptor

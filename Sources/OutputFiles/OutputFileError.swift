@@ -14,6 +14,8 @@ public struct OutputFileError: Error, Equatable, CustomStringConvertible {
         case socket
         /// A FIFO that no process has open for reading, when the writer must not wait for one.
         case noReader
+        /// A FIFO or pipe whose reader took nothing for this long, when the writer must not wait for ever.
+        case stalledReader(Duration)
         case closedDescriptor(Int32)
         /// What a system call reported.
         case system(Int32)
@@ -37,6 +39,7 @@ public struct OutputFileError: Error, Equatable, CustomStringConvertible {
         case .readOnlyFile: "the file is read-only: make it writable or choose another name"
         case .socket: "it is a socket, which cannot be opened as a file: give a file or a FIFO"
         case .noReader: "no process has the FIFO open for reading: start the reader first"
+        case .stalledReader(let limit): "its reader took nothing for \(DurationText.format(limit)): make the reader read to the end, or write to a file"
         case .closedDescriptor(let fd): "descriptor \(fd) is not open for writing"
         case .system(let code): String(cString: strerror(code))
         }

@@ -83,6 +83,27 @@ import TestSupport
         #expect(status(of: path("profile")).map { $0.st_mode & S_IFMT } == S_IFIFO)
     }
 
+    /// A reader that opened the FIFO and stopped reading: hybrid-run gives up on that output after 10 s with one line
+    /// and exits with the command's status, instead of waiting for ever once the pipe is full.
+    @Test func aFIFOWhoseReaderStoppedReadingIsOneLineAndTheCommandsStatus() async throws {
+        #expect(mkfifo(path("profile"), 0o644) == 0)
+        let reader = open(path("profile"), O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        try #require(reader >= 0)
+        defer { close(reader) }
+        // The test fills the pipe itself, so hybrid-run's first byte finds no room whatever the profile's size.
+        let filler = open(path("profile"), O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+        try #require(filler >= 0)
+        defer { close(filler) }
+        let page = [UInt8](repeating: 0x41, count: 4096)
+        while write(filler, page, page.count) > 0 {}
+        #expect(errno == EAGAIN)
+
+        // pprof: never empty (a folded file of a command too short to be sampled has no line to write).
+        let result = try await HybridRunProcess.run(["-q", "-o", path("profile"), "--format", "pprof", "--", "sh", "-c", "exit 3"])
+        #expect(result.status == 3)
+        #expect(result.stderr == "hybrid-run: error: cannot write \(path("profile")): its reader took nothing for 10s: make the reader read to the end, or write to a file\n")
+    }
+
     @Test(.enabled(if: getuid() == 0, "needs root to give the file another owner"))
     func anExistingFileKeepsItsModeAndOwnerAndANewOneFollowsTheUmask() async throws {
         try Data("old".utf8).write(to: URL(fileURLWithPath: path("run.folded")))

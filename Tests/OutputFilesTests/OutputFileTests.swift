@@ -96,6 +96,48 @@ import Testing
         #expect(try names() == ["fifo"])
     }
 
+    /// With a stall limit, a pipe is written a page at a time as it has room: a reader that takes everything gets
+    /// everything, however often the pipe fills (200 KiB through a 64 KiB pipe).
+    @Test func aFIFOWithAStallLimitGetsEverythingItsReaderTakes() throws {
+        #expect(mkfifo(path("fifo"), 0o600) == 0)
+        let reader = try FIFOReader(path: path("fifo"))
+        let text = (0..<20_000).map { "line \($0)\n" }.joined()
+        let output = try OutputFile(path: path("fifo"), noReader: .fail, stallLimit: .seconds(30))
+        try output.write(Array(text.utf8))
+        try output.commit()
+        let received = reader.finish()
+        #expect(received.sawEndOfFile)
+        #expect(received.bytes.count == text.utf8.count)
+        #expect(String(decoding: received.bytes, as: UTF8.self) == text)
+    }
+
+    /// A reader that holds the FIFO open and reads nothing: the write fails once the limit passes without a byte taken.
+    @Test func aFIFOWhoseReaderTakesNothingFailsAfterTheStallLimit() async throws {
+        #expect(mkfifo(path("fifo"), 0o600) == 0)
+        let reader = open(path("fifo"), O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        try #require(reader >= 0)
+        defer { close(reader) }
+        let fifo = path("fifo")
+        let outcome = Mutex<OutputFileError?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            do throws(OutputFileError) {
+                let output = try OutputFile(path: fifo, noReader: .fail, stallLimit: .milliseconds(300))
+                try output.write([UInt8](repeating: 0x41, count: 1 << 20))
+            } catch {
+                outcome.withLock { $0 = error }
+            }
+            finished.signal()
+        }
+        // Far beyond the limit: a writer that waits for ever is released by reading everything, and the test fails.
+        if finished.wait(timeout: .now() + 60) == .timedOut {
+            Issue.record("the write still waited for the reader after 60 s")
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while finished.wait(timeout: .now()) == .timedOut { _ = read(reader, &buffer, buffer.count) }
+        }
+        #expect(outcome.withLock { $0 } == OutputFileError(path: fifo, problem: .stalledReader(.milliseconds(300))))
+    }
+
     @Test func aFIFOWithoutAReaderFailsAtOnceWhenTheWriterMustNotWait() throws {
         #expect(mkfifo(path("fifo"), 0o600) == 0)
         #expect(throws: OutputFileError(path: path("fifo"), problem: .noReader)) {
