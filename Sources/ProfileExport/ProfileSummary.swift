@@ -24,6 +24,7 @@ public enum ProfileSummary {
         lines += wallLines(profile, topStacks: topFunctions)
         guard total > 0 else { return lines }
         lines += spanLines(profile, topSpans: topFunctions)
+        if let failures = statistics.spanReadFailures.text { lines.append("spans: \(failures)") }
         lines.append("profile: top functions by self time:")
         for function in profile.functionsBySelfTime().prefix(topFunctions) where function.selfSamples > 0 {
             let share = Double(function.selfSamples) * 100 / Double(total)

@@ -157,7 +157,8 @@ extension SamplingStatistics {
             stoppedTimeP50: weighted,
             stoppedTimeP99: [stoppedTimeP99, later.stoppedTimeP99].compactMap { $0 }.max(),
             tracerCPUTime: tracerCPUTime + later.tracerCPUTime,
-            wall: wall.map { earlier in later.wall.map(earlier.merged) ?? earlier } ?? later.wall
+            wall: wall.map { earlier in later.wall.map(earlier.merged) ?? earlier } ?? later.wall,
+            spanReadFailures: spanReadFailures + later.spanReadFailures
         )
     }
 }

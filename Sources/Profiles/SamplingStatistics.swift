@@ -32,10 +32,13 @@ public struct SamplingStatistics: Sendable, Equatable {
     public var tracerCPUTime: Int64
     /// How wall time was recorded (`--wall`); `nil` when it was not.
     public var wall: WallStatistics?
+    /// Samples whose published span could not be read.
+    public var spanReadFailures: SpanReadFailures
 
     public init(samplesTaken: Int = 0, samplesLost: Int = 0, samplesMissed: Int = 0, lostCPUTime: Int64 = 0,
                 sideBandRecordsLost: Int = 0, sideBandLossTime: Int64 = 0, threadsSeen: Int = 0, processesSeen: Int = 0,
-                stoppedTimeP50: Int64? = nil, stoppedTimeP99: Int64? = nil, tracerCPUTime: Int64 = 0, wall: WallStatistics? = nil) {
+                stoppedTimeP50: Int64? = nil, stoppedTimeP99: Int64? = nil, tracerCPUTime: Int64 = 0, wall: WallStatistics? = nil,
+                spanReadFailures: SpanReadFailures = SpanReadFailures()) {
         self.samplesTaken = samplesTaken
         self.samplesLost = samplesLost
         self.samplesMissed = samplesMissed
@@ -48,6 +51,7 @@ public struct SamplingStatistics: Sendable, Equatable {
         self.stoppedTimeP99 = stoppedTimeP99
         self.tracerCPUTime = tracerCPUTime
         self.wall = wall
+        self.spanReadFailures = spanReadFailures
     }
 }
 

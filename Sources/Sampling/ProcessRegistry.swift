@@ -124,7 +124,8 @@ final class ProcessRegistry {
         let unwinder = Unwinder(modules: modules, maximumFrames: maximumFrames)
         process.unwinder = unwinder
         process.threadContext = ThreadContextReader(pid: process.pid, modules: modules,
-                                                    executablePath: process.executablePath ?? ProcessMaps.executableLink(pid: process.pid))
+                                                    executablePath: process.executablePath ?? ProcessMaps.executableLink(pid: process.pid),
+                                                    failures: store.spanReadFailures)
         if process.threadContext != nil { publishesThreadContext = true }
         if let imageID = process.imageID {
             store.updateModules(imageID: imageID, modules: modules)

@@ -30,6 +30,8 @@ final class ProfileStore: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Where the processes' thread-context readers count samples whose span they could not read.
+    let spanReadFailures = SpanReadFailureCounter()
     /// Whether samples go on the timeline too (only a report shows it: it costs 24 bytes a sample).
     private let recordsTimeline: Bool
 
@@ -156,7 +158,8 @@ final class ProfileStore: Sendable {
                 lostCPUTime: state.lostCPUTime, sideBandRecordsLost: state.sideBandRecordsLost, sideBandLossTime: state.sideBandLossTime,
                 threadsSeen: state.threadsSeen, processesSeen: state.processesSeen,
                 stoppedTimeP50: Self.percentile(0.50, of: times), stoppedTimeP99: Self.percentile(0.99, of: times),
-                tracerCPUTime: state.tracerCPUTime - state.tracerCPUTimeTaken, wall: state.wall)
+                tracerCPUTime: state.tracerCPUTime - state.tracerCPUTimeTaken, wall: state.wall,
+                spanReadFailures: spanReadFailures.take())
             let window = SampledWindow(startTime: state.intervalStart, endTime: now, images: images, statistics: statistics,
                                        timeline: state.timeline)
             state.intervalStart = now

@@ -52,24 +52,18 @@ public final class ThreadContextReader {
     private static let nearbyWindow = 8_192
     private let nearby: UnsafeMutableRawBufferPointer
 
-    /// Samples whose thread had a pointer that led to no labels: not valid, unreadable, too large, no ids.
-    public private(set) var refusedRecords = 0
-    /// Samples not read because the variable's address could not be found for the thread: in dynamic TLS (a
-    /// library loaded late, or general-dynamic code) that the thread has not allocated, or unreadable.
-    public private(set) var unlocatedSamples = 0
-    /// Samples of threads whose thread pointer is not known (``spanLabels(tid:)``: not in glibc's lists).
-    public private(set) var unknownThreadSamples = 0
-    /// Samples dropped because the thread's TLS pointer moved while its record was read (the record may be torn).
-    public private(set) var recordsChangedWhileRead = 0
+    /// Where samples whose span could not be read are counted.
+    private let failures: SpanReadFailureCounter
 
     /// The reader of process `pid` whose code is `modules`, or `nil` when no module exports `otel_thread_ctx_v1`.
-    public init?(pid: pid_t, modules: ModuleMap, executablePath: String?) {
+    public init?(pid: pid_t, modules: ModuleMap, executablePath: String?, failures: SpanReadFailureCounter = SpanReadFailureCounter()) {
         memory = RemoteMemory(pid: pid)
         guard let location = ThreadContextLocation.find(in: modules, executablePath: executablePath, memory: memory) else {
             return nil
         }
         self.location = location
         self.modules = modules
+        self.failures = failures
         keyMap = ProcessContextReader.attributeKeyMap(pid: pid, memory: memory) ?? []
         keyMapReadAt = Self.monotonicNow()
         // Allocated only once the reader is made: a failed initializer runs no `deinit`, and the 9 KB allocated before
@@ -102,7 +96,7 @@ public final class ThreadContextReader {
             location = .threadPointerOffset(offset)
         }
         guard let address = location.pointerAddress(threadPointer: threadPointer, memory: memory) else {
-            unlocatedSamples += 1
+            failures.add(\.unlocatedVariables)
             return nil
         }
         return address
@@ -128,7 +122,7 @@ public final class ThreadContextReader {
                           length: last?.bytes.count ?? 0) else { return nil }
         if let owner, first.owner != owner.tid {
             threadPointers[owner.tid] = nil
-            unknownThreadSamples += 1
+            failures.add(\.unknownThreads)
             return nil
         }
         let record = first.pointer
@@ -140,7 +134,7 @@ public final class ThreadContextReader {
             if first.pointerAfter == record, let whole = Self.wholeRecord(in: bytes) { return accept(record, bytes: whole, thread: thread) }
         }
         guard record & 1 == 0 else {
-            refusedRecords += 1
+            failures.add(\.refusedRecords)
             return nil
         }
         guard let second = gather(tidAddress: nil, pointerAddress: pointerAddress, record: record,
@@ -148,12 +142,12 @@ public final class ThreadContextReader {
         else { return nil }
         // A record that ends just before an unmapped page stops the call there: the pointer is then read on its own.
         guard second.pointer == record, (second.pointerAfter ?? memory.load(UInt64.self, at: pointerAddress)) == record else {
-            recordsChangedWhileRead += 1
+            failures.add(\.recordsChangedWhileRead)
             return nil
         }
         guard let whole = Self.wholeRecord(in: UnsafeRawBufferPointer(rebasing: scratch[Scratch.record..<(Scratch.record + second.recordBytes)]))
         else {
-            refusedRecords += 1
+            failures.add(\.refusedRecords)
             return nil
         }
         return accept(record, bytes: whole, thread: thread)
@@ -176,7 +170,7 @@ public final class ThreadContextReader {
         guard let found = ThreadContextRecord.labels(header: header, attributes: UnsafeRawBufferPointer(
             rebasing: bytes[ThreadContextRecord.headerSize...]), keyMap: keyMap)
         else {
-            refusedRecords += 1
+            failures.add(\.refusedRecords)
             return nil
         }
         if found.unknownKey {
@@ -286,7 +280,7 @@ public final class ThreadContextReader {
     public func spanLabels(tid: pid_t) -> SpanLabels? {
         if threadList == nil { threadList = .some(GlibcThreadList(modules: modules, memory: memory)) }
         guard let list = threadList ?? nil else {
-            unknownThreadSamples += 1
+            failures.add(\.unknownThreads)
             return nil
         }
         if threadPointers[tid] == nil {
@@ -297,7 +291,7 @@ public final class ThreadContextReader {
             }
         }
         guard let pointer = threadPointers[tid] else {
-            unknownThreadSamples += 1
+            failures.add(\.unknownThreads)
             return nil
         }
         guard let address = pointerAddress(threadPointer: pointer) else { return nil }

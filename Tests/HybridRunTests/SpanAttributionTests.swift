@@ -108,6 +108,9 @@ import TestSupport
         let unknown = spans(of: "hot_unknown_key", in: run.profile)
         let expected = SpanLabels(traceID: Self.traceID, spanID: Self.spanID(4), name: nil)
         #expect(Double(unknown[expected] ?? 0) >= share * Double(unknown.values.reduce(0, +)), "\(unknown)")
+        // Counted, not silent: the summary says how many samples kept the root span and why.
+        let counted = run.stderr.split(separator: "\n").first { $0.contains("spans: ") && $0.contains("kept the root span") }
+        #expect(counted?.contains("records refused (not valid, no ids, or too large)") == true, "\(run.stderr)")
     }
 
     /// A library `dlopen`ed into a process whose static TLS reserve is gone has its block in dynamic TLS, per

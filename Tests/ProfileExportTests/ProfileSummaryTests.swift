@@ -41,6 +41,20 @@ struct ProfileSummaryTests {
         #expect(ProfileSummary.lines(withWall).contains("  50.0%  3  COPY orders  (1 span)  wall 0.04 s"))
     }
 
+    /// Samples whose published span could not be read are counted by cause, only the causes that occurred named.
+    @Test func spansThatCouldNotBeReadAreCountedByCause() {
+        var profile = SampleProfile.twoThreads
+        #expect(!ProfileSummary.lines(profile).contains { $0.contains("kept the root span") })
+        profile.statistics.spanReadFailures = SpanReadFailures(refusedRecords: 3, unknownThreads: 2)
+        #expect(ProfileSummary.lines(profile).contains(
+            "spans: 5 samples of threads in processes that publish spans kept the root span: 3 records refused (not valid, no ids, "
+                + "or too large), 2 threads not in glibc's thread list"))
+        var later = SampleProfile.twoThreads
+        later.statistics.spanReadFailures = SpanReadFailures(unlocatedVariables: 1, recordsChangedWhileRead: 4)
+        #expect(profile.merged(with: later).statistics.spanReadFailures
+            == SpanReadFailures(refusedRecords: 3, unlocatedVariables: 1, unknownThreads: 2, recordsChangedWhileRead: 4))
+    }
+
     /// Lost samples' CPU time is in no thread's wall time, so it is not taken from the off-CPU share; records the kernel
     /// dropped from the side-band buffers are said to be records, not samples, and for the wall profile what they cost.
     @Test func lostRecordsAreNamedForWhatTheyAre() {
