@@ -153,8 +153,8 @@ import Unwinding
         var stacks: [[UInt64]]
         /// Snapshots the two unwound differently.
         var disagreements: [Int]
-        /// Stacks the rules handed to libunwind.
-        var libunwindStacks: Int
+        /// Indexes of the stacks the rules handed to libunwind.
+        var libunwindStacks: [Int]
 
         func modulePaths(of stack: [UInt64]) -> [String] { stack.map { modules.module(containing: $0)?.path ?? "?" } }
     }
@@ -168,11 +168,13 @@ import Unwinding
         try #require(series.allSatisfy { $0.modules.ranges == modules.ranges }, "the fixture mapped code while it ran")
         let unwinder = Unwinder(modules: modules)
         let reference = LibunwindUnwinder(modules: modules)
-        var comparison = Comparison(modules: modules, stacks: [], disagreements: [], libunwindStacks: 0)
+        var comparison = Comparison(modules: modules, stacks: [], disagreements: [], libunwindStacks: [])
         for (index, live) in series.enumerated() {
             var ours: [UInt64] = []
             var theirs: [UInt64] = []
+            let handedOver = unwinder.libunwindStacks
             let oursKnown = unwinder.unwind(live.snapshot, into: &ours)
+            if unwinder.libunwindStacks > handedOver { comparison.libunwindStacks.append(index) }
             let theirsKnown = reference.unwind(live.snapshot, into: &theirs)
             if ours != theirs || oursKnown != theirsKnown {
                 comparison.disagreements.append(index)
@@ -180,14 +182,13 @@ import Unwinding
             }
             comparison.stacks.append(ours)
         }
-        comparison.libunwindStacks = unwinder.libunwindStacks
         return comparison
     }
 
     @Test func agreesWithLibunwindOnOptimizedC() throws {
         let comparison = try compare([try Fixture.workload(), "deep", "25", "100000000", "0"])
         #expect(comparison.disagreements.isEmpty)
-        #expect(comparison.libunwindStacks == 0)
+        #expect(comparison.libunwindStacks.isEmpty)
         let named = comparison.stacks.map { names(of: $0, in: comparison.modules) }
         #expect(named.allSatisfy { $0.contains("main") && $0.last == "_start" })
         // Nearly all the time goes to the leaf under all 25 levels; a few samples may catch the recursion.
@@ -198,7 +199,7 @@ import Unwinding
     @Test func agreesWithLibunwindThroughLibcCallbacks() throws {
         let comparison = try compare([try Fixture.workload(), "sort", "100"])
         #expect(comparison.disagreements.isEmpty)
-        #expect(comparison.libunwindStacks <= comparison.stacks.count / 10)
+        #expect(comparison.libunwindStacks.count <= comparison.stacks.count / 10)
         let throughLibc = comparison.stacks.filter { stack in
             let names = names(of: stack, in: comparison.modules)
             guard let callback = names.firstIndex(of: "compare_values"), let main = names.firstIndex(of: "main"), callback < main
@@ -213,7 +214,7 @@ import Unwinding
     @Test func agreesWithLibunwindAfterACallThatEndsItsFunction() throws {
         let comparison = try compare([try Fixture.workload(), "noreturn", "100"], count: 20)
         #expect(comparison.disagreements.isEmpty)
-        #expect(comparison.libunwindStacks == 0)
+        #expect(comparison.libunwindStacks.isEmpty)
         for stack in comparison.stacks {
             let names = names(of: stack, in: comparison.modules)
             #expect(names.firstIndex(of: "never_returns").map { names[$0 + 1] } == "main")
@@ -223,7 +224,7 @@ import Unwinding
     @Test func agreesWithLibunwindInALibcSystemCall() throws {
         let comparison = try compare([try Fixture.workload(), "sleep", "100"], when: .asleep, count: 10)
         #expect(comparison.disagreements.isEmpty)
-        #expect(comparison.libunwindStacks == 0)
+        #expect(comparison.libunwindStacks.isEmpty)
         for stack in comparison.stacks {
             #expect(comparison.modulePaths(of: stack).first?.contains("/libc.so") == true)
             #expect(names(of: stack, in: comparison.modules).last == "_start")
@@ -233,8 +234,11 @@ import Unwinding
     @Test func agreesWithLibunwindOnOptimizedSwift() throws {
         let comparison = try compare([try Fixture.swiftWorkload(), "deep", "25", "100000000"])
         #expect(comparison.disagreements.isEmpty)
-        #expect(comparison.libunwindStacks == 0)
         let named = comparison.stacks.map { names(of: $0, in: comparison.modules) }
+        // The program's own stacks are the rules' alone; one caught in the runtime's start-up or exit may be handed
+        // over (a full suite caught one, in agreement with libunwind).
+        let handedOver = comparison.libunwindStacks.map { named[$0] }
+        #expect(handedOver.allSatisfy { !$0.contains("main") } && handedOver.count <= named.count / 10, "\(handedOver)")
         // Nearly all, not all: a snapshot can catch the program in the runtime's start-up or exit, outside `main`
         // (a clean-clone run caught one); both unwinders still have to agree on it.
         #expect(named.filter { $0.contains("main") }.count >= named.count * 9 / 10)
@@ -245,7 +249,7 @@ import Unwinding
     @Test func agreesWithLibunwindThroughTheSwiftRuntime() throws {
         let comparison = try compare([try Fixture.swiftWorkload(), "strings", "100"])
         #expect(comparison.disagreements.isEmpty)
-        #expect(comparison.libunwindStacks <= comparison.stacks.count / 10)
+        #expect(comparison.libunwindStacks.count <= comparison.stacks.count / 10)
         let runtimeCallers = comparison.stacks.filter {
             comparison.modulePaths(of: $0).dropFirst().contains { $0.hasSuffix("/libswiftCore.so") }
         }
@@ -265,7 +269,7 @@ import Unwinding
         try #require(ELFImage(path: indexed)?.ehFrameHeader != nil)
         let comparison = try compare([bare, "deep", "25", "100000000", "0"], count: 20)
         #expect(comparison.disagreements.isEmpty)
-        #expect(comparison.libunwindStacks == 0)
+        #expect(comparison.libunwindStacks.isEmpty)
         let withTable = try compare([indexed, "deep", "25", "100000000", "0"], count: 20)
         let named = comparison.stacks.map { names(of: $0, in: comparison.modules) }
         let namedWithTable = withTable.stacks.map { names(of: $0, in: withTable.modules) }
