@@ -280,10 +280,11 @@ extension WallProfileTests {
     /// it as blocked (nor the time the tracer holds the thread stopped to sample it). Four spinning processes outside
     /// the tree make the thread wait on any machine (2 cores here).
     ///
-    /// Bound: 0.05 s of its ~2 s of CPU time (2.5 %), for the blocks a real process has (loading, page faults; 0.0 s
-    /// measured in 10 runs beside the spinners at load 20). Each look that finds the thread waiting counted the wait so far
-    /// as blocked before (the surplus at the next look was dropped): 0.10–0.11 s on a quiet machine from the stops
-    /// alone, 0.3–0.6 s at load 7, 3.1–3.4 s at load 20; with this test's spinners, see the commit.
+    /// Bound: 0.3 s of its ~2 s of CPU time, for the blocks a real process has (loading, page faults): 0.0 s measured in
+    /// 10 runs beside the spinners at load 20, but 0.06 s in one block on a new machine's first full suite (the fixture's
+    /// pages not yet cached). Each look that finds the thread waiting counted the wait so far as blocked before (the
+    /// surplus at the next look was dropped): 1.35–1.61 s with this test's spinners (commit a360893; 0.10–0.11 s on a
+    /// quiet machine from the stops alone, 0.3–0.6 s at load 7, 3.1–3.4 s at load 20).
     @Test func aBusyThreadUnderPtraceIsNotBlockedWhileItWaitsForACPU() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -303,6 +304,6 @@ extension WallProfileTests {
         #expect(result.status == 0, "\(result.stderr)")
         let headline = try #require(result.stderr.split(separator: "\n").first { $0.contains("of thread time") && $0.contains("(blocked ") })
         let blocked = try #require(Double(headline.split(separator: "(blocked ").last?.split(separator: " ").first ?? ""))
-        #expect(blocked <= 0.05, "\(headline)")
+        #expect(blocked <= 0.3, "\(headline)")
     }
 }
