@@ -5,7 +5,8 @@
 # labelled with its span's id in the pprof file hybrid-run wrote, summed over RUNS runs of SECONDS each.
 # Target: >= 95 % for each. Also printed: the sampler's CPU time per sample from hybrid-run's summary, with and
 # without a thread context to read (span_writer-unexported: the same program, its variable not exported), and the
-# cost of one read alone (Benchmarks/thread-context-reader-benchmark, target < 2 us).
+# cost of one read alone (Benchmarks/thread-context-reader-benchmark, target < 2 us), and the floor under the perf-event
+# reader's cost per sample: a C reader woken at every sample that does nothing else (Benchmarks/perf-wake-floor).
 # Then off-CPU time (`--wall`): span_writer blocking waits 20 ms in nanosleep in span 1 (wait_sleeping) and 20 ms in
 # a pipe read in span 2 (wait_reading), alternately; for each wait, the share of its wall time labelled with its span.
 #
@@ -34,6 +35,7 @@ clang -O2 -shared -fPIC -mtls-dialect=gnu2 -o "$WORK/libspan_context.so" "$F/spa
 clang "${FLAGS[@]}" -o "$WORK/span_writer-library" "$F/span_writer.c" "$WORK/libspan_context.so" -Wl,-rpath,'$ORIGIN'
 clang "${FLAGS[@]}" -mtls-dialect=gnu2 -Wl,--export-dynamic-symbol=otel_thread_ctx_v1 -o "$WORK/span_writer-executable" \
   "$F/span_writer.c" "$F/span_context.c"
+clang -O2 -pthread -o "$WORK/perf_wake_floor" "$ROOT/Benchmarks/perf-wake-floor/perf_wake_floor.c"
 # The same program whose variable is not exported: nothing for the reader to find, the baseline of its cost.
 clang "${FLAGS[@]}" -o "$WORK/span_writer-unexported" "$F/span_writer.c" "$F/span_context.c"
 
@@ -102,3 +104,4 @@ SECOND="$(ls "/proc/$WRITER/task" | grep -vx "$WRITER" | head -1)"
 # The second thread publishes its span right after it starts: retried until it has.
 until RESULT="$("$READER_BENCHMARK" "$WRITER" "$SECOND" 200000 5 2>/dev/null)"; do sleep 0.05; done
 echo "one read of a thread's span (TLSDESC library, thread running): $RESULT"
+echo "$("$WORK/perf_wake_floor" "$RATE" "$SECONDS_PER_RUN") (load $(cut -d' ' -f1 /proc/loadavg))"

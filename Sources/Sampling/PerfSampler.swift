@@ -114,12 +114,21 @@ final class PerfSampler: Sampler {
     /// Until a process publishes its spans, the reader looks at the buffers whenever the fastest-filling can have
     /// filled a quarter at the rate, and only the stop pipe wakes it sooner; from then on it listens to the
     /// buffers, which wake it at every sample (``PerfEventSet``), so that each span is read right after its sample
-    /// (``readSpans()``). The timeout in that mode bounds how stale a profile taken for upload can be.
+    /// (``readSpans()``).
+    ///
+    /// Such a wake-up reads the new samples' spans and nothing else: draining, unwinding, forgetting gone processes,
+    /// `--wall`'s probes and the reader's own CPU time stay at the cadence of a reader that does not listen (a
+    /// quarter fill, or with `--wall` a period), done by whichever wake-up comes due. A wake-up per sample cost the
+    /// reader those passes at every sample, with its caches cold after each switch (BENCHMARKS.md, "Thread context
+    /// reading").
     private func read(until stopDescriptor: Int32) {
         var descriptors = [pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0)]
             + events.buffers.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
         var stopping = false
         var prioritized = false
+        // With `--wall`, blocked threads are looked at every period, to read their stacks while they still wait.
+        let passInterval = wall != nil ? Int64(max(1, options.period / 1_000_000)) : Int64(quarterFillTime)
+        var nextPass = Clock.monotonic()
         while !stopping {
             let listening = processes.publishesThreadContext
             if listening && !prioritized {
@@ -127,8 +136,7 @@ final class PerfSampler: Sampler {
                 Self.prioritizeReader(logger: logger)
             }
             let polled = listening ? descriptors.count : 1
-            // With `--wall`, blocked threads are looked at every period, to read their stacks while they still wait.
-            let timeout = wall != nil ? Int32(max(1, options.period / 1_000_000)) : listening ? 100 : quarterFillTime
+            let timeout = Int32(clamping: max(1, (nextPass - Clock.monotonic() + 999_999) / 1_000_000))
             if poll(&descriptors, nfds_t(polled), timeout) > 0 {
                 stopping = descriptors[0].revents != 0
                 // A buffer whose task tree has exited reports POLLHUP on every poll: stop polling it.
@@ -141,6 +149,11 @@ final class PerfSampler: Sampler {
                 let period = jitter.draw(at: drawClock)
                 if events.setPeriod(period) { jitter.rootPeriodSet(period, at: UInt64(now)) }
             }
+            guard stopping || now >= nextPass else {
+                readSpans()
+                continue
+            }
+            nextPass = now + passInterval * 1_000_000
             let cutoff = now - Self.writeAllowance
             drain(takenBefore: stopping ? .max : UInt64(max(0, cutoff)))
             if !stopping { forgetGoneProcesses(now: now, appliedUntil: cutoff) }
