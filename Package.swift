@@ -32,7 +32,7 @@ let package = Package(
         .executableTarget(
             name: "hybrid-run",
             dependencies: [
-                "HybridRun", "Sampling", "SafeText",
+                "HybridRun", "Sampling", "SafeText", "_CProcessShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

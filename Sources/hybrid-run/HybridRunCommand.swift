@@ -4,6 +4,7 @@ import HybridRun
 import ProcessLaunch
 import Sampling
 import Telemetry
+import _CProcessShims
 
 @main
 struct HybridRunCommand: AsyncParsableCommand {
@@ -154,6 +155,7 @@ struct HybridRunCommand: AsyncParsableCommand {
     /// Parses like `AsyncParsableCommand.main()`, but a usage error exits with 125, not 64: a wrapper's own
     /// failure must never look like the command's (`env`, `nice` and `timeout` do the same).
     static func main() async {
+        hr_use_one_malloc_arena()
         // The image a crash of hybrid-run execs to see the command to its end (CrashGuard).
         if let reaper = CrashReaper(arguments: CommandLine.arguments) {
             Foundation.exit(reaper.run() ?? HybridRunSession.ownErrorStatus)
