@@ -77,7 +77,7 @@ final class Transfer: @unchecked Sendable {
         // Redirects are not followed: a redirect to another host would drop (or leak) the credentials.
         set(CURLOPT_FOLLOWLOCATION, 0)
         set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
-        let milliseconds = max(Int(request.timeout.components.seconds * 1000 + request.timeout.components.attoseconds / 1_000_000_000_000_000), 1)
+        let milliseconds = max(Int(request.timeout.wholeMilliseconds), 1)
         set(CURLOPT_TIMEOUT_MS, milliseconds)
         set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds)
 

@@ -1,5 +1,6 @@
 import _CProcessShims
 import Glibc
+import SafeText
 
 /// One output a program writes, by the rule of ``OutputTarget``: open, write, then ``commit()`` (or ``discard()``).
 ///
@@ -103,7 +104,7 @@ public final class OutputFile {
         let deadline = ContinuousClock.now + limit
         while true {
             let left = ContinuousClock.now.duration(to: deadline)
-            let milliseconds = max(0, Int32(clamping: left.components.seconds * 1_000 + left.components.attoseconds / 1_000_000_000_000_000))
+            let milliseconds = max(0, Int32(clamping: left.wholeMilliseconds))
             var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
             let result = poll(&ready, 1, milliseconds)
             if result == 0 { return false }

@@ -26,3 +26,10 @@ public enum DurationText {
         return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
     }
 }
+
+extension Duration {
+    /// The whole milliseconds in it (rounded toward zero), as `poll(2)` and libcurl's `_MS` options take them.
+    public var wholeMilliseconds: Int64 {
+        components.seconds * 1_000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}
