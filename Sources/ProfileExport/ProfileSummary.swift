@@ -35,7 +35,7 @@ public enum ProfileSummary {
     }
 
     /// With `--wall`: how much of the wall time was spent off the CPU, per process, and where (`wall − cpu` per stack:
-    /// blocked, or runnable waiting for a CPU after running it).
+    /// blocked, runnable waiting for a CPU after running it, or held stopped by the ptrace sampler).
     private static func wallLines(_ profile: Profile, topStacks: Int) -> [String] {
         guard let wall = profile.statistics.wall else { return [] }
         let total = profile.totalWallTime
@@ -51,7 +51,8 @@ public enum ProfileSummary {
         }
         var lines = ["wall: \(seconds(total)) s of thread time, \(percent(offCPU, of: total)) % off-CPU (blocked \(seconds(wall.blockedTime)) s "
             + "in \(wall.blockedIntervals) intervals, \(wall.observedIntervals) with their own stack; waiting for a CPU \(seconds(wall.runQueueTime)) s; "
-            + "running unsampled \(seconds(wall.unsampledRunTime)) s)" + (perProcess.isEmpty ? "" : "; per process:")] + perProcess
+            + "running unsampled \(seconds(wall.unsampledRunTime)) s"
+            + (wall.stoppedTime > 0 ? "; held stopped to be sampled \(seconds(wall.stoppedTime)) s)" : ")") + (perProcess.isEmpty ? "" : "; per process:")] + perProcess
         let stacks = profile.processes.flatMap { process in
             process.threads.flatMap { thread in thread.stacks.map { (offCPU: $0.wallTime - $0.cpuTime, frames: $0.frames, thread: thread.name) } }
         }.filter { $0.offCPU > 0 }.sorted { $0.offCPU > $1.offCPU }

@@ -20,6 +20,9 @@ public struct WallStatistics: Sendable, Equatable {
     /// Nanoseconds threads ran on a CPU that no sample stands for (perf events without kernel sampling: the kernel's
     /// part), counted at the stack they last ran.
     public var unsampledRunTime: Int64
+    /// Nanoseconds the ptrace sampler held threads stopped to sample them, counted at the stack sampled: the thread
+    /// spent that wall time there, neither running nor waiting for a CPU.
+    public var stoppedTime: Int64
     /// Reads of a blocked thread's registers and stack (`/proc/TID/syscall`, `process_vm_readv`), and those that
     /// found the thread running again or gone.
     public var probes: Int
@@ -28,7 +31,7 @@ public struct WallStatistics: Sendable, Equatable {
     public var switchRecords: Int
 
     public init(blockedTime: Int64 = 0, blockedIntervals: Int = 0, observedIntervals: Int = 0, estimatedTime: Int64 = 0,
-                unattributedTime: Int64 = 0, runQueueTime: Int64 = 0, unsampledRunTime: Int64 = 0, probes: Int = 0, probesFailed: Int = 0, switchRecords: Int = 0) {
+                unattributedTime: Int64 = 0, runQueueTime: Int64 = 0, unsampledRunTime: Int64 = 0, stoppedTime: Int64 = 0, probes: Int = 0, probesFailed: Int = 0, switchRecords: Int = 0) {
         self.blockedTime = blockedTime
         self.blockedIntervals = blockedIntervals
         self.observedIntervals = observedIntervals
@@ -36,6 +39,7 @@ public struct WallStatistics: Sendable, Equatable {
         self.unattributedTime = unattributedTime
         self.runQueueTime = runQueueTime
         self.unsampledRunTime = unsampledRunTime
+        self.stoppedTime = stoppedTime
         self.probes = probes
         self.probesFailed = probesFailed
         self.switchRecords = switchRecords
@@ -47,7 +51,7 @@ public struct WallStatistics: Sendable, Equatable {
             blockedTime: blockedTime + later.blockedTime, blockedIntervals: blockedIntervals + later.blockedIntervals,
             observedIntervals: observedIntervals + later.observedIntervals, estimatedTime: estimatedTime + later.estimatedTime,
             unattributedTime: unattributedTime + later.unattributedTime, runQueueTime: runQueueTime + later.runQueueTime,
-            unsampledRunTime: unsampledRunTime + later.unsampledRunTime,
+            unsampledRunTime: unsampledRunTime + later.unsampledRunTime, stoppedTime: stoppedTime + later.stoppedTime,
             probes: probes + later.probes, probesFailed: probesFailed + later.probesFailed,
             switchRecords: switchRecords + later.switchRecords)
     }

@@ -31,6 +31,8 @@ final class Tracer: Sampler {
     private var endedBeforeAnnounced: Set<pid_t> = []
     /// Where threads spend their time off the CPU (`--wall`), from their `schedstat` at each tick.
     private var wall: WallRecorder?
+    /// Where a stopped thread's `status` is read (``TracedThread/voluntarySwitches(buffer:)``), with `--wall`.
+    private var statusBuffer = [UInt8](repeating: 0, count: 4096)
 
     /// How often a process's maps may be re-read when its stacks reach code outside the known modules
     /// (a fresh process still loading its libraries, or a `dlopen`); reading costs about 100 µs.
@@ -207,11 +209,11 @@ final class Tracer: Sampler {
     /// our interrupt, a signal delivery or an event. Only a group stop (left stopped) and an exec (a new
     /// program whose modules are not read yet) are not sampled.
     private func sampleThreadsThatRan() -> Int {
-        var due: [(thread: TracedThread, cpuTime: Int64)] = []
+        var due: [(thread: TracedThread, statistics: SchedulerStatistics)] = []
         var looked: [(thread: TracedThread, statistics: SchedulerStatistics, at: UInt64, stopped: Int64, running: Bool)] = []
         // With `--wall`, a sampled thread's `schedstat` read in its stop: off the CPU, so up to date, unlike a look at a
-        // thread on a CPU or waiting for one (`WallRecorder.ticked`); its stop is then exactly the time until it resumes.
-        var stopLooks: [pid_t: (statistics: SchedulerStatistics, at: UInt64)] = [:]
+        // thread on a CPU or waiting for one (`WallRecorder.ticked`), with how long it had been held stopped by then.
+        var stopLooks: [pid_t: (statistics: SchedulerStatistics, at: UInt64, stopped: Int64, voluntarySwitches: Int64?)] = [:]
         let now = UInt64(clamping: Clock.monotonic())
         for thread in threads.values where !thread.isListening && !thread.process.isBeforeExec {
             guard let statistics = thread.schedulerStatistics() else { continue }
@@ -221,29 +223,30 @@ final class Tracer: Sampler {
             // The stops of earlier ticks fall between the previous look and this one; this tick's, in the next.
             if wall != nil { looked.append((thread, statistics, at, thread.takeStoppedTime(), running)) }
             guard running else { continue }
-            due.append((thread, statistics.runTime))
+            due.append((thread, statistics))
         }
         // With `--wall`, the tick's blocked and run-queue time of every thread, after this tick's samples (the stacks
         // they ran); a blocked thread is only read through /proc, never interrupted (that would restart its syscall).
         defer {
             for (thread, statistics, at, stopped, running) in looked where threads[thread.tid] === thread {
-                let look = stopLooks[thread.tid] ?? (statistics, at)
-                wall?.ticked(thread.process, tid: thread.tid, statistics: look.statistics, stopped: stopped, at: look.at,
+                let look = stopLooks[thread.tid] ?? (statistics, at, 0, nil)
+                wall?.ticked(thread.process, tid: thread.tid, statistics: look.statistics, stopped: stopped + look.stopped,
+                             voluntarySwitches: look.voluntarySwitches, at: look.at,
                              running: running, isRunnable: thread.isRunning)
             }
             wall?.flushIfDue(until: now)
         }
         lastDue = due.count
         if due.count > budget.limit {
-            due.sort { $0.cpuTime - $0.thread.sampledCPUTime > $1.cpuTime - $1.thread.sampledCPUTime }
+            due.sort { $0.statistics.runTime - $0.thread.sampledCPUTime > $1.statistics.runTime - $1.thread.sampledCPUTime }
             recordMissed(due.count - budget.limit)
             due.removeLast(due.count - budget.limit)
         }
-        var interrupted: [pid_t: (started: Int64, cpuTime: Int64)] = [:]
-        for (thread, cpuTime) in due {
+        var interrupted: [pid_t: (started: Int64, look: SchedulerStatistics)] = [:]
+        for (thread, statistics) in due {
             let started = Clock.monotonic()
             if Ptrace.interrupt(thread.tid) == 0 {
-                interrupted[thread.tid] = (started, cpuTime)
+                interrupted[thread.tid] = (started, statistics)
             } else {
                 store.recordLost()
             }
@@ -261,21 +264,29 @@ final class Tracer: Sampler {
             let status = WaitStatus(raw: raw)
             // A thread that execs takes its leader's tid and never reports under its own again.
             defer { interrupted = interrupted.filter { threads[$0.key] != nil } }
-            guard let (started, cpuTime) = interrupted.removeValue(forKey: tid), let thread = threads[tid] else {
+            guard let (started, look) = interrupted.removeValue(forKey: tid), let thread = threads[tid] else {
                 handle(tid, status)
                 continue
             }
             let captured = status.isStopped && !status.isGroupStop && status.event != WaitStatus.execEvent
-                && thread.capture(cpuTime: cpuTime)
+                && thread.capture(cpuTime: look.runTime)
             var stoppedSince = started
+            var heldBeforeLook: Int64 = 0
             if captured, wall != nil, let statistics = thread.schedulerStatistics() {
                 stoppedSince = Clock.monotonic()
-                stopLooks[tid] = (statistics, UInt64(clamping: stoppedSince))
+                // From the interrupt the thread waited for a CPU (if it had to) until it stopped, then was held: a tracer
+                // slow to reap the stop (a loaded machine) holds it for milliseconds, which its phase lasted longer by.
+                heldBeforeLook = max(0, stoppedSince - started - (statistics.waitTime - look.waitTime))
+                stopLooks[tid] = (statistics, UInt64(clamping: stoppedSince), heldBeforeLook, thread.voluntarySwitches(buffer: &statusBuffer))
             }
+            // Timed before the resume: a resumed thread can take the tracer's CPU at once, and a wait for one is in its
+            // `schedstat`; timed after, that preemption counted as held (140 ms of 3 s at 1 kHz, debug build).
+            let heldAfterLook = max(0, Clock.monotonic() - stoppedSince)
+            thread.addStoppedTime(heldAfterLook)
             handle(tid, status)
-            thread.addStoppedTime(Clock.monotonic() - stoppedSince)
             if captured {
                 store.recordStoppedTime(Clock.monotonic() - started)
+                thread.snapshotStopTime = wall == nil ? 0 : heldBeforeLook + heldAfterLook
                 sampled.append(thread)
             } else if !status.isGroupStop {
                 store.recordLost()
@@ -292,7 +303,8 @@ final class Tracer: Sampler {
         let process = thread.process
         unwind(thread.snapshot, of: process)
         processes.storeStack(of: process, tid: thread.tid, cpuTime: thread.snapshotCPUTime, time: Clock.wall(), span: thread.snapshotSpan) { thread.name }
-        wall?.ranOnCPU(process, tid: thread.tid, stack: processes.frames, span: thread.snapshotSpan, cpuTime: thread.snapshotCPUTime)
+        wall?.ranOnCPU(process, tid: thread.tid, stack: processes.frames, span: thread.snapshotSpan, cpuTime: thread.snapshotCPUTime,
+                       stopTime: thread.snapshotStopTime)
     }
 
     /// Unwinds `snapshot` of `process`, reading its mappings first when it has none and again (at most every

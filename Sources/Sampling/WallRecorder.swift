@@ -5,7 +5,7 @@ import Unwinding
 
 /// Where each thread of the sampled tree spends its wall-clock time off the CPU (`--wall`), on the sampler's
 /// thread: when it blocked and for how long (perf events: the kernel's context-switch records, ``switched(_:tid:out:preempted:time:)``;
-/// ptrace: `schedstat` at each tick, ``ticked(_:tid:statistics:stopped:at:running:isRunnable:)``), and where (a ``BlockedStackProbe`` of the
+/// ptrace: `schedstat` at each tick, ``ticked(_:tid:statistics:stopped:voluntarySwitches:at:running:isRunnable:)``), and where (a ``BlockedStackProbe`` of the
 /// blocked thread), added to the ``ProfileStore`` as off-CPU time per stack.
 ///
 /// Per thread, a voluntary switch-out opens a *blocked* interval and the next switch-in closes it; its length,
@@ -53,8 +53,9 @@ final class WallRecorder {
         var lastBlocked: Observation?
         var lastShortBlocked: Observation?
         var lastCPU: (imageID: Int, stack: [UInt64], span: SpanLabels?)?
-        /// ptrace: the thread's `schedstat` at the previous tick, and when it was read (CLOCK_MONOTONIC ns).
-        var lastLook: (statistics: SchedulerStatistics, time: UInt64)?
+        /// ptrace: the thread's `schedstat` at the previous tick (and its voluntary switches, when read in a stop), and when it
+        /// was read (CLOCK_MONOTONIC ns).
+        var lastLook: (statistics: SchedulerStatistics, voluntarySwitches: Int64?, time: UInt64)?
         /// perf: when the thread last went on a CPU, the CPU time its samples stood for since, and the running time
         /// the samples have not covered so far (negative: they covered more, by chance).
         var runningSince: UInt64?
@@ -102,8 +103,9 @@ final class WallRecorder {
         self.threadName = threadName
     }
 
-    /// A CPU sample of `tid` standing for `cpuTime` was counted at `stack` in `span`: where its run-queue time goes.
-    func ranOnCPU(_ process: SampledProcess, tid: pid_t, stack: [UInt64], span: SpanLabels?, cpuTime: Int64) {
+    /// A CPU sample of `tid` standing for `cpuTime` was counted at `stack` in `span`: where its run-queue time goes, and
+    /// (ptrace) the `stopTime` the tracer held it stopped to take the sample, which its phase lasted longer by.
+    func ranOnCPU(_ process: SampledProcess, tid: pid_t, stack: [UInt64], span: SpanLabels?, cpuTime: Int64, stopTime: Int64 = 0) {
         guard let imageID = process.imageID else { return }
         var thread = threads[tid] ?? ThreadState(process: process)
         thread.sampledSinceRunning += cpuTime
@@ -117,6 +119,7 @@ final class WallRecorder {
             count(thread.pendingRunQueue, at: thread.lastCPUObservation(at: 0)!, of: thread, tid: tid) { $0.runQueueTime += $1 }
             thread.pendingRunQueue = 0
         }
+        count(stopTime, at: thread.lastCPUObservation(at: 0)!, of: thread, tid: tid) { $0.stoppedTime += $1 }
         threads[tid] = thread
     }
 
@@ -214,8 +217,8 @@ final class WallRecorder {
 
     /// ptrace (no switch records): the thread's `schedstat` read at this tick (or in this tick's stop, when the tracer
     /// sampled it). Between two looks the thread was blocked for the elapsed time less its CPU and run-queue times
-    /// (``SchedulerStatistics``) and the time the tracer held it `stopped` after its previous look (neither running nor
-    /// runnable). While it has not been scheduled since, it is in the block already seen and nothing is read; otherwise,
+    /// (``SchedulerStatistics``) and the time the tracer held it `stopped` between the two (neither running nor runnable:
+    /// counted at the stack sampled in the stop, ``ranOnCPU(_:tid:stack:span:cpuTime:stopTime:)``). While it has not been scheduled since, it is in the block already seen and nothing is read; otherwise,
     /// unless it is on a CPU (`running`: sampled this tick), its new block is probed once. A tick in which one block ended
     /// and another began gives each half its blocked time (the order within the tick is unknown); a block begun and
     /// ended between two looks counts as the short blocks perf events cannot see (the thread's latest short block, else …).
@@ -227,19 +230,28 @@ final class WallRecorder {
     /// read only when it was neither sampled nor seen blocked) keeps its balance until then. A busy thread under load
     /// is never counted blocked for waiting; a thread that ends while runnable leaves its balance uncounted but for the
     /// block it left (``exited(tid:at:)``).
-    func ticked(_ process: SampledProcess, tid: pid_t, statistics: SchedulerStatistics, stopped: Int64, at time: UInt64,
-                running: Bool, isRunnable: () -> Bool) {
+    ///
+    /// A thread sampled in this tick's stop and in the previous one, whose only voluntary switch since (`voluntarySwitches`,
+    /// read in the stops) was this stop, has not blocked in between: its residue is time the tracer held it stopped beyond
+    /// what the tracer could time (a tracer preempted before its `PTRACE_CONT` took effect), counted where it was sampled.
+    func ticked(_ process: SampledProcess, tid: pid_t, statistics: SchedulerStatistics, stopped: Int64, voluntarySwitches: Int64?,
+                at time: UInt64, running: Bool, isRunnable: () -> Bool) {
         var thread = threads[tid] ?? ThreadState(process: process)
         defer { threads[tid] = thread }
         thread.process = process
         guard let last = thread.lastLook, time > last.time else {
-            thread.lastLook = (statistics, time)
+            thread.lastLook = (statistics, voluntarySwitches, time)
             return
         }
-        thread.lastLook = (statistics, time)
+        thread.lastLook = (statistics, voluntarySwitches, time)
         let runQueue = max(0, statistics.waitTime - last.statistics.waitTime)
-        let residue = Int64(clamping: time - last.time) - max(0, statistics.runTime - last.statistics.runTime) - runQueue - stopped
+        var residue = Int64(clamping: time - last.time) - max(0, statistics.runTime - last.statistics.runTime) - runQueue - stopped
         countRunQueue(runQueue, of: &thread, tid: tid, at: time)
+        if residue > 0, let switches = voluntarySwitches, let previous = last.voluntarySwitches, switches - previous == 1,
+           let cpu = thread.lastCPUObservation(at: time) {
+            count(residue, at: cpu, of: thread, tid: tid) { $0.stoppedTime += $1 }
+            residue = 0
+        }
         thread.unsettled += residue
         // Not scheduled since: still in its block (or woken and waiting for a CPU, taken back once it runs).
         guard statistics.timesScheduled != last.statistics.timesScheduled || thread.currentBlock == nil else { return }
