@@ -61,18 +61,8 @@ struct WallProfileTests {
     func checkFixture(sampler: String, runAs prefix: [String] = [], directory: URL) async throws -> RunResult {
         let pprof = directory.appendingPathComponent("wall.pb.gz").path
         let folded = directory.appendingPathComponent("cpu.folded").path
-        let arguments = ["--wall", "--sampler", sampler, "-o", pprof, "-o", folded, "--", try Fixture.wallPhases(), "3"]
-        let result: RunResult
-        if prefix.isEmpty {
-            result = try await HybridRunProcess.run(arguments)
-        } else {
-            result = try await ProcessRunner.run(URL(fileURLWithPath: prefix[0]), Array(prefix.dropFirst()) + [try HybridRunProcess.executable.path] + arguments,
-                                                 environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
-        }
-        #expect(result.status == 0, "\(result.stderr)")
-        let measured = try FixtureMeasurements(stderr: result.stderr)
-        let wall = try Self.cumulativeWall(inPprof: pprof)
-        let worker = Self.phases.reduce(0) { $0 + (wall[$1] ?? 0) }
+        let (result, measured, wall, worker) = try await Self.runFixture(["--wall", "--sampler", sampler, "-o", pprof, "-o", folded],
+                                                                          through: prefix, pprof: pprof)
         for phase in Self.phases {
             #expect((wall[phase] ?? 0) > 0, "\(phase) is in the wall profile\n\(result.stderr)")
         }
@@ -82,13 +72,37 @@ struct WallProfileTests {
         // (the summary says how much), and run-queue time before a thread's first sample has no stack.
         let stretch = (measured.values["compute"] ?? 0) / max(1, measured.values["worker_cpu"] ?? 0)
         guard stretch <= 2 else { return result }
-        for phase in Self.phases {
-            let share = 100 * (wall[phase] ?? 0) / max(worker, 1)
-            #expect(abs(share - measured.share(phase)) <= 6, "\(phase): profile \(share) %, fixture \(measured.share(phase)) %\n\(result.stderr)")
-        }
+        Self.expectShares(wall, worker: worker, measured: measured, stderr: result.stderr)
         let workerWall = (measured.values["worker_wall"] ?? 0) / 1e6
         #expect(abs(worker - workerWall) <= 0.05 * workerWall, "the worker's phases \(worker) ms, its life \(workerWall) ms\n\(result.stderr)")
         return result
+    }
+
+    /// Runs the fixture for 3 s under hybrid-run with `options`, through `prefix` (`setpriv`, `taskset`) when given, with
+    /// `childPrefix` before the fixture; reads what the fixture measured and the wall profile `pprof`, and the worker's
+    /// phases' sum in it (ms).
+    static func runFixture(_ options: [String], through prefix: [String] = [], childPrefix: [String] = [], pprof: String) async throws
+        -> (result: RunResult, measured: FixtureMeasurements, wall: [String: Double], worker: Double) {
+        let arguments = options + ["--"] + childPrefix + [try Fixture.wallPhases(), "3"]
+        let result: RunResult
+        if prefix.isEmpty {
+            result = try await HybridRunProcess.run(arguments)
+        } else {
+            result = try await ProcessRunner.run(URL(fileURLWithPath: prefix[0]), Array(prefix.dropFirst()) + [try HybridRunProcess.executable.path] + arguments,
+                                                 environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        let measured = try FixtureMeasurements(stderr: result.stderr)
+        let wall = try cumulativeWall(inPprof: pprof)
+        return (result, measured, wall, phases.reduce(0) { $0 + (wall[$1] ?? 0) })
+    }
+
+    /// Each phase's share of the worker's wall time in the profile is within 6 points of the fixture's own.
+    static func expectShares(_ wall: [String: Double], worker: Double, measured: FixtureMeasurements, stderr: String) {
+        for phase in phases {
+            let share = 100 * (wall[phase] ?? 0) / max(worker, 1)
+            #expect(abs(share - measured.share(phase)) <= 6, "\(phase): profile \(share) %, fixture \(measured.share(phase)) %\n\(stderr)")
+        }
     }
 
     /// The checks that hold however loaded the machine: the idle thread's exact wait, the CPU view, the files.
@@ -161,19 +175,10 @@ extension WallProfileTests {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let pprof = directory.appendingPathComponent("starved.pb.gz").path
-        let result = try await ProcessRunner.run(
-            URL(fileURLWithPath: "/usr/bin/taskset"),
-            ["-c", "\(tracerCPU)", try HybridRunProcess.executable.path, "--wall", "--sampler", "ptrace",
-             "-o", pprof, "--", "/usr/bin/taskset", "-c", "\(childCPU)", try Fixture.wallPhases(), "3"],
-            environment: HybridRunProcess.quietEnvironment, timeout: .seconds(60))
-        #expect(result.status == 0, "\(result.stderr)")
-        let measured = try FixtureMeasurements(stderr: result.stderr)
-        let wall = try Self.cumulativeWall(inPprof: pprof)
-        let worker = Self.phases.reduce(0) { $0 + (wall[$1] ?? 0) }
-        for phase in Self.phases {
-            let share = 100 * (wall[phase] ?? 0) / max(worker, 1)
-            #expect(abs(share - measured.share(phase)) <= 6, "\(phase): profile \(share) %, fixture \(measured.share(phase)) %\n\(result.stderr)")
-        }
+        let (result, measured, wall, worker) = try await Self.runFixture(
+            ["--wall", "--sampler", "ptrace", "-o", pprof], through: ["/usr/bin/taskset", "-c", "\(tracerCPU)"],
+            childPrefix: ["/usr/bin/taskset", "-c", "\(childCPU)"], pprof: pprof)
+        Self.expectShares(wall, worker: worker, measured: measured, stderr: result.stderr)
     }
 
     /// The CPUs this process may run on (`Cpus_allowed_list` of its `status`, e.g. `0-3,6`), in order.
