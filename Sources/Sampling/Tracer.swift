@@ -118,6 +118,10 @@ final class Tracer: Sampler {
                 thread.took(over: threads[former])
                 threads[former] = nil
                 thread.process.threads.remove(former)
+                // The tid is another task's now: its `schedstat` and switch counts are not the old leader's.
+                let now = UInt64(clamping: Clock.monotonic())
+                wall?.exited(tid: former, at: now)
+                wall?.exited(tid: tid, at: now)
             }
             processes.execed(thread.process)
             sayIfPrivilegeLost(thread.process.pid)
@@ -209,7 +213,7 @@ final class Tracer: Sampler {
     /// our interrupt, a signal delivery or an event. Only a group stop (left stopped) and an exec (a new
     /// program whose modules are not read yet) are not sampled.
     private func sampleThreadsThatRan() -> Int {
-        var due: [(thread: TracedThread, statistics: SchedulerStatistics)] = []
+        var due: [(thread: TracedThread, statistics: SchedulerStatistics, at: UInt64)] = []
         var looked: [(thread: TracedThread, statistics: SchedulerStatistics, at: UInt64, stopped: Int64, running: Bool)] = []
         // With `--wall`, a sampled thread's `schedstat` read in its stop: off the CPU, so up to date, unlike a look at a
         // thread on a CPU or waiting for one (`WallRecorder.ticked`), with how long it had been held stopped by then.
@@ -223,7 +227,7 @@ final class Tracer: Sampler {
             // The stops of earlier ticks fall between the previous look and this one; this tick's, in the next.
             if wall != nil { looked.append((thread, statistics, at, thread.takeStoppedTime(), running)) }
             guard running else { continue }
-            due.append((thread, statistics))
+            due.append((thread, statistics, at))
         }
         // With `--wall`, the tick's blocked and run-queue time of every thread, after this tick's samples (the stacks
         // they ran); a blocked thread is only read through /proc, never interrupted (that would restart its syscall).
@@ -242,11 +246,11 @@ final class Tracer: Sampler {
             recordMissed(due.count - budget.limit)
             due.removeLast(due.count - budget.limit)
         }
-        var interrupted: [pid_t: (started: Int64, look: SchedulerStatistics)] = [:]
-        for (thread, statistics) in due {
+        var interrupted: [pid_t: (started: Int64, look: SchedulerStatistics, lookedAt: UInt64)] = [:]
+        for (thread, statistics, at) in due {
             let started = Clock.monotonic()
             if Ptrace.interrupt(thread.tid) == 0 {
-                interrupted[thread.tid] = (started, statistics)
+                interrupted[thread.tid] = (started, statistics, at)
             } else {
                 store.recordLost()
             }
@@ -264,7 +268,7 @@ final class Tracer: Sampler {
             let status = WaitStatus(raw: raw)
             // A thread that execs takes its leader's tid and never reports under its own again.
             defer { interrupted = interrupted.filter { threads[$0.key] != nil } }
-            guard let (started, look) = interrupted.removeValue(forKey: tid), let thread = threads[tid] else {
+            guard let (started, look, lookedAt) = interrupted.removeValue(forKey: tid), let thread = threads[tid] else {
                 handle(tid, status)
                 continue
             }
@@ -274,9 +278,14 @@ final class Tracer: Sampler {
             var heldBeforeLook: Int64 = 0
             if captured, wall != nil, let statistics = thread.schedulerStatistics() {
                 stoppedSince = Clock.monotonic()
-                // From the interrupt the thread waited for a CPU (if it had to) until it stopped, then was held: a tracer
-                // slow to reap the stop (a loaded machine) holds it for milliseconds, which its phase lasted longer by.
-                heldBeforeLook = max(0, stoppedSince - started - (statistics.waitTime - look.waitTime))
+                // A thread not put on a CPU anew since the tick's look never left it until its stop: what is not its run
+                // time since then is the hold (a tracer slow to reap the stop, on a loaded machine, holds it for
+                // milliseconds, which its phase lasted longer by). Otherwise it waited or blocked in between, and
+                // `WallRecorder` sorts the rest out. The run time of a thread on a CPU lags by up to a scheduler tick, so
+                // this is at most the hold, never CPU time counted twice.
+                if statistics.timesScheduled == look.timesScheduled {
+                    heldBeforeLook = max(0, stoppedSince - Int64(clamping: lookedAt) - (statistics.runTime - look.runTime))
+                }
                 stopLooks[tid] = (statistics, UInt64(clamping: stoppedSince), heldBeforeLook, thread.voluntarySwitches(buffer: &statusBuffer))
             }
             // Timed before the resume: a resumed thread can take the tracer's CPU at once, and a wait for one is in its

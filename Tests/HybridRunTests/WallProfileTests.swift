@@ -161,17 +161,9 @@ extension WallProfileTests {
     @Test(.enabled(if: getuid() == 0 && Self.allowedCPUs.count >= 2, "needs root (nice -10) and two CPUs"))
     func aStarvedTracersStopsCountInThePhaseTheyInterrupted() async throws {
         let (tracerCPU, childCPU) = (Self.allowedCPUs[0], Self.allowedCPUs[1])
-        let spinners = try [(tracerCPU, "-10"), (childCPU, "0"), (childCPU, "0")].map { cpu, niceness in
-            try Process.run(URL(fileURLWithPath: "/usr/bin/taskset"),
-                            arguments: ["-c", "\(cpu)", "/usr/bin/nice", "-n", niceness, "/bin/sh", "-c", "while :; do :; done"])
-        }
-        defer {
-            // SIGKILL: the spinners inherit the test runner's blocked signals, SIGTERM among them.
-            for spinner in spinners {
-                kill(spinner.processIdentifier, SIGKILL)
-                spinner.waitUntilExit()
-            }
-        }
+        let spinners = try Self.startSpinners([["/usr/bin/taskset", "-c", "\(tracerCPU)", "/usr/bin/nice", "-n", "-10"],
+                                               ["/usr/bin/taskset", "-c", "\(childCPU)"], ["/usr/bin/taskset", "-c", "\(childCPU)"]])
+        defer { Self.stop(spinners) }
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let pprof = directory.appendingPathComponent("starved.pb.gz").path
@@ -179,6 +171,24 @@ extension WallProfileTests {
             ["--wall", "--sampler", "ptrace", "-o", pprof], through: ["/usr/bin/taskset", "-c", "\(tracerCPU)"],
             childPrefix: ["/usr/bin/taskset", "-c", "\(childCPU)"], pprof: pprof)
         Self.expectShares(wall, worker: worker, measured: measured, stderr: result.stderr)
+    }
+
+    /// Busy loops that load the machine, one per prefix (`taskset`, `nice`, or none), each under `timeout -s KILL 300`
+    /// so that none outlives a test runner killed before its `defer` (timeout leads a process group of its own).
+    static func startSpinners(_ prefixes: [[String]]) throws -> [Process] {
+        try prefixes.map { prefix in
+            try Process.run(URL(fileURLWithPath: "/usr/bin/timeout"),
+                            arguments: ["-s", "KILL", "300"] + prefix + ["/bin/sh", "-c", "while :; do :; done"])
+        }
+    }
+
+    /// Kills each spinner's process group (timeout and its loop). SIGKILL: they inherit the test runner's blocked
+    /// signals, SIGTERM among them.
+    static func stop(_ spinners: [Process]) {
+        for spinner in spinners {
+            kill(-spinner.processIdentifier, SIGKILL)
+            spinner.waitUntilExit()
+        }
     }
 
     /// The CPUs this process may run on (`Cpus_allowed_list` of its `status`, e.g. `0-3,6`), in order.
@@ -348,16 +358,8 @@ extension WallProfileTests {
     @Test func aBusyThreadUnderPtraceIsNotBlockedWhileItWaitsForACPU() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let spinners = try (0..<4).map { _ in
-            try Process.run(URL(fileURLWithPath: "/bin/sh"), arguments: ["-c", "while :; do :; done"])
-        }
-        defer {
-            // SIGKILL: the spinners inherit the test runner's blocked signals, SIGTERM among them.
-            for spinner in spinners {
-                kill(spinner.processIdentifier, SIGKILL)
-                spinner.waitUntilExit()
-            }
-        }
+        let spinners = try Self.startSpinners(Array(repeating: [], count: 4))
+        defer { Self.stop(spinners) }
         let result = try await HybridRunProcess.run(["--wall", "--sampler", "ptrace", "--rate", "1000",
                                                      "-o", directory.appendingPathComponent("busy.pb.gz").path,
                                                      "--", try Fixture.workload(), "split", "2"])
