@@ -94,7 +94,8 @@ final class TracedThread {
     /// caller's, reused across threads; 4 KiB holds it but for a huge `Groups:` line): the residue is then left as blocked.
     ///
     /// `schedstat` cannot tell time blocked from time held in a ptrace stop: a count that went up by one since the
-    /// previous stop says the thread has not blocked in between (``WallRecorder``). About 9 µs (one `pread` of 1.4 KB, at load 3.5), read in stops only.
+    /// previous stop says the thread has not blocked in between (``WallRecorder``). About 9 µs (one `pread` of 1.4 KB,
+    /// at load 3.5), read in stops only.
     func voluntarySwitches(buffer: inout [UInt8]) -> Int64? {
         if statusDescriptor < 0 {
             statusDescriptor = open("/proc/\(process.pid)/task/\(tid)/status", O_RDONLY | O_CLOEXEC)
