@@ -236,9 +236,12 @@ import Unwinding
         #expect(comparison.disagreements.isEmpty)
         let named = comparison.stacks.map { names(of: $0, in: comparison.modules) }
         // The program's own stacks are the rules' alone; one caught in the runtime's start-up or exit may be handed
-        // over (a full suite caught one, in agreement with libunwind).
+        // over (a full suite caught one, in agreement with libunwind), and so may one stopped in a PLT stub, whose CFA
+        // is a DWARF expression the rules leave to libunwind (`UnwindRule`; a clean-clone CI caught two in
+        // `swift_beginAccess@plt`, in agreement with libunwind).
         let handedOver = comparison.libunwindStacks.map { named[$0] }
-        #expect(handedOver.allSatisfy { !$0.contains("main") } && handedOver.count <= named.count / 10, "\(handedOver)")
+        #expect(handedOver.allSatisfy { !$0.contains("main") || $0.first?.hasSuffix("@plt") == true } && handedOver.count <= named.count / 10,
+                "\(handedOver)")
         // Nearly all, not all: a snapshot can catch the program in the runtime's start-up or exit, outside `main`
         // (a clean-clone run caught one); both unwinders still have to agree on it.
         #expect(named.filter { $0.contains("main") }.count >= named.count * 9 / 10)
