@@ -52,7 +52,8 @@ public enum ProfileSummary {
         var lines = ["wall: \(seconds(total)) s of thread time, \(percent(offCPU, of: total)) % off-CPU (blocked \(seconds(wall.blockedTime)) s "
             + "in \(wall.blockedIntervals) intervals, \(wall.observedIntervals) with their own stack; waiting for a CPU \(seconds(wall.runQueueTime)) s; "
             + "running unsampled \(seconds(wall.unsampledRunTime)) s"
-            + (wall.stoppedTime > 0 ? "; held stopped to be sampled \(seconds(wall.stoppedTime)) s)" : ")") + (perProcess.isEmpty ? "" : "; per process:")] + perProcess
+            + (wall.stoppedTime > 0 ? "; held stopped to be sampled \(seconds(wall.stoppedTime)) s)" : ")")
+            + (perProcess.isEmpty ? "" : "; per process:")] + perProcess
         let stacks = profile.processes.flatMap { process in
             process.threads.flatMap { thread in thread.stacks.map { (offCPU: $0.wallTime - $0.cpuTime, frames: $0.frames, thread: thread.name) } }
         }.filter { $0.offCPU > 0 }.sorted { $0.offCPU > $1.offCPU }

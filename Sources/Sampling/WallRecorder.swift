@@ -219,9 +219,10 @@ final class WallRecorder {
     /// sampled it). Between two looks the thread was blocked for the elapsed time less its CPU and run-queue times
     /// (``SchedulerStatistics``) and the time the tracer held it `stopped` between the two (neither running nor runnable:
     /// counted at the stack sampled in the stop, ``ranOnCPU(_:tid:stack:span:cpuTime:stopTime:)``). While it has not
-    /// been scheduled since, it is in the block already seen and nothing is read; otherwise, unless it is on a CPU (`running`: sampled this tick), its new block is probed once. A tick in which one block ended
-    /// and another began gives each half its blocked time (the order within the tick is unknown); a block begun and
-    /// ended between two looks counts as the short blocks perf events cannot see (the thread's latest short block, else …).
+    /// been scheduled since, it is in the block already seen and nothing is read; otherwise, unless it is on a CPU
+    /// (`running`: sampled this tick), its new block is probed once. A tick in which one block ended and another began
+    /// gives each half its blocked time (the order within the tick is unknown); a block begun and ended between two
+    /// looks counts as the short blocks perf events cannot see (the thread's latest short block, else …).
     ///
     /// The kernel adds a run-queue wait to `schedstat` only when the thread gets the CPU, and CPU time at its scheduler
     /// ticks: a look at a runnable thread misses the wait so far, which shows as blocked in that look and as a surplus
