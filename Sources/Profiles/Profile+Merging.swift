@@ -69,6 +69,8 @@ extension ProcessProfile {
             }
             if let index = result.threads.firstIndex(where: { $0.tid == thread.tid }) {
                 result.threads[index].add(stacks)
+                // A thread is named by the last name seen, as within a window (`SampledThread.named`).
+                if !thread.name.isEmpty { result.threads[index].name = thread.name }
             } else {
                 result.threads.append(ThreadProfile(tid: thread.tid, name: thread.name, stacks: stacks))
             }

@@ -74,7 +74,7 @@ final class ProfileStore: Sendable {
             state.samplesTaken += 1
             state.fallingBehind.recordTaken()
             let name = threadName()
-            state.images[imageID]?.threads[tid, default: SampledThread(name: name)].name = name
+            state.images[imageID]?.threads[tid, default: SampledThread(name: name)].named(name)
             // The timeline keeps the counter's own copy of the stack: one array per distinct stack, not per sample.
             if let stored = state.images[imageID]?.threads[tid]?.add(stack, cpuTime: cpuTime, span: span),
                recordsTimeline, let pid = state.images[imageID]?.pid {

@@ -45,8 +45,8 @@ public struct SampledImage: Sendable {
 }
 
 public struct SampledThread: Sendable {
-    /// The name the thread had at its last sample.
-    public var name: String
+    /// The name the thread had at its last sample whose name was known (``named(_:)``).
+    public private(set) var name: String
     /// Stacks sampled outside any span the thread published.
     public var stacks = StackCounter()
     /// Stacks sampled in each span the thread published (OTEP 4947): one stack under two spans is two entries.
@@ -54,6 +54,12 @@ public struct SampledThread: Sendable {
 
     public init(name: String) {
         self.name = name
+    }
+
+    /// Takes the name the thread has at a sample. An empty one, a thread gone before the sampler learnt its name
+    /// (its records dropped, its `/proc` entry gone), says nothing: it never replaces the name seen before.
+    public mutating func named(_ name: String) {
+        if !name.isEmpty { self.name = name }
     }
 
     /// Counts a sample of `stack` in `span` (``StackCounter/add(_:cpuTime:)``).

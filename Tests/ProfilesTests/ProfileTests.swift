@@ -57,6 +57,17 @@ import Testing
         #expect(merged.statistics.lostCPUTime == 60)
     }
 
+    /// A thread renamed in a later window is named by its last name, as within a window; a later window that did
+    /// not learn its name (empty) keeps the one before.
+    @Test func mergingNamesAThreadByTheLastNameKnown() {
+        var renamed = SampleProfile.twoThreads
+        renamed.processes[0].threads[0].name = "renamed"
+        var unnamed = SampleProfile.twoThreads
+        unnamed.processes[0].threads[0].name = ""
+        let merged = SampleProfile.twoThreads.merged(with: renamed).merged(with: unnamed)
+        #expect(merged.processes[0].threads.map(\.name) == ["renamed", "helper; \"quoted\""])
+    }
+
     @Test func mergingAddsCountsAndCPUTimes() {
         let twice = SampleProfile.twoThreads.merged(with: SampleProfile.twoThreads)
         #expect(twice.totalSamples == 12)

@@ -1,3 +1,4 @@
+import Binaries
 @testable import Sampling
 import Testing
 
@@ -18,5 +19,17 @@ import Testing
         #expect(window.statistics.samplesLost == 10)
         #expect(window.statistics.lostCPUTime == 42_000_000)
         #expect(store.take().statistics.lostCPUTime == 0)
+    }
+
+    /// A thread gone before the sampler learnt its name (its records dropped under load, its `/proc` entry gone) is
+    /// sampled with an empty name; its later samples must not erase the name an earlier one had.
+    @Test func aSampleWithoutAThreadNameKeepsTheNameSeenBefore() {
+        let store = store()
+        let image = store.addImage(pid: 7, executablePath: "/bin/work", modules: ModuleMap(modules: []))
+        let names = ["work", "worker-0", "", "worker-0b", ""]
+        for (index, name) in names.enumerated() {
+            store.add(stack: [0x1000], cpuTime: 1, imageID: image, tid: 8, time: Int64(index)) { name }
+        }
+        #expect(store.take().images.first?.threads[8]?.name == "worker-0b")
     }
 }
