@@ -167,9 +167,11 @@ final class PerfEventSet: @unchecked Sendable {
     }
 
     /// Samples `pid` (and threads and processes created from now on), or the cgroup, every `period` nanoseconds of
-    /// CPU time (``PeriodJitter``); `false` if the kernel refused.
-    func setPeriod(_ period: Int64) -> Bool {
-        sampleBuffers.allSatisfy { hr_perf_event_set_period($0.descriptor, UInt64(period)) == 0 }
+    /// CPU time (``PeriodJitter``), on every CPU or on the CPU of `sampleBuffers[sampleBuffer]`; `false` if the kernel
+    /// refused.
+    func setPeriod(_ period: Int64, sampleBuffer: Int? = nil) -> Bool {
+        let buffers = sampleBuffer.map { [sampleBuffers[$0]] } ?? sampleBuffers
+        return buffers.allSatisfy { hr_perf_event_set_period($0.descriptor, UInt64(period)) == 0 }
     }
 
     private static func attributes(options: SamplingOptions, period: Int64, includeKernel: Bool, recordsSwitches: Bool, role: Role) -> perf_event_attr {

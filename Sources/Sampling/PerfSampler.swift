@@ -47,11 +47,13 @@ final class PerfSampler: Sampler {
     private var wall: WallRecorder?
     /// The time of the latest record applied: where intervals still open at the end close.
     private var latestRecordTime: UInt64 = 0
-    /// The period, drawn anew every few dozen samples so that sampling does not lock step with a periodic workload.
-    private var jitter: PeriodJitter
-    /// When sampling started (CLOCK_MONOTONIC ns), and the CPU time the samples applied since stand for.
+    /// The period, drawn anew every few dozen samples so that sampling does not lock step with a periodic workload:
+    /// by cgroup one schedule per CPU's event, each on the CPU time sampled there (``drawPeriods(now:)``); per task one
+    /// for the first thread's events.
+    private var jitters: [PeriodJitter]
+    /// When sampling started (CLOCK_MONOTONIC ns), and the CPU time the samples applied since stand for, per schedule.
     private let startTime: UInt64
-    private var sampledCPUTime: UInt64 = 0
+    private var sampledCPUTimes: [UInt64]
     /// Closed when the child has exited: the reader then drains what is left and stops.
     private let stopPipe: (read: Int32, write: Int32)
 
@@ -62,7 +64,7 @@ final class PerfSampler: Sampler {
         guard pipe(&descriptors) == 0 else { throw .perfEventFailed(errno: errno) }
         for descriptor in descriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         startTime = UInt64(Clock.monotonic())
-        jitter = PeriodJitter(rate: options.rate, now: startTime)
+        let jitter = PeriodJitter(rate: options.rate, now: startTime)
         do {
             events = try PerfEventSet.open(pid: rootPID, options: options, period: jitter.initialPeriod, byCgroup: byCgroup, logger: logger)
         } catch {
@@ -74,6 +76,9 @@ final class PerfSampler: Sampler {
         let quarter = Double(events.sampleBuffers.map(\.capacity).min()! / 4) / Double(options.stackCopySize + 512)
         quarterFillTime = Int32(min(100, max(1, 1000 * quarter / options.rate)))
         seen = events.sampleBuffers.map { _ in 0 }
+        let (cpus, start, initialPeriod) = (events.sampleBuffers.count, startTime, jitter.initialPeriod)
+        jitters = events.cgroup == nil ? [jitter] : (0..<cpus).map { _ in PeriodJitter(rate: options.rate, now: start, period: initialPeriod) }
+        sampledCPUTimes = Array(repeating: 0, count: jitters.count)
         latestTimes = Array(repeating: startTime, count: events.buffers.count)
         self.rootPID = rootPID
         self.options = options
@@ -145,10 +150,7 @@ final class PerfSampler: Sampler {
                 }
             }
             let now = Clock.monotonic()
-            if !stopping, drawClock >= jitter.nextDraw {
-                let period = jitter.draw(at: drawClock)
-                if events.setPeriod(period) { jitter.rootPeriodSet(period, at: UInt64(now)) }
-            }
+            if !stopping { drawPeriods(now: UInt64(now)) }
             guard stopping || now >= nextPass else {
                 readSpans()
                 continue
@@ -157,7 +159,7 @@ final class PerfSampler: Sampler {
             let cutoff = now - Self.writeAllowance
             drain(takenBefore: stopping ? .max : UInt64(max(0, cutoff)))
             if !stopping { forgetGoneProcesses(now: now, appliedUntil: cutoff) }
-            jitter.forget(before: latestRecordTime)
+            for index in jitters.indices { jitters[index].forget(before: latestRecordTime) }
             if let wall, !stopping {
                 wall.probeThreads()
                 wall.flushIfDue(until: UInt64(max(0, cutoff)))
@@ -172,12 +174,30 @@ final class PerfSampler: Sampler {
         processes.finish()
     }
 
-    /// The clock draws are scheduled on (``PeriodJitter``): wall time per task; by cgroup, the CPU time sampled since the
-    /// start. A draw restarts the count of a CPU where the command is not running at whichever thread runs there next:
-    /// when that is a new process, its first period goes unsampled, as with inherited events. Draws on wall time came
-    /// the more often per process the longer processes waited for a CPU, and on a loaded machine took `workload
-    /// startup`'s early_phase from 20.8 % (no draws) to 16.7–18.4 %.
-    private var drawClock: UInt64 { events.cgroup == nil ? UInt64(Clock.monotonic()) : startTime + sampledCPUTime }
+    /// Sets a new period on the events whose draw is due (``PeriodJitter``).
+    ///
+    /// By cgroup each CPU's event has a schedule of its own, on the CPU time sampled on that CPU. A period set on an
+    /// event of another CPU is a call the kernel makes on that CPU and waits for (an IPI, `smp_call_function_single`,
+    /// 30–80 µs on this VM), and it restarts that event's count. One schedule for all CPUs drew on every CPU each time
+    /// the CPU time of all of them came to 16–48 periods: 16–21 % of the reader's CPU with 2 busy CPUs at 1 kHz, and
+    /// on 16 busy CPUs 15 IPIs per draw and each event's count restarted every 1–3 of its own periods (BENCHMARKS.md).
+    ///
+    /// The clock: per task, wall time; by cgroup, the CPU time sampled on the event's CPU. A draw restarts the count
+    /// of a CPU where the command is not running at whichever thread runs there next: when that is a new process, its
+    /// first period goes unsampled, as with inherited events. Draws on wall time came the more often per process the
+    /// longer processes waited for a CPU, and on a loaded machine took `workload startup`'s early_phase from 20.8 %
+    /// (no draws) to 16.7–18.4 %.
+    private func drawPeriods(now: UInt64) {
+        for index in jitters.indices {
+            let clock = events.cgroup == nil ? now : startTime + sampledCPUTimes[index]
+            guard clock >= jitters[index].nextDraw else { continue }
+            let period = jitters[index].draw(at: clock)
+            if events.setPeriod(period, sampleBuffer: events.cgroup == nil ? nil : index) { jitters[index].rootPeriodSet(period, at: now) }
+        }
+    }
+
+    /// The schedule (``jitters``) a sample read from `events.buffers[index]` was taken under: its CPU's by cgroup.
+    private func jitterIndex(ofBuffer index: Int) -> Int { events.cgroup == nil ? 0 : index - events.sideBandBuffers.count }
 
     /// Runs the reader thread (only it: `sched_setscheduler(0, …)` acts on the calling thread) as `SCHED_FIFO`, once a
     /// process publishes its spans. A sample's span is read when the reader runs, and on a loaded machine a woken
@@ -253,7 +273,8 @@ final class PerfSampler: Sampler {
             let span = spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
             // The kernel reports the period of the events we opened (the cgroup's, or the first thread's) as it was at
             // the start, not as ``PeriodJitter`` set it since.
-            let period = events.cgroup != nil || tid == rootPID ? jitter.period(ofRootSampleAt: time) : Int64(clamping: recordedPeriod)
+            let schedule = jitterIndex(ofBuffer: index)
+            let period = events.cgroup != nil || tid == rootPID ? jitters[schedule].period(ofRootSampleAt: time) : Int64(clamping: recordedPeriod)
             guard !exitedPIDs.contains(pid), PerfRecord.fillSnapshot(snapshot, fromSample: record) else {
                 store.recordLost(cpuTime: period)
                 return
@@ -262,7 +283,7 @@ final class PerfSampler: Sampler {
             // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
             // program's user registers and no mapping: its image is named by the command until the path is known.
             processes.unwind(snapshot, of: process, commandName: threadNames[pid])
-            sampledCPUTime += UInt64(max(0, period))
+            sampledCPUTimes[schedule] += UInt64(max(0, period))
             processes.storeStack(of: process, tid: tid, cpuTime: period, time: wallClock.wall(monotonic: time), span: span) {
                 threadName(pid: pid, tid: tid)
             }

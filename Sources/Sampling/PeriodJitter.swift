@@ -12,15 +12,16 @@
 /// - becomes the period of every thread and process created afterwards (`inherit_event` copies the parent
 ///   event's `attr.sample_period`), fixed for its life.
 /// So each draw gives the first thread a new period and phase, and every later thread a period of its own.
-/// Sampled by cgroup (``SamplingCgroup``), the events we opened sample every thread: each draw gives all of them
-/// the new period and phase, and the "first thread" below stands for every thread; draws are then scheduled on the
-/// CPU time sampled rather than on wall time (``PerfSampler``).
+/// Sampled by cgroup (``SamplingCgroup``), the events we opened (one per CPU) sample every thread: each CPU's event
+/// has a schedule of its own, each draw gives the threads that run there the new period and phase, and the "first
+/// thread" below stands for that CPU; draws are then scheduled on the CPU time sampled there rather than on wall
+/// time (``PerfSampler``).
 /// Within one draw the phase walks by the difference between the period and the workload's, through every
 /// phase unless the two are within a few per cent; a new draw every 16–48 periods keeps such a lock short.
 ///
-/// The cost: the count restarted at each draw is CPU time of the first thread that no sample stands for, half
-/// a period on average per CPU the thread ran on since its last sample there: about 1.6 % of its CPU time per
-/// such CPU. Other threads lose nothing.
+/// The cost: the count restarted at each draw is CPU time of the first thread (by cgroup, of the CPU) that no sample
+/// stands for, half a period on average per CPU the thread ran on since its last sample there: about 1.6 % of its
+/// CPU time per such CPU. Other threads lose nothing.
 ///
 /// Frequencies are drawn uniformly within ±25 % of the rate, so that samples come at the rate on average;
 /// each sample is weighted by the period it was taken at (``period(ofRootSampleAt:)``, the record's own
@@ -39,9 +40,11 @@ struct PeriodJitter {
     /// The period the events open with, in force for the first thread from the start.
     private(set) var initialPeriod: Int64 = 0
 
-    init(rate: Double, now: UInt64) {
+    /// Starts at `period` (the events are open already), or at a period drawn now.
+    init(rate: Double, now: UInt64, period: Int64? = nil) {
         self.rate = rate
-        initialPeriod = draw(at: now)
+        let drawn = draw(at: now)
+        initialPeriod = period ?? drawn
         rootPeriods = [(0, initialPeriod)]
     }
 
