@@ -9,7 +9,12 @@ public enum ProcessMaps {
     }
 
     public static func parse(_ text: String) -> [MemoryMapping] {
-        text.split(separator: "\n").compactMap { MemoryMapping(mapsLine: $0) }
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.split(separator: UInt8(ascii: "\n")).compactMap { line in
+                MemoryMapping(mapsLine: UnsafeBufferPointer(rebasing: line))
+            }
+        }
     }
 }
 

@@ -36,6 +36,9 @@ import Testing
         let vdso = try #require(VDSO.image)
         #expect(vdso.ehFrameHeader != nil)
         #expect(vdso.functionSymbols().contains { $0.name.contains("clock_gettime") })
+        // The copy is the whole image: as long as the mapping, but for the page the mapping is rounded up to.
+        let mapping = try #require(ProcessMaps.read(pid: getpid()).first { $0.path == VDSO.name })
+        #expect(vdso.bytes.count <= mapping.end - mapping.start && vdso.bytes.count > mapping.end - mapping.start - 4096)
     }
 
     /// Offsets, sizes and counts in a file are whatever its writer (or a truncation, or an attacker) put

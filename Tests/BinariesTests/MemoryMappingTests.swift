@@ -22,5 +22,27 @@ import Testing
 
     @Test func skipsMalformedLines() {
         #expect(ProcessMaps.parse("garbage\n1-2 r\n").isEmpty)
+        let malformed = [
+            "10000-20000 r-xp 00000000 fd:01",                        // no inode
+            "10000 r-xp 00000000 fd:01 5 /bin/x",                     // no end
+            "1x000-20000 r-xp 00000000 fd:01 5 /bin/x",               // not hexadecimal
+            "10000-20000 r-xp 00000000 fd:01 5a /bin/x",              // inode not decimal
+            "10000-120000000000000000 r-xp 00000000 fd:01 5 /bin/x",  // more than 64 bits
+            "10000-20000 r- 00000000 fd:01 5 /bin/x",                 // permissions cut short
+            "-20000 r-xp 00000000 fd:01 5 /bin/x",
+            "",
+        ]
+        for line in malformed { #expect(ProcessMaps.parse(line).isEmpty, "\(line)") }
+    }
+
+    /// A path is the rest of the line, spaces and the kernel's ` (deleted)` included; fields may be apart by several spaces.
+    @Test func keepsThePathWholeAndToleratesSpacing() {
+        let mappings = ProcessMaps.parse("10000-20000  r-xp 0000a000  fd:01   42   /tmp/a b  (deleted)\nFFFF0000-FFFF1000 r--s 00000000 00:05 7 /dev/zero")
+        #expect(mappings == [
+            MemoryMapping(start: 0x10000, end: 0x20000, isReadable: true, isWritable: false, isExecutable: true, offset: 0xa000,
+                          inode: 42, path: "/tmp/a b  (deleted)"),
+            MemoryMapping(start: 0xffff_0000, end: 0xffff_1000, isReadable: true, isWritable: false, isExecutable: false, offset: 0,
+                          inode: 7, path: "/dev/zero"),
+        ])
     }
 }

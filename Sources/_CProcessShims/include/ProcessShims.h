@@ -6,6 +6,8 @@
 #include <sys/types.h>
 // getxattr(2), for the file capabilities of the program to run: Swift's Glibc module leaves <sys/xattr.h> out.
 #include <sys/xattr.h>
+// getauxval(3), for where the kernel mapped this process's vDSO (AT_SYSINFO_EHDR): the Glibc module leaves <sys/auxv.h> out.
+#include <sys/auxv.h>
 
 /// Forks a child that blocks on a gate pipe and then calls `execvpe`.
 ///
