@@ -55,15 +55,29 @@ extension ELFImage {
     }
 
     /// Which symbol table to search.
-    public enum SymbolTable: Sendable {
+    public enum SymbolTable: Sendable, Hashable {
         /// `.dynsym`: what the file exports, kept by `strip`.
         case dynamic
         /// `.symtab`: every symbol, hidden ones too (a static program's), gone from a stripped file.
         case full
     }
 
-    /// The defined symbol `name` of `table` (a versioned name matches without its version).
+    /// A question ``definedSymbol(named:in:)`` answered.
+    struct SymbolLookup: Hashable {
+        var name: String
+        var table: SymbolTable
+    }
+
+    /// The defined symbol `name` of `table` (a versioned name matches without its version), searched once per image.
     public func definedSymbol(named name: String, in table: SymbolTable) -> DefinedSymbol? {
+        let lookup = SymbolLookup(name: name, table: table)
+        if let known = symbolLookups.withLock({ $0[lookup] }) { return known }
+        let symbol = searchSymbol(named: name, in: table)
+        symbolLookups.withLock { $0[lookup] = symbol }
+        return symbol
+    }
+
+    private func searchSymbol(named name: String, in table: SymbolTable) -> DefinedSymbol? {
         let reader = ELFReader(bytes)
         guard let header = reader.header else { return nil }
         let sections = reader.sectionHeaders(header)
@@ -82,7 +96,7 @@ extension ELFImage {
             let (nameOffset, overflow) = strings.sh_offset.addingReportingOverflow(UInt64(symbol.st_name))
             guard symbol.st_shndx != UInt16(SHN_UNDEF), UInt64(symbol.st_name) < strings.sh_size, !overflow,
                   nameOffset <= UInt64(bytes.count), UInt64(bytes.count) - nameOffset >= UInt64(wanted.count),
-                  bytes[Int(nameOffset)..<(Int(nameOffset) + wanted.count)].elementsEqual(wanted)
+                  wanted.withUnsafeBytes({ memcmp(bytes.baseAddress! + Int(nameOffset), $0.baseAddress!, wanted.count) }) == 0
             else { continue }
             return DefinedSymbol(index: UInt64(index), value: symbol.st_value, size: symbol.st_size,
                                  isThreadLocal: Int32(symbol.st_info & 0xf) == STT_TLS)

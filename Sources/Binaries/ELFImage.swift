@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// A 64-bit little-endian ELF file (or an in-memory image such as the vDSO), read-only and mapped once.
 ///
@@ -6,7 +7,8 @@ import Glibc
 /// and symbolization reads its symbol tables; keeping the mapping open keeps a deleted or replaced file's
 /// contents readable after the process that used it has exited.
 ///
-/// `@unchecked Sendable`: the bytes are never written after `init`, and every property is a `let`.
+/// `@unchecked Sendable`: the bytes are never written after `init`, every other property is a `let`, and the
+/// symbol lookups' answers are kept behind a lock.
 public final class ELFImage: @unchecked Sendable {
     /// The path the image was opened from (or a name like `[vdso]`).
     public let path: String
@@ -19,6 +21,11 @@ public final class ELFImage: @unchecked Sendable {
     /// The GNU build id (`NT_GNU_BUILD_ID`) as lower-case hex, or `nil` when the linker wrote none.
     public let buildID: String?
     private let release: (UnsafeRawBufferPointer) -> Void
+    /// ``definedSymbol(named:in:)``'s answers. Every process a sampler starts on is searched for OTEP 4947's variable in
+    /// each of its modules, and a module is one image for all the processes that map it: cc1 exports its ~29,000
+    /// functions for plugins, and a build's every cc1 scanned them again (a third of the ptrace tracer's CPU in a
+    /// `make -j2` of 200 files, BENCHMARKS.md).
+    let symbolLookups = Mutex<[SymbolLookup: DefinedSymbol?]>([:])
 
     public struct LoadSegment: Sendable, Hashable {
         public var virtualAddress: UInt64

@@ -69,8 +69,9 @@ private struct MapsLineCursor {
             }
             guard digit < radix else { return nil }
             let (shifted, overflow) = value.multipliedReportingOverflow(by: radix)
-            guard !overflow else { return nil }
-            value = shifted + digit
+            let (sum, carry) = shifted.addingReportingOverflow(digit)
+            guard !overflow, !carry else { return nil }
+            value = sum
             index += 1
         }
         guard index > first, index < line.count || terminator == space else { return nil }

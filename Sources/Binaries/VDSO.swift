@@ -18,8 +18,9 @@ public enum VDSO {
         let sectionHeaders = header.loadUnaligned(fromByteOffset: 0x28, as: UInt64.self)
         let entrySize = header.loadUnaligned(fromByteOffset: 0x3a, as: UInt16.self)
         let count = header.loadUnaligned(fromByteOffset: 0x3c, as: UInt16.self)
+        guard sectionHeaders <= 1 << 20 else { return nil }
         let length = sectionHeaders + UInt64(entrySize) * UInt64(count)
-        guard length > 64, length <= 1 << 20 else { return nil }
+        guard length > 64, length <= 1 << 21 else { return nil }
         return ELFImage(name: name, copying: UnsafeRawBufferPointer(start: start, count: Int(length)))
     }()
 }

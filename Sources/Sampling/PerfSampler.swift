@@ -20,6 +20,10 @@ final class PerfSampler: Sampler {
     private let logger: Logger
     private let processes: ProcessRegistry
     private var threadNames: [pid_t: String] = [:]
+    /// The names of threads whose exit record came, with its time: by cgroup the kernel can still sample a thread after
+    /// its exit record (the cgroup's event runs while `do_exit` finishes), when `/proc` has no name left to read. Kept
+    /// until every record up to a write allowance after the exit is applied.
+    private var exitedThreadNames: [pid_t: (name: String, exitedAt: UInt64)] = [:]
     private let snapshot: ThreadSnapshot
     private let wallClock = WallClockOffset()
     /// Side-band records the kernel dropped from full buffers so far (`PERF_RECORD_LOST` in a side-band buffer).
@@ -159,6 +163,9 @@ final class PerfSampler: Sampler {
             let cutoff = now - Self.writeAllowance
             drain(takenBefore: stopping ? .max : UInt64(max(0, cutoff)))
             if !stopping { forgetGoneProcesses(now: now, appliedUntil: cutoff) }
+            if !exitedThreadNames.isEmpty {
+                exitedThreadNames = exitedThreadNames.filter { $0.value.exitedAt + UInt64(Self.writeAllowance) >= UInt64(max(0, cutoff)) }
+            }
             for index in jitters.indices { jitters[index].forget(before: latestRecordTime) }
             if let wall, !stopping {
                 wall.probeThreads()
@@ -179,8 +186,9 @@ final class PerfSampler: Sampler {
     /// By cgroup each CPU's event has a schedule of its own, on the CPU time sampled on that CPU. A period set on an
     /// event of another CPU is a call the kernel makes on that CPU and waits for (an IPI, `smp_call_function_single`,
     /// 30–80 µs on this VM), and it restarts that event's count. One schedule for all CPUs drew on every CPU each time
-    /// the CPU time of all of them came to 16–48 periods: 16–21 % of the reader's CPU with 2 busy CPUs at 1 kHz, and
-    /// on 16 busy CPUs 15 IPIs per draw and each event's count restarted every 1–3 of its own periods (BENCHMARKS.md).
+    /// the CPU time of all of them came to 16–48 periods, at most once a pass: 16–21 % of the reader's CPU with 2 busy
+    /// CPUs at 1 kHz; on 16 busy CPUs 15 IPIs per draw, and with `--wall` (a pass every period) each event's count
+    /// restarted every 1–3 of its own periods (BENCHMARKS.md).
     ///
     /// The clock: per task, wall time; by cgroup, the CPU time sampled on the event's CPU. A draw restarts the count
     /// of a CPU where the command is not running at whichever thread runs there next: when that is a new process, its
@@ -192,7 +200,10 @@ final class PerfSampler: Sampler {
             let clock = events.cgroup == nil ? now : startTime + sampledCPUTimes[index]
             guard clock >= jitters[index].nextDraw else { continue }
             let period = jitters[index].draw(at: clock)
-            if events.setPeriod(period, sampleBuffer: events.cgroup == nil ? nil : index) { jitters[index].rootPeriodSet(period, at: now) }
+            // Samples are weighted by the period in force when they were taken: from just before this call on,
+            // not from the pass's start (each call waits for its CPU, 30–80 µs here).
+            let setAt = UInt64(Clock.monotonic())
+            if events.setPeriod(period, sampleBuffer: events.cgroup == nil ? nil : index) { jitters[index].rootPeriodSet(period, at: setAt) }
         }
     }
 
@@ -309,6 +320,7 @@ final class PerfSampler: Sampler {
         case let .fork(pid, tid, parentPID, parentTID):
             store.recordThreadSeen()
             threadNames[tid] = threadNames[parentTID]
+            exitedThreadNames[tid] = nil
             exitedPIDs.remove(pid)
             if let process = processes[pid] {
                 process.threads.insert(tid)
@@ -320,7 +332,7 @@ final class PerfSampler: Sampler {
             wall?.switched(process, tid: tid, out: out, preempted: preempted, time: time)
         case let .exit(pid, tid):
             wall?.exited(tid: tid, at: time)
-            threadNames[tid] = nil
+            if let name = threadNames.removeValue(forKey: tid) { exitedThreadNames[tid] = (name, time) }
             guard let process = processes[pid] else { return }
             process.threads.remove(tid)
             if process.threads.isEmpty {
@@ -356,7 +368,7 @@ final class PerfSampler: Sampler {
     /// Its comm records keep the name current; /proc is read once for a thread they have not named.
     private func threadName(pid: pid_t, tid: pid_t) -> String {
         if let known = threadNames[tid] { return known }
-        let name = ProcessMaps.threadName(pid: pid, tid: tid) ?? ""
+        guard let name = ProcessMaps.threadName(pid: pid, tid: tid) else { return exitedThreadNames[tid]?.name ?? "" }
         threadNames[tid] = name
         return name
     }

@@ -28,6 +28,7 @@ import Testing
             "1x000-20000 r-xp 00000000 fd:01 5 /bin/x",               // not hexadecimal
             "10000-20000 r-xp 00000000 fd:01 5a /bin/x",              // inode not decimal
             "10000-120000000000000000 r-xp 00000000 fd:01 5 /bin/x",  // more than 64 bits
+            "10000-20000 r-xp 00000000 fd:01 18446744073709551616 /bin/x",  // 2^64, the last digit's carry
             "10000-20000 r- 00000000 fd:01 5 /bin/x",                 // permissions cut short
             "-20000 r-xp 00000000 fd:01 5 /bin/x",
             "",
