@@ -21,7 +21,11 @@ extension Profile {
         var positions = Dictionary(result.processes.enumerated().map { (Key(pid: $1.pid, executablePath: $1.executablePath), $0) },
                                    uniquingKeysWith: { first, _ in first })
         var keptApart = result.processes.count { $0.pid != 0 }
-        var moves: [Frame: Frame] = [:]
+        // Counted under their programs after the loop, all of a program's at once: its entry's stacks are indexed
+        // once per merge, not once per process (a build's program entry holds thousands of stacks, and its every
+        // cc1 re-indexed them: a third of the end of a 200-file build, BENCHMARKS.md).
+        var counted: [(index: Int, processes: [ProcessProfile])] = []
+        var countedPositions: [Int: Int] = [:]
         for process in later.processes {
             let key = Key(pid: process.pid, executablePath: process.executablePath)
             if let index = positions[key] {
@@ -37,9 +41,16 @@ extension Profile {
                     result.processes.append(ProcessProfile(pid: 0, executablePath: process.executablePath, mappings: [], threads: []))
                     return result.processes.count - 1
                 }()
-                result.processes[index].count(process, sharing: &moves)
+                if let position = countedPositions[index] {
+                    counted[position].processes.append(process)
+                } else {
+                    countedPositions[index] = counted.count
+                    counted.append((index, [process]))
+                }
             }
         }
+        var moves: [Frame: Frame] = [:]
+        for (index, processes) in counted { result.processes[index].count(processes, sharing: &moves) }
         result.statistics = statistics.merged(with: later.statistics)
         result.timeline = timeline.appending(later.timeline)
         return result
@@ -80,13 +91,32 @@ extension ProcessProfile {
 }
 
 extension ProcessProfile {
-    /// Adds another process of this entry's program: its threads by name (tid 0), its frames moved to where this
+    /// Adds other processes of this entry's program: their threads by name (tid 0), their frames moved to where this
     /// entry has the same module, so that the processes' identical stacks add up whatever their load addresses.
     ///
     /// A moved frame equal to one moved before (by this merge, from any process) is that one: ``Frame`` is one
     /// reference to shared storage, but moving gave each copy storage of its own, so every stack of a build's
     /// thousands of processes had frames of its own (9 MB of a 2,000-file build's peak, BENCHMARKS.md "Scale").
-    mutating func count(_ process: ProcessProfile, sharing moves: inout [Frame: Frame]) {
+    mutating func count(_ processes: [ProcessProfile], sharing moves: inout [Frame: Frame]) {
+        var names: [String] = []
+        var stacksByName: [String: [StackCount]] = [:]
+        for process in processes {
+            for (name, stacks) in moved(process, sharing: &moves) {
+                if stacksByName[name] == nil { names.append(name) }
+                stacksByName[name, default: []].append(contentsOf: stacks)
+            }
+        }
+        for name in names {
+            let index = threads.firstIndex { $0.name == name } ?? {
+                threads.append(ThreadProfile(tid: 0, name: name, stacks: []))
+                return threads.count - 1
+            }()
+            threads[index].add(stacksByName[name]!)
+        }
+    }
+
+    /// `process`'s stacks per thread name, its mappings added to this entry's and its frames moved onto them.
+    private mutating func moved(_ process: ProcessProfile, sharing moves: inout [Frame: Frame]) -> [(name: String, stacks: [StackCount])] {
         countedPIDs.insert(process.pid)
         var moved: [Int: (index: Int, offset: UInt64)] = [:]
         for (index, mapping) in process.mappings.enumerated() {
@@ -95,8 +125,8 @@ extension ProcessProfile {
             if same == nil { mappings.append(mapping) }
             moved[index] = (target, mappings[target].start &- mapping.start)
         }
-        for thread in process.threads {
-            let stacks = thread.stacks.map { stack in
+        return process.threads.map { thread in
+            (thread.name, thread.stacks.map { stack in
                 StackCount(frames: stack.frames.map { frame in
                     guard let mapping = frame.mapping, let move = moved[mapping] else { return frame }
                     var movedFrame = frame
@@ -106,12 +136,7 @@ extension ProcessProfile {
                     moves[movedFrame] = movedFrame
                     return movedFrame
                 }, count: stack.count, cpuTime: stack.cpuTime, wallTime: stack.wallTime, span: stack.span)
-            }
-            if let index = threads.firstIndex(where: { $0.name == thread.name }) {
-                threads[index].add(stacks)
-            } else {
-                threads.append(ThreadProfile(tid: 0, name: thread.name, stacks: stacks))
-            }
+            })
         }
     }
 }

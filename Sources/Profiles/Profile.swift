@@ -204,5 +204,10 @@ public struct Frame: Sendable, Hashable {
         left.storage === right.storage || left.storage.fields == right.storage.fields
     }
 
-    public func hash(into hasher: inout Hasher) { hasher.combine(storage.fields) }
+    /// The address and module only: equal frames have equal ones, and hashing a demangled C++ name (hundreds of
+    /// characters) at every frame of every stack was most of merging a build's windows (BENCHMARKS.md).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.fields.address)
+        hasher.combine(storage.fields.mapping)
+    }
 }
