@@ -3,7 +3,9 @@
 #
 #   scripts/bench-memory.sh [build]           # peak (VmHWM) for `make -jJOBS` of SMALL and LARGE generated C files
 #                                             # (each `cc -O2 -c` of a three-function file: a driver, cc1 and as per
-#                                             # file), both samplers. Target: LARGE within 20 % of SMALL, < 100 MiB
+#                                             # file), both samplers. Target: LARGE within 20 % of SMALL, < 100 MiB.
+#                                             # Also the sampler's CPU per sample (its summary) and the seconds
+#                                             # hybrid-run takes to exit after make has (the end: symbolizing, writing)
 #   scripts/bench-memory.sh long [MINUTES]    # resident memory (VmRSS) every INTERVAL seconds of a MINUTES-long
 #                                             # (default 30) run of `workload deep 25 … 4` (4 busy threads),
 #                                             # without and with --wall (WALLS). Target: RSS at the end within 10 %
@@ -59,6 +61,12 @@ mib() { awk -v kib="$1" 'BEGIN { printf "%.1f", kib / 1024 }'; }
 # peak TRACE: the highest VmHWM of a trace, in MiB.
 peak() { mib "$(awk '$3 > h {h = $3} END {print h + 0}' "$1")"; }
 
+# cost LOG: the reader's or tracer's CPU per sample (µs) from hybrid-run's summary.
+cost() { grep -oE '(reader|tracer) CPU [0-9.]+ µs per sample' "$1" | grep -oE '[0-9.]+' | head -1 || echo -; }
+
+# ending MARKER LOG: seconds from the time in MARKER (the command's end, ns) to LOG's last write (hybrid-run's exit).
+ending() { awk -v from="$(cat "$1")" -v to="$(stat -c %.9Y "$2")" 'BEGIN { printf "%.2f", to - from / 1e9 }'; }
+
 # summary LOG: "samples | lost | processes" from hybrid-run's summary line.
 summary() {
   local line
@@ -75,8 +83,8 @@ build() {
   generate "$LARGE" "$WORK/large"
   echo "hybrid-run peak memory, make -j$JOBS of generated C files, $RATE Hz ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
   echo
-  echo "| sampler | $SMALL files: peak MiB | samples | lost | processes | $LARGE files: peak MiB | samples | lost | processes | ratio |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| sampler | $SMALL files: peak MiB | samples | lost | processes | µs/sample | end s | $LARGE files: peak MiB | samples | lost | processes | µs/sample | end s | ratio |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   local sampler size row peaks
   for sampler in $SAMPLERS; do
     row="| $sampler"
@@ -84,9 +92,10 @@ build() {
     for size in small large; do
       rm -f "$WORK/$size"/*.o "$WORK/$size.trace"
       OTEL_TRACES_EXPORTER=none watch 0.2 "$WORK/$size.trace" "$WORK/$size.log" "$HYBRID_RUN" --sampler "$sampler" \
-        --rate "$RATE" -o "$WORK/$size.pb.gz" -- make -s -j"$JOBS" -C "$WORK/$size"
+        --rate "$RATE" -o "$WORK/$size.pb.gz" -- sh -c 'make -s -j"$1" -C "$2"; status=$?; date +%s%N >"$2.end"; exit $status' \
+        sh "$JOBS" "$WORK/$size"
       peaks+=("$(peak "$WORK/$size.trace")")
-      row+=" | ${peaks[-1]} | $(summary "$WORK/$size.log")"
+      row+=" | ${peaks[-1]} | $(summary "$WORK/$size.log") | $(cost "$WORK/$size.log") | $(ending "$WORK/$size.end" "$WORK/$size.log")"
     done
     echo "$row | $(awk -v a="${peaks[0]}" -v b="${peaks[1]}" 'BEGIN { printf "%.2f", b / a }') |"
   done
