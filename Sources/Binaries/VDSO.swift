@@ -1,3 +1,4 @@
+import Glibc
 import _CProcessShims
 
 /// The kernel's vDSO, which every process maps (it holds `clock_gettime` and the signal trampoline).
@@ -12,15 +13,12 @@ public enum VDSO {
     /// The image is a whole ELF file whose section headers come last (the kernel's `vdso2c` lays it out so), so its
     /// length is where they end, within the mapping.
     public static let image: ELFImage? = {
-        guard let start = UnsafeRawPointer(bitPattern: UInt(getauxval(UInt(AT_SYSINFO_EHDR)))) else { return nil }
-        let header = UnsafeRawBufferPointer(start: start, count: 64)
-        guard header.starts(with: [0x7f, 0x45, 0x4c, 0x46]), header[4] == 2 else { return nil }
-        let sectionHeaders = header.loadUnaligned(fromByteOffset: 0x28, as: UInt64.self)
-        let entrySize = header.loadUnaligned(fromByteOffset: 0x3a, as: UInt16.self)
-        let count = header.loadUnaligned(fromByteOffset: 0x3c, as: UInt16.self)
-        guard sectionHeaders <= 1 << 20 else { return nil }
-        let length = sectionHeaders + UInt64(entrySize) * UInt64(count)
-        guard length > 64, length <= 1 << 21 else { return nil }
+        guard let start = UnsafeRawPointer(bitPattern: UInt(getauxval(UInt(AT_SYSINFO_EHDR)))),
+              let header = ELFReader(UnsafeRawBufferPointer(start: start, count: MemoryLayout<Elf64_Ehdr>.size)).header,
+              header.e_shoff <= 1 << 20
+        else { return nil }
+        let length = header.e_shoff + UInt64(header.e_shentsize) * UInt64(header.e_shnum)
+        guard length > UInt64(MemoryLayout<Elf64_Ehdr>.size), length <= 1 << 21 else { return nil }
         return ELFImage(name: name, copying: UnsafeRawBufferPointer(start: start, count: Int(length)))
     }()
 }

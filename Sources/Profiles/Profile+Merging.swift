@@ -24,8 +24,7 @@ extension Profile {
         // Counted under their programs after the loop, all of a program's at once: its entry's stacks are indexed
         // once per merge, not once per process (a build's program entry holds thousands of stacks, and its every
         // cc1 re-indexed them: a third of the end of a 200-file build, BENCHMARKS.md).
-        var counted: [(index: Int, processes: [ProcessProfile])] = []
-        var countedPositions: [Int: Int] = [:]
+        var counted: [Int: [ProcessProfile]] = [:]
         for process in later.processes {
             let key = Key(pid: process.pid, executablePath: process.executablePath)
             if let index = positions[key] {
@@ -41,12 +40,7 @@ extension Profile {
                     result.processes.append(ProcessProfile(pid: 0, executablePath: process.executablePath, mappings: [], threads: []))
                     return result.processes.count - 1
                 }()
-                if let position = countedPositions[index] {
-                    counted[position].processes.append(process)
-                } else {
-                    countedPositions[index] = counted.count
-                    counted.append((index, [process]))
-                }
+                counted[index, default: []].append(process)
             }
         }
         var moves: [Frame: Frame] = [:]

@@ -105,7 +105,7 @@ final class TracedThread {
         return buffer.withUnsafeMutableBytes { bytes -> Int64? in
             let count = pread(statusDescriptor, bytes.baseAddress, bytes.count, 0)
             guard count > 0 else { return nil }
-            guard let found = (0..<max(0, count - key.count)).first(where: { bytes[$0..<($0 + key.count)].elementsEqual(key) }) else {
+            guard let found = (0..<max(0, count - key.count)).first(where: { bytes[$0] == key[0] && bytes[$0..<($0 + key.count)].elementsEqual(key) }) else {
                 return nil
             }
             let start = found + key.count
