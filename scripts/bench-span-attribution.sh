@@ -6,7 +6,9 @@
 # Target: >= 95 % for each. Also printed: the sampler's CPU time per sample from hybrid-run's summary, with and
 # without a thread context to read (span_writer-unexported: the same program, its variable not exported), and the
 # cost of one read alone (Benchmarks/thread-context-reader-benchmark, target < 2 us), and the floor under the perf-event
-# reader's cost per sample: a C reader woken at every sample that does nothing else (Benchmarks/perf-wake-floor).
+# reader's cost per sample: a C reader woken at every sample that does nothing else (Benchmarks/perf-wake-floor),
+# which only the reader that reads from outside (not root) pays; as root, the eBPF program's run time per sample,
+# paid in the sampled thread's interrupt, from the kernel's BPF statistics.
 # Then off-CPU time (`--wall`): span_writer blocking waits 20 ms in nanosleep in span 1 (wait_sleeping) and 20 ms in
 # a pipe read in span 2 (wait_reading), alternately; for each wait, the share of its wall time labelled with its span.
 #
@@ -95,6 +97,32 @@ echo "off-CPU time (--wall) by span, $RUNS runs of ${SECONDS_PER_RUN}s of wall t
 for sampler in ptrace perf-event; do
   runs "$sampler" library blocking --wall
 done
+
+# The eBPF program that reads spans in the sample's interrupt (perf events, as root): its run time per sample, which
+# the sampled thread pays, from the kernel's own statistics (kernel.bpf_stats_enabled, on for this run only).
+if [[ "$(id -u)" == 0 ]] && STATS="$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null)"; then
+  sysctl -q kernel.bpf_stats_enabled=1
+  OTEL_SDK_DISABLED=true "$HYBRID_RUN" --sampler perf-event --rate "$RATE" -o "$WORK/program-cost.pb.gz" \
+    -- "$WORK/span_writer-library" spans "$SECONDS_PER_RUN" 2>/dev/null >/dev/null &
+  PROFILED=$!
+  PROGRAM=""
+  # The program is loaded once the reader has read the writer's modules: looked for until the run ends.
+  while kill -0 "$PROFILED" 2>/dev/null; do
+    for fd in /proc/$PROFILED/fd/*; do
+      [[ "$(readlink "$fd" 2>/dev/null)" == "anon_inode:bpf-prog" ]] && PROGRAM="/proc/$PROFILED/fdinfo/${fd##*/}"
+    done
+    [[ -n "$PROGRAM" ]] && COUNTS="$(grep -E '^run_(time_ns|cnt)' "$PROGRAM" 2>/dev/null | awk '{print $2}' | xargs)" && [[ -n "$COUNTS" ]] && LAST="$COUNTS"
+    sleep 0.2
+  done
+  wait "$PROFILED" || true
+  sysctl -q kernel.bpf_stats_enabled="$STATS"
+  if [[ -n "${LAST:-}" ]]; then
+    read -r NANOSECONDS RUNS_COUNTED <<<"$LAST"
+    echo "eBPF span reader, in the sampled thread's interrupt: $(awk -v n="$NANOSECONDS" -v c="$RUNS_COUNTED" 'BEGIN { printf "%.2f", n / c / 1000 }') us per sample ($RUNS_COUNTED samples, perf-event at $RATE Hz)"
+  else
+    echo "eBPF span reader: not loaded (no BTF, or refused): spans read from outside"
+  fi
+fi
 
 "$WORK/span_writer-library" spans 60 &
 WRITER=$!

@@ -38,6 +38,16 @@ final class PerfSampler: Sampler {
     private var exitedPIDs: Set<pid_t> = []
     /// The span each sample's thread was in when the sample was first seen, until the sample is applied.
     private var spansSeen: [SampleKey: SpanLabels] = [:]
+    /// Reads each sample's span in the sample's own interrupt (``KernelSpanReader``), where the kernel allows it; set
+    /// up when a process first publishes its spans, by cgroup only: an event inherited per task before the program
+    /// was attached would not run it. Without it the reader reads spans from outside (``readSpans()``).
+    private var kernelSpans: KernelSpanReader?
+    private var kernelSpansTried = false
+    /// Processes whose thread-context location the kernel program has not been given yet (a TLSDESC descriptor the
+    /// dynamic linker has not resolved).
+    private var unpublishedLocations: [SampledProcess] = []
+    /// Whether the records applied since the last pass started a program (``read(until:)``).
+    private var startedProcesses = false
     /// Per sample buffer, how far its records were seen for their spans (``PerfRingBuffer/visit(after:_:)``).
     private var seen: [UInt64]
     private struct SampleKey: Hashable {
@@ -90,6 +100,9 @@ final class PerfSampler: Sampler {
         self.logger = logger
         processes = ProcessRegistry(store: store, maximumFrames: options.maximumFrames)
         snapshot = ThreadSnapshot(stackCapacity: 0)
+        processes.threadContextMade = { [unowned self] process in
+            if !kernelSpansTried || kernelSpans != nil { unpublishedLocations.append(process) }
+        }
         processes.add(SampledProcess(pid: rootPID, threads: [rootPID]))
         store.recordThreadSeen()
         if options.wall {
@@ -121,9 +134,9 @@ final class PerfSampler: Sampler {
     }
 
     /// Until a process publishes its spans, the reader looks at the buffers whenever the fastest-filling can have
-    /// filled a quarter at the rate, and only the stop pipe wakes it sooner; from then on it listens to the
-    /// buffers, which wake it at every sample (``PerfEventSet``), so that each span is read right after its sample
-    /// (``readSpans()``).
+    /// filled a quarter at the rate, and only the stop pipe wakes it sooner; from then on, unless the kernel reads
+    /// each span in its sample's interrupt (``kernelSpans``), it listens to the buffers, which wake it at every
+    /// sample (``PerfEventSet``), so that each span is read right after its sample (``readSpans()``).
     ///
     /// Such a wake-up reads the new samples' spans and nothing else: draining, unwinding, forgetting gone processes,
     /// `--wall`'s probes and the reader's own CPU time stay at the cadence of a reader that does not listen (a
@@ -138,8 +151,9 @@ final class PerfSampler: Sampler {
         // With `--wall`, blocked threads are looked at every period, to read their stacks while they still wait.
         let passInterval = wall != nil ? Int64(max(1, options.period / 1_000_000)) : Int64(quarterFillTime)
         var nextPass = Clock.monotonic()
+        var passes = 0
         while !stopping {
-            let listening = processes.publishesThreadContext
+            let listening = processes.publishesThreadContext && kernelSpans == nil
             if listening && !prioritized {
                 prioritized = true
                 Self.prioritizeReader(logger: logger)
@@ -159,9 +173,16 @@ final class PerfSampler: Sampler {
                 readSpans()
                 continue
             }
-            nextPass = now + passInterval * 1_000_000
+            // A process's spans are read from its samples on only once a pass has applied one (its modules read then),
+            // a write allowance after it was taken: the first passes, and with spans read in the interrupt a pass after
+            // one that saw a process start, come that soon, instead of a quarter fill (up to 100 ms) later.
+            passes += 1
+            let soon = passes <= 3 || (startedProcesses && kernelSpans != nil)
+            startedProcesses = false
+            nextPass = now + (soon ? min(passInterval, Self.writeAllowance / 1_000_000 + 5) : passInterval) * 1_000_000
             let cutoff = now - Self.writeAllowance
             drain(takenBefore: stopping ? .max : UInt64(max(0, cutoff)))
+            kernelSpans?.forgetEntries(before: UInt64(max(0, cutoff)))
             if !stopping { forgetGoneProcesses(now: now, appliedUntil: cutoff) }
             if !exitedThreadNames.isEmpty {
                 exitedThreadNames = exitedThreadNames.filter { $0.value.exitedAt + UInt64(Self.writeAllowance) >= UInt64(max(0, cutoff)) }
@@ -179,6 +200,16 @@ final class PerfSampler: Sampler {
         }
         wall?.finish(at: latestRecordTime)
         processes.finish()
+    }
+
+    /// Attaches the kernel program to the sampling events once a process publishes its spans (``kernelSpans``).
+    private func setUpKernelSpans() {
+        kernelSpansTried = true
+        if events.cgroup != nil {
+            kernelSpans = KernelSpanReader(events: events.sampleBuffers.map(\.descriptor), rate: options.rate, logger: logger)
+            if kernelSpans != nil { logger.debug("spans: read in each sample's interrupt by an eBPF program") }
+        }
+        if kernelSpans == nil { unpublishedLocations = [] }
     }
 
     /// Sets a new period on the events whose draw is due (``PeriodJitter``).
@@ -243,8 +274,10 @@ final class PerfSampler: Sampler {
     /// next drain.
     private func drain(takenBefore cutoff: UInt64) {
         for buffer in events.buffers { buffer.refresh() }
+        readSpans()
         while true {
-            readSpans()
+            // Spans read from outside: as soon as possible. Read in the interrupt, every sample up to the head was.
+            if kernelSpans == nil { readSpans() }
             var earliest: (index: Int, record: UnsafeRawBufferPointer, time: UInt64)?
             for (index, buffer) in events.buffers.enumerated() {
                 guard let record = buffer.peek() else { continue }
@@ -267,6 +300,8 @@ final class PerfSampler: Sampler {
     /// Nothing is visited before a process publishes its spans: a run without any does not decode each sample twice.
     private func readSpans() {
         guard processes.publishesThreadContext else { return }
+        if !kernelSpansTried { setUpKernelSpans() }
+        if let kernelSpans { return takeKernelSpans(kernelSpans) }
         for (index, buffer) in events.sampleBuffers.enumerated() {
             buffer.refresh()
             seen[index] = buffer.visit(after: seen[index]) { record in
@@ -277,11 +312,26 @@ final class PerfSampler: Sampler {
         }
     }
 
+    /// Gives the kernel program the processes' locations it lacks, then takes in what it read, for the samples to be
+    /// applied (``apply(_:time:fromBuffer:)``, in time order, as the entries of each thread are). The sample buffers are
+    /// refreshed before the program's ring is drained: the program writes a sample's entry before the kernel writes
+    /// the sample, so every sample up to the refreshed heads has its entry in the ring.
+    private func takeKernelSpans(_ reader: KernelSpanReader) {
+        unpublishedLocations.removeAll { process in
+            guard processes[process.pid] === process else { return true }
+            guard let location = process.threadContext?.kernelLocation else { return false }
+            reader.publish(process.pid, location: location)
+            return true
+        }
+        for buffer in events.sampleBuffers { buffer.refresh() }
+        reader.drain { processes[$0]?.threadContext }
+    }
+
     /// Applies `record`, read from `events.buffers[index]`.
     private func apply(_ record: UnsafeRawBufferPointer, time: UInt64, fromBuffer index: Int) {
         switch PerfRecord(record) {
         case let .sample(pid, tid, recordedPeriod):
-            let span = spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
+            let span = kernelSpans.map { $0.span(tid: tid, sampledAt: time) } ?? spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
             // The kernel reports the period of the events we opened (the cgroup's, or the first thread's) as it was at
             // the start, not as ``PeriodJitter`` set it since.
             let schedule = jitterIndex(ofBuffer: index)
@@ -313,6 +363,8 @@ final class PerfSampler: Sampler {
         case let .comm(pid, tid, name, isExec):
             threadNames[tid] = name
             guard isExec else { return }
+            startedProcesses = true
+            kernelSpans?.forget(pid)
             let process = process(pid)
             processes.execed(process)
             process.recordsLostAtExec = recordsLost
@@ -336,6 +388,7 @@ final class PerfSampler: Sampler {
             guard let process = processes[pid] else { return }
             process.threads.remove(tid)
             if process.threads.isEmpty {
+                kernelSpans?.forget(pid)
                 processes.exited(pid)
                 exitedPIDs.insert(pid)
             }
@@ -358,6 +411,7 @@ final class PerfSampler: Sampler {
     private func forgetGoneProcesses(now: Int64, appliedUntil: Int64) {
         let forgotten = processes.forgetGone(now: now, appliedUntil: appliedUntil)
         guard !forgotten.isEmpty else { return }
+        for process in forgotten { kernelSpans?.forget(process.pid) }
         for tid in forgotten.flatMap(\.threads) {
             wall?.exited(tid: tid, at: latestRecordTime)
             threadNames[tid] = nil

@@ -22,6 +22,8 @@ final class ProcessRegistry {
     private(set) var frames: [UInt64] = []
     /// Whether a process seen so far publishes its spans as OpenTelemetry thread context (OTEP 4947).
     private(set) var publishesThreadContext = false
+    /// Told of each process whose thread-context reader was just made (its own, or after an exec or new code).
+    var threadContextMade: ((SampledProcess) -> Void)?
     /// Processes held whose pid was gone at a check (CLOCK_MONOTONIC ns), until their samples are all applied.
     private var gone: [(process: SampledProcess, checkedAt: Int64)] = []
     /// When the pids held are next checked (``forgetGone(now:appliedUntil:)``).
@@ -126,7 +128,10 @@ final class ProcessRegistry {
         process.threadContext = ThreadContextReader(pid: process.pid, modules: modules,
                                                     executablePath: process.executablePath ?? ProcessMaps.executableLink(pid: process.pid),
                                                     failures: store.spanReadFailures)
-        if process.threadContext != nil { publishesThreadContext = true }
+        if process.threadContext != nil {
+            publishesThreadContext = true
+            threadContextMade?(process)
+        }
         if let imageID = process.imageID {
             store.updateModules(imageID: imageID, modules: modules)
         } else {

@@ -1,3 +1,4 @@
+import _CProcessShims
 import Binaries
 import Glibc
 import Profiles
@@ -91,10 +92,7 @@ public final class ThreadContextReader {
 
     /// Where the thread's TLS pointer is; `nil` (counted) when it cannot be found.
     private func pointerAddress(threadPointer: UInt64) -> UInt64? {
-        // A block glibc made static stays static: the descriptor need not be read again.
-        if case .descriptor(let slot) = location, let offset = memory.load(Int64.self, at: slot &+ 8), offset < 0 {
-            location = .threadPointerOffset(offset)
-        }
+        settleDescriptor()
         guard let address = location.pointerAddress(threadPointer: threadPointer, memory: memory) else {
             failures.add(\.unlocatedVariables)
             return nil
@@ -272,6 +270,57 @@ public final class ThreadContextReader {
             pointer: scratch.loadUnaligned(fromByteOffset: Scratch.pointer, as: UInt64.self),
             recordBytes: min(copied - prefix, length),
             pointerAfter: copied == prefix + length + 8 && length > 0 ? scratch.loadUnaligned(fromByteOffset: Scratch.pointerAfter, as: UInt64.self) : nil)
+    }
+
+    /// A block glibc made static stays static: the descriptor need not be read again.
+    private func settleDescriptor() {
+        if case .descriptor(let slot) = location, let offset = memory.load(Int64.self, at: slot &+ 8), offset < 0 {
+            location = .threadPointerOffset(offset)
+        }
+    }
+
+    /// Where the kernel program (Sampling's `KernelSpanReader`) finds every thread's TLS pointer, from the thread
+    /// pointer it reads in the sample's interrupt; `nil` while a TLSDESC descriptor is not resolved yet.
+    public var kernelLocation: hr_span_location? {
+        settleDescriptor()
+        switch location {
+        case .threadPointerOffset(let offset):
+            return hr_span_location(kind: UInt64(HR_SPAN_LOCATION_STATIC), offset: offset, module: 0)
+        case let .module(id, offset):
+            return hr_span_location(kind: UInt64(HR_SPAN_LOCATION_MODULE), offset: Int64(bitPattern: offset), module: id)
+        case .descriptor(let slot):
+            guard let argument = memory.load(Int64.self, at: slot &+ 8), argument > 0,
+                  case let .module(id, offset)? = ThreadContextLocation.tlsIndex(at: UInt64(argument), memory: memory) else { return nil }
+            return hr_span_location(kind: UInt64(HR_SPAN_LOCATION_MODULE), offset: Int64(bitPattern: offset), module: id)
+        }
+    }
+
+    /// The span in `entry`, what the kernel program read in the interrupt of a sample of one of this process's
+    /// threads: the OTEP's rule kept, the thread stopped in its interrupt. Failures are counted as for the reads above.
+    public func spanLabels(kernelEntry entry: UnsafePointer<hr_span_entry>) -> SpanLabels? {
+        switch Int32(entry.pointee.status) {
+        case HR_SPAN_READ:
+            break
+        case HR_SPAN_UNLOCATED:
+            failures.add(\.unlocatedVariables)
+            return nil
+        default:
+            failures.add(\.refusedRecords)
+            return nil
+        }
+        let record = UnsafeRawBufferPointer(start: UnsafeRawPointer(entry) + MemoryLayout<hr_span_entry>.offset(of: \.record)!,
+                                            count: MemoryLayout.size(ofValue: entry.pointee.record))
+        guard let whole = Self.wholeRecord(in: record) else {
+            failures.add(\.refusedRecords)
+            return nil
+        }
+        // Keyed by tid here (the thread pointer is not read): tids are far below any thread pointer.
+        let thread = UInt64(entry.pointee.tid)
+        if let last = lastRecords[thread], last.address == entry.pointee.record_address, last.bytes.count == whole.count,
+           last.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, whole.baseAddress!, whole.count) == 0 }) {
+            return last.labels
+        }
+        return accept(entry.pointee.record_address, bytes: whole, thread: thread)
     }
 
     /// The span of thread `tid`, whose thread pointer is learnt from glibc's thread list (``GlibcThreadList``) for
