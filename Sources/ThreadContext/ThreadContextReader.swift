@@ -32,6 +32,9 @@ public final class ThreadContextReader {
     private var lastRecords: [UInt64: LastRecord] = [:]
     /// Threads remembered at most: exited threads' entries are dropped all at once past it.
     private static let maximumLastRecords = 4_096
+    /// For records the kernel program read (``spanLabels(kernelEntry:)``), the labels of each record by its address,
+    /// up to ``maximumLastRecords`` (then forgotten all at once).
+    private var kernelRecords: [UInt64: LastRecord] = [:]
     private struct LastRecord {
         var address: UInt64
         var bytes: [UInt8]
@@ -164,6 +167,14 @@ public final class ThreadContextReader {
     /// The labels of the whole record `bytes` (fixed part and attributes) read at `address`, remembered for the
     /// thread's next read unless refused or naming a key the map lacks (it is decoded again once the map is read).
     private func accept(_ address: UInt64, bytes: UnsafeRawBufferPointer, thread: UInt64) -> SpanLabels? {
+        accept(address, bytes: bytes) { record in
+            if lastRecords.count >= Self.maximumLastRecords { lastRecords.removeAll(keepingCapacity: true) }
+            lastRecords[thread] = record
+        }
+    }
+
+    /// The same, `remember` keeping what is to be remembered, and where.
+    private func accept(_ address: UInt64, bytes: UnsafeRawBufferPointer, remember: (LastRecord) -> Void) -> SpanLabels? {
         let header = UnsafeRawBufferPointer(rebasing: bytes[0..<ThreadContextRecord.headerSize])
         guard let found = ThreadContextRecord.labels(header: header, attributes: UnsafeRawBufferPointer(
             rebasing: bytes[ThreadContextRecord.headerSize...]), keyMap: keyMap)
@@ -174,8 +185,7 @@ public final class ThreadContextReader {
         if found.unknownKey {
             refreshKeyMap()
         } else {
-            if lastRecords.count >= Self.maximumLastRecords { lastRecords.removeAll(keepingCapacity: true) }
-            lastRecords[thread] = LastRecord(address: address, bytes: Array(bytes), labels: found.labels)
+            remember(LastRecord(address: address, bytes: Array(bytes), labels: found.labels))
         }
         return found.labels
     }
@@ -314,13 +324,16 @@ public final class ThreadContextReader {
             failures.add(\.refusedRecords)
             return nil
         }
-        // Keyed by tid here (the thread pointer is not read): tids are far below any thread pointer.
-        let thread = UInt64(entry.pointee.tid)
-        if let last = lastRecords[thread], last.address == entry.pointee.record_address, last.bytes.count == whole.count,
-           last.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, whole.baseAddress!, whole.count) == 0 }) {
-            return last.labels
+        // Keyed by the record's address: a thread going back and forth between spans finds each record's labels.
+        let address = entry.pointee.record_address
+        if let known = kernelRecords[address], known.bytes.count == whole.count,
+           known.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, whole.baseAddress!, whole.count) == 0 }) {
+            return known.labels
         }
-        return accept(entry.pointee.record_address, bytes: whole, thread: thread)
+        return accept(address, bytes: whole) { record in
+            if kernelRecords.count >= Self.maximumLastRecords { kernelRecords.removeAll(keepingCapacity: true) }
+            kernelRecords[address] = record
+        }
     }
 
     /// The span of thread `tid`, whose thread pointer is learnt from glibc's thread list (``GlibcThreadList``) for
