@@ -23,29 +23,33 @@ final class KernelSpanReader {
     private let producerMappingLength: Int
     private let pageSize: Int
     private let dataSize: Int
-    /// What the entries drained so far say, per thread in the order written, until their samples are seen.
-    private var spans: [pid_t: EntryQueue] = [:]
-    /// How far an entry's time may be from its sample's: both are read in the same interrupt, microseconds apart
-    /// (either first: the kernel times the sample before it runs the program), where the thread's next sample is a
-    /// period away. An entry farther belongs to a sample the kernel dropped.
-    private let tolerance: UInt64
+    /// What the entries drained so far say, until their samples are applied.
+    private var entries: SpanEntryMatcher
 
-    /// The program attached to `events` (the cgroup's per-CPU sampling events) with a ring buffer for a quarter
-    /// second of samples at `rate` on every CPU; `nil` (said at debug level) where the kernel refuses any of it.
-    init?(events: [Int32], rate: Double, logger: Logger) {
+    /// The program attached to `events` (the cgroup's per-CPU sampling events) with a ring buffer for at least
+    /// `samplesHeld` entries, what the events' own buffers hold: the ring does not fill before they do, and their
+    /// losses are counted. `nil` (said at debug level) where the kernel refuses any of it.
+    init?(events: [Int32], samplesHeld: Int, rate: Double, logger: Logger) {
         func refused(_ what: String) {
             logger.debug("spans: \(what) refused (\(String(cString: strerror(errno)))): records are read from outside, after the sample")
+        }
+        // The program sees pids as the initial namespace numbers them; the samples and the pids the reader publishes
+        // are hybrid-run's (a container's own): in another namespace every lookup would miss.
+        var namespace = stat()
+        guard stat("/proc/self/ns/pid", &namespace) == 0, namespace.st_ino == Self.initialPIDNamespace else {
+            logger.debug("spans: hybrid-run runs in a pid namespace of its own: records are read from outside, after the sample")
+            return nil
         }
         guard let fsbase = KernelTypes.threadPointerOffset() else {
             logger.debug("spans: the kernel's BTF has no task_struct.thread.fsbase: records are read from outside, after the sample")
             return nil
         }
         pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let wanted = Double(events.count) * rate / 4 * Double(MemoryLayout<hr_span_entry>.size + 8)
+        let wanted = samplesHeld * ((MemoryLayout<hr_span_entry>.size + 8 + 7) & ~7)
         var size = 1 << 18
-        while Double(size) < wanted, size < 1 << 26 { size <<= 1 }
+        while size < wanted, size < 1 << 26 { size <<= 1 }
         dataSize = size
-        tolerance = UInt64(min(200_000, 250_000_000 / max(1, rate)))
+        entries = SpanEntryMatcher(tolerance: UInt64(min(200_000, 250_000_000 / max(1, rate))))
         locations = hr_span_map_create(0, 16_384)
         guard locations >= 0 else {
             refused("an eBPF map")
@@ -81,9 +85,8 @@ final class KernelSpanReader {
         }
         consumerPage = consumer
         producerMapping = producer
-        // A failed initializer runs no `deinit`. Events attached before a refusal keep the program, writing to a ring
-        // nobody reads: the kernel has no call to detach it, and the refusal of one CPU's event and not another's is
-        // not known to happen.
+        // A failed initializer runs no `deinit`. Events attached before a refusal keep the program (the kernel has no
+        // call to detach it), which finds no process in the empty map: a lookup per sample.
         for event in events where hr_perf_event_set_program(event, program) != 0 {
             refused("attaching the eBPF program to a sampling event")
             munmap(producer, producerMappingLength)
@@ -92,6 +95,9 @@ final class KernelSpanReader {
             return nil
         }
     }
+
+    /// `PROC_PID_INIT_INO` (linux/proc_ns.h): the inode of the initial pid namespace.
+    private static let initialPIDNamespace: ino_t = 0xEFFF_FFFC
 
     deinit {
         munmap(producerMapping, producerMappingLength)
@@ -124,52 +130,25 @@ final class KernelSpanReader {
             let size = Int(length & ~(busy | discarded))
             if length & discarded == 0, size >= MemoryLayout<hr_span_entry>.size {
                 let entry = (header + 8).assumingMemoryBound(to: hr_span_entry.self)
-                let tid = pid_t(bitPattern: entry.pointee.tid)
                 let span = reader(pid_t(bitPattern: entry.pointee.pid))?.spanLabels(kernelEntry: entry)
-                spans[tid, default: EntryQueue()].entries.append((entry.pointee.time, span))
+                entries.add(tid: pid_t(bitPattern: entry.pointee.tid), time: entry.pointee.time, span: span)
             }
             consumer += UInt64((size + 8 + 7) & ~7)
         }
         hr_span_ring_consume(consumerPage, consumer)
     }
 
-    /// The span thread `tid` was in at its sample timed `time`, as its entry says; `nil` when there is none (the
-    /// thread published no span, its record was refused, the program did not know its process yet, the ring was
-    /// full). Entries of earlier samples the kernel dropped are passed over.
+    /// The span thread `tid` was in at its sample timed `time` (``SpanEntryMatcher``).
     ///
-    /// A process becomes known to the program when the reader has read its modules, at its first pass after the
-    /// exec (up to a quarter fill, 31–100 ms): the samples taken before keep the root span, as with ptrace. Reading
-    /// them late instead, from outside, put a span switching every 15 ms wrong for half of them.
+    /// A process becomes known to the program when the reader has read its modules, at the first pass that applies
+    /// one of its samples: the samples taken before keep the root span, as with ptrace. Reading them late instead, from
+    /// outside, put a span switching every 15 ms wrong for half of them.
     func span(tid: pid_t, sampledAt time: UInt64) -> SpanLabels? {
-        guard let entry = spans[tid]?.take(upTo: time &+ tolerance) else { return nil }
-        return max(time, entry.time) - min(time, entry.time) <= tolerance ? entry.span : nil
+        entries.span(tid: tid, sampledAt: time)
     }
 
-    /// Drops the entries written before `time` (CLOCK_MONOTONIC ns) whose samples never came.
+    /// Drops the entries whose samples never came, every sample timed before `time` (CLOCK_MONOTONIC ns) applied.
     func forgetEntries(before time: UInt64) {
-        guard time > 0 else { return }
-        for tid in Array(spans.keys) where spans[tid]!.take(upTo: time &- 1) != nil && spans[tid]!.entries.isEmpty {
-            spans[tid] = nil
-        }
-    }
-}
-
-/// One thread's entries in the order written; those before `next` were taken.
-private struct EntryQueue {
-    var entries: [(time: UInt64, span: SpanLabels?)] = []
-    var next = 0
-
-    /// Takes every entry up to `time` and returns the last of them; the storage is reused once all are taken.
-    mutating func take(upTo time: UInt64) -> (time: UInt64, span: SpanLabels?)? {
-        var last: (time: UInt64, span: SpanLabels?)?
-        while next < entries.count, entries[next].time <= time {
-            last = entries[next]
-            next += 1
-        }
-        if next == entries.count {
-            entries.removeAll(keepingCapacity: true)
-            next = 0
-        }
-        return last
+        entries.forget(before: time)
     }
 }

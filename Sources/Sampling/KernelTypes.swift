@@ -88,13 +88,16 @@ private struct BTF {
     func memberOffset(_ path: [String], in name: String) -> UInt32? {
         guard var type = positions.indices.dropFirst().first(where: { id in kind(of: id) == Kind.structure && isNamed(id, name) })
         else { return nil }
-        var bits: UInt32 = 0
+        guard let size = reader.load(UInt32.self, at: positions[type] + 8) else { return nil }
+        // 64 bits: each member's offset comes from the file, and their sum must not trap.
+        var bits: UInt64 = 0
         for member in path {
             guard let (memberType, offset) = self.member(member, of: type) else { return nil }
-            bits += offset
+            bits += UInt64(offset)
             type = memberType
         }
-        return bits % 8 == 0 ? bits / 8 : nil
+        // A word inside the struct (the program reads 8 bytes there, and adds the offset as a 32-bit immediate).
+        return bits % 8 == 0 && bits / 8 + 8 <= UInt64(min(size, UInt32(Int32.max))) ? UInt32(bits / 8) : nil
     }
 
     private func kind(of id: Int) -> UInt32? { reader.load(UInt32.self, at: positions[id] + 4).map { ($0 >> 24) & 0x1f } }

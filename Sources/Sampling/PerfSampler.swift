@@ -101,7 +101,12 @@ final class PerfSampler: Sampler {
         processes = ProcessRegistry(store: store, maximumFrames: options.maximumFrames)
         snapshot = ThreadSnapshot(stackCapacity: 0)
         processes.threadContextMade = { [unowned self] process in
-            if !kernelSpansTried || kernelSpans != nil { unpublishedLocations.append(process) }
+            // Published at once where the program runs already: its samples from now on are read in the interrupt.
+            if let kernelSpans, let location = process.threadContext?.kernelLocation {
+                kernelSpans.publish(process.pid, location: location)
+            } else if !kernelSpansTried || kernelSpans != nil {
+                unpublishedLocations.append(process)
+            }
         }
         processes.add(SampledProcess(pid: rootPID, threads: [rootPID]))
         store.recordThreadSeen()
@@ -206,7 +211,9 @@ final class PerfSampler: Sampler {
     private func setUpKernelSpans() {
         kernelSpansTried = true
         if events.cgroup != nil {
-            kernelSpans = KernelSpanReader(events: events.sampleBuffers.map(\.descriptor), rate: options.rate, logger: logger)
+            let samplesHeld = events.sampleBuffers.map(\.capacity).reduce(0, +) / (options.stackCopySize + 512)
+            kernelSpans = KernelSpanReader(events: events.sampleBuffers.map(\.descriptor), samplesHeld: samplesHeld,
+                                           rate: options.rate, logger: logger)
             if kernelSpans != nil { logger.debug("spans: read in each sample's interrupt by an eBPF program") }
         }
         if kernelSpans == nil { unpublishedLocations = [] }
@@ -276,8 +283,6 @@ final class PerfSampler: Sampler {
         for buffer in events.buffers { buffer.refresh() }
         readSpans()
         while true {
-            // Spans read from outside: as soon as possible. Read in the interrupt, every sample up to the head was.
-            if kernelSpans == nil { readSpans() }
             var earliest: (index: Int, record: UnsafeRawBufferPointer, time: UInt64)?
             for (index, buffer) in events.buffers.enumerated() {
                 guard let record = buffer.peek() else { continue }
@@ -289,6 +294,9 @@ final class PerfSampler: Sampler {
             apply(record, time: time, fromBuffer: index)
             latestTimes[index] = max(latestTimes[index], time)
             events.buffers[index].consume(record)
+            // Spans read from outside: as soon as possible, before each record. Read in the interrupt, they were all
+            // taken in before the loop (``takeKernelSpans(_:)``).
+            if kernelSpans == nil { readSpans() }
         }
     }
 
@@ -314,8 +322,9 @@ final class PerfSampler: Sampler {
 
     /// Gives the kernel program the processes' locations it lacks, then takes in what it read, for the samples to be
     /// applied (``apply(_:time:fromBuffer:)``, in time order, as the entries of each thread are). The sample buffers are
-    /// refreshed before the program's ring is drained: the program writes a sample's entry before the kernel writes
-    /// the sample, so every sample up to the refreshed heads has its entry in the ring.
+    /// refreshed before the program's ring is drained, and a drain applies only samples timed a write allowance before
+    /// it: their entries, written in the same interrupt before the sample, are complete in the ring (the drain stops
+    /// at the first entry still being written, which is younger).
     private func takeKernelSpans(_ reader: KernelSpanReader) {
         unpublishedLocations.removeAll { process in
             guard processes[process.pid] === process else { return true }
@@ -331,7 +340,12 @@ final class PerfSampler: Sampler {
     private func apply(_ record: UnsafeRawBufferPointer, time: UInt64, fromBuffer index: Int) {
         switch PerfRecord(record) {
         case let .sample(pid, tid, recordedPeriod):
-            let span = kernelSpans.map { $0.span(tid: tid, sampledAt: time) } ?? spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
+            let span: SpanLabels?
+            if let kernelSpans {
+                span = kernelSpans.span(tid: tid, sampledAt: time)
+            } else {
+                span = spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
+            }
             // The kernel reports the period of the events we opened (the cgroup's, or the first thread's) as it was at
             // the start, not as ``PeriodJitter`` set it since.
             let schedule = jitterIndex(ofBuffer: index)

@@ -63,6 +63,8 @@ struct program {
     int labels[8];
     struct { int at; int label; } jumps[32];
     int jump_count;
+    /// Set when the program outgrew the arrays above: it is then not loaded.
+    int overflowed;
 };
 
 #define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
@@ -81,18 +83,30 @@ struct program {
 
 enum { OUT, SUBMIT, DISCARD, STATIC_BLOCK };
 
-static void emit(struct program *p, struct bpf_insn instruction) { p->instructions[p->count++] = instruction; }
+static void emit(struct program *p, struct bpf_insn instruction) {
+    if (p->count == (int)(sizeof(p->instructions) / sizeof(p->instructions[0]))) {
+        p->overflowed = 1;
+        return;
+    }
+    p->instructions[p->count++] = instruction;
+}
 
-static void jump(struct program *p, int operation, int reg, int32_t immediate, int label) {
+static void jump_with(struct program *p, struct bpf_insn instruction, int label) {
+    if (p->jump_count == (int)(sizeof(p->jumps) / sizeof(p->jumps[0]))) {
+        p->overflowed = 1;
+        return;
+    }
     p->jumps[p->jump_count].at = p->count;
     p->jumps[p->jump_count++].label = label;
-    emit(p, INSN(BPF_JMP | operation | BPF_K, reg, 0, 0, immediate));
+    emit(p, instruction);
+}
+
+static void jump(struct program *p, int operation, int reg, int32_t immediate, int label) {
+    jump_with(p, INSN(BPF_JMP | operation | BPF_K, reg, 0, 0, immediate), label);
 }
 
 static void jump_if_greater(struct program *p, int reg, int other, int label) {
-    p->jumps[p->jump_count].at = p->count;
-    p->jumps[p->jump_count++].label = label;
-    emit(p, INSN(BPF_JMP | BPF_JGT | BPF_X, reg, other, 0, 0));
+    jump_with(p, INSN(BPF_JMP | BPF_JGT | BPF_X, reg, other, 0, 0), label);
 }
 
 static void label(struct program *p, int label) { p->labels[label] = p->count; }
@@ -112,7 +126,7 @@ static void read_user_word(struct program *p, int16_t slot) {
 }
 
 int hr_span_program_load(int locations, int ring, uint32_t fsbase_offset, char *log, size_t log_size) {
-    struct program p = { .count = 0, .jump_count = 0 };
+    struct program p = { .count = 0, .jump_count = 0, .overflowed = 0 };
     const int32_t entry_size = (int32_t)sizeof(struct hr_span_entry);
     const int16_t status = offsetof(struct hr_span_entry, status), record = offsetof(struct hr_span_entry, record);
     // r6: the process's location, r7: pid and tgid, r8: the entry being written, r9: the address being followed.
@@ -188,17 +202,17 @@ int hr_span_program_load(int locations, int ring, uint32_t fsbase_offset, char *
     jump(&p, BPF_JNE, BPF_REG_1, 0, SUBMIT);
     emit(&p, MOV_REG(BPF_REG_1, BPF_REG_8));
     emit(&p, ADD_IMM(BPF_REG_1, record));
-    emit(&p, MOV_IMM(BPF_REG_2, 28));
+    emit(&p, MOV_IMM(BPF_REG_2, HR_SPAN_RECORD_HEADER));
     emit(&p, MOV_REG(BPF_REG_3, BPF_REG_9));
     emit(&p, CALL(BPF_FUNC_probe_read_user));
     jump(&p, BPF_JNE, BPF_REG_0, 0, SUBMIT);
     emit(&p, STORE_IMM(BPF_W, BPF_REG_8, status, HR_SPAN_READ));
-    emit(&p, LOAD(BPF_H, BPF_REG_2, BPF_REG_8, record + 26));
-    jump(&p, BPF_JGT, BPF_REG_2, 640, SUBMIT);  // refused by its header in user space
+    emit(&p, LOAD(BPF_H, BPF_REG_2, BPF_REG_8, record + HR_SPAN_RECORD_HEADER - 2));  // attrs-data-size
+    jump(&p, BPF_JGT, BPF_REG_2, HR_SPAN_RECORD_ATTRIBUTES, SUBMIT);  // refused by its header in user space
     emit(&p, MOV_REG(BPF_REG_1, BPF_REG_8));
-    emit(&p, ADD_IMM(BPF_REG_1, record + 28));
+    emit(&p, ADD_IMM(BPF_REG_1, record + HR_SPAN_RECORD_HEADER));
     emit(&p, MOV_REG(BPF_REG_3, BPF_REG_9));
-    emit(&p, ADD_IMM(BPF_REG_3, 28));
+    emit(&p, ADD_IMM(BPF_REG_3, HR_SPAN_RECORD_HEADER));
     emit(&p, CALL(BPF_FUNC_probe_read_user));
     jump(&p, BPF_JEQ, BPF_REG_0, 0, SUBMIT);
     emit(&p, STORE_IMM(BPF_W, BPF_REG_8, status, HR_SPAN_UNREADABLE));
@@ -214,6 +228,10 @@ int hr_span_program_load(int locations, int ring, uint32_t fsbase_offset, char *
     label(&p, OUT);
     emit(&p, MOV_IMM(BPF_REG_0, 1));  // 1: the kernel writes the sample as usual
     emit(&p, EXIT());
+    if (p.overflowed) {
+        errno = E2BIG;
+        return -1;
+    }
     for (int index = 0; index < p.jump_count; index++) {
         p.instructions[p.jumps[index].at].off = (int16_t)(p.labels[p.jumps[index].label] - p.jumps[index].at - 1);
     }
@@ -233,7 +251,8 @@ int hr_span_program_load(int locations, int ring, uint32_t fsbase_offset, char *
     attributes.log_buf = (uint64_t)(uintptr_t)log;
     attributes.log_size = (uint32_t)log_size;
     attributes.log_level = 1;
-    if (bpf_call(BPF_PROG_LOAD, &attributes) >= 0) return -1;
+    int again = bpf_call(BPF_PROG_LOAD, &attributes);
+    if (again >= 0) return again;
     errno = error;
     return -1;
 }

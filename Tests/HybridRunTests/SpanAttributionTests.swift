@@ -97,23 +97,35 @@ import TestSupport
             environment: HybridRunProcess.environment(["OTEL_SDK_DISABLED": "true", "HYBRID_LOG_LEVEL": "debug"]), timeout: .seconds(60))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stderr.contains(Self.readInInterrupt), "\(result.stderr)")
-        let profile = try PprofReader.read(Array(try Data(contentsOf: file))).profile
+        expectEachHotFunctionInItsSpan(try PprofReader.read(Array(try Data(contentsOf: file))).profile, share: Self.perfEventShare)
+    }
+
+    /// Nothing is loaded into the kernel for a run whose processes publish no spans.
+    @Test func aRunWithoutSpansLoadsNoProgram() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("no-spans-\(UUID().uuidString).folded")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try await HybridRunProcess.run(["--sampler", "perf-event", "--rate", "250", "-o", file.path, "--",
+                                                     try Fixture.workload(), "deep", "5", "20000", "1"],
+                                                    environment: HybridRunProcess.environment(["OTEL_SDK_DISABLED": "true", "HYBRID_LOG_LEVEL": "debug"]))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("profile: "), "\(result.stderr)")
+        #expect(!result.stderr.contains("spans: "), "\(result.stderr)")
+    }
+
+    /// Each hot function's samples in the local file: at least `share` in its span.
+    private func expectEachHotFunctionInItsSpan(_ profile: Profile, share: Double) {
         for (function, span, name) in [("hot_first", 1, "first"), ("hot_second", 2, "second"), ("hot_third", 3, "third")] {
+            let expected = SpanLabels(traceID: Self.traceID, spanID: Self.spanID(span), name: name)
             let local = spans(of: function, in: profile)
             let total = local.values.reduce(0, +)
             #expect(total >= 50, "\(function): \(local)")
-            let expected = SpanLabels(traceID: Self.traceID, spanID: Self.spanID(span), name: name)
-            #expect(Double(local[expected] ?? 0) >= Self.perfEventShare * Double(total), "\(function): \(local)")
+            #expect(Double(local[expected] ?? 0) >= share * Double(total), "\(function): \(local)")
         }
     }
 
     private func expectEachHotFunctionInItsSpan(_ run: Run, share: Double) async throws {
-        for (function, span, name) in [("hot_first", 1, "first"), ("hot_second", 2, "second"), ("hot_third", 3, "third")] {
-            let expected = SpanLabels(traceID: Self.traceID, spanID: Self.spanID(span), name: name)
-            let local = spans(of: function, in: run.profile)
-            let total = local.values.reduce(0, +)
-            #expect(total >= 50, "\(function): \(local)")
-            #expect(Double(local[expected] ?? 0) >= share * Double(total), "\(function): \(local)")
+        expectEachHotFunctionInItsSpan(run.profile, share: share)
+        for (function, span) in [("hot_first", 1), ("hot_second", 2), ("hot_third", 3)] {
             let uploaded = spanIDs(of: function, in: run.samples)
             #expect(Double(uploaded[Self.spanID(span)] ?? 0) >= share * Double(uploaded.values.reduce(0, +)), "\(function): \(uploaded)")
         }

@@ -73,5 +73,17 @@ import Testing
         var missing = Blob()
         missing.structure("task_struct", size: 8, [("fsbase", 0, 0)])
         #expect(try offset(missing.bytes) == nil, "no thread member")
+        // Offsets whose sum overflows 32 bits, or that do not fit the program's 32-bit immediate.
+        var far = Blob()
+        far.word(far.name("int"))
+        far.word(1 << 24)
+        far.word(4)
+        far.word(32)
+        far.structure("thread_struct", size: 16, [("fsbase", 1, 0x200)])
+        far.structure("task_struct", size: 48, [("thread", 2, 0xFFFF_FF00)])
+        #expect(try offset(far.bytes) == nil)
+        var member = Blob()
+        member.structure("task_struct", size: 8, [("thread", 99, 0)])
+        #expect(try offset(member.bytes) == nil, "a member's type id beyond the types")
     }
 }

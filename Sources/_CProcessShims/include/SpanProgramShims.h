@@ -17,6 +17,11 @@ struct hr_span_location {
 #define HR_SPAN_LOCATION_STATIC 1
 #define HR_SPAN_LOCATION_MODULE 2
 
+/// OTEP 4947's record: its fixed part (trace-id[16], span-id[8], valid, trace-flags, attrs-data-size) and the
+/// attribute bytes a reader reads at most (Swift's `ThreadContextRecord` has the same two numbers).
+#define HR_SPAN_RECORD_HEADER 28
+#define HR_SPAN_RECORD_ATTRIBUTES 640
+
 /// What the program writes per sample of a process in its map: the thread, when (CLOCK_MONOTONIC ns, read in the
 /// same interrupt just before the kernel times the sample), what it found and the record's bytes.
 struct hr_span_entry {
@@ -27,7 +32,7 @@ struct hr_span_entry {
     uint64_t time;
     uint64_t record_address;
     /// trace-id[16], span-id[8], valid, trace-flags, attrs-data-size, then up to 640 bytes of attributes.
-    uint8_t record[28 + 640];
+    uint8_t record[HR_SPAN_RECORD_HEADER + HR_SPAN_RECORD_ATTRIBUTES];
 };
 /// The record was read: its fixed part, and its attributes when `attrs-data-size` is at most 640.
 #define HR_SPAN_READ 0
@@ -46,7 +51,7 @@ int hr_span_location_set(int map, uint32_t pid, const struct hr_span_location *l
 
 /// Loads the program for maps `locations` and `ring`, with `fsbase_offset` the offset of `thread.fsbase` in the
 /// kernel's `struct task_struct` (from its BTF). Returns the program's descriptor, or -1 with `errno` set and the
-/// verifier's first words in `log` (NUL-terminated).
+/// verifier's log in `log` (NUL-terminated; its reason is in its last lines).
 int hr_span_program_load(int locations, int ring, uint32_t fsbase_offset, char *log, size_t log_size);
 
 /// `ioctl(event, PERF_EVENT_IOC_SET_BPF, program)`. Why C: the request number is a function-like macro.
