@@ -18,9 +18,13 @@ public enum ProcessMaps {
     }
 }
 
-/// Whole-file reads of small `/proc` files (their size is unknown until read).
+/// Whole-file reads of `/proc` and `/sys` files (their size is unknown until read).
 package enum ProcFile {
     package static func read(_ path: String) -> String? {
+        bytes(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    package static func bytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -32,7 +36,7 @@ package enum ProcFile {
             guard count > 0 else { break }
             bytes.append(contentsOf: chunk[0..<count])
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 }
 

@@ -25,18 +25,8 @@ enum KernelTypes {
             defer { munmap(mapping, size) }
             return body(UnsafeRawBufferPointer(start: mapping, count: size))
         }
-        var bytes = [UInt8](repeating: 0, count: max(4096, size + 1))
-        var filled = 0
-        while true {
-            if filled == bytes.count { bytes += [UInt8](repeating: 0, count: bytes.count) }
-            let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
-            guard count >= 0 else { return nil }
-            if count == 0 { break }
-            filled += count
-        }
-        return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<filled])) }
+        return ProcFile.bytes(path)?.withUnsafeBytes(body)
     }
-
 }
 
 /// The type and string sections of a BTF blob, every type's position indexed by its id.

@@ -61,20 +61,24 @@ enum ThreadContextLocation: Equatable {
     /// The address of the pointer for the thread whose thread pointer is `threadPointer`; `nil` when it cannot be
     /// read, or the variable is in dynamic TLS that the thread has not allocated yet (it has not touched it).
     func pointerAddress(threadPointer: UInt64, memory: RemoteMemory) -> UInt64? {
-        switch self {
-        case .threadPointerOffset(let offset):
+        switch resolved(memory: memory) {
+        case .threadPointerOffset(let offset)?:
             return threadPointer &+ UInt64(bitPattern: offset)
-        case .descriptor(let slot):
-            // glibc's static TLSDESC resolver (`_dl_tlsdesc_return`) returns its argument, the (negative) offset
-            // from the thread pointer; the dynamic one's (`_dl_tlsdesc_dynamic`) is a heap pointer, so positive, to a
-            // `struct tlsdesc_dynamic_arg`, which starts with the variable's `tls_index`.
-            guard let argument = memory.load(Int64.self, at: slot &+ 8) else { return nil }
-            if argument < 0 { return threadPointer &+ UInt64(bitPattern: argument) }
-            guard case let .module(id, offset)? = Self.tlsIndex(at: UInt64(argument), memory: memory) else { return nil }
+        case let .module(id, offset)?:
             return Self.dynamicAddress(module: id, offset: offset, threadPointer: threadPointer, memory: memory)
-        case let .module(id, offset):
-            return Self.dynamicAddress(module: id, offset: offset, threadPointer: threadPointer, memory: memory)
+        case .descriptor?, nil:
+            return nil
         }
+    }
+
+    /// Where a TLSDESC descriptor leads now, the same for every thread: glibc's static resolver
+    /// (`_dl_tlsdesc_return`) returns its argument, the (negative) offset from the thread pointer; the dynamic one's
+    /// (`_dl_tlsdesc_dynamic`) is a heap pointer, so positive, to a `struct tlsdesc_dynamic_arg`, which starts with
+    /// the variable's `tls_index`. Any other location is itself. `nil` when the descriptor cannot be read.
+    func resolved(memory: RemoteMemory) -> ThreadContextLocation? {
+        guard case .descriptor(let slot) = self else { return self }
+        guard let argument = memory.load(Int64.self, at: slot &+ 8) else { return nil }
+        return argument < 0 ? .threadPointerOffset(argument) : Self.tlsIndex(at: UInt64(argument), memory: memory)
     }
 
     /// A `tls_index` (`{unsigned long ti_module; unsigned long ti_offset}`, glibc `dl-tls.h`) in the process.

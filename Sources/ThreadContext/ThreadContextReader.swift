@@ -167,10 +167,14 @@ public final class ThreadContextReader {
     /// The labels of the whole record `bytes` (fixed part and attributes) read at `address`, remembered for the
     /// thread's next read unless refused or naming a key the map lacks (it is decoded again once the map is read).
     private func accept(_ address: UInt64, bytes: UnsafeRawBufferPointer, thread: UInt64) -> SpanLabels? {
-        accept(address, bytes: bytes) { record in
-            if lastRecords.count >= Self.maximumLastRecords { lastRecords.removeAll(keepingCapacity: true) }
-            lastRecords[thread] = record
-        }
+        accept(address, bytes: bytes) { Self.keep($0, at: thread, in: &lastRecords) }
+    }
+
+    /// Keeps `record` under `key`, forgetting all of `cache` at once past ``maximumLastRecords`` (exited threads'
+    /// and replaced records' entries with them).
+    private static func keep(_ record: LastRecord, at key: UInt64, in cache: inout [UInt64: LastRecord]) {
+        if cache.count >= maximumLastRecords { cache.removeAll(keepingCapacity: true) }
+        cache[key] = record
     }
 
     /// The same, `remember` keeping what is to be remembered, and where.
@@ -284,7 +288,7 @@ public final class ThreadContextReader {
 
     /// A block glibc made static stays static: the descriptor need not be read again.
     private func settleDescriptor() {
-        if case .descriptor(let slot) = location, let offset = memory.load(Int64.self, at: slot &+ 8), offset < 0 {
+        if case .descriptor = location, case let .threadPointerOffset(offset)? = location.resolved(memory: memory) {
             location = .threadPointerOffset(offset)
         }
     }
@@ -293,15 +297,13 @@ public final class ThreadContextReader {
     /// pointer it reads in the sample's interrupt; `nil` while a TLSDESC descriptor is not resolved yet.
     public var kernelLocation: hr_span_location? {
         settleDescriptor()
-        switch location {
-        case .threadPointerOffset(let offset):
+        switch location.resolved(memory: memory) {
+        case .threadPointerOffset(let offset)?:
             return hr_span_location(kind: UInt64(HR_SPAN_LOCATION_STATIC), offset: offset, module: 0)
-        case let .module(id, offset):
+        case let .module(id, offset)?:
             return hr_span_location(kind: UInt64(HR_SPAN_LOCATION_MODULE), offset: Int64(bitPattern: offset), module: id)
-        case .descriptor(let slot):
-            guard let argument = memory.load(Int64.self, at: slot &+ 8), argument > 0,
-                  case let .module(id, offset)? = ThreadContextLocation.tlsIndex(at: UInt64(argument), memory: memory) else { return nil }
-            return hr_span_location(kind: UInt64(HR_SPAN_LOCATION_MODULE), offset: Int64(bitPattern: offset), module: id)
+        case .descriptor?, nil:
+            return nil
         }
     }
 
@@ -330,10 +332,7 @@ public final class ThreadContextReader {
            known.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, whole.baseAddress!, whole.count) == 0 }) {
             return known.labels
         }
-        return accept(address, bytes: whole) { record in
-            if kernelRecords.count >= Self.maximumLastRecords { kernelRecords.removeAll(keepingCapacity: true) }
-            kernelRecords[address] = record
-        }
+        return accept(address, bytes: whole) { Self.keep($0, at: address, in: &kernelRecords) }
     }
 
     /// The span of thread `tid`, whose thread pointer is learnt from glibc's thread list (``GlibcThreadList``) for
