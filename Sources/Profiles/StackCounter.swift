@@ -4,9 +4,9 @@
 /// so each address is symbolized once per profile, not once per sample.
 public struct StackCounter: Sendable {
     /// Nanoseconds of CPU time per distinct stack.
-    public private(set) var cpuTimes: [[UInt64]: Int64] = [:]
+    public private(set) var cpuTimes: [RawStack: Int64] = [:]
     /// Nanoseconds of off-CPU time per distinct stack (`--wall`); a stack may be in both.
-    public private(set) var offCPUTimes: [[UInt64]: Int64] = [:]
+    public private(set) var offCPUTimes: [RawStack: Int64] = [:]
 
     public init() {}
 
@@ -18,22 +18,23 @@ public struct StackCounter: Sendable {
     /// stack of a build, 93 MB of 145) and force the unwinder to allocate a new buffer for the next sample.
     @discardableResult
     public mutating func add(_ stack: [UInt64], cpuTime: Int64) -> [UInt64] {
-        if let index = cpuTimes.index(forKey: stack) {
+        if let index = cpuTimes.index(forKey: RawStack(stack)) {
             cpuTimes.values[index] += cpuTime
-            return cpuTimes.keys[index]
+            return cpuTimes.keys[index].addresses
         }
         let own = stack.withUnsafeBufferPointer { Array($0) }
-        cpuTimes[own] = cpuTime
+        cpuTimes[RawStack(own)] = cpuTime
         return own
     }
 
     /// Adds `nanoseconds` of off-CPU time (`--wall`: blocked, or waiting for a CPU) to `stack`.
     public mutating func addOffCPU(_ stack: [UInt64], nanoseconds: Int64) {
-        if let index = offCPUTimes.index(forKey: stack) {
+        let key = RawStack(stack)
+        if let index = offCPUTimes.index(forKey: key) {
             offCPUTimes.values[index] += nanoseconds
         } else {
             // The CPU side's copy when it has one: one array per distinct stack.
-            let own = cpuTimes.index(forKey: stack).map { cpuTimes.keys[$0] } ?? stack.withUnsafeBufferPointer { Array($0) }
+            let own = cpuTimes.index(forKey: key).map { cpuTimes.keys[$0] } ?? RawStack(stack.withUnsafeBufferPointer { Array($0) })
             offCPUTimes[own] = nanoseconds
         }
     }

@@ -54,9 +54,13 @@ final class PerfSampler: Sampler {
         var tid: pid_t
         var time: UInt64
     }
-    /// Milliseconds for the smallest sample buffer to fill a quarter at the rate (a CPU takes at most the
-    /// rate's samples a second, each the stack copy and under 512 bytes more), from 1 to 100.
-    private let quarterFillTime: Int32
+    /// Milliseconds for the smallest sample buffer to fill half at the highest rate a period draw gives (a CPU takes
+    /// at most that many samples a second, each the stack copy and under 512 bytes more), from 1 to 100: the reader's
+    /// cadence without `--wall`. Each pass costs the reader a wake-up (14 µs on this VM with every CPU busy, 40 µs
+    /// with one idle) and a period draw per busy CPU (an IPI, ``drawPeriods(now:)``), so a pass at a quarter fill of the
+    /// nominal rate (31 ms at 1 kHz) spent 1–2 µs per sample on them; at half of the highest rate (50 ms) a buffer
+    /// still has half its room, 50 ms, for a reader that is late (BENCHMARKS.md, "The reader's cadence").
+    private let fillTime: Int32
     /// Where threads spend their time off the CPU (`--wall`), when the kernel writes context-switch records.
     private var wall: WallRecorder?
     /// The time of the latest record applied: where intervals still open at the end close.
@@ -87,8 +91,8 @@ final class PerfSampler: Sampler {
             throw error
         }
         stopPipe = (descriptors[0], descriptors[1])
-        let quarter = Double(events.sampleBuffers.map(\.capacity).min()! / 4) / Double(options.stackCopySize + 512)
-        quarterFillTime = Int32(min(100, max(1, 1000 * quarter / options.rate)))
+        let half = Double(events.sampleBuffers.map(\.capacity).min()! / 2) / Double(options.stackCopySize + 512)
+        fillTime = Int32(min(100, max(1, 1000 * half / (options.rate * (1 + PeriodJitter.spread)))))
         seen = events.sampleBuffers.map { _ in 0 }
         let (cpus, start, initialPeriod) = (events.sampleBuffers.count, startTime, jitter.initialPeriod)
         jitters = events.cgroup == nil ? [jitter] : (0..<cpus).map { _ in PeriodJitter(rate: options.rate, now: start, period: initialPeriod) }
@@ -139,13 +143,13 @@ final class PerfSampler: Sampler {
     }
 
     /// Until a process publishes its spans, the reader looks at the buffers whenever the fastest-filling can have
-    /// filled a quarter at the rate, and only the stop pipe wakes it sooner; from then on, unless the kernel reads
+    /// filled half (``fillTime``), and only the stop pipe wakes it sooner; from then on, unless the kernel reads
     /// each span in its sample's interrupt (``kernelSpans``), it listens to the buffers, which wake it at every
     /// sample (``PerfEventSet``), so that each span is read right after its sample (``readSpans()``).
     ///
     /// Such a wake-up reads the new samples' spans and nothing else: draining, unwinding, forgetting gone processes,
-    /// `--wall`'s probes and the reader's own CPU time stay at the cadence of a reader that does not listen (a
-    /// quarter fill, or with `--wall` a period), done by whichever wake-up comes due. A wake-up per sample cost the
+    /// `--wall`'s probes and the reader's own CPU time stay at the cadence of a reader that does not listen (half a
+    /// fill, or with `--wall` a period), done by whichever wake-up comes due. A wake-up per sample cost the
     /// reader those passes at every sample, with its caches cold after each switch (BENCHMARKS.md, "Thread context
     /// reading").
     private func read(until stopDescriptor: Int32) {
@@ -154,7 +158,7 @@ final class PerfSampler: Sampler {
         var stopping = false
         var prioritized = false
         // With `--wall`, blocked threads are looked at every period, to read their stacks while they still wait.
-        let passInterval = wall != nil ? Int64(max(1, options.period / 1_000_000)) : Int64(quarterFillTime)
+        let passInterval = wall != nil ? Int64(max(1, options.period / 1_000_000)) : Int64(fillTime)
         var nextPass = Clock.monotonic()
         var passes = 0
         while !stopping {
@@ -180,7 +184,7 @@ final class PerfSampler: Sampler {
             }
             // A process's spans are read from its samples on only once a pass has applied one (its modules read then),
             // a write allowance after it was taken: the first passes, and with spans read in the interrupt a pass after
-            // one that saw a process start, come that soon, instead of a quarter fill (up to 100 ms) later.
+            // one that saw a process start, come that soon, instead of half a fill (up to 100 ms) later.
             passes += 1
             let soon = passes <= 3 || (startedProcesses && kernelSpans != nil)
             startedProcesses = false
@@ -291,6 +295,7 @@ final class PerfSampler: Sampler {
             }
             guard let (index, record, time) = earliest, time < cutoff else { return }
             latestRecordTime = max(latestRecordTime, time)
+            events.buffers[index].prefetch(after: record)
             apply(record, time: time, fromBuffer: index)
             latestTimes[index] = max(latestTimes[index], time)
             events.buffers[index].consume(record)
@@ -344,7 +349,7 @@ final class PerfSampler: Sampler {
             if let kernelSpans {
                 span = kernelSpans.span(tid: tid, sampledAt: time)
             } else {
-                span = spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
+                span = spansSeen.isEmpty ? nil : spansSeen.removeValue(forKey: SampleKey(tid: tid, time: time))
             }
             // The kernel reports the period of the events we opened (the cgroup's, or the first thread's) as it was at
             // the start, not as ``PeriodJitter`` set it since.

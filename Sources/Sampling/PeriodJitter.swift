@@ -17,10 +17,13 @@
 /// thread" below stands for that CPU; draws are then scheduled on the CPU time sampled there rather than on wall
 /// time (``PerfSampler``).
 /// Within one draw the phase walks by the difference between the period and the workload's, through every
-/// phase unless the two are within a few per cent; a new draw every 16–48 periods keeps such a lock short.
+/// phase unless the two are within a few per cent; a new draw every 32–96 periods keeps such a lock short. (A lock
+/// in N periods needs the two within about 1/N of each other, so longer draws lock less often and for longer, the
+/// same share of a run on average. 16–48 cost the reader one `PERF_EVENT_IOC_PERIOD`, an IPI of 30–80 µs on this VM,
+/// every 32 samples of each busy CPU: 1 µs a sample, a fifth of its CPU at 1 kHz, BENCHMARKS.md.)
 ///
 /// The cost: the count restarted at each draw is CPU time of the first thread (by cgroup, of the CPU) that no sample
-/// stands for, half a period on average per CPU the thread ran on since its last sample there: about 1.6 % of its
+/// stands for, half a period on average per CPU the thread ran on since its last sample there: about 0.8 % of its
 /// CPU time per such CPU. Other threads lose nothing.
 ///
 /// Frequencies are drawn uniformly within ±25 % of the rate, so that samples come at the rate on average;
@@ -51,7 +54,7 @@ struct PeriodJitter {
     /// A new period in nanoseconds, for the caller to set on the events at `now`; the next draw is scheduled.
     mutating func draw(at now: UInt64) -> Int64 {
         let frequency = rate * Double.random(in: 1 - Self.spread...1 + Self.spread, using: &generator)
-        nextDraw = now + UInt64(1e9 / rate * Double.random(in: 16...48, using: &generator))
+        nextDraw = now + UInt64(1e9 / rate * Double.random(in: 32...96, using: &generator))
         return Int64((1e9 / frequency).rounded())
     }
 

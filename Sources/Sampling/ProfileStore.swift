@@ -74,12 +74,11 @@ final class ProfileStore: Sendable {
             state.samplesTaken += 1
             state.fallingBehind.recordTaken()
             let name = threadName()
-            state.images[imageID]?.threads[tid, default: SampledThread(name: name)].named(name)
+            // One lookup of the image and the thread per sample (three cost the reader 0.3 µs a sample at 1 kHz).
+            guard let (pid, stored) = state.images[imageID]?.add(stack, cpuTime: cpuTime, tid: tid, threadName: name, span: span),
+                  recordsTimeline else { return }
             // The timeline keeps the counter's own copy of the stack: one array per distinct stack, not per sample.
-            if let stored = state.images[imageID]?.threads[tid]?.add(stack, cpuTime: cpuTime, span: span),
-               recordsTimeline, let pid = state.images[imageID]?.pid {
-                state.timeline.append(SampleTimeline.Sample(time: time, pid: pid, tid: tid, addresses: stored))
-            }
+            state.timeline.append(SampleTimeline.Sample(time: time, pid: pid, tid: tid, addresses: stored))
         }
     }
 

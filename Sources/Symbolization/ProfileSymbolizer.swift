@@ -79,7 +79,7 @@ public final class ProfileSymbolizer: Sendable {
                            recordsWall: Bool) -> ProcessProfile {
         let modules = image.modules
         let known = cache
-        let unnamed = Set(image.threads.values.lazy.flatMap { $0.counters.lazy.flatMap { [$0.stacks.cpuTimes.keys, $0.stacks.offCPUTimes.keys].joined().joined() } }
+        let unnamed = Set(image.threads.values.lazy.flatMap { $0.counters.lazy.flatMap { [$0.stacks.cpuTimes.keys, $0.stacks.offCPUTimes.keys].joined().lazy.flatMap(\.addresses) } }
             .filter { known[$0] == nil })
         var named: [UInt64: Frame] = [:]
         for (address, name) in symbolizer.frameNames(of: unnamed, in: modules, pid: image.pid) {
@@ -99,12 +99,12 @@ public final class ProfileSymbolizer: Sendable {
             return ThreadProfile(tid: tid, name: name, stacks: thread.counters.flatMap { span, counter in
                 // Wall time (`--wall`): a stack's CPU time plus the time its thread spent off the CPU in it.
                 var stacks = counter.cpuTimes.map { stack, cpuTime in
-                    StackCount(frames: stack.map(frame), count: rounding.periods(in: cpuTime), cpuTime: cpuTime,
+                    StackCount(frames: stack.addresses.map(frame), count: rounding.periods(in: cpuTime), cpuTime: cpuTime,
                                wallTime: recordsWall ? cpuTime + (counter.offCPUTimes[stack] ?? 0) : 0, span: span)
                 }
                 if recordsWall {
                     for (stack, offCPU) in counter.offCPUTimes where counter.cpuTimes[stack] == nil {
-                        stacks.append(StackCount(frames: stack.map(frame), count: 0, cpuTime: 0, wallTime: offCPU, span: span))
+                        stacks.append(StackCount(frames: stack.addresses.map(frame), count: 0, cpuTime: 0, wallTime: offCPU, span: span))
                     }
                 }
                 return stacks

@@ -42,6 +42,16 @@ public struct SampledImage: Sendable {
         self.threads = threads
         self.hasExited = hasExited
     }
+
+    /// Counts a sample of thread `tid`, named `threadName` at the sample (``SampledThread/named(_:)``), with the
+    /// image's pid and the counter's own copy of the stack (``SampledThread/add(_:cpuTime:span:)``).
+    public mutating func add(_ stack: [UInt64], cpuTime: Int64, tid: Int32, threadName: String, span: SpanLabels?) -> (pid: Int32, stack: [UInt64]) {
+        func count(_ thread: inout SampledThread) -> [UInt64] {
+            thread.named(threadName)
+            return thread.add(stack, cpuTime: cpuTime, span: span)
+        }
+        return (pid, count(&threads[tid, default: SampledThread(name: threadName)]))
+    }
 }
 
 public struct SampledThread: Sendable {

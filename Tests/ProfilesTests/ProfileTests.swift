@@ -27,7 +27,7 @@ import Testing
         var counter = StackCounter()
         let kept = counter.add(buffer, cpuTime: 10)
         #expect(kept == [1, 2, 3] && kept.capacity < 256)
-        #expect(counter.cpuTimes.keys.allSatisfy { $0.capacity < 256 })
+        #expect(counter.cpuTimes.keys.allSatisfy { $0.addresses.capacity < 256 })
     }
 
     /// One stack sampled in two spans is two stacks, in every window and once merged.

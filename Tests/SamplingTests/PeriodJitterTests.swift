@@ -11,11 +11,11 @@ struct PeriodJitterTests {
         #expect(abs(meanFrequency - 250) < 2.5, "\(meanFrequency) Hz")
     }
 
-    @Test func drawsAgainAfter16To48Periods() {
+    @Test func drawsAgainAfter32To96Periods() {
         var jitter = PeriodJitter(rate: 1000, now: 0)
         for now in stride(from: UInt64(0), to: 1_000_000_000, by: 10_000_000) {
             _ = jitter.draw(at: now)
-            #expect((now + 16_000_000...now + 48_000_000).contains(jitter.nextDraw))
+            #expect((now + 32_000_000...now + 96_000_000).contains(jitter.nextDraw))
         }
     }
 

@@ -22,4 +22,7 @@ uint64_t hr_perf_read_head(const struct perf_event_mmap_page *page);
 /// Stores `data_tail` with release ordering: the records before it may now be overwritten by the kernel.
 void hr_perf_write_tail(struct perf_event_mmap_page *page, uint64_t tail);
 
+/// Starts loading the cache line at `address` for reading (`__builtin_prefetch`, which Swift has no word for).
+static inline void hr_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 #endif
