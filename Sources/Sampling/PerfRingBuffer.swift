@@ -96,18 +96,24 @@ final class PerfRingBuffer {
         return UnsafeRawBufferPointer(start: scratch.baseAddress, count: size)
     }
 
-    /// Starts loading what the reader reads first of the record after `record` (the one ``peek()`` returned), if it
-    /// is in the buffer and has `record`'s size, as every sample of a run has: its header, registers and the stack
-    /// below the stack pointer, and its last word (the stack copy's valid size, 32 KiB further on). The kernel wrote
-    /// them on another CPU, in pages the reader has not touched since the buffer last went round: loaded when read,
-    /// the last word alone took a tenth of the reader's time at 1 kHz (BENCHMARKS.md, "The reader's cadence");
-    /// loaded while `record` is applied, they are at hand when the next one is.
+    /// Starts loading what the reader reads first of the record after `record` (the one ``peek()`` returned), if the
+    /// buffer holds as much after `record` as `record` takes, assuming the next has `record`'s size, as the samples of
+    /// a run have: its first ``prefetchedLead`` bytes (header, fields, registers, then the stack copy from the stack
+    /// pointer up, where the unwinder reads) and its last word (the stack copy's valid size, 32 KiB further on). The
+    /// kernel wrote them on another CPU, in pages the reader has not touched since the buffer last went round: read
+    /// cold, the last word was 71 % of `PerfRecord.fillSnapshot`, 5–8 % of the reader at 1 kHz; loaded while `record`
+    /// is applied, they are at hand when the next one is (BENCHMARKS.md, "The reader's cadence").
     func prefetch(after record: UnsafeRawBufferPointer) {
         let next = position &+ UInt64(record.count)
-        guard head &- next >= UInt64(record.count), head &- next <= dataSize else { return }
-        for line in stride(from: 0, to: 320, by: 64) { hr_prefetch(data + Int((next &+ UInt64(line)) % dataSize)) }
+        guard head &- next >= UInt64(record.count) else { return }
+        for line in stride(from: 0, to: Self.prefetchedLead, by: 64) { hr_prefetch(data + Int((next &+ UInt64(line)) % dataSize)) }
         hr_prefetch(data + Int((next &+ UInt64(record.count - 8)) % dataSize))
     }
+
+    /// The bytes of a sample ``prefetch(after:)`` loads from its start: 184 of header, fields and registers, then the
+    /// stack words the unwinder reads first (30 frames of `workload deep 25` span about 1.2 KiB). 320 bytes left the
+    /// unwinder 21 % of the reader, 2 KiB 16 % (BENCHMARKS.md).
+    private static let prefetchedLead = 2048
 
     /// Moves past the record `peek` returned and lets the kernel reuse its space.
     func consume(_ record: UnsafeRawBufferPointer) {

@@ -54,13 +54,8 @@ final class PerfSampler: Sampler {
         var tid: pid_t
         var time: UInt64
     }
-    /// Milliseconds for the smallest sample buffer to fill half at the highest rate a period draw gives (a CPU takes
-    /// at most that many samples a second, each the stack copy and under 512 bytes more), from 1 to 100: the reader's
-    /// cadence without `--wall`. Each pass costs the reader a wake-up (14 µs on this VM with every CPU busy, 40 µs
-    /// with one idle) and a period draw per busy CPU (an IPI, ``drawPeriods(now:)``), so a pass at a quarter fill of the
-    /// nominal rate (31 ms at 1 kHz) spent 1–2 µs per sample on them; at half of the highest rate (50 ms) a buffer
-    /// still has half its room, 50 ms, for a reader that is late (BENCHMARKS.md, "The reader's cadence").
-    private let fillTime: Int32
+    /// The reader's cadence without `--wall`, in milliseconds (``passInterval(bufferCapacity:stackCopySize:rate:)``).
+    private let passInterval: Int32
     /// Where threads spend their time off the CPU (`--wall`), when the kernel writes context-switch records.
     private var wall: WallRecorder?
     /// The time of the latest record applied: where intervals still open at the end close.
@@ -91,8 +86,8 @@ final class PerfSampler: Sampler {
             throw error
         }
         stopPipe = (descriptors[0], descriptors[1])
-        let half = Double(events.sampleBuffers.map(\.capacity).min()! / 2) / Double(options.stackCopySize + 512)
-        fillTime = Int32(min(100, max(1, 1000 * half / (options.rate * (1 + PeriodJitter.spread)))))
+        passInterval = Self.passInterval(bufferCapacity: events.sampleBuffers.map(\.capacity).min()!,
+                                         stackCopySize: options.stackCopySize, rate: options.rate)
         seen = events.sampleBuffers.map { _ in 0 }
         let (cpus, start, initialPeriod) = (events.sampleBuffers.count, startTime, jitter.initialPeriod)
         jitters = events.cgroup == nil ? [jitter] : (0..<cpus).map { _ in PeriodJitter(rate: options.rate, now: start, period: initialPeriod) }
@@ -143,13 +138,13 @@ final class PerfSampler: Sampler {
     }
 
     /// Until a process publishes its spans, the reader looks at the buffers whenever the fastest-filling can have
-    /// filled half (``fillTime``), and only the stop pipe wakes it sooner; from then on, unless the kernel reads
+    /// filled what ``passInterval`` allows, and only the stop pipe wakes it sooner; from then on, unless the kernel reads
     /// each span in its sample's interrupt (``kernelSpans``), it listens to the buffers, which wake it at every
     /// sample (``PerfEventSet``), so that each span is read right after its sample (``readSpans()``).
     ///
     /// Such a wake-up reads the new samples' spans and nothing else: draining, unwinding, forgetting gone processes,
-    /// `--wall`'s probes and the reader's own CPU time stay at the cadence of a reader that does not listen (half a
-    /// fill, or with `--wall` a period), done by whichever wake-up comes due. A wake-up per sample cost the
+    /// `--wall`'s probes and the reader's own CPU time stay at the cadence of a reader that does not listen (a pass
+    /// interval, or with `--wall` a period), done by whichever wake-up comes due. A wake-up per sample cost the
     /// reader those passes at every sample, with its caches cold after each switch (BENCHMARKS.md, "Thread context
     /// reading").
     private func read(until stopDescriptor: Int32) {
@@ -158,7 +153,7 @@ final class PerfSampler: Sampler {
         var stopping = false
         var prioritized = false
         // With `--wall`, blocked threads are looked at every period, to read their stacks while they still wait.
-        let passInterval = wall != nil ? Int64(max(1, options.period / 1_000_000)) : Int64(fillTime)
+        let passInterval = wall != nil ? Int64(max(1, options.period / 1_000_000)) : Int64(passInterval)
         var nextPass = Clock.monotonic()
         var passes = 0
         while !stopping {
@@ -184,7 +179,7 @@ final class PerfSampler: Sampler {
             }
             // A process's spans are read from its samples on only once a pass has applied one (its modules read then),
             // a write allowance after it was taken: the first passes, and with spans read in the interrupt a pass after
-            // one that saw a process start, come that soon, instead of half a fill (up to 100 ms) later.
+            // one that saw a process start, come that soon, instead of a pass interval (up to 100 ms) later.
             passes += 1
             let soon = passes <= 3 || (startedProcesses && kernelSpans != nil)
             startedProcesses = false
@@ -275,6 +270,19 @@ final class PerfSampler: Sampler {
     /// off, in microseconds; the rest is margin for a virtual CPU the hypervisor paused.
     private static let writeAllowance: Int64 = 10_000_000
 
+    /// Milliseconds between passes without `--wall`, from 1 to 100: as long as a buffer of `bufferCapacity` bytes left
+    /// with a write allowance of samples after a pass keeps as much room again for a reader that is late, at the highest
+    /// rate a period draw gives (each sample the stack copy and under 512 bytes more). 45 ms for 4 MiB at 1 kHz, with
+    /// 45 ms to spare; 1 ms for the 512 KiB an ordinary user's locked memory allows (`perf_event_mlock_kb`).
+    ///
+    /// Each pass costs the reader a wake-up (on this VM 14 µs of CPU with every CPU busy, 40 µs after an idle one) and
+    /// any period draws come due (``drawPeriods(now:)``, an IPI each): a pass every quarter fill at the rate (31 ms at
+    /// 1 kHz) spent 1–2 µs a sample on them (BENCHMARKS.md, "The reader's cadence").
+    static func passInterval(bufferCapacity: Int, stackCopySize: Int, rate: Double) -> Int32 {
+        let fillTime = 1000 * Double(bufferCapacity) / Double(stackCopySize + 512) / (rate * (1 + PeriodJitter.spread))
+        return Int32(min(100, max(1, (fillTime - Double(writeAllowance / 1_000_000)) / 2)))
+    }
+
     /// Applies every record timed before `cutoff` (CLOCK_MONOTONIC ns), earliest first across the buffers.
     ///
     /// The buffers are refreshed one after another, so a record written to one just after it was refreshed
@@ -295,7 +303,7 @@ final class PerfSampler: Sampler {
             }
             guard let (index, record, time) = earliest, time < cutoff else { return }
             latestRecordTime = max(latestRecordTime, time)
-            events.buffers[index].prefetch(after: record)
+            if !events.isSideBand(index) { events.buffers[index].prefetch(after: record) }
             apply(record, time: time, fromBuffer: index)
             latestTimes[index] = max(latestTimes[index], time)
             events.buffers[index].consume(record)

@@ -18,9 +18,10 @@
 /// time (``PerfSampler``).
 /// Within one draw the phase walks by the difference between the period and the workload's, through every
 /// phase unless the two are within a few per cent; a new draw every 32–96 periods keeps such a lock short. (A lock
-/// in N periods needs the two within about 1/N of each other, so longer draws lock less often and for longer, the
-/// same share of a run on average. 16–48 cost the reader one `PERF_EVENT_IOC_PERIOD`, an IPI of 30–80 µs on this VM,
-/// every 32 samples of each busy CPU: 1 µs a sample, a fifth of its CPU at 1 kHz, BENCHMARKS.md.)
+/// in N periods needs the two within about 1/N of each other, so longer draws lock less often but for longer: the
+/// error they leave in a share is about the same. 16–48 cost the reader one `PERF_EVENT_IOC_PERIOD`, an IPI of
+/// 30–80 µs on this VM, every 32 samples of each busy CPU: 1 µs a sample, a fifth of its CPU at 1 kHz, BENCHMARKS.md.
+/// The reader draws at most once a pass, so at 1 kHz, a pass every 45 periods, draws come every 45 or 90 (rarely 135).)
 ///
 /// The cost: the count restarted at each draw is CPU time of the first thread (by cgroup, of the CPU) that no sample
 /// stands for, half a period on average per CPU the thread ran on since its last sample there: about 0.8 % of its

@@ -15,7 +15,7 @@ import Testing
         counter.add([1, 2, 3], cpuTime: 10)
         counter.add([1, 2, 3], cpuTime: 15)
         counter.add([4, 2, 3], cpuTime: 5)
-        #expect(counter.cpuTimes == [[1, 2, 3]: 25, [4, 2, 3]: 5])
+        #expect(counter.cpuTimes == [RawStack([1, 2, 3]): 25, RawStack([4, 2, 3]): 5])
     }
 
     /// The unwinder fills one buffer sized for the deepest stack allowed; a stack kept by the counter must not keep
@@ -92,8 +92,8 @@ import Testing
         counter.addOffCPU([1, 2, 3], nanoseconds: 40)
         counter.addOffCPU([5, 3], nanoseconds: 7)
         counter.addOffCPU([5, 3], nanoseconds: 8)
-        #expect(counter.cpuTimes == [[1, 2, 3]: 10])
-        #expect(counter.offCPUTimes == [[1, 2, 3]: 40, [5, 3]: 15])
+        #expect(counter.cpuTimes == [RawStack([1, 2, 3]): 10])
+        #expect(counter.offCPUTimes == [RawStack([1, 2, 3]): 40, RawStack([5, 3]): 15])
     }
 
     /// A build runs thousands of short processes of a few programs: past the processes kept apart, each new one is

@@ -3,7 +3,8 @@ import Testing
 
 struct RawStackTests {
     /// Stacks of one recursion differ only in a frame or two, or in their order: an order-blind or weak mix (a sum,
-    /// an xor) would give them few distinct hashes, and the counter's dictionary would compare them one by one.
+    /// an xor, the first or last address alone) would give them few distinct hashes, and the counter's dictionary would
+    /// compare them one by one.
     @Test func similarStacksHashApart() {
         let base: [UInt64] = (0..<30).map { 0x5555_5555_0000 + UInt64($0) * 0x40 }
         var stacks: [RawStack] = []
@@ -14,15 +15,6 @@ struct RawStackTests {
             stacks.append(RawStack(addresses.reversed()))
             stacks.append(RawStack(Array(addresses.dropLast())))
         }
-        #expect(Set(stacks).count == stacks.count)
         #expect(Set(stacks.map(\.hashValue)).count >= stacks.count - 1)
-    }
-
-    @Test func equalStacksAreOneKey() {
-        var counts: [RawStack: Int] = [:]
-        counts[RawStack([1, 2, 3]), default: 0] += 1
-        counts[[1, 2, 3], default: 0] += 1
-        counts[[3, 2, 1], default: 0] += 1
-        #expect(counts == [[1, 2, 3]: 2, [3, 2, 1]: 1])
     }
 }

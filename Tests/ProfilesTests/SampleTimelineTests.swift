@@ -34,7 +34,7 @@ import Testing
         #expect(again == [1, 2, 3])
         let sameStorage = first.withUnsafeBufferPointer { a in again.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
         #expect(sameStorage, "a stack seen again is not kept twice")
-        #expect(counter.cpuTimes == [[1, 2, 3]: 2])
+        #expect(counter.cpuTimes == [RawStack([1, 2, 3]): 2])
     }
 }
 

@@ -90,7 +90,7 @@ import Testing
         let (share, count) = try share(of: "hot_three_quarters_until", against: "hot_one_quarter_until", in: file)
         #expect(count > 500)
         // Random sampling gives ±1.6 points (one standard deviation) at 750 samples; a draw whose period comes within
-        // a few per cent of the round samples a few dozen times at one phase: ±3 points in all.
+        // a few per cent of the round samples up to about a hundred times at one phase: ±3 points in all.
         #expect(abs(share - 0.75) < 0.12, "hot_three_quarters_until has \(share) of the samples")
     }
 
