@@ -18,6 +18,8 @@ public final class ThreadContextReader {
     /// When the key map was last read (monotonic ns): an unknown index asks for it again, at most this often.
     private var keyMapReadAt: Int64
     private static let keyMapRefreshInterval: Int64 = 200_000_000
+    /// Reads of the key map left before the first one that finds it, at any time (``refreshKeyMap()``).
+    private var keyMapSearches = 64
     /// The record's fixed part and its attributes, read into the same preallocated buffer.
     private let modules: ModuleMap
     /// For ``spanLabels(tid:)``: glibc's thread list, found on first use (`.none` inside: the process has none).
@@ -68,7 +70,9 @@ public final class ThreadContextReader {
         self.location = location
         self.modules = modules
         self.failures = failures
-        keyMap = ProcessContextReader.attributeKeyMap(pid: pid, memory: memory) ?? []
+        let published = ProcessContextReader.attributeKeyMap(pid: pid, memory: memory)
+        keyMap = published ?? []
+        if published != nil { keyMapSearches = 0 }
         keyMapReadAt = Self.monotonicNow()
         // Allocated only once the reader is made: a failed initializer runs no `deinit`, and the 9 KB allocated before
         // the check for every process without the variable (a build's every cc1 and as) were never freed: 88 MB over a
@@ -180,17 +184,17 @@ public final class ThreadContextReader {
     /// The same, `remember` keeping what is to be remembered, and where.
     private func accept(_ address: UInt64, bytes: UnsafeRawBufferPointer, remember: (LastRecord) -> Void) -> SpanLabels? {
         let header = UnsafeRawBufferPointer(rebasing: bytes[0..<ThreadContextRecord.headerSize])
-        guard let found = ThreadContextRecord.labels(header: header, attributes: UnsafeRawBufferPointer(
+        guard var found = ThreadContextRecord.labels(header: header, attributes: UnsafeRawBufferPointer(
             rebasing: bytes[ThreadContextRecord.headerSize...]), keyMap: keyMap)
         else {
             failures.add(\.refusedRecords)
             return nil
         }
-        if found.unknownKey {
-            refreshKeyMap()
-        } else {
-            remember(LastRecord(address: address, bytes: Array(bytes), labels: found.labels))
+        if found.unknownKey, refreshKeyMap(), let again = ThreadContextRecord.labels(header: header, attributes: UnsafeRawBufferPointer(
+            rebasing: bytes[ThreadContextRecord.headerSize...]), keyMap: keyMap) {
+            found = again
         }
+        if !found.unknownKey { remember(LastRecord(address: address, bytes: Array(bytes), labels: found.labels)) }
         return found.labels
     }
 
@@ -359,13 +363,22 @@ public final class ThreadContextReader {
         return labels(thread: pointer, pointerAddress: address, owner: (tid, list.tidAddress(of: pointer)))
     }
 
-    /// The OTEP: an unknown key index means the map grew; it is read again (rate-limited: a writer may also just
-    /// use indexes it never published).
-    private func refreshKeyMap() {
+    /// The OTEP: an unknown key index means the map grew; it is read again, and `true` when a map was read.
+    ///
+    /// Rate-limited, since a writer may also just use indexes it never published, except until a map is first found:
+    /// a reader is made at its process's first sample, often before the program has published its process context
+    /// (`main` does it), and its first spans lost their names for up to the whole interval (7 % of a 2 s run's samples
+    /// at 250 Hz on a loaded machine, `SpanAttributionTests`). A process that never publishes one is searched
+    /// ``keyMapSearches`` times at most, then as often as any.
+    private func refreshKeyMap() -> Bool {
         let now = Self.monotonicNow()
-        guard now - keyMapReadAt >= Self.keyMapRefreshInterval else { return }
+        guard keyMapSearches > 0 || now - keyMapReadAt >= Self.keyMapRefreshInterval else { return false }
+        keyMapSearches = max(0, keyMapSearches - 1)
         keyMapReadAt = now
-        if let fresh = ProcessContextReader.attributeKeyMap(pid: memory.pid, memory: memory) { keyMap = fresh }
+        guard let fresh = ProcessContextReader.attributeKeyMap(pid: memory.pid, memory: memory) else { return false }
+        keyMapSearches = 0
+        keyMap = fresh
+        return true
     }
 
     private static func monotonicNow() -> Int64 {

@@ -143,19 +143,21 @@ static void publish_process_context(void) {
     __atomic_store_n((uint64_t *)(mapping + 16), published, __ATOMIC_SEQ_CST);
 }
 
-/// `span_writer steps`: the states a reader that remembers a thread's last record must not confuse.
+/// `span_writer steps`: the states a reader that remembers a thread's last record must not confuse. In the first, the
+/// span is set but the process context (the attribute key map) is not published yet.
 static int steps(void) {
     sigset_t usr1;
     sigemptyset(&usr1);
     sigaddset(&usr1, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &usr1, NULL);
-    publish_process_context();
     static __thread struct record first, second;
     first = make_record(1, 0, "first");
     second = make_record(2, 0, "second");
-    for (int step = 1;; step++) {
-        if (step == 1) {
+    for (int step = 0;; step++) {
+        if (step == 0) {
             span_context_set(&first);
+        } else if (step == 1) {
+            publish_process_context();
         } else if (step == 2) {
             span_context_set(&second);
         } else if (step == 3) {

@@ -33,6 +33,8 @@ import _CProcessShims
                 String(decoding: process.stdoutSoFar, as: UTF8.self).hasSuffix("\(step)\n") ? true : nil
             }
         }
+        try await reach(0)
+        process.send(SIGUSR1)
         try await reach(1)
         let memory = RemoteMemory(pid: process.pid)
         let modules = ModuleMap(mappings: ProcessMaps.read(pid: process.pid), images: ELFImageCache())
@@ -56,6 +58,27 @@ import _CProcessShims
         try await reach(3)
         #expect(read() == span(3, "third"), "the record the pointer is at was rewritten")
         #expect(read() == span(3, "third"))
+    }
+
+    /// A reader is made at its process's first sample, usually before the program has published its process context:
+    /// the first span read once the context is there has its name at once, not after the map's refresh interval.
+    @Test func aSpanReadOnceTheProcessContextIsPublishedHasItsName() async throws {
+        let process = try RunningProcess(URL(fileURLWithPath: try Fixture.spanWriter(.executable)), ["steps"])
+        defer { process.send(SIGKILL) }
+        func reach(_ step: Int) async throws {
+            try await Poll.until(timeout: .seconds(30), interval: .milliseconds(10), "span_writer to reach step \(step)") {
+                String(decoding: process.stdoutSoFar, as: UTF8.self).hasSuffix("\(step)\n") ? true : nil
+            }
+        }
+        try await reach(0)
+        let modules = ModuleMap(mappings: ProcessMaps.read(pid: process.pid), images: ELFImageCache())
+        let reader = try #require(ThreadContextReader(pid: process.pid, modules: modules,
+                                                      executablePath: ProcessMaps.executableLink(pid: process.pid)))
+        let unnamed = SpanLabels(traceID: Self.trace, spanID: String(repeating: "01", count: 8), name: nil)
+        #expect(reader.spanLabels(tid: process.pid) == unnamed, "no key map yet: the name's key is unknown")
+        process.send(SIGUSR1)
+        try await reach(1)
+        #expect(reader.spanLabels(tid: process.pid) == span(1, "first"))
     }
 
     /// Most processes of a build (cc1, as) export no `otel_thread_ctx_v1`: the reader is refused for each, and a refusal
