@@ -54,7 +54,8 @@ final class PerfEventSet: @unchecked Sendable {
     /// Whether `buffers[index]` is a side-band buffer.
     func isSideBand(_ index: Int) -> Bool { index < sideBandBuffers.count }
 
-    /// Sample buffer pages per CPU (4 MiB): about 128 samples of 32 KiB, read when half can be full (``PerfSampler``).
+    /// Sample buffer pages per CPU (4 MiB): about 128 samples of 32 KiB, read at every pass of the reader
+    /// (``PerfSampler/passInterval(bufferCapacity:stackCopySize:rate:)``).
     private static let sampleDataPages = 1024
     /// Side-band buffer pages per CPU (1 MiB): about 43,000 context-switch records of 24 bytes (0.9 s at the 48,000
     /// a second `scripts/bench-wall.sh`'s ping-pong writes), or 8,000 mappings.

@@ -74,7 +74,7 @@ final class ProfileStore: Sendable {
             state.samplesTaken += 1
             state.fallingBehind.recordTaken()
             let name = threadName()
-            // One lookup of the image and the thread per sample (three cost the reader 0.3 µs a sample at 1 kHz).
+            // One lookup of the image and the thread per sample (three took 6 % of the perf-event reader at 1 kHz).
             guard let (pid, stored) = state.images[imageID]?.add(stack, cpuTime: cpuTime, tid: tid, threadName: name, span: span),
                   recordsTimeline else { return }
             // The timeline keeps the counter's own copy of the stack: one array per distinct stack, not per sample.

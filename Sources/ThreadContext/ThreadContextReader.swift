@@ -18,8 +18,10 @@ public final class ThreadContextReader {
     /// When the key map was last read (monotonic ns): an unknown index asks for it again, at most this often.
     private var keyMapReadAt: Int64
     private static let keyMapRefreshInterval: Int64 = 200_000_000
-    /// Reads of the key map left before the first one that finds it, at any time (``refreshKeyMap()``).
+    /// Reads of the key map left before the first one that finds it, each at least ``keyMapSearchSpacing`` after the
+    /// last (``refreshKeyMap()``).
     private var keyMapSearches = 64
+    private let keyMapSearchSpacing: Int64
     /// The record's fixed part and its attributes, read into the same preallocated buffer.
     private let modules: ModuleMap
     /// For ``spanLabels(tid:)``: glibc's thread list, found on first use (`.none` inside: the process has none).
@@ -62,8 +64,11 @@ public final class ThreadContextReader {
     private let failures: SpanReadFailureCounter
 
     /// The reader of process `pid` whose code is `modules`, or `nil` when no module exports `otel_thread_ctx_v1`.
-    public init?(pid: pid_t, modules: ModuleMap, executablePath: String?, failures: SpanReadFailureCounter = SpanReadFailureCounter()) {
+    /// - Parameter keyMapSearchSpacing: nanoseconds between two reads of a key map not found yet (``refreshKeyMap()``).
+    public init?(pid: pid_t, modules: ModuleMap, executablePath: String?, failures: SpanReadFailureCounter = SpanReadFailureCounter(),
+                 keyMapSearchSpacing: Int64 = 2_000_000) {
         memory = RemoteMemory(pid: pid)
+        self.keyMapSearchSpacing = keyMapSearchSpacing
         guard let location = ThreadContextLocation.find(in: modules, executablePath: executablePath, memory: memory) else {
             return nil
         }
@@ -183,17 +188,16 @@ public final class ThreadContextReader {
 
     /// The same, `remember` keeping what is to be remembered, and where.
     private func accept(_ address: UInt64, bytes: UnsafeRawBufferPointer, remember: (LastRecord) -> Void) -> SpanLabels? {
-        let header = UnsafeRawBufferPointer(rebasing: bytes[0..<ThreadContextRecord.headerSize])
-        guard var found = ThreadContextRecord.labels(header: header, attributes: UnsafeRawBufferPointer(
-            rebasing: bytes[ThreadContextRecord.headerSize...]), keyMap: keyMap)
-        else {
+        func decode() -> (labels: SpanLabels, unknownKey: Bool)? {
+            ThreadContextRecord.labels(header: UnsafeRawBufferPointer(rebasing: bytes[0..<ThreadContextRecord.headerSize]),
+                                       attributes: UnsafeRawBufferPointer(rebasing: bytes[ThreadContextRecord.headerSize...]), keyMap: keyMap)
+        }
+        guard var found = decode() else {
             failures.add(\.refusedRecords)
             return nil
         }
-        if found.unknownKey, refreshKeyMap(), let again = ThreadContextRecord.labels(header: header, attributes: UnsafeRawBufferPointer(
-            rebasing: bytes[ThreadContextRecord.headerSize...]), keyMap: keyMap) {
-            found = again
-        }
+        // Refusal depends on the header alone: decoded again with a fresh map, the record is refused no more than before.
+        if found.unknownKey, refreshKeyMap(), let again = decode() { found = again }
         if !found.unknownKey { remember(LastRecord(address: address, bytes: Array(bytes), labels: found.labels)) }
         return found.labels
     }
@@ -365,14 +369,16 @@ public final class ThreadContextReader {
 
     /// The OTEP: an unknown key index means the map grew; it is read again, and `true` when a map was read.
     ///
-    /// Rate-limited, since a writer may also just use indexes it never published, except until a map is first found:
-    /// a reader is made at its process's first sample, often before the program has published its process context
-    /// (`main` does it), and its first spans lost their names for up to the whole interval (7 % of a 2 s run's samples
-    /// at 250 Hz on a loaded machine, `SpanAttributionTests`). A process that never publishes one is searched
-    /// ``keyMapSearches`` times at most, then as often as any.
+    /// Rate-limited, since a writer may also just use indexes it never published (each read parses the process's
+    /// `/proc/PID/maps`), but less so until a map is first found: a reader is made at its process's first sample, often
+    /// before the program has published its process context (`main` does it), and its first spans lost their names
+    /// for up to the whole 200 ms (7 % of a 2 s run's samples at 250 Hz on a loaded machine, `SpanAttributionTests`).
+    /// Until then it is read at most every ``keyMapSearchSpacing`` (a pass applies a burst of samples: spaced, the
+    /// searches cover at least 128 ms, not one burst), 64 times, then every 200 ms.
     private func refreshKeyMap() -> Bool {
         let now = Self.monotonicNow()
-        guard keyMapSearches > 0 || now - keyMapReadAt >= Self.keyMapRefreshInterval else { return false }
+        let interval = keyMapSearches > 0 ? keyMapSearchSpacing : Self.keyMapRefreshInterval
+        guard now - keyMapReadAt >= interval else { return false }
         keyMapSearches = max(0, keyMapSearches - 1)
         keyMapReadAt = now
         guard let fresh = ProcessContextReader.attributeKeyMap(pid: memory.pid, memory: memory) else { return false }

@@ -15,6 +15,7 @@ struct RawStackTests {
             stacks.append(RawStack(addresses.reversed()))
             stacks.append(RawStack(Array(addresses.dropLast())))
         }
+        #expect(Set(stacks).count == stacks.count, "no two of them are one key")
         #expect(Set(stacks.map(\.hashValue)).count >= stacks.count - 1)
     }
 }

@@ -23,6 +23,7 @@ struct SampledImageTests {
         _ = image.add([1], cpuTime: 1, tid: 7, threadName: "", span: nil)
         _ = image.add([2], cpuTime: 1, tid: 8, threadName: "", span: nil)
         #expect(image.threads[7]?.name == "worker")
+        #expect(image.threads[8]?.name == "", "a thread first seen without a name has none")
         #expect(image.threads[7]?.stacks.cpuTimes == [RawStack([1]): 2])
         _ = image.add([1], cpuTime: 1, tid: 7, threadName: "renamed", span: nil)
         #expect(image.threads[7]?.name == "renamed")
