@@ -104,8 +104,7 @@ public final class ThreadContextReader {
 
     /// Where the thread's TLS pointer is; `nil` (counted) when it cannot be found.
     private func pointerAddress(threadPointer: UInt64) -> UInt64? {
-        settleDescriptor()
-        guard let address = location.pointerAddress(threadPointer: threadPointer, memory: memory) else {
+        guard let address = resolvedLocation()?.pointerAddress(threadPointer: threadPointer, memory: memory) else {
             failures.add(\.unlocatedVariables)
             return nil
         }
@@ -294,18 +293,20 @@ public final class ThreadContextReader {
             pointerAfter: copied == prefix + length + 8 && length > 0 ? scratch.loadUnaligned(fromByteOffset: Scratch.pointerAfter, as: UInt64.self) : nil)
     }
 
-    /// A block glibc made static stays static: the descriptor need not be read again.
-    private func settleDescriptor() {
-        if case .descriptor = location, case let .threadPointerOffset(offset)? = location.resolved(memory: memory) {
-            location = .threadPointerOffset(offset)
-        }
+    /// The location with a TLSDESC descriptor resolved, read once per call (``ThreadContextLocation/resolved(memory:)``);
+    /// `nil` when the descriptor cannot be read. A block glibc made static stays static: the descriptor is then not
+    /// read again.
+    private func resolvedLocation() -> ThreadContextLocation? {
+        guard case .descriptor = location else { return location }
+        let resolved = location.resolved(memory: memory)
+        if case .threadPointerOffset? = resolved { location = resolved! }
+        return resolved
     }
 
     /// Where the kernel program (Sampling's `KernelSpanReader`) finds every thread's TLS pointer, from the thread
     /// pointer it reads in the sample's interrupt; `nil` while a TLSDESC descriptor is not resolved yet.
     public var kernelLocation: hr_span_location? {
-        settleDescriptor()
-        switch location.resolved(memory: memory) {
+        switch resolvedLocation() {
         case .threadPointerOffset(let offset)?:
             return hr_span_location(kind: UInt64(HR_SPAN_LOCATION_STATIC), offset: offset, module: 0)
         case let .module(id, offset)?:
