@@ -2,35 +2,11 @@ import CZlib
 
 /// gzip (RFC 1952) with zlib: how profile.proto files are stored and how OTLP/HTTP bodies may be compressed.
 public enum Gzip {
-    /// `input` compressed, in 64 KiB steps into a result that grows as needed: neither a copy of the input nor a
-    /// buffer of `deflateBound` (the input's size) is held beside it, which for the pprof file written at the end of
-    /// a large run was a tenth of hybrid-run's peak memory.
+    /// `input` compressed (``Compressor``).
     public static func compress(_ input: [UInt8]) -> [UInt8] {
-        var stream = z_stream()
-        // windowBits 15 + 16 selects the gzip wrapper. `deflateInit2` is a macro for this call.
-        guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
-        else { preconditionFailure("zlib cannot initialize deflate") }
-        defer { deflateEnd(&stream) }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        input.withUnsafeBufferPointer { source in
-            // zlib does not write through `next_in`; its header only lacks the `const` (`z_const` is empty).
-            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-            stream.avail_in = UInt32(source.count)
-            var result = Z_OK
-            while result != Z_STREAM_END {
-                let produced = chunk.withUnsafeMutableBufferPointer { destination in
-                    stream.next_out = destination.baseAddress
-                    stream.avail_out = UInt32(destination.count)
-                    result = deflate(&stream, Z_FINISH)
-                    return destination.count - Int(stream.avail_out)
-                }
-                precondition(result == Z_OK || result == Z_STREAM_END, "deflate with room to write cannot fail")
-                output.append(contentsOf: chunk[0..<produced])
-            }
-        }
-        return output
+        let compressor = Compressor()
+        compressor.append(input)
+        return compressor.finish()
     }
 
     /// Whether `bytes` start with gzip's magic number (RFC 1952, 2.3.1).
@@ -95,6 +71,71 @@ public enum GzipError: Error, Equatable, CustomStringConvertible {
         case .truncated: "the gzip data is truncated"
         case .corrupt: "the gzip data is damaged"
         case .tooLarge(let limit): "the data inflates to more than \(limit) bytes"
+        }
+    }
+}
+
+extension Gzip {
+    /// One gzip member, compressed as its bytes come, in 64 KiB steps into a result that grows as needed.
+    ///
+    /// A large run's pprof file is encoded piece by piece; compressed as it is made, its uncompressed bytes (several
+    /// times the file, and copied once more when grown or joined) are never held whole, which at the end of a build
+    /// of thousands of processes was a third of hybrid-run's peak memory (BENCHMARKS.md, "Memory of a build of
+    /// thousands of processes"). Neither is a buffer of `deflateBound` (the input's size).
+    public final class Compressor {
+        /// Allocated, not a stored value: zlib's state points back at its stream (`deflateStateCheck`), which must
+        /// not move.
+        private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        private var output: [UInt8] = []
+        private var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        private var finished = false
+
+        public init() {
+            stream.initialize(to: z_stream())
+            // windowBits 15 + 16 selects the gzip wrapper. `deflateInit2` is a macro for this call.
+            guard deflateInit2_(stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                                ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
+            else { preconditionFailure("zlib cannot initialize deflate") }
+        }
+
+        deinit {
+            deflateEnd(stream)
+            stream.deallocate()
+        }
+
+        /// Compresses `bytes` (what zlib holds back goes out with later bytes or at ``finish()``).
+        public func append(_ bytes: [UInt8]) {
+            precondition(!finished, "a finished gzip member takes no more bytes")
+            deflate(bytes, flush: Z_NO_FLUSH)
+        }
+
+        /// The whole member: everything appended, compressed, and gzip's trailer.
+        public func finish() -> [UInt8] {
+            if !finished { deflate([], flush: Z_FINISH) }
+            finished = true
+            return output
+        }
+
+        private func deflate(_ bytes: [UInt8], flush: Int32) {
+            bytes.withUnsafeBufferPointer { source in
+                // zlib does not write through `next_in`; its header only lacks the `const` (`z_const` is empty).
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+                stream.pointee.avail_in = UInt32(source.count)
+                var result = Z_OK
+                // Until zlib leaves room in the step: all the input taken (or, finishing, the trailer written).
+                repeat {
+                    let produced = chunk.withUnsafeMutableBufferPointer { destination in
+                        stream.pointee.next_out = destination.baseAddress
+                        stream.pointee.avail_out = UInt32(destination.count)
+                        result = CZlib.deflate(stream, flush)
+                        return destination.count - Int(stream.pointee.avail_out)
+                    }
+                    precondition(result == Z_OK || result == Z_STREAM_END || result == Z_BUF_ERROR,
+                                 "deflate with room to write cannot fail")
+                    output.append(contentsOf: chunk[0..<produced])
+                } while flush == Z_FINISH ? result != Z_STREAM_END : stream.pointee.avail_out == 0
+                stream.pointee.next_in = nil
+            }
         }
     }
 }

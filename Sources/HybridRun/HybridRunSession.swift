@@ -91,7 +91,7 @@ public struct HybridRunSession: Sendable {
         let collector = profiler.map {
             ProfileCollector(profiler: $0, uploader: uploader, otlpExporter: otlpExporter, spanLink: spanLink, correlation: correlation, sampleRate: configuration.rate)
         }
-        collector?.start(interval: configuration.uploadInterval)
+        collector?.start(uploadInterval: configuration.uploadInterval)
 
         let termination = if let profiler { await profiler.waitForExit() } else { await ChildWaiter.wait(pid: child.pid) }
         forwarder.stop()

@@ -6,8 +6,9 @@ import Sampling
 import Synchronization
 import _CProcessShims
 
-/// Takes the profiler's profile every upload interval, ships each window to Pyroscope or over OTLP, and adds the
-/// windows up into the run's whole profile for the local files and the summary.
+/// Takes the profiler's profile every upload interval (every ``localWindow`` when nothing is shipped), ships each
+/// window to Pyroscope or over OTLP, and adds the windows up into the run's whole profile for the local files and
+/// the summary.
 ///
 /// A window with no samples is not shipped: it would only add an empty point to the series. With `--wall`, a
 /// window's wall profile is shipped beside its CPU one.
@@ -19,7 +20,7 @@ final class ProfileCollector: Sendable {
     private let spanLink: SpanLink?
     private let correlation: Correlation?
     private let sampleRate: Int
-    private let run = Mutex<Profile?>(nil)
+    private let run = Mutex<(profile: Profile?, moves: Profile.MovedFrames)>((nil, Profile.MovedFrames()))
     private let ticker = Mutex<Task<Void, Never>?>(nil)
 
     init(profiler: Profiler, uploader: PyroscopeUploader?, otlpExporter: OTLPProfileExporter?, spanLink: SpanLink?, correlation: Correlation?, sampleRate: Int) {
@@ -31,9 +32,18 @@ final class ProfileCollector: Sendable {
         self.sampleRate = sampleRate
     }
 
-    /// Starts taking windows every `interval` while the command runs, shipped or not: each window symbolizes the
-    /// processes that exited in it and forgets them, so a build of thousands of processes is never held whole.
-    func start(interval: Duration) {
+    /// How often a window is taken when none is shipped. A window holds each of its processes apart, with frames
+    /// of its own, until it is merged into the run's profile, where processes beyond the first few hundred are
+    /// counted under their program: ten seconds of a build's thousands of processes were a third of hybrid-run's
+    /// peak memory (BENCHMARKS.md, "Memory of a build of thousands of processes"). A window costs a merge, and
+    /// each live thread's name read again.
+    static let localWindow = Duration.seconds(1)
+
+    /// Starts taking windows while the command runs, shipped or not, every `uploadInterval` when they are shipped
+    /// and every ``localWindow`` otherwise: each window symbolizes the processes that exited in it and forgets
+    /// them, so a build of thousands of processes is never held whole.
+    func start(uploadInterval: Duration) {
+        let interval = uploader == nil && otlpExporter == nil ? min(uploadInterval, Self.localWindow) : uploadInterval
         let task = Task { [self] in
             while !Task.isCancelled {
                 do { try await Task.sleep(for: interval) } catch { return }
@@ -52,15 +62,17 @@ final class ProfileCollector: Sendable {
         task?.cancel()
         await task?.value
         collect()
-        return run.withLock { $0 }.map { profiler.namingLateFrames(in: $0) }
+        return run.withLock { $0.profile }.map { profiler.namingLateFrames(in: $0) }
     }
 
     private func collect() {
         let window = profiler.takeProfile()
         run.withLock { run in
-            let start = run ?? Profile(startTime: window.startTime, endTime: window.endTime, sampleWeight: window.sampleWeight,
-                                       processes: [], statistics: SamplingStatistics())
-            run = start.merged(with: window)
+            if run.profile == nil {
+                run.profile = Profile(startTime: window.startTime, endTime: window.endTime, sampleWeight: window.sampleWeight,
+                                      processes: [], statistics: SamplingStatistics())
+            }
+            run.profile!.merge(window, sharing: &run.moves)
         }
         // The window's raw stacks, its symbolization and the merge were freed just now, in the arenas of the
         // threads that made them (the reader, the pool threads); glibc keeps freed memory in its arenas for reuse

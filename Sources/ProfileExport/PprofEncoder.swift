@@ -20,10 +20,8 @@ public enum PprofEncoder {
     /// - Parameter spans: whether stacks sampled in a published span carry that span's labels (else the caller's).
     public static func encode(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true,
                               includeWall: Bool = true, spans: Bool = true) -> [UInt8] {
-        gzipped {
-            message(profile, sampleLabels: sampleLabels, threadNames: threadNames,
-                    values: includeWall && profile.hasWall ? .cpuAndWall : .cpu, spans: spans)
-        }
+        gzippedMessage(profile, sampleLabels: sampleLabels, threadNames: threadNames,
+                values: includeWall && profile.hasWall ? .cpuAndWall : .cpu, spans: spans)
     }
 
     /// The wall profile alone, as Pyroscope takes one (`--wall`): sample types `samples/count` (the wall time in
@@ -32,13 +30,7 @@ public enum PprofEncoder {
     /// as `wall:wall:nanoseconds:wall:nanoseconds`, the type of Java's and .NET's wall profiles.
     public static func encodeWall(_ profile: Profile, sampleLabels: [String: String] = [:], threadNames: Bool = true,
                                   spans: Bool = true) -> [UInt8] {
-        gzipped { message(profile, sampleLabels: sampleLabels, threadNames: threadNames, values: .wall, spans: spans) }
-    }
-
-    /// The bytes `make` makes, compressed. They are a temporary, gone before compressing: a large run's message
-    /// bytes and compressed file are not both held whole.
-    private static func gzipped(_ make: () -> [UInt8]) -> [UInt8] {
-        Gzip.compress(make())
+        gzippedMessage(profile, sampleLabels: sampleLabels, threadNames: threadNames, values: .wall, spans: spans)
     }
 
     /// The names of the string labels `encode` puts on every sample with these arguments: `process`, `thread`
@@ -70,8 +62,8 @@ public enum PprofEncoder {
     static let traceIDLabel = "trace_id"
     static let spanNameLabel = "span_name"
 
-    /// The serialized `Profile` message.
-    package static func message(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true,
+    /// The serialized `Profile` message, gzipped.
+    private static func gzippedMessage(_ profile: Profile, sampleLabels: [String: String], threadNames: Bool = true,
                                 values: Values = .cpu, spans: Bool = true) -> [UInt8] {
         var builder = Builder()
         var message = Perftools_Profiles_Profile()
@@ -141,7 +133,8 @@ public enum PprofEncoder {
         message.mapping = builder.mappings
         message.stringTable = builder.strings
         // Serializing plain generated messages of this shape cannot fail.
-        return ((try? message.serializedBytes()) ?? []) + builder.serialized
+        builder.output.append((try? message.serializedBytes()) ?? [])
+        return builder.output.finish()
     }
 
     /// Interns strings and functions and numbers mappings and locations (ids start at 1; 0 means none).
@@ -150,23 +143,24 @@ public enum PprofEncoder {
     /// of processes has tens of thousands of each, and as generated messages (arrays of labels, lines and ids each)
     /// they were 18 MB of the run's peak memory at its end (issue 10, BENCHMARKS.md "Scale"); serialized, a sample is a
     /// few bytes per frame and label.
-    /// Protocol Buffers' encoding merges concatenated messages, appending their repeated fields in order
-    /// (https://protobuf.dev/programming-guides/encoding/#last-one-wins), so the serialized rest of the message
-    /// followed by these bytes is the whole `Profile`.
+    /// Protocol Buffers' encoding merges concatenated messages, appending their repeated fields in order, and its
+    /// fields may come in any order (https://protobuf.dev/programming-guides/encoding/#last-one-wins, #order), so
+    /// these bytes followed by the serialized rest of the message (string table, mappings, sample types: known once
+    /// every sample is made) are the whole `Profile`. They are compressed as they come (``Gzip/Compressor``).
     private struct Builder {
         var strings: [String] = [""]
         var stringIndex: [String: Int64] = ["": 0]
         var mappings: [Perftools_Profiles_Mapping] = []
         var locationCount = 0
         var functionIDs: [FunctionKey: UInt64] = [:]
-        /// Each sample, location and function serialized as a `Profile` field of its own.
-        var serialized: [UInt8] = []
+        /// Each sample, location and function serialized as a `Profile` field of its own, then the rest.
+        let output = Gzip.Compressor()
 
         /// Appends a `Profile` holding only what `fill` sets: exactly the record of that field.
         mutating func append(_ fill: (inout Perftools_Profiles_Profile) -> Void) {
             var part = Perftools_Profiles_Profile()
             fill(&part)
-            serialized += (try? part.serializedBytes()) ?? []
+            output.append((try? part.serializedBytes()) ?? [])
         }
 
         struct FunctionKey: Hashable {

@@ -1,26 +1,48 @@
-/// Successive windows of one run (each upload interval's profile) added up into the run's whole profile,
-/// for the local files and the summary written at exit.
+/// Successive windows of one run (each window's profile) added up into the run's whole profile, for the local files
+/// and the summary written at exit.
 extension Profile {
     /// The processes a run's profile keeps apart, each under its pid: the first to be sampled. Every later
     /// process is counted under its program (pid 0, ``ProcessProfile/countedPIDs``), so that a build of
     /// thousands of short processes takes the memory of its few programs, not of its every process.
     public static let processesKeptApart = 256
 
-    /// `self` followed by `later`: same processes (pid and executable) and threads merged, identical stacks
-    /// added, mappings re-indexed, the time range widened, the counts summed and the timelines appended.
-    /// Beyond ``processesKeptApart`` processes, a new one is added to its program's entry.
+    /// The frames that merges moved into program entries, by value: a frame moved again, in any later window, is
+    /// the one moved first. Held by whoever merges a run's windows, across its merges.
+    ///
+    /// ``Frame`` is one reference to shared storage, but moving a frame gives it storage of its own; shared only
+    /// within one merge, each window gave the run's program entries a copy of every frame its processes ran in
+    /// (BENCHMARKS.md, "Memory of a build of thousands of processes"). It holds no frame the run's profile does not
+    /// hold: only program entries' stacks are moved, and a run's profile only grows.
+    public struct MovedFrames: Sendable {
+        fileprivate var frames: [Frame: Frame] = [:]
+
+        public init() {}
+    }
+
+    /// `self` followed by `later` (``merge(_:sharing:)``), for profiles merged once.
     public func merged(with later: Profile) -> Profile {
         var result = self
-        result.startTime = min(startTime, later.startTime)
-        result.endTime = max(endTime, later.endTime)
+        var moves = MovedFrames()
+        result.merge(later, sharing: &moves)
+        return result
+    }
+
+    /// Adds `later`: same processes (pid and executable) and threads merged, identical stacks added, mappings
+    /// re-indexed, the time range widened, the counts summed and the timelines appended. Beyond
+    /// ``processesKeptApart`` processes, a new one is added to its program's entry.
+    ///
+    /// In place: a run's profile merged as a new value was copied at every merge while the old one was still held.
+    public mutating func merge(_ later: Profile, sharing moves: inout MovedFrames) {
+        startTime = min(startTime, later.startTime)
+        endTime = max(endTime, later.endTime)
         struct Key: Hashable {
             var pid: Int32
             var executablePath: String
         }
         // Indexed, not searched: a build merges thousands of processes, window after window.
-        var positions = Dictionary(result.processes.enumerated().map { (Key(pid: $1.pid, executablePath: $1.executablePath), $0) },
+        var positions = Dictionary(processes.enumerated().map { (Key(pid: $1.pid, executablePath: $1.executablePath), $0) },
                                    uniquingKeysWith: { first, _ in first })
-        var keptApart = result.processes.count { $0.pid != 0 }
+        var keptApart = processes.count { $0.pid != 0 }
         // Counted under their programs after the loop, all of a program's at once: its entry's stacks are indexed
         // once per merge, not once per process (a build's program entry holds thousands of stacks, and its every
         // cc1 re-indexed them: a third of the end of a 200-file build, BENCHMARKS.md).
@@ -28,40 +50,37 @@ extension Profile {
         for process in later.processes {
             let key = Key(pid: process.pid, executablePath: process.executablePath)
             if let index = positions[key] {
-                result.processes[index] = result.processes[index].merged(with: process)
+                processes[index].merge(process)
             } else if keptApart < Self.processesKeptApart {
                 keptApart += 1
-                positions[key] = result.processes.count
-                result.processes.append(process)
+                positions[key] = processes.count
+                processes.append(process)
             } else {
                 let programKey = Key(pid: 0, executablePath: process.executablePath)
                 let index = positions[programKey] ?? {
-                    positions[programKey] = result.processes.count
-                    result.processes.append(ProcessProfile(pid: 0, executablePath: process.executablePath, mappings: [], threads: []))
-                    return result.processes.count - 1
+                    positions[programKey] = processes.count
+                    processes.append(ProcessProfile(pid: 0, executablePath: process.executablePath, mappings: [], threads: []))
+                    return processes.count - 1
                 }()
                 counted[index, default: []].append(process)
             }
         }
-        var moves: [Frame: Frame] = [:]
-        for (index, processes) in counted { result.processes[index].count(processes, sharing: &moves) }
-        result.statistics = statistics.merged(with: later.statistics)
-        result.timeline = timeline.appending(later.timeline)
-        return result
+        for (index, counted) in counted { processes[index].count(counted, sharing: &moves.frames) }
+        statistics = statistics.merged(with: later.statistics)
+        timeline = timeline.appending(later.timeline)
     }
 }
 
 extension ProcessProfile {
-    func merged(with later: ProcessProfile) -> ProcessProfile {
-        var result = self
-        result.countedPIDs.formUnion(later.countedPIDs)
+    mutating func merge(_ later: ProcessProfile) {
+        countedPIDs.formUnion(later.countedPIDs)
         var remap: [Int: Int] = [:]
         for (index, mapping) in later.mappings.enumerated() {
-            if let existing = result.mappings.firstIndex(of: mapping) {
+            if let existing = mappings.firstIndex(of: mapping) {
                 remap[index] = existing
             } else {
-                remap[index] = result.mappings.count
-                result.mappings.append(mapping)
+                remap[index] = mappings.count
+                mappings.append(mapping)
             }
         }
         for thread in later.threads {
@@ -72,15 +91,14 @@ extension ProcessProfile {
                     return frame
                 }, count: stack.count, cpuTime: stack.cpuTime, wallTime: stack.wallTime, span: stack.span)
             }
-            if let index = result.threads.firstIndex(where: { $0.tid == thread.tid }) {
-                result.threads[index].add(stacks)
+            if let index = threads.firstIndex(where: { $0.tid == thread.tid }) {
+                threads[index].add(stacks)
                 // A thread is named by the last name seen, as within a window (`SampledThread.named`).
-                if !thread.name.isEmpty { result.threads[index].name = thread.name }
+                if !thread.name.isEmpty { threads[index].name = thread.name }
             } else {
-                result.threads.append(ThreadProfile(tid: thread.tid, name: thread.name, stacks: stacks))
+                threads.append(ThreadProfile(tid: thread.tid, name: thread.name, stacks: stacks))
             }
         }
-        return result
     }
 }
 
@@ -88,9 +106,9 @@ extension ProcessProfile {
     /// Adds other processes of this entry's program: their threads by name (tid 0), their frames moved to where this
     /// entry has the same module, so that the processes' identical stacks add up whatever their load addresses.
     ///
-    /// A moved frame equal to one moved before (by this merge, from any process) is that one: ``Frame`` is one
-    /// reference to shared storage, but moving gave each copy storage of its own, so every stack of a build's
-    /// thousands of processes had frames of its own (9 MB of a 2,000-file build's peak, BENCHMARKS.md "Scale").
+    /// A moved frame equal to one moved before (by any merge, from any process: ``Profile/MovedFrames``) is that
+    /// one, so that every stack of a build's thousands of processes does not have frames of its own (9 MB of a
+    /// 2,000-file build's peak, BENCHMARKS.md "Scale").
     mutating func count(_ processes: [ProcessProfile], sharing moves: inout [Frame: Frame]) {
         var names: [String] = []
         var stacksByName: [String: [StackCount]] = [:]

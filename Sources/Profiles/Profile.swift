@@ -140,69 +140,48 @@ public struct StackCount: Sendable, Equatable {
 
 /// One stack frame, symbolized.
 ///
-/// A value with the size of one reference: its fields live in a shared, immutable storage object, so the copies
-/// of a frame in every stack that passes through it (and in every window's profile merged into the run's) are one
-/// object. A run of thousands of processes holds tens of thousands of distinct stacks of dozens of frames; as
-/// 56-byte values they were most of hybrid-run's memory (issue 10, BENCHMARKS.md "Scale"). Changing a field gives
-/// the frame storage of its own, as a value would.
+/// A value with the size of one reference (``SharedFields``): the copies of a frame in every stack that passes
+/// through it (and in every window's profile merged into the run's) are one object.
 public struct Frame: Sendable, Hashable {
-    private struct Fields: Hashable {
+    private struct Fields: Hashable, Sendable {
         var address: UInt64
         var mapping: Int?
         var name: String
         var symbolName: String?
     }
 
-    private final class Storage: Sendable {
-        let fields: Fields
-
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    private var storage: Storage
+    private var storage: SharedFields<Fields>
 
     public init(address: UInt64, mapping: Int?, name: String, symbolName: String?) {
-        storage = Storage(Fields(address: address, mapping: mapping, name: name, symbolName: symbolName))
+        storage = SharedFields(Fields(address: address, mapping: mapping, name: name, symbolName: symbolName))
     }
 
     /// The instruction address in the process (for caller frames, inside the call instruction).
     public var address: UInt64 {
-        get { self[\.address] }
-        set { self[\.address] = newValue }
+        get { storage[\.address] }
+        set { storage[\.address] = newValue }
     }
 
     /// Index into the process's ``ProcessProfile/mappings``; `nil` outside every module (JIT code, garbage).
     public var mapping: Int? {
-        get { self[\.mapping] }
-        set { self[\.mapping] = newValue }
+        get { storage[\.mapping] }
+        set { storage[\.mapping] = newValue }
     }
 
     /// What to show: the demangled function name, or `module+0xOFFSET` when no symbol covers the address.
     public var name: String {
-        get { self[\.name] }
-        set { self[\.name] = newValue }
+        get { storage[\.name] }
+        set { storage[\.name] = newValue }
     }
 
     /// The name as the symbol table spells it (mangled), when a symbol was found.
     public var symbolName: String? {
-        get { self[\.symbolName] }
-        set { self[\.symbolName] = newValue }
+        get { storage[\.symbolName] }
+        set { storage[\.symbolName] = newValue }
     }
 
-    /// A field; setting a different value gives this frame storage of its own, as a value would.
-    private subscript<Value: Equatable>(field: WritableKeyPath<Fields, Value>) -> Value {
-        get { storage.fields[keyPath: field] }
-        set {
-            guard newValue != storage.fields[keyPath: field] else { return }
-            var fields = storage.fields
-            fields[keyPath: field] = newValue
-            storage = Storage(fields)
-        }
-    }
-
-    public static func == (left: Frame, right: Frame) -> Bool {
-        left.storage === right.storage || left.storage.fields == right.storage.fields
-    }
+    /// Whether the two frames are one object, not only equal: what sharing frames saves is memory, not visible in values.
+    package func sharesStorage(with other: Frame) -> Bool { storage.isShared(with: other.storage) }
 
     /// The address and module only: equal frames have equal ones, and hashing a demangled C++ name (hundreds of
     /// characters) at every frame of every stack was most of merging a build's windows (BENCHMARKS.md).

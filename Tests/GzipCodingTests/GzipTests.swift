@@ -43,6 +43,18 @@ import Testing
         #expect(try gzipTool(compressed, arguments: ["-d", "-c"]) == noise)
     }
 
+    /// Bytes appended piece by piece (empty ones, and ones longer than a step) are one gzip member of them all.
+    @Test func aMemberAppendedInPiecesIsThePiecesJoined() throws {
+        var generator = SystemRandomNumberGenerator()
+        let noise = (0..<150_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let pieces: [[UInt8]] = [Array(text.prefix(10)), [], noise, Array(text.dropFirst(10)), [0x2a]]
+        let compressor = Gzip.Compressor()
+        for piece in pieces { compressor.append(piece) }
+        let compressed = compressor.finish()
+        #expect(compressor.finish() == compressed, "finishing again changes nothing")
+        #expect(try gzipTool(compressed, arguments: ["-d", "-c"]) == pieces.flatMap { $0 })
+    }
+
     @Test func saysTruncatedWhenTheStreamEndsEarly() throws {
         let compressed = try gzipTool(text)
         #expect(throws: GzipError.truncated) { try Gzip.decompress(Array(compressed.prefix(compressed.count / 2)), limit: 1 << 20) }

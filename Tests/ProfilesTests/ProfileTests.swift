@@ -99,18 +99,21 @@ import Testing
     /// A build runs thousands of short processes of a few programs: past the processes kept apart, each new one is
     /// counted under its program, its identical stacks added up wherever its modules were loaded, so the run's
     /// profile stays the size of its programs. Nothing is lost: every sample and every process is counted.
+    /// A window of one process of the compiler `cc1`, which loads its library elsewhere each time (ASLR): `leaf` at
+    /// the same offset in it, called from `main`, for two samples.
+    private func compiler(pid: Int32, leaf: (name: String, offset: UInt64) = ("parse", 0x1234)) -> Profile {
+        let base = 0x7f00_0000_0000 + UInt64(pid) * 0x10_0000
+        let library = Mapping(start: base, end: base + 0x8000, fileOffset: 0, path: "/usr/lib/libcc.so", buildID: "ab")
+        let stack = StackCount(frames: [Frame(address: base + leaf.offset, mapping: 0, name: leaf.name, symbolName: leaf.name),
+                                        Frame(address: base + 0x100, mapping: 0, name: "main", symbolName: "main")],
+                               count: 2, cpuTime: 20_000_000)
+        return Profile(startTime: 0, endTime: 1, sampleWeight: 10_000_000,
+                       processes: [ProcessProfile(pid: pid, executablePath: "/usr/bin/cc1", mappings: [library],
+                                                  threads: [ThreadProfile(tid: pid, name: "cc1", stacks: [stack])])],
+                       statistics: SamplingStatistics(samplesTaken: 2))
+    }
+
     @Test func countsProcessesBeyondThoseKeptApartUnderTheirProgram() {
-        func compiler(pid: Int32) -> Profile {
-            // Each process loads the library elsewhere (ASLR); the same function is at the same offset in it.
-            let base = 0x7f00_0000_0000 + UInt64(pid) * 0x10_0000
-            let library = Mapping(start: base, end: base + 0x8000, fileOffset: 0, path: "/usr/lib/libcc.so", buildID: "ab")
-            let stack = StackCount(frames: [Frame(address: base + 0x1234, mapping: 0, name: "parse", symbolName: "parse")],
-                                   count: 2, cpuTime: 20_000_000)
-            return Profile(startTime: 0, endTime: 1, sampleWeight: 10_000_000,
-                           processes: [ProcessProfile(pid: pid, executablePath: "/usr/bin/cc1", mappings: [library],
-                                                      threads: [ThreadProfile(tid: pid, name: "cc1", stacks: [stack])])],
-                           statistics: SamplingStatistics(samplesTaken: 2))
-        }
         let count = Profile.processesKeptApart + 100
         var run = compiler(pid: 1)
         for pid in 2...Int32(count) { run = run.merged(with: compiler(pid: pid)) }
@@ -125,5 +128,20 @@ import Testing
         #expect(program.threads[0].stacks[0].count == 2 * 101 && program.threads[0].stacks[0].frames[0].address == program.mappings[0].start + 0x1234)
         #expect(run.totalSamples == 2 * (count + 1))
         #expect(run.statistics.samplesTaken == 2 * (count + 1))
+    }
+
+    /// A frame that one merge moved into a program's entry is the frame a later merge moves there again, from another
+    /// window's process: each window's copy of every frame its processes ran in was most of a build's growing memory.
+    @Test func aFrameMovedIntoAProgramInALaterWindowIsTheOneMovedBefore() {
+        var run = compiler(pid: 1)
+        var moves = Profile.MovedFrames()
+        for pid in 2...Int32(Profile.processesKeptApart) { run.merge(compiler(pid: pid), sharing: &moves) }
+        run.merge(compiler(pid: 1000), sharing: &moves)
+        run.merge(compiler(pid: 1001, leaf: ("lex", 0x2000)), sharing: &moves)
+
+        let stacks = run.processes.last!.threads[0].stacks
+        #expect(run.processes.last!.pid == 0 && stacks.count == 2)
+        #expect(stacks[0].frames[1] == stacks[1].frames[1])
+        #expect(stacks[0].frames[1].sharesStorage(with: stacks[1].frames[1]), "main, moved from each window, is one frame")
     }
 }
