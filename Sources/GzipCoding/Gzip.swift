@@ -80,8 +80,8 @@ extension Gzip {
     ///
     /// A large run's pprof file is encoded piece by piece; compressed as it is made, its uncompressed bytes (several
     /// times the file, and copied once more when grown or joined) are never held whole, which at the end of a build
-    /// of thousands of processes was a third of hybrid-run's peak memory (BENCHMARKS.md, "Memory of a build of
-    /// thousands of processes"). Neither is a buffer of `deflateBound` (the input's size).
+    /// of thousands of processes was a fifth of hybrid-run's peak heap (BENCHMARKS.md, "Peak memory of a build:
+    /// windows, merges and the end"). Neither is a buffer of `deflateBound` (the input's size).
     public final class Compressor {
         /// Allocated, not a stored value: zlib's state points back at its stream (`deflateStateCheck`), which must
         /// not move.
@@ -135,6 +135,7 @@ extension Gzip {
                     output.append(contentsOf: chunk[0..<produced])
                 } while flush == Z_FINISH ? result != Z_STREAM_END : stream.pointee.avail_out == 0
                 stream.pointee.next_in = nil
+                stream.pointee.next_out = nil
             }
         }
     }

@@ -35,15 +35,20 @@ final class ProfileCollector: Sendable {
     /// How often a window is taken when none is shipped. A window holds each of its processes apart, with frames
     /// of its own, until it is merged into the run's profile, where processes beyond the first few hundred are
     /// counted under their program: ten seconds of a build's thousands of processes were a third of hybrid-run's
-    /// peak memory (BENCHMARKS.md, "Memory of a build of thousands of processes"). A window costs a merge, and
-    /// each live thread's name read again.
+    /// peak heap (BENCHMARKS.md, "Peak memory of a build: windows, merges and the end"). A window costs a merge
+    /// (indexing each merged thread's stacks so far), each live thread's name read again, and the perf map of a
+    /// process with code in no file read again for what it has not named yet.
     static let localWindow = Duration.seconds(1)
+
+    /// How often freed memory is given back to the system (``collect()``): `malloc_trim` walks and locks every arena.
+    private static let trimInterval = Duration.seconds(10)
+    private let lastTrim = Mutex(ContinuousClock.now)
 
     /// Starts taking windows while the command runs, shipped or not, every `uploadInterval` when they are shipped
     /// and every ``localWindow`` otherwise: each window symbolizes the processes that exited in it and forgets
     /// them, so a build of thousands of processes is never held whole.
     func start(uploadInterval: Duration) {
-        let interval = uploader == nil && otlpExporter == nil ? min(uploadInterval, Self.localWindow) : uploadInterval
+        let interval = uploader == nil && otlpExporter == nil ? Self.localWindow : uploadInterval
         let task = Task { [self] in
             while !Task.isCancelled {
                 do { try await Task.sleep(for: interval) } catch { return }
@@ -61,11 +66,13 @@ final class ProfileCollector: Sendable {
         let task = ticker.withLock { $0 }
         task?.cancel()
         await task?.value
-        collect()
+        // Trimmed now whatever the time since the last trim: the run's files are encoded next, at its peak.
+        collect(trimming: true)
         return run.withLock { $0.profile }.map { profiler.namingLateFrames(in: $0) }
     }
 
-    private func collect() {
+    /// - Parameter trimming: whether to give freed memory back even before ``trimInterval`` has passed.
+    private func collect(trimming: Bool = false) {
         let window = profiler.takeProfile()
         run.withLock { run in
             if run.profile == nil {
@@ -77,8 +84,13 @@ final class ProfileCollector: Sendable {
         // The window's raw stacks, its symbolization and the merge were freed just now, in the arenas of the
         // threads that made them (the reader, the pool threads); glibc keeps freed memory in its arenas for reuse
         // and a build of thousands of processes left each arena at its busiest window's size (measured: 128 MB
-        // held for 54 MB in use). Give it back once per window, not per allocation.
-        hr_release_free_memory()
+        // held for 54 MB in use). Give it back every ``trimInterval``, not per allocation nor per second's window.
+        let trimDue = lastTrim.withLock { last in
+            guard trimming || last.duration(to: .now) >= Self.trimInterval else { return false }
+            last = .now
+            return true
+        }
+        if trimDue { hr_release_free_memory() }
         let sampleLabels = correlation?.sampleLabels ?? [:]
         // With `--wall`, the OTLP request carries the wall profile beside the CPU one: a window of threads that only
         // waited has one even without CPU samples.

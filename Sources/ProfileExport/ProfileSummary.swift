@@ -54,9 +54,16 @@ public enum ProfileSummary {
             + "running unsampled \(seconds(wall.unsampledRunTime)) s"
             + (wall.stoppedTime > 0 ? "; held stopped to be sampled \(seconds(wall.stoppedTime)) s)" : ")")
             + (perProcess.isEmpty ? "" : "; per process:")] + perProcess
-        let stacks = profile.processes.flatMap { process in
-            process.threads.flatMap { thread in thread.stacks.map { (offCPU: $0.wallTime - $0.cpuTime, frames: $0.frames, thread: thread.name) } }
-        }.filter { $0.offCPU > 0 }.sorted { $0.offCPU > $1.offCPU }
+        // Only the stacks with off-CPU time are gathered, not all of the run's.
+        var stacks: [(offCPU: Int64, frames: [Frame], thread: String)] = []
+        for process in profile.processes {
+            for thread in process.threads {
+                for stack in thread.stacks where stack.wallTime > stack.cpuTime {
+                    stacks.append((stack.wallTime - stack.cpuTime, stack.frames, thread.name))
+                }
+            }
+        }
+        stacks.sort { $0.offCPU > $1.offCPU }
         if !stacks.isEmpty { lines.append("wall: top off-CPU stacks:") }
         for stack in stacks.prefix(topStacks) {
             let names = stack.frames.prefix(4).map(\.name).joined(separator: " ← ")
@@ -76,7 +83,7 @@ public enum ProfileSummary {
     /// With `--wall`, each span's wall time too, off-CPU time included where it carries the span.
     private static func spanLines(_ profile: Profile, topSpans: Int) -> [String] {
         var bySpan: [String: (samples: Int, wallTime: Int64, spanIDs: Set<String>)] = [:]
-        // Lazily: the run's stacks gathered into one array were a tenth of a build's peak memory, at its end.
+        // Lazily: the run's stacks gathered into one array were over a quarter of a build's peak heap, at its end.
         for stack in profile.processes.lazy.flatMap(\.threads).flatMap(\.stacks) {
             guard let span = stack.span else { continue }
             let name = span.name ?? "span \(span.spanID)"

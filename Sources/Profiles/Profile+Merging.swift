@@ -11,7 +11,7 @@ extension Profile {
     ///
     /// ``Frame`` is one reference to shared storage, but moving a frame gives it storage of its own; shared only
     /// within one merge, each window gave the run's program entries a copy of every frame its processes ran in
-    /// (BENCHMARKS.md, "Memory of a build of thousands of processes"). It holds no frame the run's profile does not
+    /// (BENCHMARKS.md, "Peak memory of a build: windows, merges and the end"). It holds no frame the run's profile does not
     /// hold: only program entries' stacks are moved, and a run's profile only grows.
     public struct MovedFrames: Sendable {
         fileprivate var frames: [Frame: Frame] = [:]
@@ -65,9 +65,9 @@ extension Profile {
                 counted[index, default: []].append(process)
             }
         }
-        for (index, counted) in counted { processes[index].count(counted, sharing: &moves.frames) }
+        for (index, group) in counted { processes[index].count(group, sharing: &moves.frames) }
         statistics = statistics.merged(with: later.statistics)
-        timeline = timeline.appending(later.timeline)
+        timeline.append(contentsOf: later.timeline)
     }
 }
 

@@ -38,11 +38,9 @@ public struct SampleTimeline: Sendable, Equatable {
         }
     }
 
-    /// `self` followed by a later window's timeline, within the capacity.
-    public func appending(_ later: SampleTimeline) -> SampleTimeline {
-        var result = self
-        for sample in later.samples { result.append(sample) }
-        result.dropped += later.dropped
-        return result
+    /// A later window's timeline added after this one, within the capacity; in place, as a run's profile is merged.
+    public mutating func append(contentsOf later: SampleTimeline) {
+        for sample in later.samples { append(sample) }
+        dropped += later.dropped
     }
 }

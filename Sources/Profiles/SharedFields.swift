@@ -1,9 +1,9 @@
 /// A value type's fields in one shared, immutable object: the value is one reference wide, its copies share the
 /// object, and changing a field gives the changed copy an object of its own, as a value would.
 ///
-/// A profile of a run of thousands of processes holds tens of thousands of distinct stacks of dozens of frames, each
-/// stack with its span; as inline values (56 and 48 bytes) they were most of hybrid-run's memory (issue 10,
-/// BENCHMARKS.md "Scale").
+/// A profile of a run of thousands of processes holds tens of thousands of distinct stacks of dozens of frames; as
+/// inline values of 56 bytes the frames were most of hybrid-run's memory (issue 10, BENCHMARKS.md "Scale"). Each
+/// stack also has its span, most of them none: inline, 48 bytes of every stack and of every merge's key.
 struct SharedFields<Fields: Hashable & Sendable>: Sendable, Equatable {
     private final class Storage: Sendable {
         let fields: Fields

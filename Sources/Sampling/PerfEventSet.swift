@@ -60,7 +60,7 @@ final class PerfEventSet: @unchecked Sendable {
     /// Side-band buffer pages per CPU (1 MiB): about 43,000 context-switch records of 24 bytes (0.9 s at the 48,000
     /// a second `scripts/bench-wall.sh`'s ping-pong writes), or 8,000 mappings.
     private static let sideBandDataPages = 256
-    /// The smallest buffer worth trying when locked memory is limited (`perf_event_mlock_kb` for non-root).
+    /// The smallest sample buffer worth trying when locked memory is limited (``open(pid:options:period:byCgroup:logger:)``).
     private static let minimumDataPages = 16
 
     /// What an event writes: the inherited events sample, or write the side-band records; a cgroup's events sample.
@@ -72,13 +72,32 @@ final class PerfEventSet: @unchecked Sendable {
 
     /// Opens the events on `pid`, which must not have exec'd yet: they start counting at its `exec`, sampling
     /// every `period` nanoseconds of CPU time. By cgroup where allowed (`byCgroup`), else per task.
+    ///
+    /// Every CPU's buffers have the same size, the largest that locked memory allows for all of them. Without
+    /// `CAP_IPC_LOCK` the kernel lets a user lock `kernel.perf_event_mlock_kb` per CPU for perf buffers, plus
+    /// `ulimit -l` (kernel/events/core.c, `perf_mmap`); each CPU halving its own buffer until it fit left the first
+    /// CPUs most of that and the last ones none, and with no buffer for one CPU perf events were refused altogether
+    /// (an unprivileged user with `ulimit -l 0` on 2 CPUs: CPU 0 took 1 MiB of 1,032 KiB). So where a buffer is
+    /// refused for locked memory, all are released and all opened again at half the size: samples, then side-band
+    /// records, whose buffers are a quarter of the samples' down to the smallest (the samples halve on to theirs).
     static func open(pid: pid_t, options: SamplingOptions, period: Int64, byCgroup: Bool, logger: Logger) throws(ProfilerError) -> PerfEventSet {
         if byCgroup, let events = openByCgroup(pid: pid, options: options, period: period, logger: logger) { return events }
-        // Samples first: where locked memory is limited, the side-band buffers are the ones made smaller.
-        let samples = try openInherited(pid: pid, options: options, period: period, role: .samples)
-        let sideBand = try openInherited(pid: pid, options: options, period: 0, role: .sideBand)
-        return PerfEventSet(sampleBuffers: samples.buffers.map(\.buffer), sideBandBuffers: sideBand.buffers.map(\.buffer),
-                            recordsSwitches: sideBand.recordsSwitches)
+        var halvings = 0
+        while true {
+            do throws(ProfilerError) {
+                let samples = try openInherited(pid: pid, options: options, period: period, role: .samples,
+                                                dataPages: sampleDataPages >> halvings)
+                let sideBand = try openInherited(pid: pid, options: options, period: 0, role: .sideBand,
+                                                 dataPages: max(minimumDataPages, sideBandDataPages >> halvings))
+                if halvings > 0 {
+                    logger.debug("perf buffers of \(sampleDataPages >> halvings) pages a CPU for samples: locked memory is limited")
+                }
+                return PerfEventSet(sampleBuffers: samples.buffers.map(\.buffer), sideBandBuffers: sideBand.buffers.map(\.buffer),
+                                    recordsSwitches: sideBand.recordsSwitches)
+            } catch where error.isOutOfLockedMemory && sampleDataPages >> (halvings + 1) >= minimumDataPages {
+                halvings += 1
+            }
+        }
     }
 
     /// The cgroup's sampling events and the inherited side-band events, the command moved into the cgroup last;
@@ -92,7 +111,7 @@ final class PerfEventSet: @unchecked Sendable {
         }
         let inherited: (buffers: [(cpu: Int32, buffer: PerfRingBuffer)], recordsSwitches: Bool)
         do {
-            inherited = try openInherited(pid: pid, options: options, period: 0, role: .sideBand)
+            inherited = try openInherited(pid: pid, options: options, period: 0, role: .sideBand, dataPages: sideBandDataPages)
         } catch {
             return refused("side-band events", error.reasons.joined(separator: "; "))
         }
@@ -101,7 +120,7 @@ final class PerfEventSet: @unchecked Sendable {
             var attributes = Self.attributes(options: options, period: period, includeKernel: true, recordsSwitches: false, role: .cgroupSamples)
             let descriptor = hr_perf_event_open(&attributes, cgroup.descriptor, cpu, -1, UInt(PERF_FLAG_PID_CGROUP | PERF_FLAG_FD_CLOEXEC))
             guard descriptor >= 0 else { return refused("cgroup events") }
-            guard let buffer = mapBuffer(descriptor, pages: sampleDataPages) else {
+            guard let buffer = PerfRingBuffer(descriptor: descriptor, dataPages: sampleDataPages) else {
                 let reason = String(cString: strerror(errno))
                 close(descriptor)
                 return refused("cgroup events' buffers", reason)
@@ -114,9 +133,9 @@ final class PerfEventSet: @unchecked Sendable {
                             cgroup: cgroup)
     }
 
-    /// One inherited event per CPU on `pid`, enabled at its `exec`, each with its ring buffer.
-    private static func openInherited(pid: pid_t, options: SamplingOptions, period: Int64,
-                                      role: Role) throws(ProfilerError) -> (buffers: [(cpu: Int32, buffer: PerfRingBuffer)], recordsSwitches: Bool) {
+    /// One inherited event per CPU on `pid`, enabled at its `exec`, each with its ring buffer of `dataPages`.
+    private static func openInherited(pid: pid_t, options: SamplingOptions, period: Int64, role: Role,
+                                      dataPages: Int) throws(ProfilerError) -> (buffers: [(cpu: Int32, buffer: PerfRingBuffer)], recordsSwitches: Bool) {
         let processors = Int(sysconf(Int32(_SC_NPROCESSORS_CONF)))
         var includeKernel = true
         var recordsSwitches = options.wall && role == .sideBand
@@ -144,27 +163,16 @@ final class PerfEventSet: @unchecked Sendable {
                 }
                 throw ProfilerError.perfEventFailed(errno: error)
             }
-            guard let buffer = mapBuffer(descriptor, pages: role == .sideBand ? sideBandDataPages : sampleDataPages) else {
+            guard let buffer = PerfRingBuffer(descriptor: descriptor, dataPages: dataPages) else {
                 let error = errno
                 close(descriptor)
-                throw ProfilerError.perfEventFailed(errno: error)
+                throw error == EPERM || error == ENOMEM ? ProfilerError.perfBuffersRefused(dataPages: dataPages) : ProfilerError.perfEventFailed(errno: error)
             }
             buffers.append((cpu, buffer))
             cpu += 1
         }
         guard !buffers.isEmpty else { throw ProfilerError.perfEventFailed(errno: ENODEV) }
         return (buffers, recordsSwitches)
-    }
-
-    /// The largest buffer the locked-memory limit allows, halving from `pages`.
-    private static func mapBuffer(_ descriptor: Int32, pages: Int) -> PerfRingBuffer? {
-        var pages = pages
-        while pages >= minimumDataPages {
-            if let buffer = PerfRingBuffer(descriptor: descriptor, dataPages: pages) { return buffer }
-            guard errno == EPERM || errno == ENOMEM else { return nil }
-            pages /= 2
-        }
-        return nil
     }
 
     /// Samples `pid` (and threads and processes created from now on), or the cgroup, every `period` nanoseconds of

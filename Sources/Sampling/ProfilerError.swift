@@ -7,6 +7,13 @@ import SafeText
 public struct ProfilerError: Error, CustomStringConvertible {
     /// Why each way of sampling that was tried failed, and what would permit it.
     public let reasons: [String]
+    /// Whether a perf buffer was refused for locked memory (a smaller one may fit).
+    let isOutOfLockedMemory: Bool
+
+    init(reasons: [String], isOutOfLockedMemory: Bool = false) {
+        self.reasons = reasons
+        self.isOutOfLockedMemory = isOutOfLockedMemory
+    }
 
     public var description: String {
         "cannot profile the command (\(reasons.joined(separator: "; "))); running it unprofiled"
@@ -55,6 +62,16 @@ public struct ProfilerError: Error, CustomStringConvertible {
         default:
             return ProfilerError(reasons: [reason])
         }
+    }
+
+    /// A perf ring buffer of `dataPages` (and its header page) refused: the user's locked memory is used up.
+    static func perfBuffersRefused(dataPages: Int) -> ProfilerError {
+        let perCPU = ProcFile.read("/proc/sys/kernel/perf_event_mlock_kb")?.trimmingWhitespace() ?? "?"
+        var limit = rlimit()
+        let ulimit = getrlimit(__rlimit_resource_t(__RLIMIT_MEMLOCK.rawValue), &limit) == 0 && limit.rlim_cur != rlim_t.max ? "\(limit.rlim_cur / 1024) KiB" : "unlimited"
+        return ProfilerError(reasons: ["perf buffers: no locked memory left for \(dataPages + 1) pages a CPU (kernel.perf_event_mlock_kb is "
+            + "\(perCPU) KiB a CPU and ulimit -l \(ulimit), shared by this user's perf buffers): raise ulimit -l, or kernel.perf_event_mlock_kb"],
+                             isOutOfLockedMemory: true)
     }
 
     private static func seccompCause(for call: String, in status: String) -> [String] {

@@ -51,7 +51,6 @@ import Testing
         let compressor = Gzip.Compressor()
         for piece in pieces { compressor.append(piece) }
         let compressed = compressor.finish()
-        #expect(compressor.finish() == compressed, "finishing again changes nothing")
         #expect(try gzipTool(compressed, arguments: ["-d", "-c"]) == pieces.flatMap { $0 })
     }
 

@@ -125,8 +125,9 @@ struct WallProfileTests {
         let idleCPU = try Self.cumulative(inPprof: pprof, sampleIndex: "cpu")["idle_wait"] ?? 0
         #expect(idleCPU * 100 < idle, "idle_wait: \(idleCPU) ms of CPU for \(idle) ms of wall\n\(cpu.standardOutput)")
 
-        // The folded file stays the CPU profile in samples (at most a stray one in idle_wait, as above); its wall
-        // sibling has the idle thread, in microseconds.
+        // The folded file stays the CPU profile in samples (a stray one or two in idle_wait at most, as above, against
+        // the seconds of waiting that would be there if they counted); its wall sibling has the idle thread, in
+        // microseconds.
         let cpuFolded = try String(contentsOfFile: folded, encoding: .utf8)
         let idleSamples = cpuFolded.split(separator: "\n").filter { $0.contains("idle_wait") }
             .reduce(0) { $0 + (Int($1.split(separator: " ").last ?? "") ?? 0) }

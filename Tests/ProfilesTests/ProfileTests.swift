@@ -96,9 +96,6 @@ import Testing
         #expect(counter.offCPUTimes == [RawStack([1, 2, 3]): 40, RawStack([5, 3]): 15])
     }
 
-    /// A build runs thousands of short processes of a few programs: past the processes kept apart, each new one is
-    /// counted under its program, its identical stacks added up wherever its modules were loaded, so the run's
-    /// profile stays the size of its programs. Nothing is lost: every sample and every process is counted.
     /// A window of one process of the compiler `cc1`, which loads its library elsewhere each time (ASLR): `leaf` at
     /// the same offset in it, called from `main`, for two samples.
     private func compiler(pid: Int32, leaf: (name: String, offset: UInt64) = ("parse", 0x1234)) -> Profile {
@@ -113,6 +110,9 @@ import Testing
                        statistics: SamplingStatistics(samplesTaken: 2))
     }
 
+    /// A build runs thousands of short processes of a few programs: past the processes kept apart, each new one is
+    /// counted under its program, its identical stacks added up wherever its modules were loaded, so the run's
+    /// profile stays the size of its programs. Nothing is lost: every sample and every process is counted.
     @Test func countsProcessesBeyondThoseKeptApartUnderTheirProgram() {
         let count = Profile.processesKeptApart + 100
         var run = compiler(pid: 1)

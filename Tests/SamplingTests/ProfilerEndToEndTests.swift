@@ -306,14 +306,28 @@ import Testing
         #expect(lines.allSatisfy { $0.frames.count <= 1 + 256 }, "at most the maximum number of frames, after the process name")
     }
 
-    /// hybrid-run run by nobody, an unprivileged user (its tracer thread has no CAP_SYS_PTRACE), profiling `command`.
-    private func profileAsNobody(_ sampler: String, _ command: [String]) async throws -> RunResult {
+    /// hybrid-run run by nobody, an unprivileged user (its tracer thread has no CAP_SYS_PTRACE), profiling `command`;
+    /// with `lockedMemory`, under that `ulimit -l` (bytes).
+    private func profileAsNobody(_ sampler: String, _ command: [String], lockedMemory: Int? = nil) async throws -> RunResult {
         try #require(chmod(directory.path, 0o777) == 0)
         let hybridRun = try TestEnvironment.executable("hybrid-run").path
-        return try await ProcessRunner.run(URL(fileURLWithPath: "/usr/bin/setpriv"),
-                                           ["--reuid=65534", "--regid=65534", "--clear-groups", hybridRun]
-                                               + arguments(sampler, rate: 200, outputs: [output("nobody.folded")], command: command),
+        let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", hybridRun]
+            + arguments(sampler, rate: 200, outputs: [output("nobody.folded")], command: command)
+        let limited = lockedMemory.map { ["/usr/bin/prlimit", "--memlock=\($0)"] + asNobody } ?? asNobody
+        return try await ProcessRunner.run(URL(fileURLWithPath: limited[0]), Array(limited.dropFirst()),
                                            environment: Self.environment, timeout: .seconds(60))
+    }
+
+    /// Unprivileged, perf buffers come out of `kernel.perf_event_mlock_kb` per CPU, plus `ulimit -l`. With no
+    /// `ulimit -l`, the first CPU's buffer took nearly all of it, the next CPU's was refused, and with it perf events
+    /// altogether (the run fell back to ptrace, or with `--sampler perf-event` ran unprofiled). Every CPU now gets a
+    /// buffer of one size, the largest that fits. (On one CPU its buffer always fit: nothing to test there.)
+    @Test(.enabled(if: ProcessInfo.processInfo.activeProcessorCount >= 2))
+    func anUnprivilegedRunWithoutLockedMemorySamplesWithPerfEvents() async throws {
+        let result = try await profileAsNobody("perf-event", [try Fixture.workload(), "startup", "100"], lockedMemory: 0)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("cannot profile"), "\(result.stderr)")
+        #expect(samples(try folded(output("nobody.folded")), containing: "late_phase") > 100, "\(result.stderr)")
     }
 
     /// A copy of `program`, root's, set-user-ID (the tests run as root).
