@@ -109,9 +109,10 @@ extension Gzip {
             deflate(bytes, flush: Z_NO_FLUSH)
         }
 
-        /// The whole member: everything appended, compressed, and gzip's trailer.
+        /// The whole member: everything appended, compressed, and gzip's trailer. Once.
         public func finish() -> [UInt8] {
-            if !finished { deflate([], flush: Z_FINISH) }
+            precondition(!finished, "a gzip member is finished once")
+            deflate([], flush: Z_FINISH)
             finished = true
             return output
         }

@@ -40,7 +40,7 @@ final class ProfileCollector: Sendable {
     /// process with code in no file read again for what it has not named yet.
     static let localWindow = Duration.seconds(1)
 
-    /// How often freed memory is given back to the system (``collect()``): `malloc_trim` walks and locks every arena.
+    /// How often freed memory is given back to the system (``collect()``): `malloc_trim` walks the heap under its lock.
     private static let trimInterval = Duration.seconds(10)
     private let lastTrim = Mutex(ContinuousClock.now)
 
@@ -81,10 +81,10 @@ final class ProfileCollector: Sendable {
             }
             run.profile!.merge(window, sharing: &run.moves)
         }
-        // The window's raw stacks, its symbolization and the merge were freed just now, in the arenas of the
-        // threads that made them (the reader, the pool threads); glibc keeps freed memory in its arenas for reuse
-        // and a build of thousands of processes left each arena at its busiest window's size (measured: 128 MB
-        // held for 54 MB in use). Give it back every ``trimInterval``, not per allocation nor per second's window.
+        // The window's raw stacks, its symbolization and the merge were freed just now; glibc keeps freed memory in
+        // its arena for reuse (one arena: `main` limits it), and a build of thousands of processes left it at its
+        // busiest window's size (measured with an arena per thread: 128 MB held for 54 MB in use). Give it back
+        // every ``trimInterval``, not per allocation nor per second's window.
         let trimDue = lastTrim.withLock { last in
             guard trimming || last.duration(to: .now) >= Self.trimInterval else { return false }
             last = .now

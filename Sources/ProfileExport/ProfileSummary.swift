@@ -83,7 +83,7 @@ public enum ProfileSummary {
     /// With `--wall`, each span's wall time too, off-CPU time included where it carries the span.
     private static func spanLines(_ profile: Profile, topSpans: Int) -> [String] {
         var bySpan: [String: (samples: Int, wallTime: Int64, spanIDs: Set<String>)] = [:]
-        // Lazily: the run's stacks gathered into one array were over a quarter of a build's peak heap, at its end.
+        // Lazily: the run's stacks gathered into one array were a fifth of a build's peak heap, at its end.
         for stack in profile.processes.lazy.flatMap(\.threads).flatMap(\.stacks) {
             guard let span = stack.span else { continue }
             let name = span.name ?? "span \(span.spanID)"

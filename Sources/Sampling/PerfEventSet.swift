@@ -74,35 +74,62 @@ final class PerfEventSet: @unchecked Sendable {
     /// every `period` nanoseconds of CPU time. By cgroup where allowed (`byCgroup`), else per task.
     ///
     /// Every CPU's buffers have the same size, the largest that locked memory allows for all of them. Without
-    /// `CAP_IPC_LOCK` the kernel lets a user lock `kernel.perf_event_mlock_kb` per CPU for perf buffers, plus
-    /// `ulimit -l` (kernel/events/core.c, `perf_mmap`); each CPU halving its own buffer until it fit left the first
-    /// CPUs most of that and the last ones none, and with no buffer for one CPU perf events were refused altogether
-    /// (an unprivileged user with `ulimit -l 0` on 2 CPUs: CPU 0 took 1 MiB of 1,032 KiB). So where a buffer is
-    /// refused for locked memory, all are released and all opened again at half the size: samples, then side-band
-    /// records, whose buffers are a quarter of the samples' down to the smallest (the samples halve on to theirs).
+    /// `CAP_IPC_LOCK` the kernel lets a user lock `kernel.perf_event_mlock_kb` per online CPU for perf buffers, and a
+    /// process `ulimit -l` more (kernel/events/core.c, `perf_mmap`); each CPU halving its own buffer until it fit left
+    /// the first CPUs most of that and the last ones none, and with no buffer for one CPU perf events were refused
+    /// altogether (an unprivileged user with `ulimit -l 0` on 2 CPUs: CPU 0 took 1,028 of 1,032 KiB). So where a
+    /// buffer is refused for locked memory, all are released and all opened again at half the size (``BufferSizes``),
+    /// by cgroup first where asked, then per task.
     static func open(pid: pid_t, options: SamplingOptions, period: Int64, byCgroup: Bool, logger: Logger) throws(ProfilerError) -> PerfEventSet {
-        if byCgroup, let events = openByCgroup(pid: pid, options: options, period: period, logger: logger) { return events }
-        var halvings = 0
+        var sizes = BufferSizes()
+        var byCgroup = byCgroup
         while true {
             do throws(ProfilerError) {
-                let samples = try openInherited(pid: pid, options: options, period: period, role: .samples,
-                                                dataPages: sampleDataPages >> halvings)
-                let sideBand = try openInherited(pid: pid, options: options, period: 0, role: .sideBand,
-                                                 dataPages: max(minimumDataPages, sideBandDataPages >> halvings))
-                if halvings > 0 {
-                    logger.debug("perf buffers of \(sampleDataPages >> halvings) pages a CPU for samples: locked memory is limited")
+                var events: PerfEventSet?
+                if byCgroup {
+                    events = try openByCgroup(pid: pid, options: options, period: period, sizes: sizes, logger: logger)
+                    // Refused for anything but locked memory: refused at any size.
+                    byCgroup = events != nil
                 }
-                return PerfEventSet(sampleBuffers: samples.buffers.map(\.buffer), sideBandBuffers: sideBand.buffers.map(\.buffer),
-                                    recordsSwitches: sideBand.recordsSwitches)
-            } catch where error.isOutOfLockedMemory && sampleDataPages >> (halvings + 1) >= minimumDataPages {
-                halvings += 1
+                let opened = if let events { events } else { try openPerTask(pid: pid, options: options, period: period, sizes: sizes) }
+                if sizes.halvings > 0 {
+                    logger.debug("perf buffers of \(sizes.samples) pages a CPU for samples: locked memory is limited")
+                }
+                return opened
+            } catch where error.smallerBufferMayFit {
+                guard let smaller = sizes.halved else { throw error }
+                sizes = smaller
             }
         }
     }
 
+    /// Data pages per CPU of the sample and side-band buffers, `halvings` times halved from the full sizes: the
+    /// side-band buffers stay a quarter of the samples' down to the smallest, then the samples halve on to theirs.
+    private struct BufferSizes {
+        var halvings = 0
+
+        var samples: Int { sampleDataPages >> halvings }
+        var sideBand: Int { max(minimumDataPages, sideBandDataPages >> halvings) }
+
+        /// Half the size; `nil` below the smallest.
+        var halved: BufferSizes? {
+            sampleDataPages >> (halvings + 1) >= minimumDataPages ? BufferSizes(halvings: halvings + 1) : nil
+        }
+    }
+
+    /// The inherited sampling and side-band events, each CPU's with buffers of `sizes`.
+    private static func openPerTask(pid: pid_t, options: SamplingOptions, period: Int64, sizes: BufferSizes) throws(ProfilerError) -> PerfEventSet {
+        let samples = try openInherited(pid: pid, options: options, period: period, role: .samples, dataPages: sizes.samples)
+        let sideBand = try openInherited(pid: pid, options: options, period: 0, role: .sideBand, dataPages: sizes.sideBand)
+        return PerfEventSet(sampleBuffers: samples.buffers.map(\.buffer), sideBandBuffers: sideBand.buffers.map(\.buffer),
+                            recordsSwitches: sideBand.recordsSwitches)
+    }
+
     /// The cgroup's sampling events and the inherited side-band events, the command moved into the cgroup last;
-    /// `nil` (all undone, one debug line) where anything is refused.
-    private static func openByCgroup(pid: pid_t, options: SamplingOptions, period: Int64, logger: Logger) -> PerfEventSet? {
+    /// `nil` (all undone, one debug line) where anything is refused, and the refusal thrown (all undone) where it is
+    /// a buffer refused for (locked) memory, which a smaller size may get.
+    private static func openByCgroup(pid: pid_t, options: SamplingOptions, period: Int64, sizes: BufferSizes,
+                                     logger: Logger) throws(ProfilerError) -> PerfEventSet? {
         guard let cgroup = SamplingCgroup.create(logger: logger) else { return nil }
         func refused(_ what: String, _ reason: String = String(cString: strerror(errno))) -> PerfEventSet? {
             cgroup.remove(logger: logger)
@@ -111,19 +138,26 @@ final class PerfEventSet: @unchecked Sendable {
         }
         let inherited: (buffers: [(cpu: Int32, buffer: PerfRingBuffer)], recordsSwitches: Bool)
         do {
-            inherited = try openInherited(pid: pid, options: options, period: 0, role: .sideBand, dataPages: sideBandDataPages)
+            inherited = try openInherited(pid: pid, options: options, period: 0, role: .sideBand, dataPages: sizes.sideBand)
         } catch {
-            return refused("side-band events", error.reasons.joined(separator: "; "))
+            cgroup.remove(logger: logger)
+            if error.smallerBufferMayFit { throw error }
+            logger.debug("sampling per task: side-band events: \(error.reasons.joined(separator: "; "))")
+            return nil
         }
         var samples: [PerfRingBuffer] = []
         for (cpu, _) in inherited.buffers {
             var attributes = Self.attributes(options: options, period: period, includeKernel: true, recordsSwitches: false, role: .cgroupSamples)
             let descriptor = hr_perf_event_open(&attributes, cgroup.descriptor, cpu, -1, UInt(PERF_FLAG_PID_CGROUP | PERF_FLAG_FD_CLOEXEC))
             guard descriptor >= 0 else { return refused("cgroup events") }
-            guard let buffer = PerfRingBuffer(descriptor: descriptor, dataPages: sampleDataPages) else {
-                let reason = String(cString: strerror(errno))
+            guard let buffer = PerfRingBuffer(descriptor: descriptor, dataPages: sizes.samples) else {
+                let error = errno
                 close(descriptor)
-                return refused("cgroup events' buffers", reason)
+                if let refusal = ProfilerError.bufferRefused(errno: error, dataPages: sizes.samples) {
+                    cgroup.remove(logger: logger)
+                    throw refusal
+                }
+                return refused("cgroup events' buffers", String(cString: strerror(error)))
             }
             samples.append(buffer)
         }
@@ -166,7 +200,7 @@ final class PerfEventSet: @unchecked Sendable {
             guard let buffer = PerfRingBuffer(descriptor: descriptor, dataPages: dataPages) else {
                 let error = errno
                 close(descriptor)
-                throw error == EPERM || error == ENOMEM ? ProfilerError.perfBuffersRefused(dataPages: dataPages) : ProfilerError.perfEventFailed(errno: error)
+                throw ProfilerError.bufferRefused(errno: error, dataPages: dataPages) ?? ProfilerError.perfEventFailed(errno: error)
             }
             buffers.append((cpu, buffer))
             cpu += 1

@@ -24,7 +24,10 @@ final class PerfRingBuffer {
         guard let base = mmap(nil, mappingLength, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0),
               base != MAP_FAILED
         else {
+            // The caller reads why from errno, which freeing must not change.
+            let error = errno
             scratch.deallocate()
+            errno = error
             return nil
         }
         self.descriptor = descriptor

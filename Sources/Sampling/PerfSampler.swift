@@ -273,7 +273,8 @@ final class PerfSampler: Sampler {
     /// Milliseconds between passes without `--wall`, from 1 to 100: as long as a buffer of `bufferCapacity` bytes left
     /// with a write allowance of samples after a pass keeps as much room again for a reader that is late, at the highest
     /// rate a period draw gives (each sample the stack copy and under 512 bytes more). 45 ms for 4 MiB at 1 kHz, with
-    /// 45 ms to spare; 1 ms for the 512 KiB an ordinary user's locked memory allows (`perf_event_mlock_kb`).
+    /// 45 ms to spare; 1 ms for the 256 KiB that an unprivileged user's locked memory allows each of 2 CPUs with no `ulimit -l`
+    /// (``PerfEventSet/open(pid:options:period:byCgroup:logger:)``).
     ///
     /// Each pass costs the reader a wake-up (on this VM 14 µs of CPU with every CPU busy, 40 µs after an idle one) and
     /// any period draws come due (``drawPeriods(now:)``, an IPI each): a pass every quarter fill at the rate (31 ms at

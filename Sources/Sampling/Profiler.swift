@@ -42,7 +42,7 @@ public final class Profiler: Sendable {
         case .automatic:
             let perfError: ProfilerError
             do { return try sample(child, options: options, privileged: privileged, logger: logger) } catch { perfError = error }
-            logger.debug("\(perfError); sampling with ptrace instead")
+            logger.debug("perf events refused (\(perfError.reasons.joined(separator: "; "))); sampling with ptrace instead")
             do { return try trace(child, options: options, privileged: privileged, logger: logger) } catch { throw .combining(perfError, error) }
         }
     }

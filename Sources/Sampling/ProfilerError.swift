@@ -7,12 +7,12 @@ import SafeText
 public struct ProfilerError: Error, CustomStringConvertible {
     /// Why each way of sampling that was tried failed, and what would permit it.
     public let reasons: [String]
-    /// Whether a perf buffer was refused for locked memory (a smaller one may fit).
-    let isOutOfLockedMemory: Bool
+    /// Whether a perf buffer was refused for (locked) memory, where a smaller one may fit.
+    let smallerBufferMayFit: Bool
 
-    init(reasons: [String], isOutOfLockedMemory: Bool = false) {
+    init(reasons: [String], smallerBufferMayFit: Bool = false) {
         self.reasons = reasons
-        self.isOutOfLockedMemory = isOutOfLockedMemory
+        self.smallerBufferMayFit = smallerBufferMayFit
     }
 
     public var description: String {
@@ -64,14 +64,20 @@ public struct ProfilerError: Error, CustomStringConvertible {
         }
     }
 
-    /// A perf ring buffer of `dataPages` (and its header page) refused: the user's locked memory is used up.
-    static func perfBuffersRefused(dataPages: Int) -> ProfilerError {
+    /// A perf ring buffer of `dataPages` (and its header page) refused by `mmap` with `errno`: for locked memory
+    /// (`EPERM`) or memory (`ENOMEM`), where a smaller one may fit; `nil` for any other reason.
+    static func bufferRefused(errno: Int32, dataPages: Int) -> ProfilerError? {
+        guard errno == EPERM || errno == ENOMEM else { return nil }
+        let kilobytes = (dataPages + 1) * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024
+        let reason = "perf buffers: \(kilobytes) KiB refused (\(String(cString: strerror(errno))))"
+        guard errno == EPERM else { return ProfilerError(reasons: [reason], smallerBufferMayFit: true) }
         let perCPU = ProcFile.read("/proc/sys/kernel/perf_event_mlock_kb")?.trimmingWhitespace() ?? "?"
         var limit = rlimit()
-        let ulimit = getrlimit(__rlimit_resource_t(__RLIMIT_MEMLOCK.rawValue), &limit) == 0 && limit.rlim_cur != rlim_t.max ? "\(limit.rlim_cur / 1024) KiB" : "unlimited"
-        return ProfilerError(reasons: ["perf buffers: no locked memory left for \(dataPages + 1) pages a CPU (kernel.perf_event_mlock_kb is "
-            + "\(perCPU) KiB a CPU and ulimit -l \(ulimit), shared by this user's perf buffers): raise ulimit -l, or kernel.perf_event_mlock_kb"],
-                             isOutOfLockedMemory: true)
+        let ulimit = getrlimit(__rlimit_resource_t(__RLIMIT_MEMLOCK.rawValue), &limit) != 0 ? "?"
+            : limit.rlim_cur == rlim_t.max ? "unlimited" : "\(limit.rlim_cur / 1024) KiB"
+        return ProfilerError(reasons: [reason + ": a user may lock kernel.perf_event_mlock_kb (\(perCPU) KiB) per online CPU for perf "
+            + "buffers and a process ulimit -l (\(ulimit)) more; raise ulimit -l, or kernel.perf_event_mlock_kb"],
+                             smallerBufferMayFit: true)
     }
 
     private static func seccompCause(for call: String, in status: String) -> [String] {
