@@ -11,6 +11,10 @@ public final class ProfileSymbolizer: Sendable {
         /// The modules the names were found in: code mapped or unmapped since (`dlopen`) names them anew.
         var modules: [ModuleMap.ModuleRange]
         var frames: [UInt64: Frame] = [:]
+        /// Frames of code in no file that the process's perf map did not name (yet), until it is read again.
+        var unfinal: [UInt64: Frame] = [:]
+        /// When the process's perf map was last read.
+        var perfMapRead: ContinuousClock.Instant?
     }
 
     private struct State {
@@ -22,12 +26,17 @@ public final class ProfileSymbolizer: Sendable {
 
     private let symbolizer: Symbolizer
     private let sampleWeight: Int64
+    private let perfMapRereadInterval: Duration
     private let state: Mutex<State>
 
     /// - Parameter sampleWeight: the sampling period in nanoseconds of CPU time, what one count stands for.
-    public init(sampleWeight: Int64, symbolizer: Symbolizer = Symbolizer()) {
+    /// - Parameter perfMapRereadInterval: how often a live process's perf map is read again for code it has not named
+    ///   (a JIT's map grows to hundreds of megabytes; read at every window of a second, a 29 MB one cost hybrid-run
+    ///   13 % of a CPU). A process's map is also read in its first window and its last.
+    public init(sampleWeight: Int64, symbolizer: Symbolizer = Symbolizer(), perfMapRereadInterval: Duration = .seconds(10)) {
         self.symbolizer = symbolizer
         self.sampleWeight = sampleWeight
+        self.perfMapRereadInterval = perfMapRereadInterval
         state = Mutex(State(rounding: PeriodRounding(period: sampleWeight)))
     }
 
@@ -40,7 +49,7 @@ public final class ProfileSymbolizer: Sendable {
                 guard !image.threads.isEmpty else { return nil }
                 let modules = image.modules.ranges
                 if state.named[image.id]?.modules != modules { state.named[image.id] = NamedFrames(modules: modules) }
-                return symbolize(image, frames: &state.named[image.id]!.frames, rounding: &state.rounding,
+                return symbolize(image, frames: &state.named[image.id]!, rounding: &state.rounding,
                                  recordsWall: window.statistics.wall != nil)
             }
             let lost = window.statistics.lostCPUTime
@@ -75,23 +84,29 @@ public final class ProfileSymbolizer: Sendable {
         return result
     }
 
-    private func symbolize(_ image: SampledImage, frames cache: inout [UInt64: Frame], rounding: inout PeriodRounding,
+    private func symbolize(_ image: SampledImage, frames cache: inout NamedFrames, rounding: inout PeriodRounding,
                            recordsWall: Bool) -> ProcessProfile {
         let modules = image.modules
+        let readsPerfMap = image.hasExited || cache.perfMapRead.map { $0.duration(to: .now) >= perfMapRereadInterval } ?? true
         let known = cache
+        // Code no perf map named is looked up again only when the map is read again.
         let unnamed = Set(image.threads.values.lazy.flatMap { $0.counters.lazy.flatMap { [$0.stacks.cpuTimes.keys, $0.stacks.offCPUTimes.keys].joined().lazy.flatMap(\.addresses) } }
-            .filter { known[$0] == nil })
-        var named: [UInt64: Frame] = [:]
-        for (address, name) in symbolizer.frameNames(of: unnamed, in: modules, pid: image.pid) {
+            .filter { known.frames[$0] == nil && (readsPerfMap || known.unfinal[$0] == nil) })
+        for (address, name) in symbolizer.frameNames(of: unnamed, in: modules, pid: image.pid, readingPerfMap: readsPerfMap) {
             let frame = Frame(address: address, mapping: modules.index(containing: address), name: name.name,
                               symbolName: name.symbolName)
-            named[address] = frame
-            // A frame that a perf map written later may name is looked up again in the next window.
-            if name.isFinal { cache[address] = frame }
+            // A frame that a perf map written later may name is looked up again when the map is read again.
+            if name.isFinal {
+                cache.frames[address] = frame
+                cache.unfinal[address] = nil
+            } else {
+                cache.unfinal[address] = frame
+            }
         }
+        if readsPerfMap { cache.perfMapRead = .now }
         let cached = cache
         func frame(_ address: UInt64) -> Frame {
-            cached[address] ?? named[address] ?? Frame(address: address, mapping: nil, name: Symbolizer.unknown, symbolName: nil)
+            cached.frames[address] ?? cached.unfinal[address] ?? Frame(address: address, mapping: nil, name: Symbolizer.unknown, symbolName: nil)
         }
         let threads = image.threads.sorted { $0.key < $1.key }.map { tid, thread in
             // A live thread may have renamed itself since its last sample.

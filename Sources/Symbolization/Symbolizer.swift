@@ -55,8 +55,9 @@ public final class Symbolizer: Sendable {
     }
 
     /// The names of `addresses` in process `pid`, whose modules are `modules`: from the files mapped there,
-    /// and for code in no file from the process's perf map, read once for all of them.
-    public func frameNames(of addresses: some Sequence<UInt64>, in modules: ModuleMap, pid: pid_t) -> [UInt64: FrameName] {
+    /// and for code in no file from the process's perf map, read once for all of them (`readingPerfMap`; else
+    /// such code is not named yet).
+    public func frameNames(of addresses: some Sequence<UInt64>, in modules: ModuleMap, pid: pid_t, readingPerfMap: Bool = true) -> [UInt64: FrameName] {
         var names: [UInt64: FrameName] = [:]
         var outsideFiles: [UInt64] = []
         for address in addresses where names[address] == nil {
@@ -68,7 +69,7 @@ public final class Symbolizer: Sendable {
             let (name, symbolName) = frameName(at: address, in: module)
             names[address] = FrameName(name: name, symbolName: symbolName, isFinal: true)
         }
-        let compiled = perfMapNames(of: outsideFiles, pid: pid)
+        let compiled = readingPerfMap ? perfMapNames(of: outsideFiles, pid: pid) : [:]
         for address in outsideFiles {
             if let name = compiled[address] {
                 names[address] = FrameName(name: name, symbolName: name, isFinal: true)

@@ -68,4 +68,26 @@ import Testing
         try "70001000 40 LazyCompile:*fib /app/fib.js:1\n".write(to: directory.appendingPathComponent("perf-4242.map"), atomically: true, encoding: .utf8)
         #expect(names(symbolizer.namingLateFrames(in: profile)) == ["LazyCompile:*fib /app/fib.js:1", "node+0x100"])
     }
+
+    /// A live process's perf map is read again for code it has not named at most every interval (a JIT's map is
+    /// hundreds of megabytes, and windows come every second), and always in the process's last window.
+    @Test func readsALiveProcesssPerfMapAgainAtMostEveryIntervalAndInItsLastWindow() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reread-perf-map-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let symbolizer = ProfileSymbolizer(sampleWeight: 10, symbolizer: Symbolizer(perfMapDirectory: directory.path),
+                                           perfMapRereadInterval: .seconds(3600))
+        let modules = ModuleMap(modules: [LoadedModule(path: "/bin/node", image: nil, start: 0x10000, end: 0x20000, fileOffset: 0, loadBias: 0x10000)])
+        func window(exited: Bool) -> SampledWindow {
+            var thread = SampledThread(name: "node")
+            thread.stacks.add([0x7000_1010, 0x10100], cpuTime: 10)
+            return SampledWindow(startTime: 0, endTime: 1, images: [SampledImage(id: 1, pid: 4243, executablePath: "/bin/node", modules: modules,
+                                                                                 threads: [4243: thread], hasExited: exited)],
+                                 statistics: SamplingStatistics(samplesTaken: 1), timeline: SampleTimeline())
+        }
+        #expect(names(symbolizer.profile(of: window(exited: false))) == ["[unknown]", "node+0x100"])
+        try "70001000 40 LazyCompile:*fib /app/fib.js:1\n".write(to: directory.appendingPathComponent("perf-4243.map"), atomically: true, encoding: .utf8)
+        #expect(names(symbolizer.profile(of: window(exited: false))) == ["[unknown]", "node+0x100"], "read again before the interval")
+        #expect(names(symbolizer.profile(of: window(exited: true))) == ["LazyCompile:*fib /app/fib.js:1", "node+0x100"])
+    }
 }
