@@ -34,8 +34,9 @@ final class PerfSampler: Sampler {
     /// Processes that exited, until a fork reuses their pid (so at most `pid_max` of them). Sampled by cgroup, a
     /// process is still sampled in its exit path after its exit record (the kernel writes that in
     /// `perf_event_exit_task`, before `cgroup_exit` takes the task out of the cgroup): such a sample must not bring
-    /// the process back, to be counted twice (`countsEachProcessOfAForkBurstOnce`: 302 processes for 301).
-    private var exitedPIDs: Set<pid_t> = []
+    /// the process back, to be counted twice (`countsEachProcessOfAForkBurstOnce`: 302 processes for 301). Each with
+    /// the image its samples went to, where such a sample goes too (``KernelFrame``); `nil` if it took none.
+    private var exitedPIDs: [pid_t: Int?] = [:]
     /// The span each sample's thread was in when the sample was first seen, until the sample is applied.
     private var spansSeen: [SampleKey: SpanLabels] = [:]
     /// Reads each sample's span in the sample's own interrupt (``KernelSpanReader``), where the kernel allows it; set
@@ -364,17 +365,25 @@ final class PerfSampler: Sampler {
             // the start, not as ``PeriodJitter`` set it since.
             let schedule = jitterIndex(ofBuffer: index)
             let period = events.cgroup != nil || tid == rootPID ? jitters[schedule].period(ofRootSampleAt: time) : Int64(clamping: recordedPeriod)
-            guard !exitedPIDs.contains(pid), PerfRecord.fillSnapshot(snapshot, fromSample: record) else {
-                store.recordLost(cpuTime: period)
+            if let exited = exitedPIDs[pid] {
+                // In the kernel, its address space gone: counted in the image it had, if that is still held.
+                let taken = exited.map {
+                    store.add(stack: [KernelFrame.address], cpuTime: period, imageID: $0, tid: tid, time: wallClock.wall(monotonic: time),
+                              span: span) { threadName(pid: pid, tid: tid) }
+                }
+                if taken != true { store.recordLost(cpuTime: period) }
                 return
             }
             let process = process(pid)
-            // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
-            // program's user registers and no mapping: its image is named by the command until the path is known.
-            processes.unwind(snapshot, of: process, commandName: threadNames[pid])
             sampledCPUTimes[schedule] += UInt64(max(0, period))
-            processes.storeStack(of: process, tid: tid, cpuTime: period, time: wallClock.wall(monotonic: time), span: span) {
-                threadName(pid: pid, tid: tid)
+            let wallTime = wallClock.wall(monotonic: time)
+            if PerfRecord.fillSnapshot(snapshot, fromSample: record) {
+                // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
+                // program's user registers and no mapping: its image is named by the command until the path is known.
+                processes.unwind(snapshot, of: process, commandName: threadNames[pid])
+                processes.storeStack(of: process, tid: tid, cpuTime: period, time: wallTime, span: span) { threadName(pid: pid, tid: tid) }
+            } else {
+                processes.storeKernelSample(of: process, tid: tid, cpuTime: period, time: wallTime, span: span) { threadName(pid: pid, tid: tid) }
             }
             wall?.ranOnCPU(process, tid: tid, stack: processes.frames, span: span, cpuTime: period)
         case let .mapping(pid, mapping):
@@ -401,7 +410,7 @@ final class PerfSampler: Sampler {
             store.recordThreadSeen()
             threadNames[tid] = threadNames[parentTID]
             exitedThreadNames[tid] = nil
-            exitedPIDs.remove(pid)
+            exitedPIDs[pid] = nil
             if let process = processes[pid] {
                 process.threads.insert(tid)
             } else {
@@ -417,8 +426,7 @@ final class PerfSampler: Sampler {
             process.threads.remove(tid)
             if process.threads.isEmpty {
                 kernelSpans?.forget(pid)
-                processes.exited(pid)
-                exitedPIDs.insert(pid)
+                exitedPIDs[pid] = .some(processes.exited(pid))
             }
         case let .lost(count) where events.isSideBand(index):
             // Forks, execs, exits, mappings and context switches: no CPU time. They were dropped after the latest record

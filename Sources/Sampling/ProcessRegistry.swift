@@ -49,10 +49,12 @@ final class ProcessRegistry {
         process.execed()
     }
 
-    /// The process has exited: its image is complete and it is forgotten.
-    func exited(_ pid: pid_t) {
-        guard let process = processes.removeValue(forKey: pid) else { return }
+    /// The process has exited: its image is complete and it is forgotten. Returns the image, if it had one.
+    @discardableResult
+    func exited(_ pid: pid_t) -> Int? {
+        guard let process = processes.removeValue(forKey: pid) else { return nil }
         if let id = process.imageID { store.imageExited(id) }
+        return process.imageID
     }
 
     /// The processes held, for the debug line that says how many there are (a build holds the few alive at once).
@@ -107,11 +109,24 @@ final class ProcessRegistry {
     }
 
     /// Counts the stack last unwound for thread `tid`: a sample taken at `time` (wall clock ns) standing for
-    /// `cpuTime` nanoseconds of CPU time.
+    /// `cpuTime` nanoseconds of CPU time (lost if the process's image is not held).
     /// - Parameter span: the span the thread published when it was sampled, if any.
     func storeStack(of process: SampledProcess, tid: pid_t, cpuTime: Int64, time: Int64, span: SpanLabels? = nil, threadName: () -> String) {
-        guard let imageID = process.imageID else { return }
-        store.add(stack: frames, cpuTime: cpuTime, imageID: imageID, tid: tid, time: time, span: span, threadName: threadName)
+        guard let imageID = process.imageID,
+              store.add(stack: frames, cpuTime: cpuTime, imageID: imageID, tid: tid, time: time, span: span, threadName: threadName)
+        else {
+            store.recordLost(cpuTime: cpuTime)
+            return
+        }
+    }
+
+    /// Counts a sample of thread `tid` that has no user registers (``KernelFrame``), as ``storeStack(of:tid:cpuTime:time:span:threadName:)``
+    /// counts an unwound one; the stack last unwound is then that one frame.
+    func storeKernelSample(of process: SampledProcess, tid: pid_t, cpuTime: Int64, time: Int64, span: SpanLabels?, threadName: () -> String) {
+        _ = unwinder(for: process, commandName: nil)
+        frames.removeAll(keepingCapacity: true)
+        frames.append(KernelFrame.address)
+        storeStack(of: process, tid: tid, cpuTime: cpuTime, time: time, span: span, threadName: threadName)
     }
 
     /// The process's unwinder, rebuilt when its code was mapped or unmapped since it was made; the first one

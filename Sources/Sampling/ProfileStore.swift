@@ -69,16 +69,21 @@ final class ProfileStore: Sendable {
     ///   names itself first thing, but on a busy machine it can be sampled before, under its creator's name,
     ///   and a thread that has ended keeps the last name seen.
     /// - Parameter span: the span the thread was in; its stacks are counted apart from the same stacks in other spans.
-    func add(stack: [UInt64], cpuTime: Int64, imageID: Int, tid: pid_t, time: Int64, span: SpanLabels? = nil, threadName: () -> String) {
+    /// - Returns: whether the image was still held (an exited one is given up at the window after its exit); the
+    ///   sample is taken only then.
+    @discardableResult
+    func add(stack: [UInt64], cpuTime: Int64, imageID: Int, tid: pid_t, time: Int64, span: SpanLabels? = nil, threadName: () -> String) -> Bool {
         state.withLock { state in
-            state.samplesTaken += 1
-            state.fallingBehind.recordTaken()
             let name = threadName()
             // One lookup of the image and the thread per sample (three took 6 % of the perf-event reader at 1 kHz).
-            guard let (pid, stored) = state.images[imageID]?.add(stack, cpuTime: cpuTime, tid: tid, threadName: name, span: span),
-                  recordsTimeline else { return }
+            guard let (pid, stored) = state.images[imageID]?.add(stack, cpuTime: cpuTime, tid: tid, threadName: name, span: span) else {
+                return false
+            }
+            state.samplesTaken += 1
+            state.fallingBehind.recordTaken()
             // The timeline keeps the counter's own copy of the stack: one array per distinct stack, not per sample.
-            state.timeline.append(SampleTimeline.Sample(time: time, pid: pid, tid: tid, addresses: stored))
+            if recordsTimeline { state.timeline.append(SampleTimeline.Sample(time: time, pid: pid, tid: tid, addresses: stored)) }
+            return true
         }
     }
 

@@ -36,6 +36,8 @@ final class TracedThread {
     /// The thread's CPU time (``cpuTime()``) when it was last sampled: 0 until then, since a thread or process
     /// is traced from its creation.
     private(set) var sampledCPUTime: Int64 = 0
+    /// Its run-queue time (``SchedulerStatistics/waitTime``) when it was last sampled.
+    private var sampledWaitTime: Int64 = 0
     /// `/proc/PID/task/TID/stat`, kept open so a state check is one `pread`.
     private var statDescriptor: Int32 = -1
     /// `/proc/PID/task/TID/schedstat`, kept open so reading the CPU time is one `pread`.
@@ -68,6 +70,7 @@ final class TracedThread {
     func took(over former: TracedThread?) {
         closeDescriptors()
         sampledCPUTime = former?.sampledCPUTime ?? 0
+        sampledWaitTime = former?.sampledWaitTime ?? 0
     }
 
     /// Nanoseconds the thread has run on a CPU, the kernel's own count (`se.sum_exec_runtime`, the first field
@@ -141,18 +144,33 @@ final class TracedThread {
         }
     }
 
+    /// Whether the thread, seen with `statistics` at a tick, should be stopped and sampled: it ran since its previous
+    /// sample, and if it waited for a CPU longer than it ran since, it ran a whole `period`.
+    ///
+    /// A stop sends a thread back to the run queue: on a loaded machine it waits a scheduler round (milliseconds) before
+    /// it runs again, and a thread stopped at every tick it ran at all runs only in the slivers between. With four busy
+    /// loops beside it on 2 cores, a thread doing 2 s of work at 1 kHz ran 0.2 ms per round and took 31–44 s (debug
+    /// build; 6–9 s with this rule, 5 s unprofiled). A thread that waits less than it runs keeps a sample per tick:
+    /// `schedstat` counts a running thread's time at the kernel's scheduler ticks (250 Hz here), so a period of it often
+    /// reads as less. Either way a sample stands for the CPU time used since the previous one, so totals stay right.
+    func isDue(_ statistics: SchedulerStatistics, period: Int64) -> Bool {
+        let ran = statistics.runTime - sampledCPUTime
+        return ran > 0 && (statistics.waitTime - sampledWaitTime <= ran || ran >= period)
+    }
+
     /// Copies registers and the stack top of the stopped thread, a sample standing for the CPU time it used
-    /// up to `cpuTime` (read before it was stopped) since its previous sample; `false` if the thread is gone
-    /// (its CPU time then goes to its next sample).
-    func capture(cpuTime: Int64) -> Bool {
+    /// up to `look` (its `schedstat`, read before it was stopped) since its previous sample; `false` if the thread is
+    /// gone (its CPU time then goes to its next sample).
+    func capture(look: SchedulerStatistics) -> Bool {
         let snapshot = snapshot
         guard Ptrace.getRegisters(tid, into: &snapshot.registers) == 0 else { return false }
         snapshot.stackStart = snapshot.registers.rsp
         snapshot.useBuffer(length: RemoteMemory(pid: tid).readPrefix(snapshot.registers.rsp, into: snapshot.stackBuffer))
         // The OTEP lets a reader read a thread's record only while the thread is stopped: now.
         snapshotSpan = process.threadContext?.spanLabels(threadPointer: snapshot.registers.fs_base)
-        snapshotCPUTime = max(0, cpuTime - sampledCPUTime)
-        sampledCPUTime = max(sampledCPUTime, cpuTime)
+        snapshotCPUTime = max(0, look.runTime - sampledCPUTime)
+        sampledCPUTime = max(sampledCPUTime, look.runTime)
+        sampledWaitTime = max(sampledWaitTime, look.waitTime)
         hasSnapshot = true
         return true
     }

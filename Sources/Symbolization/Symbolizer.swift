@@ -1,5 +1,6 @@
 import Binaries
 import Glibc
+import Profiles
 import Synchronization
 
 /// Names addresses from module symbol tables, building each image's table once on first use, and code
@@ -61,6 +62,10 @@ public final class Symbolizer: Sendable {
         var names: [UInt64: FrameName] = [:]
         var outsideFiles: [UInt64] = []
         for address in addresses where names[address] == nil {
+            guard address != KernelFrame.address else {
+                names[address] = FrameName(name: KernelFrame.name, symbolName: nil, isFinal: true)
+                continue
+            }
             let module = modules.module(containing: address)
             guard let module, module.fileVirtualAddress(of: address) != nil else {
                 outsideFiles.append(address)
