@@ -226,7 +226,7 @@ let package = Package(
         ),
         .testTarget(name: "BinariesTests", dependencies: ["Binaries", "ProfilerTestSupport"]),
         .testTarget(name: "UnwindingTests", dependencies: ["Unwinding", "Binaries", "Symbolization", "ProfilerTestSupport"]),
-        .testTarget(name: "SymbolizationTests", dependencies: ["Symbolization", "Binaries", "ProfilerTestSupport"]),
+        .testTarget(name: "SymbolizationTests", dependencies: ["Symbolization", "Binaries", "Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "ProfilesTests", dependencies: ["Profiles", "ProfilerTestSupport"]),
         .testTarget(name: "ProfileExportTests", dependencies: ["ProfileExport", "Profiles", "GzipCoding", "ProfilerTestSupport"]),
         .testTarget(name: "GzipCodingTests", dependencies: ["GzipCoding"]),

@@ -12,9 +12,12 @@
 #   taken, lost, missed   from hybrid-run's summary (missed: while the profiler was behind the requested rate)
 #   hybrid-run CPU        hybrid-run's own CPU time (all its threads: tracer, ticker, symbolization, writing),
 #                         its children's accounted time minus the workload's and the inner shell's
+#   wall ×        the workload's wall time under hybrid-run over its wall time bare, each profiled run followed by a
+#                 bare one: what the stops cost it (a stopped thread waits for a CPU again on a loaded machine)
+# SPINNERS=N runs N busy loops beside the workload throughout, so that even one thread waits for a CPU.
 #
 #   scripts/bench-ptrace-cpu.sh                       # builds hybrid-run in release first
-#   HYBRID_RUN=path/to/hybrid-run THREADS="2 8" RATES="100 1000" SECONDS_PER_THREAD=1 RUNS=3 scripts/bench-ptrace-cpu.sh
+#   HYBRID_RUN=path/to/hybrid-run THREADS="2 8" RATES="100 1000" SECONDS_PER_THREAD=1 RUNS=3 SPINNERS=0 scripts/bench-ptrace-cpu.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,8 +25,10 @@ THREADS="${THREADS:-2 8}"
 RATES="${RATES:-100 1000}"
 SECONDS_PER_THREAD="${SECONDS_PER_THREAD:-1}"
 RUNS="${RUNS:-3}"
+SPINNERS="${SPINNERS:-0}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-ptrace-cpu.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+spinners=()
+trap 'if ((${#spinners[@]})); then kill "${spinners[@]}" 2>/dev/null; fi; rm -rf "$WORK"' EXIT
 
 # shellcheck source=lib/release.sh
 source "$ROOT/scripts/lib/release.sh"
@@ -49,15 +54,28 @@ profiles = json.load(open(sys.argv[1]))["profiles"]
 print(sum(sum(p["weights"]) for p in profiles if p["name"].startswith("workload (pid ")) / 1e9)' "$1"
 }
 
-# One run: appends "real profile taken lost missed hybrid" to $WORK/THREADS-RATE.runs.
+# Runs "$@" and writes when it started and ended to the file $1 (bash's EPOCHREALTIME, no process of its own: the
+# inner shell's children are the workload alone).
+timed() {
+  local wall_file=$1 start
+  shift
+  start=$EPOCHREALTIME
+  "$@"
+  echo "$start $EPOCHREALTIME" >"$wall_file"
+}
+
+wall_seconds() { awk '{ printf "%.6f\n", $2 - $1 }' "$1"; }
+
+# One run, profiled then bare: appends "real profile taken lost missed hybrid slowdown" to $WORK/THREADS-RATE.runs.
 run_once() {
   local threads=$1 rate=$2
   # The inner shell times the workload (its children) and itself; the outer one times hybrid-run, whose
   # children's time (the inner shell and the workload, reaped under it) is in its own.
   bash -c 'times_file=$1; shift; "$@"; times >"$times_file"' _ "$WORK/hybrid.times" \
       "$HYBRID_RUN" --sampler ptrace --rate "$rate" -o "$WORK/out.speedscope.json" -- \
-      bash -c 'times_file=$1; shift; "$@"; times >"$times_file"' _ "$WORK/workload.times" \
-      "$WORK/workload" threads "$threads" "$SECONDS_PER_THREAD" 2>"$WORK/stderr"
+      bash -c "$(declare -f timed)"$'\n''times_file=$1; shift; timed "$@"; times >"$times_file"' _ "$WORK/workload.times" \
+      "$WORK/profiled.wall" "$WORK/workload" threads "$threads" "$SECONDS_PER_THREAD" 2>"$WORK/stderr"
+  timed "$WORK/bare.wall" "$WORK/workload" threads "$threads" "$SECONDS_PER_THREAD"
   local real inner_self hybrid
   read -r real inner_self < <(times_seconds <"$WORK/workload.times")
   read -r hybrid _ < <(times_seconds <"$WORK/hybrid.times")
@@ -68,19 +86,23 @@ run_once() {
   lost="$(sed -n 's/.* samples taken, \([0-9]*\) lost.*/\1/p' <<<"$summary")"
   missed="$(sed -n 's/.*(\([0-9]*\) of them missed.*/\1/p' <<<"$summary")"
   awk -v real="$real" -v profile="$profile" -v taken="${taken:-0}" -v lost="${lost:-0}" -v missed="${missed:-0}" \
-      -v hybrid="$hybrid" -v inner_self="$inner_self" \
-      'BEGIN { printf "%.3f %.3f %d %d %d %.3f\n", real, profile, taken, lost, missed, hybrid - real - inner_self }' \
+      -v hybrid="$hybrid" -v inner_self="$inner_self" -v profiled="$(wall_seconds "$WORK/profiled.wall")" -v bare="$(wall_seconds "$WORK/bare.wall")" \
+      'BEGIN { printf "%.3f %.3f %d %d %d %.3f %.2f\n", real, profile, taken, lost, missed, hybrid - real - inner_self, profiled / bare }' \
       >>"$WORK/$threads-$rate.runs"
 }
 
-printf '%-8s %-6s %-10s %-12s %-7s %-8s %-8s %-8s %-15s\n' threads rate "real CPU" "profile CPU" ratio taken lost missed "hybrid-run CPU"
+for _ in $(seq "$SPINNERS"); do
+  bash -c 'while :; do :; done' &
+  spinners+=($!)
+done
+printf '%-8s %-6s %-10s %-12s %-7s %-8s %-8s %-8s %-15s %-7s\n' threads rate "real CPU" "profile CPU" ratio taken lost missed "hybrid-run CPU" "wall ×"
 for threads in $THREADS; do
   for rate in $RATES; do
     for _ in $(seq "$RUNS"); do run_once "$threads" "$rate"; done
     file="$WORK/$threads-$rate.runs"
     column() { awk -v c="$1" '{ print $c }' "$file" | median; }
     ratio="$(awk '{ printf "%.4f\n", $2 / $1 }' "$file" | median)"
-    printf '%-8s %-6s %-10s %-12s %-7s %-8s %-8s %-8s %-15s\n' "$threads" "$rate" "$(column 1) s" "$(column 2) s" \
-      "$ratio" "$(column 3)" "$(column 4)" "$(column 5)" "$(column 6) s"
+    printf '%-8s %-6s %-10s %-12s %-7s %-8s %-8s %-8s %-15s %-7s\n' "$threads" "$rate" "$(column 1) s" "$(column 2) s" \
+      "$ratio" "$(column 3)" "$(column 4)" "$(column 5)" "$(column 6) s" "$(column 7)"
   done
 done

@@ -110,15 +110,23 @@ enum PerfRecord: Equatable {
         return offset >= headerSize ? fields.load(UInt64.self, at: offset) ?? 0 : 0
     }
 
+    /// What ``fillSnapshot(_:fromSample:)`` found in a sample.
+    enum SampleRegisters: Equatable {
+        case filled
+        /// `PERF_SAMPLE_REGS_ABI_NONE`: the thread had no user context (``KernelFrame``).
+        case kernelOnly
+        /// The record is too short to hold what its ABI says it holds.
+        case cutShort
+    }
+
     /// Points `snapshot` at a sample's registers and stack copy, which stay in `record` (valid until the
-    /// record is consumed); `false` when the sample has no user registers (it interrupted a kernel thread)
-    /// or the record is too short to hold them. A stack copy that does not fit the record is left out.
-    static func fillSnapshot(_ snapshot: ThreadSnapshot, fromSample record: UnsafeRawBufferPointer) -> Bool {
+    /// record is consumed). A stack copy that does not fit the record is left out.
+    static func fillSnapshot(_ snapshot: ThreadSnapshot, fromSample record: UnsafeRawBufferPointer) -> SampleRegisters {
         var offset = headerSize + 24
         let fields = ByteReader(record)
-        guard let abi = fields.load(UInt64.self, at: offset), abi != 0,
-              record.count - offset >= 8 * (1 + registers.count) + 8
-        else { return false }
+        guard let abi = fields.load(UInt64.self, at: offset) else { return .cutShort }
+        guard abi != 0 else { return .kernelOnly }
+        guard record.count - offset >= 8 * (1 + registers.count) + 8 else { return .cutShort }
         offset += 8
         func register(_ index: Int) -> UInt64 {
             record.loadUnaligned(fromByteOffset: offset + 8 * index, as: UInt64.self)
@@ -148,10 +156,10 @@ enum PerfRecord: Equatable {
         let room = UInt64(record.count - offset)
         guard size > 0, room >= 8, size <= room - 8 else {
             snapshot.stack = UnsafeRawBufferPointer(start: nil, count: 0)
-            return true
+            return .filled
         }
         let valid = record.loadUnaligned(fromByteOffset: offset + Int(size), as: UInt64.self)
         snapshot.stack = UnsafeRawBufferPointer(rebasing: record[offset..<offset + Int(min(valid, size))])
-        return true
+        return .filled
     }
 }

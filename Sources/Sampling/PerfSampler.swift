@@ -365,27 +365,31 @@ final class PerfSampler: Sampler {
             // the start, not as ``PeriodJitter`` set it since.
             let schedule = jitterIndex(ofBuffer: index)
             let period = events.cgroup != nil || tid == rootPID ? jitters[schedule].period(ofRootSampleAt: time) : Int64(clamping: recordedPeriod)
-            if let exited = exitedPIDs[pid] {
-                // In the kernel, its address space gone: counted in the image it had, if that is still held.
-                let taken = exited.map {
-                    store.add(stack: [KernelFrame.address], cpuTime: period, imageID: $0, tid: tid, time: wallClock.wall(monotonic: time),
-                              span: span) { threadName(pid: pid, tid: tid) }
-                }
-                if taken != true { store.recordLost(cpuTime: period) }
-                return
-            }
-            let process = process(pid)
             sampledCPUTimes[schedule] += UInt64(max(0, period))
             let wallTime = wallClock.wall(monotonic: time)
-            if PerfRecord.fillSnapshot(snapshot, fromSample: record) {
+            if let exited = exitedPIDs[pid] {
+                // In the kernel, its address space gone: counted in the image it had, if that is still held.
+                processes.storeKernelSample(imageID: exited, tid: tid, cpuTime: period, time: wallTime, span: span) { threadName(pid: pid, tid: tid) }
+                return
+            }
+            let registers = PerfRecord.fillSnapshot(snapshot, fromSample: record)
+            // With no user registers, only a process already known is named: one whose fork record was lost would come
+            // back, after its exit, as a process of its own.
+            guard registers != .cutShort, let process = registers == .filled ? process(pid) : processes[pid] else {
+                store.recordLost(cpuTime: period)
+                return
+            }
+            if registers == .filled {
                 // A sample taken in the kernel during `exec`, before the new program is mapped, carries the old
                 // program's user registers and no mapping: its image is named by the command until the path is known.
                 processes.unwind(snapshot, of: process, commandName: threadNames[pid])
                 processes.storeStack(of: process, tid: tid, cpuTime: period, time: wallTime, span: span) { threadName(pid: pid, tid: tid) }
             } else {
-                processes.storeKernelSample(of: process, tid: tid, cpuTime: period, time: wallTime, span: span) { threadName(pid: pid, tid: tid) }
+                processes.storeKernelSample(imageID: processes.image(of: process, commandName: threadNames[pid]), tid: tid, cpuTime: period,
+                                            time: wallTime, span: span) { threadName(pid: pid, tid: tid) }
             }
-            wall?.ranOnCPU(process, tid: tid, stack: processes.frames, span: span, cpuTime: period)
+            // A thread sampled in its exit after its own exit record (by cgroup) is not brought back to the wall recorder.
+            if exitedThreadNames[tid] == nil { wall?.ranOnCPU(process, tid: tid, stack: processes.frames, span: span, cpuTime: period) }
         case let .mapping(pid, mapping):
             let process = process(pid)
             let unnamed = process.executablePath == nil

@@ -109,24 +109,32 @@ final class ProcessRegistry {
     }
 
     /// Counts the stack last unwound for thread `tid`: a sample taken at `time` (wall clock ns) standing for
-    /// `cpuTime` nanoseconds of CPU time (lost if the process's image is not held).
+    /// `cpuTime` nanoseconds of CPU time.
     /// - Parameter span: the span the thread published when it was sampled, if any.
     func storeStack(of process: SampledProcess, tid: pid_t, cpuTime: Int64, time: Int64, span: SpanLabels? = nil, threadName: () -> String) {
-        guard let imageID = process.imageID,
-              store.add(stack: frames, cpuTime: cpuTime, imageID: imageID, tid: tid, time: time, span: span, threadName: threadName)
-        else {
-            store.recordLost(cpuTime: cpuTime)
-            return
-        }
+        count(imageID: process.imageID, tid: tid, cpuTime: cpuTime, time: time, span: span, threadName: threadName)
     }
 
     /// Counts a sample of thread `tid` that has no user registers (``KernelFrame``), as ``storeStack(of:tid:cpuTime:time:span:threadName:)``
-    /// counts an unwound one; the stack last unwound is then that one frame.
-    func storeKernelSample(of process: SampledProcess, tid: pid_t, cpuTime: Int64, time: Int64, span: SpanLabels?, threadName: () -> String) {
-        _ = unwinder(for: process, commandName: nil)
+    /// counts an unwound one, in `imageID`: the image of its process (``image(of:commandName:)``), or the one a process
+    /// had before its exit record. The stack last unwound is then that one frame.
+    func storeKernelSample(imageID: Int?, tid: pid_t, cpuTime: Int64, time: Int64, span: SpanLabels?, threadName: () -> String) {
         frames.removeAll(keepingCapacity: true)
         frames.append(KernelFrame.address)
-        storeStack(of: process, tid: tid, cpuTime: cpuTime, time: time, span: span, threadName: threadName)
+        count(imageID: imageID, tid: tid, cpuTime: cpuTime, time: time, span: span, threadName: threadName)
+    }
+
+    /// The process's image in the store, added now if no sample had made it yet.
+    func image(of process: SampledProcess, commandName: String?) -> Int? {
+        _ = unwinder(for: process, commandName: commandName)
+        return process.imageID
+    }
+
+    /// Counts ``frames`` in `imageID`, or as lost if the store holds no such image (an exited process's is given up
+    /// at the window after its exit).
+    private func count(imageID: Int?, tid: pid_t, cpuTime: Int64, time: Int64, span: SpanLabels?, threadName: () -> String) {
+        let added = imageID.map { store.add(stack: frames, cpuTime: cpuTime, imageID: $0, tid: tid, time: time, span: span, threadName: threadName) }
+        if added != true { store.recordLost(cpuTime: cpuTime) }
     }
 
     /// The process's unwinder, rebuilt when its code was mapped or unmapped since it was made; the first one

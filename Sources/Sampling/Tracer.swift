@@ -199,7 +199,7 @@ final class Tracer: Sampler {
     // MARK: Sampling
 
     /// Interrupts every thread that used CPU since its previous sample and is on a CPU or waiting for one
-    /// (``TracedThread/isDue(_:period:)``; at most ``StopBudget/limit`` of them, those that used the most), then
+    /// (``TracedThread/isDue(_:)``; at most ``StopBudget/limit`` of them, those that used the most), then
     /// samples each at the first stop it reports; returns how many were stopped.
     ///
     /// A thread that used no CPU since its previous sample is neither stopped nor counted: it was blocked, or
@@ -226,7 +226,7 @@ final class Tracer: Sampler {
             let running = statistics.runTime > thread.sampledCPUTime && thread.isRunning()
             // The stops of earlier ticks fall between the previous look and this one; this tick's, in the next.
             if wall != nil { looked.append((thread, statistics, at, thread.takeStoppedTime(), running)) }
-            guard running, thread.isDue(statistics, period: options.period) else { continue }
+            guard running, thread.isDue(statistics) else { continue }
             due.append((thread, statistics, at))
         }
         // With `--wall`, the tick's blocked and run-queue time of every thread, after this tick's samples (the stacks

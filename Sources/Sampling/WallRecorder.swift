@@ -220,7 +220,7 @@ final class WallRecorder {
     /// (``SchedulerStatistics``) and the time the tracer held it `stopped` between the two (neither running nor runnable:
     /// counted at the stack sampled in the stop, ``ranOnCPU(_:tid:stack:span:cpuTime:stopTime:)``). While it has not
     /// been scheduled since, it is in the block already seen and nothing is read; otherwise, unless it is on a CPU
-    /// (`running`: sampled this tick), its new block is probed once. A tick in which one block ended and another began
+    /// (`running`: it ran since its last sample and is on a CPU or waiting for one), its new block is probed once. A tick in which one block ended and another began
     /// gives each half its blocked time (the order within the tick is unknown); a block begun and ended between two
     /// looks counts as the short blocks perf events cannot see (the thread's latest short block, else …).
     ///

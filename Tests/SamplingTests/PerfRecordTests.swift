@@ -80,11 +80,14 @@ import Unwinding
     }
 
     /// A sample as `PerfEventSet` asks for it: tid, time, period, user registers (rsp = 0x1000, rip = 0x2000), user stack.
-    private func sample(stackSize: UInt64, stack: [UInt8], copied: UInt64?) -> [UInt8] {
+    /// Without user registers (`PERF_SAMPLE_REGS_ABI_NONE`), the kernel writes the ABI alone, then an empty stack.
+    private func sample(stackSize: UInt64, stack: [UInt8], copied: UInt64?, userRegisters: Bool = true) -> [UInt8] {
         record(PERF_RECORD_SAMPLE.rawValue) { fields in
             fields.u32(9); fields.u32(9); fields.u64(123); fields.u64(4_040_000)
-            fields.u64(UInt64(PERF_SAMPLE_REGS_ABI_64.rawValue))
-            for index in 0..<PerfRecord.registers.count { fields.u64(index == 7 ? 0x1000 : index == 8 ? 0x2000 : 0) }
+            fields.u64(UInt64(userRegisters ? PERF_SAMPLE_REGS_ABI_64.rawValue : PERF_SAMPLE_REGS_ABI_NONE.rawValue))
+            if userRegisters {
+                for index in 0..<PerfRecord.registers.count { fields.u64(index == 7 ? 0x1000 : index == 8 ? 0x2000 : 0) }
+            }
             fields.u64(stackSize)
             fields.bytes += stack
             if let copied { fields.u64(copied) }
@@ -94,7 +97,7 @@ import Unwinding
     private func fill(_ bytes: [UInt8]) -> (filled: Bool, stack: [UInt8], rip: UInt64) {
         let snapshot = ThreadSnapshot(stackCapacity: 0)
         let filled = bytes.withUnsafeBytes { PerfRecord.fillSnapshot(snapshot, fromSample: $0) }
-        return (filled, Array(snapshot.stack), snapshot.registers.rip)
+        return (filled == .filled, Array(snapshot.stack), snapshot.registers.rip)
     }
 
     @Test func takesTheStackTheKernelCopied() {
@@ -118,9 +121,17 @@ import Unwinding
     @Test func aSampleCutShortInItsRegistersIsNotFilled() {
         let whole = sample(stackSize: 0, stack: [], copied: nil)
         for length in [8, 20, 40, 100, whole.count - 1] {
-            #expect(!fill(Array(whole.prefix(length))).filled, "\(length) of \(whole.count) bytes")
+            let result = Array(whole.prefix(length)).withUnsafeBytes { PerfRecord.fillSnapshot(ThreadSnapshot(stackCapacity: 0), fromSample: $0) }
+            #expect(result == .cutShort, "\(length) of \(whole.count) bytes")
         }
         #expect(fill(whole).filled)
+    }
+
+    /// A thread in the kernel with no user context (a process exiting after its memory is released) is sampled with
+    /// the ABI alone: that is no damaged record, but a sample to count in the kernel.
+    @Test func aSampleWithoutUserRegistersSaysSo() {
+        let bytes = sample(stackSize: 0, stack: [], copied: nil, userRegisters: false)
+        #expect(bytes.withUnsafeBytes { PerfRecord.fillSnapshot(ThreadSnapshot(stackCapacity: 0), fromSample: $0) } == .kernelOnly)
     }
 
     /// `PERF_RECORD_SWITCH` (`--wall`): only the `sample_id` fields; `misc` says out or in, and preempted or not.

@@ -32,4 +32,17 @@ import Testing
         }
         #expect(store.take().images.first?.threads[8]?.name == "worker-0b")
     }
+
+    /// An exited process's image is given up with the window after its exit: a sample that comes later (by cgroup, one
+    /// taken in its exit) is not taken into an image no window will hold, and says so for its caller to count it lost.
+    @Test func aSampleForAnImageGivenUpIsNotTaken() {
+        let store = store()
+        let image = store.addImage(pid: 7, executablePath: "/bin/work", modules: ModuleMap(modules: []))
+        #expect(store.add(stack: [0x1000], cpuTime: 1, imageID: image, tid: 7, time: 0) { "work" })
+        store.imageExited(image)
+        #expect(store.take().statistics.samplesTaken == 1)
+        #expect(!store.add(stack: [0x1000], cpuTime: 1, imageID: image, tid: 7, time: 1) { "work" })
+        let window = store.take()
+        #expect(window.statistics.samplesTaken == 0 && window.images.isEmpty)
+    }
 }

@@ -2,6 +2,7 @@ import Binaries
 import Foundation
 import Glibc
 import ProfilerTestSupport
+import Profiles
 import Symbolization
 import Testing
 
@@ -22,6 +23,12 @@ import Testing
         let name = Symbolizer().frameName(at: libc.start + 0x40, in: unnamed).name
         #expect(name == "\(libc.name)+0x" + String(libc.virtualAddress(of: libc.start + 0x40), radix: 16))
         #expect(Symbolizer().frameName(at: 0x1234, in: nil).name == "[unknown]")
+    }
+
+    /// A sample with no user context has perf's kernel marker for its one frame, named as such, never looked up.
+    @Test func namesTheKernelFrame() {
+        let name = Symbolizer().frameNames(of: [KernelFrame.address], in: modules, pid: getpid())[KernelFrame.address]
+        #expect(name?.name == "[kernel]" && name?.symbolName == nil && name?.isFinal == true)
     }
 
     /// A binary stripped with its symbols moved to a `.gnu_debuglink` file beside it, as distributions ship them.
