@@ -12,8 +12,9 @@
 #   taken, lost, missed   from hybrid-run's summary (missed: while the profiler was behind the requested rate)
 #   hybrid-run CPU        hybrid-run's own CPU time (all its threads: tracer, ticker, symbolization, writing),
 #                         its children's accounted time minus the workload's and the inner shell's
-#   wall ×        the workload's wall time under hybrid-run over its wall time bare, each profiled run followed by a
-#                 bare one: what the stops cost it (a stopped thread waits for a CPU again on a loaded machine)
+#   wall ×                the workload's wall time under hybrid-run over its wall time bare, each profiled run
+#                         followed by a bare one: what the stops cost it (a stopped thread waits for a CPU again on a
+#                         loaded machine)
 # SPINNERS=N runs N busy loops beside the workload throughout, so that even one thread waits for a CPU.
 #
 #   scripts/bench-ptrace-cpu.sh                       # builds hybrid-run in release first
@@ -28,7 +29,9 @@ RUNS="${RUNS:-3}"
 SPINNERS="${SPINNERS:-0}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-ptrace-cpu.XXXXXX")"
 spinners=()
-trap 'if ((${#spinners[@]})); then kill "${spinners[@]}" 2>/dev/null; fi; rm -rf "$WORK"' EXIT
+trap 'rm -rf "$WORK"; if ((${#spinners[@]})); then kill "${spinners[@]}" 2>/dev/null || true; fi' EXIT
+# `times` and EPOCHREALTIME print the locale's decimal point; awk reads a dot.
+export LC_ALL=C
 
 # shellcheck source=lib/release.sh
 source "$ROOT/scripts/lib/release.sh"

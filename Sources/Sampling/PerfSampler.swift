@@ -403,6 +403,8 @@ final class PerfSampler: Sampler {
             if let id = process.imageID, let path = process.executablePath { store.imageNamed(id, executablePath: path) }
         case let .comm(pid, tid, name, isExec):
             threadNames[tid] = name
+            // Alive: the tid of an exited thread can be another's again (an exec by another thread takes the leader's).
+            exitedThreadNames[tid] = nil
             guard isExec else { return }
             startedProcesses = true
             kernelSpans?.forget(pid)
@@ -421,11 +423,12 @@ final class PerfSampler: Sampler {
                 processes.add(SampledProcess(pid: pid, forkedFrom: processes[parentPID]))
             }
         case let .contextSwitch(pid, tid, out, preempted):
-            guard let process = processes[pid] else { return }
+            // By cgroup, a thread's last switch out comes after its exit record: it must not be brought back either.
+            guard let process = processes[pid], exitedThreadNames[tid] == nil else { return }
             wall?.switched(process, tid: tid, out: out, preempted: preempted, time: time)
         case let .exit(pid, tid):
             wall?.exited(tid: tid, at: time)
-            if let name = threadNames.removeValue(forKey: tid) { exitedThreadNames[tid] = (name, time) }
+            exitedThreadNames[tid] = (threadNames.removeValue(forKey: tid) ?? "", time)
             guard let process = processes[pid] else { return }
             process.threads.remove(tid)
             if process.threads.isEmpty {
@@ -462,7 +465,9 @@ final class PerfSampler: Sampler {
     /// Its comm records keep the name current; /proc is read once for a thread they have not named.
     private func threadName(pid: pid_t, tid: pid_t) -> String {
         if let known = threadNames[tid] { return known }
-        guard let name = ProcessMaps.threadName(pid: pid, tid: tid) else { return exitedThreadNames[tid]?.name ?? "" }
+        // Read again, an exited thread's name would be kept as a live one's until its tid is reused.
+        if let exited = exitedThreadNames[tid] { return exited.name }
+        guard let name = ProcessMaps.threadName(pid: pid, tid: tid) else { return "" }
         threadNames[tid] = name
         return name
     }

@@ -97,7 +97,7 @@ final class ProcessRegistry {
         gone = []
     }
 
-    /// Unwinds `snapshot` with the process's current modules, then ``storeStack(of:tid:cpuTime:time:threadName:)``
+    /// Unwinds `snapshot` with the process's current modules, then ``storeStack(of:tid:cpuTime:time:span:threadName:)``
     /// counts it.
     ///
     /// - Parameter commandName: what to call a program sampled before its executable is known (see
@@ -112,7 +112,7 @@ final class ProcessRegistry {
     /// `cpuTime` nanoseconds of CPU time.
     /// - Parameter span: the span the thread published when it was sampled, if any.
     func storeStack(of process: SampledProcess, tid: pid_t, cpuTime: Int64, time: Int64, span: SpanLabels? = nil, threadName: () -> String) {
-        count(imageID: process.imageID, tid: tid, cpuTime: cpuTime, time: time, span: span, threadName: threadName)
+        record(imageID: process.imageID, tid: tid, cpuTime: cpuTime, time: time, span: span, threadName: threadName)
     }
 
     /// Counts a sample of thread `tid` that has no user registers (``KernelFrame``), as ``storeStack(of:tid:cpuTime:time:span:threadName:)``
@@ -121,7 +121,7 @@ final class ProcessRegistry {
     func storeKernelSample(imageID: Int?, tid: pid_t, cpuTime: Int64, time: Int64, span: SpanLabels?, threadName: () -> String) {
         frames.removeAll(keepingCapacity: true)
         frames.append(KernelFrame.address)
-        count(imageID: imageID, tid: tid, cpuTime: cpuTime, time: time, span: span, threadName: threadName)
+        record(imageID: imageID, tid: tid, cpuTime: cpuTime, time: time, span: span, threadName: threadName)
     }
 
     /// The process's image in the store, added now if no sample had made it yet.
@@ -132,7 +132,7 @@ final class ProcessRegistry {
 
     /// Counts ``frames`` in `imageID`, or as lost if the store holds no such image (an exited process's is given up
     /// at the window after its exit).
-    private func count(imageID: Int?, tid: pid_t, cpuTime: Int64, time: Int64, span: SpanLabels?, threadName: () -> String) {
+    private func record(imageID: Int?, tid: pid_t, cpuTime: Int64, time: Int64, span: SpanLabels?, threadName: () -> String) {
         let added = imageID.map { store.add(stack: frames, cpuTime: cpuTime, imageID: $0, tid: tid, time: time, span: span, threadName: threadName) }
         if added != true { store.recordLost(cpuTime: cpuTime) }
     }

@@ -150,7 +150,7 @@ final class TracedThread {
     /// A stop sends a thread back to the run queue: on a loaded machine it waits a scheduler round (milliseconds) before
     /// it runs again, and a thread stopped at every tick it ran at all runs only in the slivers between. With four busy
     /// loops beside it on 2 cores, a thread doing 2 s of work at 1 kHz ran 0.2 ms per round and took 31–60+ s (debug
-    /// build; 5–11 s with this rule, 5 s unprofiled: BENCHMARKS.md). A thread that waits less than it runs keeps a sample
+    /// build; 5.6–8.4 s with this rule, 4.8–5.0 s unprofiled: BENCHMARKS.md). A thread that waits less than it runs keeps a sample
     /// per tick: `schedstat` counts a running thread's time at the kernel's scheduler ticks (`CONFIG_HZ`, as few as 100
     /// a second), so what it ran often reads as less. Either way a sample stands for the CPU time used since the previous
     /// one; what a thread runs after its last sample is not sampled (up to about ``minimumRunWhileWaiting`` more for a
@@ -163,7 +163,7 @@ final class TracedThread {
     /// 1 ms of CPU time, whatever the rate: about a scheduler slice (`sched_base_slice_ns`, 0.75 ms by default, times
     /// 1 + log2 of the CPUs up to 8), so that a stop costs a waiting thread at most about one round per slice it runs.
     /// A whole period instead (10 ms at 100 Hz) left up to 10 ms of each thread's end unsampled: 40 threads of 0.2 s on
-    /// 2 cores at 100 Hz had 95.7 % of their CPU time in the profile, against 99.4 % (BENCHMARKS.md).
+    /// 2 cores at 100 Hz had 95.7 % of their CPU time in the profile, against 99.5 % (BENCHMARKS.md).
     static let minimumRunWhileWaiting: Int64 = 1_000_000
 
     /// Copies registers and the stack top of the stopped thread, a sample standing for the CPU time it used

@@ -220,15 +220,16 @@ final class WallRecorder {
     /// (``SchedulerStatistics``) and the time the tracer held it `stopped` between the two (neither running nor runnable:
     /// counted at the stack sampled in the stop, ``ranOnCPU(_:tid:stack:span:cpuTime:stopTime:)``). While it has not
     /// been scheduled since, it is in the block already seen and nothing is read; otherwise, unless it is on a CPU
-    /// (`running`: it ran since its last sample and is on a CPU or waiting for one), its new block is probed once. A tick in which one block ended and another began
-    /// gives each half its blocked time (the order within the tick is unknown); a block begun and ended between two
-    /// looks counts as the short blocks perf events cannot see (the thread's latest short block, else …).
+    /// (`running`: it ran since its last sample and is on a CPU or waiting for one), its new block is probed once. A
+    /// tick in which one block ended and another began gives each half its blocked time (the order within the tick is
+    /// unknown); a block begun and ended between two looks counts as the short blocks perf events cannot see (the
+    /// thread's latest short block, else …).
     ///
     /// The kernel adds a run-queue wait to `schedstat` only when the thread gets the CPU, and CPU time at its scheduler
     /// ticks: a look at a runnable thread misses the wait so far, which shows as blocked in that look and as a surplus
     /// in a later one. So the time is kept per thread as a signed balance, and counted as blocked only at a look that
     /// finds the thread off the CPU (then `schedstat` is up to date); a thread found runnable (`isRunnable`, state `R`,
-    /// read only when it was neither sampled nor seen blocked) keeps its balance until then. A busy thread under load
+    /// read only when it was neither running nor seen blocked) keeps its balance until then. A busy thread under load
     /// is never counted blocked for waiting; a thread that ends while runnable leaves its balance uncounted but for the
     /// block it left (``exited(tid:at:)``).
     ///
