@@ -94,15 +94,15 @@ import Unwinding
         }
     }
 
-    private func fill(_ bytes: [UInt8]) -> (filled: Bool, stack: [UInt8], rip: UInt64) {
+    private func fill(_ bytes: [UInt8]) -> (registers: PerfRecord.SampleRegisters, stack: [UInt8], rip: UInt64) {
         let snapshot = ThreadSnapshot(stackCapacity: 0)
-        let filled = bytes.withUnsafeBytes { PerfRecord.fillSnapshot(snapshot, fromSample: $0) }
-        return (filled == .filled, Array(snapshot.stack), snapshot.registers.rip)
+        let registers = bytes.withUnsafeBytes { PerfRecord.fillSnapshot(snapshot, fromSample: $0) }
+        return (registers, Array(snapshot.stack), snapshot.registers.rip)
     }
 
     @Test func takesTheStackTheKernelCopied() {
         let result = fill(sample(stackSize: 16, stack: Array(1...16), copied: 12))
-        #expect(result.filled && result.rip == 0x2000)
+        #expect(result.registers == .filled && result.rip == 0x2000)
         #expect(result.stack == Array(1...12))
     }
 
@@ -113,7 +113,7 @@ import Unwinding
     @Test func leavesOutAStackThatDoesNotFitTheRecord() {
         for size in [UInt64(17), 1 << 40, UInt64.max, UInt64.max - 7] {
             let result = fill(sample(stackSize: size, stack: Array(1...16), copied: 16))
-            #expect(result.filled && result.stack.isEmpty, "stack size \(size)")
+            #expect(result.registers == .filled && result.stack.isEmpty, "stack size \(size)")
         }
         #expect(fill(sample(stackSize: 16, stack: Array(1...16), copied: nil)).stack.isEmpty, "no copied size after it")
     }
@@ -121,17 +121,15 @@ import Unwinding
     @Test func aSampleCutShortInItsRegistersIsNotFilled() {
         let whole = sample(stackSize: 0, stack: [], copied: nil)
         for length in [8, 20, 40, 100, whole.count - 1] {
-            let result = Array(whole.prefix(length)).withUnsafeBytes { PerfRecord.fillSnapshot(ThreadSnapshot(stackCapacity: 0), fromSample: $0) }
-            #expect(result == .cutShort, "\(length) of \(whole.count) bytes")
+            #expect(fill(Array(whole.prefix(length))).registers == .cutShort, "\(length) of \(whole.count) bytes")
         }
-        #expect(fill(whole).filled)
+        #expect(fill(whole).registers == .filled)
     }
 
     /// A thread in the kernel with no user context (a process exiting after its memory is released) is sampled with
     /// the ABI alone: that is no damaged record, but a sample to count in the kernel.
     @Test func aSampleWithoutUserRegistersSaysSo() {
-        let bytes = sample(stackSize: 0, stack: [], copied: nil, userRegisters: false)
-        #expect(bytes.withUnsafeBytes { PerfRecord.fillSnapshot(ThreadSnapshot(stackCapacity: 0), fromSample: $0) } == .kernelOnly)
+        #expect(fill(sample(stackSize: 0, stack: [], copied: nil, userRegisters: false)).registers == .kernelOnly)
     }
 
     /// `PERF_RECORD_SWITCH` (`--wall`): only the `sample_id` fields; `misc` says out or in, and preempted or not.
